@@ -1,0 +1,202 @@
+//! Composition root: settings -> data directory, master key, store, migrations, bootstrap ->
+//! services and app state -> HTTP server. Nothing below this module reads settings.
+
+use crate::clock::{SharedClock, SharedRandom, SystemClock, SystemRandom};
+use crate::config::{Settings, StoreSettings};
+use crate::context::ServiceContext;
+use crate::iam::bootstrap::{self, Created, Outcome};
+use crate::iam::IamError;
+use crate::secrets::{write_private_file, ExposeSecret, MasterKey, MasterKeyError};
+use crate::storage::{migrations, StorageError, Store};
+use crate::{http, routes};
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpServer};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use url::Url;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot create the data directory {0}: {1}")]
+    DataDir(PathBuf, std::io::Error),
+    #[error(transparent)]
+    MasterKey(#[from] MasterKeyError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("bootstrap failed: {0}")]
+    Bootstrap(#[from] IamError),
+    #[error("cannot write {0}: {1}")]
+    Export(PathBuf, std::io::Error),
+    #[error("cannot listen on {0}: {1}")]
+    Bind(SocketAddr, std::io::Error),
+    #[error("invalid public URL: {0}")]
+    PublicUrl(String),
+    #[error("metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
+    #[error("server: {0}")]
+    Server(std::io::Error),
+}
+
+/// Creates the data directory (owner-only) if needed.
+pub fn prepare_data_dir(dir: &Path) -> Result<(), StartError> {
+    std::fs::create_dir_all(dir).map_err(|e| StartError::DataDir(dir.to_path_buf(), e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+    }
+    Ok(())
+}
+
+/// The master key from the settings, or from (or newly into) `<data dir>/master.key`.
+pub fn master_key(
+    settings: &StoreSettings,
+    random: &SharedRandom,
+) -> Result<MasterKey, StartError> {
+    match &settings.master_key {
+        Some(text) => Ok(MasterKey::from_base64(text)?),
+        None => {
+            let path = settings.data_dir.join("master.key");
+            let (key, created) = MasterKey::load_or_create(&path, random.as_ref())?;
+            if created {
+                tracing::info!(path = %path.display(), "generated a new master key");
+            }
+            Ok(key)
+        }
+    }
+}
+
+/// Opens the store and applies pending migrations.
+pub fn open_store(settings: &StoreSettings) -> Result<Store, StartError> {
+    let store = Store::open(settings)?;
+    let mut conn = store.connection()?;
+    let applied = migrations::run_pending(&mut conn)?;
+    if !applied.is_empty() {
+        tracing::info!(migrations = ?applied, "applied migrations");
+    }
+    Ok(store)
+}
+
+/// Writes the admin's access key as AWS shared credentials, profile `keyward` (mode 0600).
+fn write_credentials(path: &Path, created: &Created) -> std::io::Result<()> {
+    let text = format!(
+        "# Written by Keyward's first start for the IAM user admin. Keep it secret.\n\
+         [keyward]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        created.access_key_id,
+        created.secret_access_key.expose_secret()
+    );
+    write_private_file(path, text.as_bytes(), false)
+}
+
+/// Writes the AWS config profile `keyward` pointing at this server. Rewritten at every start,
+/// so it follows the public URL.
+fn write_aws_config(path: &Path, region: &str, endpoint: &Url) -> std::io::Result<()> {
+    let endpoint = endpoint.as_str().trim_end_matches('/');
+    let text = format!(
+        "# Written by Keyward at every start; edits are overwritten.\n\
+         [profile keyward]\nregion = {region}\nendpoint_url = {endpoint}\n"
+    );
+    write_private_file(path, text.as_bytes(), false)
+}
+
+fn print_banner(
+    public_url: &Url,
+    outcome: &Outcome,
+    credentials: &Path,
+    settings: &Settings,
+    store: &Store,
+) {
+    let base = public_url.as_str().trim_end_matches('/');
+    let account = outcome.account_id();
+    println!("Keyward is listening on {base}");
+    println!("  store:            {}", store.description());
+    println!("  account:          {account}");
+    println!("  console sign-in:  {base}/signin/{account}");
+    println!(
+        "  admin credentials: {} (profile keyward; config {})",
+        credentials.display(),
+        settings.store.data_dir.join("config").display()
+    );
+    if let Outcome::Created(created) = outcome {
+        println!();
+        println!(
+            "First start: the account's root user was created. Its password is shown only now;"
+        );
+        println!("it must be changed at the first sign-in.");
+        println!("  root login:       {}", created.root_login);
+        println!(
+            "  root password:    {}",
+            created.root_password.expose_secret()
+        );
+        println!(
+            "  admin access key: {} (secret in the credentials file)",
+            created.access_key_id
+        );
+    }
+}
+
+/// Starts Keyward and serves until SIGTERM or SIGINT.
+pub async fn serve(settings: Settings) -> Result<(), StartError> {
+    let clock: SharedClock = Arc::new(SystemClock);
+    let random: SharedRandom = Arc::new(SystemRandom);
+    prepare_data_dir(&settings.store.data_dir)?;
+    let master_key = Arc::new(master_key(&settings.store, &random)?);
+
+    let store_settings = settings.store.clone();
+    let store = web::block(move || open_store(&store_settings))
+        .await
+        .map_err(|e| StartError::Server(std::io::Error::other(e)))??;
+    let ctx = ServiceContext {
+        store: store.clone(),
+        master_key,
+        clock,
+        random,
+    };
+    let metrics = http::metrics::Metrics::new()?;
+
+    let store_data = web::Data::new(store.clone());
+    let metrics_data = web::Data::new(metrics);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(store_data.clone())
+            .app_data(metrics_data.clone())
+            .configure(routes::configure)
+            .wrap(from_fn(http::metrics::middleware))
+            .wrap(from_fn(http::request_id::middleware))
+    })
+    .workers(settings.workers)
+    .shutdown_timeout(settings.shutdown_timeout)
+    .bind(settings.listen)
+    .map_err(|e| StartError::Bind(settings.listen, e))?;
+
+    let bound = server.addrs().first().copied().unwrap_or(settings.listen);
+    let public_url = match &settings.public_url {
+        Some(url) => url.clone(),
+        None => default_public_url(bound)?,
+    };
+
+    let credentials = settings.store.data_dir.join("credentials");
+    let bootstrap_ctx = ctx.clone();
+    let credentials_path = credentials.clone();
+    let outcome = web::block(move || {
+        bootstrap::ensure(&bootstrap_ctx, |created| {
+            write_credentials(&credentials_path, created)
+        })
+    })
+    .await
+    .map_err(|e| StartError::Server(std::io::Error::other(e)))??;
+    let config_path = settings.store.data_dir.join("config");
+    write_aws_config(&config_path, &settings.region, &public_url)
+        .map_err(|e| StartError::Export(config_path, e))?;
+
+    print_banner(&public_url, &outcome, &credentials, &settings, &store);
+    tracing::info!(%bound, account = %outcome.account_id(), "serving");
+    server.run().await.map_err(StartError::Server)?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn default_public_url(bound: SocketAddr) -> Result<Url, StartError> {
+    Url::parse(&format!("http://{bound}")).map_err(|e| StartError::PublicUrl(e.to_string()))
+}

@@ -1,0 +1,205 @@
+//! The audit trail: one recorder that every service calls, in the transaction of the change it
+//! records, so an event exists exactly when its change does. Handlers never write events.
+//!
+//! Secrets never reach the trail: request parameters pass through [`redact`] first, which
+//! replaces the value of any key that names a secret with CloudTrail's placeholder.
+
+use crate::clock::Random;
+use crate::storage::ids::opaque_id;
+use crate::storage::models::AuditEventRow;
+use crate::storage::schema::audit_events;
+use crate::storage::{DbConnection, StorageError};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde_json::Value;
+
+/// What CloudTrail writes in place of a secret.
+pub const REDACTED: &str = "HIDDEN_DUE_TO_SECURITY_REASONS";
+
+/// Key fragments (lower case) whose values are secrets.
+const SECRET_KEY_FRAGMENTS: &[&str] = &[
+    "password",
+    "secret",
+    "token",
+    "privatekey",
+    "seed",
+    "mastersecret",
+    "credential",
+];
+
+/// The service an event belongs to, as CloudTrail names it where AWS has one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventSource {
+    Iam,
+    Sts,
+    Signin,
+    Oidc,
+    /// Keyward itself: bootstrap, key rotation, maintenance.
+    Keyward,
+}
+
+impl EventSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Iam => "iam.amazonaws.com",
+            Self::Sts => "sts.amazonaws.com",
+            Self::Signin => "signin.amazonaws.com",
+            Self::Oidc => "oidc",
+            Self::Keyward => "keyward",
+        }
+    }
+}
+
+/// Facts about the request that caused an event, gathered at the HTTP edge.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+}
+
+/// One event, as a service describes it.
+#[derive(Debug, Clone)]
+pub struct AuditEvent {
+    pub source: EventSource,
+    pub name: String,
+    pub account_id: Option<String>,
+    pub actor_arn: Option<String>,
+    pub read_only: bool,
+    pub request_parameters: Option<Value>,
+    pub response_elements: Option<Value>,
+    pub error: Option<(String, String)>,
+}
+
+impl AuditEvent {
+    pub fn new(source: EventSource, name: impl Into<String>) -> Self {
+        Self {
+            source,
+            name: name.into(),
+            account_id: None,
+            actor_arn: None,
+            read_only: false,
+            request_parameters: None,
+            response_elements: None,
+            error: None,
+        }
+    }
+
+    pub fn account(mut self, account_id: impl Into<String>) -> Self {
+        self.account_id = Some(account_id.into());
+        self
+    }
+
+    pub fn actor(mut self, arn: impl Into<String>) -> Self {
+        self.actor_arn = Some(arn.into());
+        self
+    }
+
+    pub fn parameters(mut self, value: Value) -> Self {
+        self.request_parameters = Some(value);
+        self
+    }
+
+    pub fn response(mut self, value: Value) -> Self {
+        self.response_elements = Some(value);
+        self
+    }
+
+    pub fn failed(mut self, code: impl Into<String>, message: impl Into<String>) -> Self {
+        self.error = Some((code.into(), message.into()));
+        self
+    }
+}
+
+/// Replaces, in place, every value whose key names a secret.
+pub fn redact(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                let lower = key.to_ascii_lowercase();
+                if SECRET_KEY_FRAGMENTS.iter().any(|f| lower.contains(f)) {
+                    *v = Value::String(REDACTED.to_string());
+                } else {
+                    redact(v);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact),
+        _ => {}
+    }
+}
+
+/// Writes one event on `conn`; call it inside the transaction of the change it records.
+pub fn record(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    random: &dyn Random,
+    meta: &RequestMeta,
+    event: AuditEvent,
+) -> Result<(), StorageError> {
+    let json = |v: Option<Value>| {
+        v.map(|mut v| {
+            redact(&mut v);
+            v.to_string()
+        })
+    };
+    let (error_code, error_message) = event.error.unzip();
+    let row = AuditEventRow {
+        id: opaque_id(random),
+        event_time: now,
+        account_id: event.account_id,
+        actor_arn: event.actor_arn,
+        source_ip: meta.source_ip.clone(),
+        user_agent: meta.user_agent.clone(),
+        event_source: event.source.as_str().to_string(),
+        event_name: event.name,
+        read_only: event.read_only,
+        request_parameters: json(event.request_parameters),
+        response_elements: json(event.response_elements),
+        error_code,
+        error_message,
+        request_id: meta.request_id.clone(),
+    };
+    diesel::insert_into(audit_events::table)
+        .values(&row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Events of an account, oldest first (the search API comes with the insight issue).
+pub fn list_for_account(
+    conn: &mut DbConnection,
+    account_id: &str,
+) -> Result<Vec<AuditEventRow>, StorageError> {
+    Ok(audit_events::table
+        .filter(audit_events::account_id.eq(account_id))
+        .order((audit_events::event_time.asc(), audit_events::id.asc()))
+        .select(AuditEventRow::as_select())
+        .load(conn)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn secrets_are_redacted_at_any_depth() {
+        let mut v = json!({
+            "UserName": "alice",
+            "Password": "hunter2",
+            "NewPassword": "x",
+            "AccessKey": {"AccessKeyId": "AKIA", "SecretAccessKey": "s"},
+            "Tokens": [{"SessionToken": "t"}],
+            "TokenCode": "123456"
+        });
+        redact(&mut v);
+        assert_eq!(v["UserName"], "alice");
+        assert_eq!(v["Password"], REDACTED);
+        assert_eq!(v["NewPassword"], REDACTED);
+        assert_eq!(v["AccessKey"]["AccessKeyId"], "AKIA");
+        assert_eq!(v["AccessKey"]["SecretAccessKey"], REDACTED);
+        assert_eq!(v["Tokens"], REDACTED);
+        assert_eq!(v["TokenCode"], REDACTED);
+    }
+}

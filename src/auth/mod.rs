@@ -1,0 +1,3 @@
+//! Authentication primitives, pure where possible: password hashing and generation.
+
+pub mod password;

@@ -1,0 +1,47 @@
+//! The command line: `keyward serve`, `keyward migrate`, `keyward policy ...`.
+
+// WIP-POLICY pub mod policy;
+
+use crate::config::{ServeArgs, StoreArgs};
+use clap::{Parser, Subcommand};
+
+/// Keyward: an identity provider with AWS-compatible IAM and STS.
+///
+/// Every setting can also be given as a KEYWARD_* environment variable (shown with each flag)
+/// or in a TOML file named by --config; flags win over variables, variables over the file.
+#[derive(Parser, Debug)]
+#[command(name = "keyward", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server (bootstraps a new store on first start).
+    Serve(ServeArgs),
+    /// Apply, list or revert database migrations.
+    Migrate {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(subcommand)]
+        action: Option<MigrateAction>,
+    },
+    // WIP-POLICY /// Validate policy documents and simulate decisions, without a server.
+    // WIP-POLICY #[command(subcommand)]
+    // WIP-POLICY Policy(policy::PolicyCommand),
+}
+
+#[derive(Subcommand, Debug, Clone, Copy)]
+pub enum MigrateAction {
+    /// Apply pending migrations (the default).
+    Up,
+    /// List migrations not applied yet.
+    Status,
+    /// Revert every migration, dropping all data.
+    RevertAll {
+        /// Confirm that all data may be dropped.
+        #[arg(long)]
+        yes: bool,
+    },
+}

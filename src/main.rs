@@ -1,0 +1,95 @@
+use clap::Parser;
+use keyward::cli::{Cli, Command, MigrateAction};
+use keyward::config::{self, LogFormat};
+use keyward::storage::{migrations, Store};
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use tracing_subscriber::EnvFilter;
+
+fn init_logging(format: LogFormat, filter: &str) {
+    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let terminal = std::io::stderr().is_terminal();
+    match format {
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+        LogFormat::Pretty => builder.pretty().init(),
+        LogFormat::Auto if terminal => builder.pretty().init(),
+        LogFormat::Auto => builder.with_ansi(false).compact().init(),
+    }
+    for name in
+        config::unknown_env_vars(std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()))
+    {
+        tracing::warn!(variable = %name, "unknown KEYWARD_* environment variable ignored");
+    }
+}
+
+fn fail(error: impl std::fmt::Display) -> ExitCode {
+    eprintln!("keyward: error: {error}");
+    ExitCode::FAILURE
+}
+
+fn serve(args: keyward::config::ServeArgs) -> ExitCode {
+    let settings = match args.resolve() {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    init_logging(settings.log_format, &settings.log_filter);
+    match actix_web::rt::System::new().block_on(keyward::app::serve(settings)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
+    }
+}
+
+fn migrate(store: keyward::config::StoreArgs, action: MigrateAction) -> ExitCode {
+    let settings = match store.resolve() {
+        Ok((s, _)) => s,
+        Err(e) => return fail(e),
+    };
+    init_logging(LogFormat::Auto, "warn");
+    if let Err(e) = keyward::app::prepare_data_dir(&settings.data_dir) {
+        return fail(e);
+    }
+    let result = Store::open(&settings).and_then(|store| {
+        let mut conn = store.connection()?;
+        match action {
+            MigrateAction::Up => migrations::run_pending(&mut conn).map(|v| ("applied", v)),
+            MigrateAction::Status => migrations::pending(&mut conn).map(|v| ("pending", v)),
+            MigrateAction::RevertAll { yes: false } => {
+                Err(keyward::storage::StorageError::Migration(
+                    "revert-all drops every table; pass --yes to confirm".into(),
+                ))
+            }
+            MigrateAction::RevertAll { yes: true } => {
+                migrations::revert_all(&mut conn).map(|v| ("reverted", v))
+            }
+        }
+    });
+    match result {
+        Ok((what, versions)) => {
+            println!(
+                "{what}: {}",
+                if versions.is_empty() {
+                    "none".to_string()
+                } else {
+                    versions.join(", ")
+                }
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => serve(args),
+        Command::Migrate { store, action } => migrate(store, action.unwrap_or(MigrateAction::Up)),
+        // WIP-POLICY Command::Policy(cmd) => match keyward::cli::policy::run(cmd, &mut std::io::stdout()) {
+        // WIP-POLICY     Ok(code) => code,
+        // WIP-POLICY     Err(e) => fail(e),
+        // WIP-POLICY },
+    }
+}

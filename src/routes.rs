@@ -1,0 +1,12 @@
+//! The one table of every path Keyward serves, with its guards and middleware.
+
+use crate::http::{health, metrics};
+use actix_web::web;
+
+/// Registers every route. Middleware that wraps the whole app (request ids, metrics, access
+/// log) is applied in `app.rs`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .route("/metrics", web::get().to(metrics::endpoint));
+}

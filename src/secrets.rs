@@ -1,0 +1,243 @@
+//! Secrets at rest: the master key and AES-256-GCM sealing.
+//!
+//! A sealed value is `v1.<base64(nonce ‖ ciphertext ‖ tag)>`. Every seal names its purpose as
+//! associated data (for example `access-key:AKIA...`), so a sealed value copied into another
+//! row or used for another purpose fails to open instead of yielding a secret.
+
+use crate::clock::Random;
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use data_encoding::BASE64;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub use secrecy::{ExposeSecret, SecretBox, SecretString};
+
+const SEAL_PREFIX: &str = "v1.";
+const NONCE_LEN: usize = 12;
+/// AES-256 key length. A shorter master key would weaken every sealed secret.
+pub const MASTER_KEY_LEN: usize = 32;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SealError {
+    /// Wrong master key, a tampered value, or a value sealed for another purpose.
+    #[error("sealed value cannot be opened: wrong master key, tampered data or wrong purpose")]
+    Open,
+    #[error("sealed value is malformed")]
+    Malformed,
+    #[error("sealing failed")]
+    Seal,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MasterKeyError {
+    #[error("master key is not valid base64 of {MASTER_KEY_LEN} bytes")]
+    Format,
+    #[error("cannot read master key file {0}: {1}")]
+    Read(PathBuf, std::io::Error),
+    #[error("cannot create master key file {0}: {1}")]
+    Create(PathBuf, std::io::Error),
+}
+
+/// The key that seals every secret at rest. Its `Debug` shows nothing of it.
+pub struct MasterKey {
+    cipher: Aes256Gcm,
+}
+
+impl std::fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MasterKey(***)")
+    }
+}
+
+impl MasterKey {
+    pub fn from_bytes(bytes: &[u8; MASTER_KEY_LEN]) -> Self {
+        Self {
+            cipher: Aes256Gcm::new(bytes.into()),
+        }
+    }
+
+    /// Reads a key given as base64 text.
+    pub fn from_base64(text: &SecretString) -> Result<Self, MasterKeyError> {
+        let decoded = BASE64
+            .decode(text.expose_secret().trim().as_bytes())
+            .map_err(|_| MasterKeyError::Format)?;
+        let bytes: [u8; MASTER_KEY_LEN] = decoded
+            .as_slice()
+            .try_into()
+            .map_err(|_| MasterKeyError::Format)?;
+        Ok(Self::from_bytes(&bytes))
+    }
+
+    /// Uses the key in `path`, or creates it there (mode 0600) with fresh random bytes.
+    /// Returns the key and whether it was created.
+    pub fn load_or_create(
+        path: &Path,
+        random: &dyn Random,
+    ) -> Result<(Self, bool), MasterKeyError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Ok((Self::from_base64(&SecretString::from(text))?, false)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let mut bytes = [0u8; MASTER_KEY_LEN];
+                random.fill(&mut bytes);
+                let text = BASE64.encode(&bytes);
+                write_private_file(path, format!("{text}\n").as_bytes(), true)
+                    .map_err(|e| MasterKeyError::Create(path.to_path_buf(), e))?;
+                Ok((Self::from_bytes(&bytes), true))
+            }
+            Err(e) => Err(MasterKeyError::Read(path.to_path_buf(), e)),
+        }
+    }
+
+    /// Seals `plaintext` for `purpose`.
+    pub fn seal(
+        &self,
+        purpose: &str,
+        plaintext: &[u8],
+        random: &dyn Random,
+    ) -> Result<String, SealError> {
+        let mut nonce = [0u8; NONCE_LEN];
+        random.fill(&mut nonce);
+        let payload = Payload {
+            msg: plaintext,
+            aad: purpose.as_bytes(),
+        };
+        let ciphertext = self
+            .cipher
+            .encrypt(&Nonce::from(nonce), payload)
+            .map_err(|_| SealError::Seal)?;
+        let mut out = Vec::with_capacity(NONCE_LEN + ciphertext.len());
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&ciphertext);
+        Ok(format!("{SEAL_PREFIX}{}", BASE64.encode(&out)))
+    }
+
+    /// Opens a value sealed for `purpose`.
+    pub fn open(&self, purpose: &str, sealed: &str) -> Result<SecretBox<[u8]>, SealError> {
+        let body = sealed
+            .strip_prefix(SEAL_PREFIX)
+            .ok_or(SealError::Malformed)?;
+        let raw = BASE64
+            .decode(body.as_bytes())
+            .map_err(|_| SealError::Malformed)?;
+        if raw.len() < NONCE_LEN + 16 {
+            return Err(SealError::Malformed);
+        }
+        let (nonce, ciphertext) = raw.split_at(NONCE_LEN);
+        let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| SealError::Malformed)?;
+        let payload = Payload {
+            msg: ciphertext,
+            aad: purpose.as_bytes(),
+        };
+        let plain = self
+            .cipher
+            .decrypt(&Nonce::from(nonce), payload)
+            .map_err(|_| SealError::Open)?;
+        Ok(SecretBox::new(plain.into_boxed_slice()))
+    }
+
+    /// Opens a sealed UTF-8 string.
+    pub fn open_string(&self, purpose: &str, sealed: &str) -> Result<SecretString, SealError> {
+        let bytes = self.open(purpose, sealed)?;
+        let text = std::str::from_utf8(bytes.expose_secret()).map_err(|_| SealError::Malformed)?;
+        Ok(SecretString::from(text.to_string()))
+    }
+}
+
+/// Writes a file only its owner can read. With `create_new` an existing file is an error,
+/// so two processes never overwrite each other's secret.
+pub fn write_private_file(path: &Path, contents: &[u8], create_new: bool) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if create_new {
+        options.create_new(true);
+    } else {
+        options.create(true).truncate(true);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    file.write_all(contents)?;
+    file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::{SeededRandom, SystemRandom};
+
+    #[test]
+    fn seals_and_opens_for_the_same_purpose_only() {
+        let r = SeededRandom::new(1);
+        let key = MasterKey::from_bytes(&[7u8; 32]);
+        let sealed = key.seal("access-key:AKIA1", b"s3cr3t", &r).unwrap();
+        assert!(sealed.starts_with("v1."));
+        assert!(!sealed.contains("s3cr3t"));
+        let opened = key.open("access-key:AKIA1", &sealed).unwrap();
+        assert_eq!(opened.expose_secret(), b"s3cr3t");
+        assert!(matches!(
+            key.open("access-key:AKIA2", &sealed),
+            Err(SealError::Open)
+        ));
+    }
+
+    #[test]
+    fn a_wrong_key_or_tampering_fails_cleanly() {
+        let r = SystemRandom;
+        let key = MasterKey::from_bytes(&[1u8; 32]);
+        let other = MasterKey::from_bytes(&[2u8; 32]);
+        let sealed = key.seal("p", b"value", &r).unwrap();
+        assert!(matches!(other.open("p", &sealed), Err(SealError::Open)));
+        let mut tampered = sealed.clone().into_bytes();
+        let last = tampered.len() - 3;
+        tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+        let tampered = String::from_utf8(tampered).unwrap();
+        assert!(key.open("p", &tampered).is_err());
+        for junk in ["", "v1.", "v1.!!!", "v2.AAAA", "v1.AAAA"] {
+            assert!(key.open("p", junk).is_err(), "{junk}");
+        }
+    }
+
+    #[test]
+    fn nonces_differ_between_seals() {
+        let key = MasterKey::from_bytes(&[3u8; 32]);
+        let a = key.seal("p", b"same", &SystemRandom).unwrap();
+        let b = key.seal("p", b"same", &SystemRandom).unwrap();
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn key_file_is_created_private_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("master.key");
+        let (k1, created) = MasterKey::load_or_create(&path, &SystemRandom).unwrap();
+        assert!(created);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let (k2, created) = MasterKey::load_or_create(&path, &SystemRandom).unwrap();
+        assert!(!created);
+        let sealed = k1.seal("p", b"x", &SystemRandom).unwrap();
+        assert_eq!(k2.open("p", &sealed).unwrap().expose_secret(), b"x");
+        assert_eq!(format!("{k1:?}"), "MasterKey(***)");
+    }
+
+    #[test]
+    fn malformed_key_text_is_refused() {
+        for bad in ["", "short", &BASE64.encode(&[0u8; 16])] {
+            let r = MasterKey::from_base64(&SecretString::from(bad.to_string()));
+            assert!(matches!(r, Err(MasterKeyError::Format)), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! One diesel connection type for both stores, a pool of them, and transactions.
+//!
+//! [`DbConnection`] is diesel's `MultiConnection` over PostgreSQL and SQLite, so every query is
+//! written once. The backend is chosen from the URL scheme by [`Store::open`] (diesel's own
+//! `establish` would try both and hide the reason a connection failed).
+
+use super::error::StorageError;
+use crate::config::{DatabaseTarget, StoreSettings};
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, ManageConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
+use secrecy::ExposeSecret;
+use std::time::Duration;
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// Settings applied to every embedded-store connection. WAL lets readers run beside the one
+/// writer; the busy timeout makes a second writer wait instead of failing at once.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000;";
+
+/// Opens connections for the r2d2 pool, for the backend the URL named.
+#[derive(Debug)]
+pub struct Manager {
+    backend: Backend,
+    url: secrecy::SecretString,
+}
+
+impl Manager {
+    fn establish(&self) -> Result<DbConnection, diesel::ConnectionError> {
+        match self.backend {
+            Backend::Postgres => {
+                PgConnection::establish(self.url.expose_secret()).map(DbConnection::Pg)
+            }
+            Backend::Sqlite => {
+                let mut conn = SqliteConnection::establish(self.url.expose_secret())?;
+                conn.batch_execute(SQLITE_PRAGMAS)
+                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        self.establish().map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking()
+            || <DbConnection as Connection>::TransactionManager::is_broken_transaction_manager(conn)
+    }
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConnection = r2d2::PooledConnection<Manager>;
+
+/// The store: a pool of connections to one database.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool,
+    backend: Backend,
+    description: String,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("database", &self.description)
+            .finish()
+    }
+}
+
+/// Makes a libpq or SQLite message fit on one line.
+fn one_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl Store {
+    /// Connects to the database the settings name; the error says which database and why.
+    pub fn open(settings: &StoreSettings) -> Result<Self, StorageError> {
+        let (backend, url) = match &settings.database {
+            DatabaseTarget::Postgres(url) => (Backend::Postgres, url.clone()),
+            DatabaseTarget::Sqlite(path) => {
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent).map_err(|e| StorageError::Unavailable {
+                        database: settings.database.redacted(),
+                        reason: e.to_string(),
+                    })?;
+                }
+                (Backend::Sqlite, path.display().to_string().into())
+            }
+        };
+        let description = settings.database.redacted();
+        let manager = Manager { backend, url };
+        // Connect once directly: r2d2 would only report a timeout.
+        manager.establish().map_err(|e| StorageError::Unavailable {
+            database: description.clone(),
+            reason: one_line(&e.to_string()),
+        })?;
+        let pool = r2d2::Pool::builder()
+            .max_size(settings.db_pool_size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(10))
+            .build(manager)
+            .map_err(|e| StorageError::Unavailable {
+                database: description.clone(),
+                reason: one_line(&e.to_string()),
+            })?;
+        Ok(Self {
+            pool,
+            backend,
+            description,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The database, with any password hidden.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    pub fn connection(&self) -> Result<PooledConnection, StorageError> {
+        self.pool.get().map_err(|e| StorageError::Unavailable {
+            database: self.description.clone(),
+            reason: one_line(&e.to_string()),
+        })
+    }
+
+    /// Runs `f` in one read transaction.
+    pub fn read<T, E>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StorageError> + From<diesel::result::Error>,
+    {
+        let mut conn = self.connection()?;
+        let conn: &mut DbConnection = &mut conn;
+        conn.transaction(f)
+    }
+
+    /// Runs `f` in one write transaction: all of it commits or none of it does. On SQLite the
+    /// transaction takes the write lock at its start (`BEGIN IMMEDIATE`), so two writers queue
+    /// instead of one failing when it upgrades from reading to writing.
+    pub fn write<T, E>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StorageError> + From<diesel::result::Error>,
+    {
+        let mut conn = self.connection()?;
+        write_transaction(&mut conn, f)
+    }
+
+    /// Whether the database answers a query.
+    pub fn ping(&self) -> Result<(), StorageError> {
+        let mut conn = self.connection()?;
+        conn.batch_execute("SELECT 1").map_err(StorageError::from)
+    }
+}
+
+/// A write transaction on an open connection (see [`Store::write`]).
+pub fn write_transaction<T, E>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    let DbConnection::Sqlite(sqlite) = conn else {
+        return conn.transaction(f);
+    };
+    // The MultiConnection's transaction manager keeps its state in the inner connection, so a
+    // transaction begun on the inner SQLite connection is the one `f` sees (nested
+    // `transaction` calls inside `f` become savepoints) and the one committed below.
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    match f(conn) {
+        Ok(value) => {
+            if let Err(commit_error) =
+                <DbConnection as Connection>::TransactionManager::commit_transaction(conn)
+            {
+                let _ =
+                    <DbConnection as Connection>::TransactionManager::rollback_transaction(conn);
+                return Err(commit_error.into());
+            }
+            Ok(value)
+        }
+        Err(error) => {
+            <DbConnection as Connection>::TransactionManager::rollback_transaction(conn)?;
+            Err(error)
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! Storage: the diesel schema, row models, the connection pool over PostgreSQL or the embedded
+//! SQLite store, migrations, AWS-shaped ids, and the mapping of database errors.
+
+pub mod connection;
+pub mod error;
+pub mod ids;
+pub mod migrations;
+pub mod models;
+#[rustfmt::skip]
+pub mod schema;
+
+pub use connection::{write_transaction, Backend, DbConnection, Store};
+pub use error::StorageError;

@@ -1,0 +1,7 @@
+//! Integration tests: the real `keyward` binary on a free port against a fresh database per
+//! test, on both stores. One test binary with modules keeps link time down.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod harness;
+mod serve;
+mod storage;
