@@ -13,7 +13,7 @@ pub mod config;
 pub mod context;
 pub mod http;
 pub mod iam;
-// WIP-POLICY pub mod policy;
+pub mod policy;
 pub mod routes;
 pub mod secrets;
 pub mod storage;

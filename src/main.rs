@@ -87,9 +87,9 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => serve(args),
         Command::Migrate { store, action } => migrate(store, action.unwrap_or(MigrateAction::Up)),
-        // WIP-POLICY Command::Policy(cmd) => match keyward::cli::policy::run(cmd, &mut std::io::stdout()) {
-        // WIP-POLICY     Ok(code) => code,
-        // WIP-POLICY     Err(e) => fail(e),
-        // WIP-POLICY },
+        Command::Policy(cmd) => match keyward::cli::policy::run(cmd, &mut std::io::stdout()) {
+            Ok(code) => code,
+            Err(e) => fail(e),
+        },
     }
 }

@@ -1,6 +1,6 @@
 //! The command line: `keyward serve`, `keyward migrate`, `keyward policy ...`.
 
-// WIP-POLICY pub mod policy;
+pub mod policy;
 
 use crate::config::{ServeArgs, StoreArgs};
 use clap::{Parser, Subcommand};
@@ -27,9 +27,9 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<MigrateAction>,
     },
-    // WIP-POLICY /// Validate policy documents and simulate decisions, without a server.
-    // WIP-POLICY #[command(subcommand)]
-    // WIP-POLICY Policy(policy::PolicyCommand),
+    /// Validate policy documents and simulate decisions, without a server.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
 }
 
 #[derive(Subcommand, Debug, Clone, Copy)]

@@ -1,0 +1,518 @@
+//! Parsing a policy document into its compiled form.
+//!
+//! AWS "IAM JSON policy element reference" and "Grammar of the IAM JSON policy language": a
+//! document has `Version`, `Id` and `Statement` (one object or an array); a statement has `Sid`,
+//! `Effect`, `Principal`/`NotPrincipal`, `Action`/`NotAction`, `Resource`/`NotResource` and
+//! `Condition`. Element names are case-sensitive; anything else is rejected.
+//!
+//! Compilation does all the work once: actions are lowercased and turned into wildcard matchers,
+//! ARNs are split into per-segment matchers, condition values are parsed into numbers, dates,
+//! networks and bytes, and policy variables into templates. Evaluation then only reads.
+
+#![deny(clippy::indexing_slicing)]
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use super::arn::ArnPattern;
+use super::condition::{Condition, ConditionSpec};
+use super::error::{Finding, PolicyError};
+use super::matching::Pattern;
+use super::principal::PrincipalSpec;
+use super::validate::{
+    check_action, check_resource, check_sid, condition_values, policy_size, string_list,
+    ValidationLimit,
+};
+use super::variables::Template;
+
+/// What a document is used as; decides which elements are required or forbidden.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PolicyKind {
+    /// Attached to a user, group or role (managed or inline). No `Principal`.
+    Identity,
+    /// Attached to a resource. `Principal` required.
+    Resource,
+    /// A role's trust policy (a resource policy on the role). `Principal` required, no `Resource`.
+    Trust,
+    /// A permissions boundary (identity-style).
+    Boundary,
+    /// A session policy passed to `AssumeRole*`/`GetFederationToken` (identity-style).
+    Session,
+}
+
+impl PolicyKind {
+    /// True for the kinds that name a principal.
+    pub fn has_principal(self) -> bool {
+        matches!(self, PolicyKind::Resource | PolicyKind::Trust)
+    }
+}
+
+/// `Allow` or `Deny`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    Allow,
+    Deny,
+}
+
+/// The `Version` element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    V2012_10_17,
+    V2008_10_17,
+    Absent,
+}
+
+/// One compiled `Resource` entry.
+#[derive(Debug, Clone)]
+pub(crate) enum ResourcePattern {
+    Arn(ArnPattern),
+    Template(Template),
+}
+
+/// A list of matchers with the `Not...` flag.
+#[derive(Debug, Clone)]
+pub(crate) struct Matchers<T> {
+    pub negated: bool,
+    pub list: Vec<T>,
+}
+
+/// One compiled statement.
+#[derive(Debug, Clone)]
+pub struct Statement {
+    pub index: usize,
+    pub sid: Option<Arc<str>>,
+    pub effect: Effect,
+    /// `(negated, spec)`: `Principal` or `NotPrincipal`.
+    pub(crate) principal: Option<(bool, PrincipalSpec)>,
+    pub(crate) actions: Matchers<Pattern>,
+    /// `None` when the statement has no `Resource` (trust policies): it applies to the resource
+    /// the policy is attached to.
+    pub(crate) resources: Option<Matchers<ResourcePattern>>,
+    pub(crate) conditions: Vec<Condition>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Compiled {
+    kind: PolicyKind,
+    version: Version,
+    id: Option<String>,
+    statements: Vec<Statement>,
+}
+
+/// A compiled policy: cheap to clone and share (one `Arc`), with a label (its ARN or a name such
+/// as `inline:user/bob/S3Access`) used in explanations.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    label: Arc<str>,
+    inner: Arc<Compiled>,
+}
+
+impl Policy {
+    /// Parses and compiles `json` as `kind`; the first error is returned as
+    /// [`PolicyError::Malformed`]. No size quota is applied (see [`Policy::parse_with_limit`]).
+    pub fn parse(json: &str, kind: PolicyKind) -> Result<Policy, PolicyError> {
+        let v: Value =
+            serde_json::from_str(json).map_err(|e| PolicyError::Syntax(e.to_string()))?;
+        let (compiled, findings) = compile(&v, kind);
+        if let Some(f) = findings.into_iter().find(Finding::is_error) {
+            return Err(PolicyError::Malformed(f));
+        }
+        compiled
+            .map(|c| Policy {
+                label: Arc::from(""),
+                inner: Arc::new(c),
+            })
+            .ok_or_else(|| PolicyError::Syntax("not a policy document".to_owned()))
+    }
+
+    /// Like [`Policy::parse`], rejecting documents over the quota of `limit`.
+    pub fn parse_with_limit(
+        json: &str,
+        kind: PolicyKind,
+        limit: ValidationLimit,
+    ) -> Result<Policy, PolicyError> {
+        let size = policy_size(json);
+        match limit.max_chars() {
+            Some(max) if size > max => Err(PolicyError::TooLarge { limit: max, size }),
+            _ => Policy::parse(json, kind),
+        }
+    }
+
+    /// The same policy with a label (policy ARN, inline policy name, file name).
+    pub fn with_label(mut self, label: &str) -> Policy {
+        self.label = Arc::from(label);
+        self
+    }
+
+    pub fn label(&self) -> &Arc<str> {
+        &self.label
+    }
+    pub fn kind(&self) -> PolicyKind {
+        self.inner.kind
+    }
+    pub fn version(&self) -> Version {
+        self.inner.version
+    }
+    pub fn id(&self) -> Option<&str> {
+        self.inner.id.as_deref()
+    }
+    pub fn statements(&self) -> &[Statement] {
+        &self.inner.statements
+    }
+}
+
+/// Compiles a parsed JSON document; returns the compiled form when there was no error, and every
+/// finding.
+pub(crate) fn compile(v: &Value, kind: PolicyKind) -> (Option<Compiled>, Vec<Finding>) {
+    let mut findings = Vec::new();
+    let Some(doc) = v.as_object() else {
+        findings.push(Finding::error(
+            None,
+            None,
+            "Syntax errors in policy.".into(),
+        ));
+        return (None, findings);
+    };
+    for key in doc.keys() {
+        if !matches!(key.as_str(), "Version" | "Id" | "Statement") {
+            findings.push(Finding::error(
+                None,
+                None,
+                format!("Syntax errors in policy. Unknown element {key}"),
+            ));
+        }
+    }
+    let version = parse_version(doc.get("Version"), &mut findings);
+    let id = match doc.get("Id") {
+        None => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => {
+            findings.push(Finding::error(
+                None,
+                None,
+                "Syntax errors in policy. Id must be a string".into(),
+            ));
+            None
+        }
+    };
+    let raw: Vec<&Value> = match doc.get("Statement") {
+        Some(Value::Array(a)) => a.iter().collect(),
+        Some(s @ Value::Object(_)) => vec![s],
+        Some(_) => {
+            findings.push(Finding::error(
+                None,
+                None,
+                "Syntax errors in policy. Statement must be an object or an array of objects"
+                    .into(),
+            ));
+            Vec::new()
+        }
+        None => {
+            findings.push(Finding::error(
+                None,
+                None,
+                "Syntax errors in policy. Missing required field Statement".into(),
+            ));
+            Vec::new()
+        }
+    };
+    let mut sids = HashSet::new();
+    let mut statements = Vec::with_capacity(raw.len());
+    for (index, s) in raw.into_iter().enumerate() {
+        let mut cx = StatementCx {
+            index,
+            sid: None,
+            kind,
+            version,
+            findings: &mut findings,
+        };
+        if let Some(st) = cx.statement(s, &mut sids) {
+            statements.push(st);
+        }
+    }
+    let ok = !findings.iter().any(Finding::is_error);
+    let compiled = ok.then_some(Compiled {
+        kind,
+        version,
+        id,
+        statements,
+    });
+    (compiled, findings)
+}
+
+fn parse_version(v: Option<&Value>, findings: &mut Vec<Finding>) -> Version {
+    match v {
+        None => {
+            findings.push(Finding::warning(None, None, "Version is missing: the document is read as 2008-10-17 and policy variables are not recognised. Use \"Version\": \"2012-10-17\".".into()));
+            Version::Absent
+        }
+        Some(Value::String(s)) if s == "2012-10-17" => Version::V2012_10_17,
+        Some(Value::String(s)) if s == "2008-10-17" => Version::V2008_10_17,
+        Some(_) => {
+            // IAM's answer for any other Version value.
+            findings.push(Finding::error(
+                None,
+                None,
+                "The policy failed legacy parsing".into(),
+            ));
+            Version::Absent
+        }
+    }
+}
+
+/// Per-statement compilation state.
+struct StatementCx<'a> {
+    index: usize,
+    sid: Option<String>,
+    kind: PolicyKind,
+    version: Version,
+    findings: &'a mut Vec<Finding>,
+}
+
+const STATEMENT_KEYS: [&str; 9] = [
+    "Sid",
+    "Effect",
+    "Principal",
+    "NotPrincipal",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Condition",
+];
+
+impl StatementCx<'_> {
+    fn error(&mut self, message: String) {
+        let f = Finding::error(Some(self.index), self.sid.as_deref(), message);
+        self.findings.push(f);
+    }
+
+    fn warning(&mut self, message: String) {
+        let f = Finding::warning(Some(self.index), self.sid.as_deref(), message);
+        self.findings.push(f);
+    }
+
+    fn statement(&mut self, v: &Value, sids: &mut HashSet<String>) -> Option<Statement> {
+        let Some(m) = v.as_object() else {
+            self.error("Syntax errors in policy. Statement must be an object".into());
+            return None;
+        };
+        self.sid(m, sids);
+        for key in m.keys() {
+            if !STATEMENT_KEYS.contains(&key.as_str()) {
+                self.error(format!("Syntax errors in policy. Unknown field {key}"));
+            }
+        }
+        let effect = self.effect(m);
+        let principal = self.principal(m, effect);
+        let actions = self.actions(m);
+        let resources = self.resources(m);
+        let conditions = self.conditions(m);
+        Some(Statement {
+            index: self.index,
+            sid: self.sid.as_deref().map(Arc::from),
+            effect: effect?,
+            principal,
+            actions: actions?,
+            resources: resources?,
+            conditions: conditions?,
+        })
+    }
+
+    fn sid(&mut self, m: &Map<String, Value>, sids: &mut HashSet<String>) {
+        match m.get("Sid") {
+            None => {}
+            Some(Value::String(s)) => {
+                self.sid = Some(s.clone());
+                if let Err(e) = check_sid(s, self.kind) {
+                    self.error(e);
+                }
+                if !s.is_empty() && !sids.insert(s.clone()) {
+                    self.error("Statement IDs (SID) in a single policy must be unique.".into());
+                }
+            }
+            Some(_) => self.error("Syntax errors in policy. Sid must be a string".into()),
+        }
+    }
+
+    fn effect(&mut self, m: &Map<String, Value>) -> Option<Effect> {
+        match m.get("Effect") {
+            None => {
+                self.error("Missing required field Effect".into());
+                None
+            }
+            Some(Value::String(s)) if s == "Allow" => Some(Effect::Allow),
+            Some(Value::String(s)) if s == "Deny" => Some(Effect::Deny),
+            Some(other) => {
+                self.error(format!("Invalid effect: {}", other.as_str().unwrap_or("")));
+                None
+            }
+        }
+    }
+
+    fn principal(
+        &mut self,
+        m: &Map<String, Value>,
+        effect: Option<Effect>,
+    ) -> Option<(bool, PrincipalSpec)> {
+        let (p, np) = (m.get("Principal"), m.get("NotPrincipal"));
+        if !self.kind.has_principal() {
+            if p.is_some() || np.is_some() {
+                self.error("Policy document should not specify a principal.".into());
+            }
+            return None;
+        }
+        let (negated, v) = match (p, np) {
+            (Some(_), Some(_)) => {
+                self.error("Statement cannot contain both Principal and NotPrincipal".into());
+                return None;
+            }
+            (None, None) => {
+                self.error("Statement/Principal is missing".into());
+                return None;
+            }
+            (Some(v), None) => (false, v),
+            (None, Some(v)) => (true, v),
+        };
+        if negated && effect == Some(Effect::Allow) {
+            self.warning("NotPrincipal with Allow grants access to every principal not listed, including anonymous users; AWS strongly recommends against it.".into());
+        }
+        match PrincipalSpec::parse(v) {
+            Ok(spec) => Some((negated, spec)),
+            Err(e) => {
+                self.error(e);
+                None
+            }
+        }
+    }
+
+    fn actions(&mut self, m: &Map<String, Value>) -> Option<Matchers<Pattern>> {
+        let (negated, v) = match (m.get("Action"), m.get("NotAction")) {
+            (Some(_), Some(_)) => {
+                self.error("Statement cannot contain both Action and NotAction".into());
+                return None;
+            }
+            (None, None) => {
+                self.error("Policy statement must contain actions.".into());
+                return None;
+            }
+            (Some(v), None) => (false, v),
+            (None, Some(v)) => (true, v),
+        };
+        let Some(list) = string_list(v).filter(|l| !l.is_empty()) else {
+            self.error("Policy statement must contain actions.".into());
+            return None;
+        };
+        let mut out = Vec::with_capacity(list.len());
+        for a in list {
+            match check_action(a) {
+                Ok(()) => out.push(Pattern::compile(&a.to_ascii_lowercase())),
+                Err(e) => self.error(e),
+            }
+        }
+        Some(Matchers { negated, list: out })
+    }
+
+    fn resources(&mut self, m: &Map<String, Value>) -> Option<Option<Matchers<ResourcePattern>>> {
+        let (negated, v) = match (m.get("Resource"), m.get("NotResource")) {
+            (Some(_), Some(_)) => {
+                self.error("Statement cannot contain both Resource and NotResource".into());
+                return None;
+            }
+            (None, None) if self.kind.has_principal() => return Some(None),
+            (None, None) => {
+                self.error("Policy statement must contain resources.".into());
+                return None;
+            }
+            (Some(v), None) => (false, v),
+            (None, Some(v)) => (true, v),
+        };
+        if self.kind == PolicyKind::Trust {
+            let field = if negated { "NotResource" } else { "Resource" };
+            self.error(format!("Has prohibited field {field}"));
+            return None;
+        }
+        let Some(list) = string_list(v).filter(|l| !l.is_empty()) else {
+            self.error("Policy statement must contain resources.".into());
+            return None;
+        };
+        let mut out = Vec::with_capacity(list.len());
+        for r in list {
+            if let Some(p) = self.resource(r) {
+                out.push(p);
+            }
+        }
+        Some(Some(Matchers { negated, list: out }))
+    }
+
+    fn resource(&mut self, r: &str) -> Option<ResourcePattern> {
+        if let Err(e) = check_resource(r) {
+            self.error(e);
+            return None;
+        }
+        if self.version != Version::V2012_10_17 {
+            if r.contains("${") {
+                self.warning(format!("Resource {r} contains \"${{\" but policy variables need \"Version\": \"2012-10-17\"; it is matched literally."));
+            }
+            return Some(ResourcePattern::Arn(ArnPattern::compile(r)));
+        }
+        match Template::parse(r) {
+            Ok(None) => Some(ResourcePattern::Arn(ArnPattern::compile(r))),
+            Ok(Some(t)) => Some(ResourcePattern::Template(t)),
+            Err(e) => {
+                self.error(e.0);
+                None
+            }
+        }
+    }
+
+    fn conditions(&mut self, m: &Map<String, Value>) -> Option<Vec<Condition>> {
+        let Some(v) = m.get("Condition") else {
+            return Some(Vec::new());
+        };
+        let Some(ops) = v.as_object() else {
+            self.error("Syntax errors in policy. Condition must be an object".into());
+            return None;
+        };
+        let mut out = Vec::new();
+        let mut ok = true;
+        for (op, block) in ops {
+            let Some(keys) = block.as_object() else {
+                self.error(format!(
+                    "Syntax errors in policy. Condition {op} must be an object"
+                ));
+                ok = false;
+                continue;
+            };
+            for (key, vals) in keys {
+                match self.condition(op, key, vals) {
+                    Some(c) => out.push(c),
+                    None => ok = false,
+                }
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn condition(&mut self, op: &str, key: &str, vals: &Value) -> Option<Condition> {
+        let Some(values) = condition_values(vals).filter(|v| !v.is_empty()) else {
+            self.error(format!("Syntax errors in policy. Condition {op}/{key} must have a string, number or boolean value, or a non-empty list of them"));
+            return None;
+        };
+        let spec = ConditionSpec {
+            operator: op,
+            key,
+            values: &values,
+            variables: self.version == Version::V2012_10_17,
+        };
+        match Condition::compile(&spec) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                self.error(e);
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! `keyward policy validate|simulate` through the real binary.
+
+use std::process::Command;
+
+fn keyward(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(crate::harness::keyward_bin())
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn validate_and_simulate_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.json");
+    std::fs::write(
+        &good,
+        r#"{"Version":"2012-10-17","Statement":[{"Sid":"Read","Effect":"Allow","Action":"iam:Get*","Resource":"*"},
+            {"Effect":"Deny","Action":"iam:GetUser","Resource":"arn:aws:iam::111122223333:user/boss"}]}"#,
+    )
+    .unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"Version":"2012-10-17","Statement":[{"Action":"iam:*","Resource":"*"}]}"#,
+    )
+    .unwrap();
+
+    let (code, out, _) = keyward(&["policy", "validate", good.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out, _) = keyward(&["policy", "validate", bad.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(out.contains("Effect"), "{out}");
+
+    let simulate = |action: &str, resource: &str| {
+        keyward(&[
+            "policy",
+            "simulate",
+            "--policy",
+            good.to_str().unwrap(),
+            "--action",
+            action,
+            "--resource",
+            resource,
+        ])
+    };
+    let (code, out, _) = simulate("iam:GetRole", "arn:aws:iam::111122223333:role/r");
+    assert_eq!(code, 0, "allowed: {out}");
+    let (code, out, _) = simulate("iam:GetUser", "arn:aws:iam::111122223333:user/boss");
+    assert_eq!(code, 1, "explicitly denied: {out}");
+    assert!(out.to_lowercase().contains("deny"), "{out}");
+    let (code, _, _) = simulate("iam:CreateUser", "arn:aws:iam::111122223333:user/x");
+    assert_eq!(code, 1, "implicitly denied");
+}
