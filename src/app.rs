@@ -152,15 +152,23 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
         master_key,
         clock,
         random,
+        limits: Arc::new(crate::iam::Limits::default()),
+        iam_epoch: Arc::default(),
     };
     let metrics = http::metrics::Metrics::new()?;
 
     let store_data = web::Data::new(store.clone());
     let metrics_data = web::Data::new(metrics);
+    let aws_data = web::Data::new(crate::aws_api::endpoint::AwsApi::new(
+        ctx.clone(),
+        settings.region.clone(),
+    ));
     let server = HttpServer::new(move || {
         App::new()
             .app_data(store_data.clone())
             .app_data(metrics_data.clone())
+            .app_data(aws_data.clone())
+            .app_data(web::PayloadConfig::new(1 << 20))
             .configure(routes::configure)
             .wrap(from_fn(http::metrics::middleware))
             .wrap(from_fn(http::request_id::middleware))

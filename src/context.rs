@@ -2,8 +2,11 @@
 //! the composition root and shared; tests build one with a fixed clock and seeded randomness.
 
 use crate::clock::{SharedClock, SharedRandom};
+use crate::iam::Limits;
 use crate::secrets::MasterKey;
 use crate::storage::Store;
+use crate::storage::{DbConnection, StorageError};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -12,6 +15,30 @@ pub struct ServiceContext {
     pub master_key: Arc<MasterKey>,
     pub clock: SharedClock,
     pub random: SharedRandom,
+    pub limits: Arc<Limits>,
+    /// Bumped after every committed IAM change; cached policies older than it are reloaded.
+    pub iam_epoch: Arc<AtomicU64>,
+}
+
+impl ServiceContext {
+    /// Runs one IAM change in a write transaction and, once it has committed, invalidates the
+    /// policies cached by `authz` (bumping the epoch only after the commit means no reader can
+    /// cache the old state under the new epoch).
+    pub fn change<T, E>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StorageError> + From<diesel::result::Error>,
+    {
+        let result = self.store.write(f);
+        if result.is_ok() {
+            self.iam_epoch.fetch_add(1, Ordering::AcqRel);
+        }
+        result
+    }
+
+    /// The current IAM epoch (see [`ServiceContext::change`]).
+    pub fn epoch(&self) -> u64 {
+        self.iam_epoch.load(Ordering::Acquire)
+    }
 }
 
 impl std::fmt::Debug for ServiceContext {

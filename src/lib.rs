@@ -7,6 +7,8 @@
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod authz;
+pub mod aws_api;
 pub mod cli;
 pub mod clock;
 pub mod config;

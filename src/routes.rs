@@ -1,5 +1,6 @@
 //! The one table of every path Keyward serves, with its guards and middleware.
 
+use crate::aws_api::endpoint;
 use crate::http::{health, metrics};
 use actix_web::web;
 
@@ -8,5 +9,8 @@ use actix_web::web;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
-        .route("/metrics", web::get().to(metrics::endpoint));
+        .route("/metrics", web::get().to(metrics::endpoint))
+        // The AWS Query protocol (IAM; STS later) at the service root, as AWS serves it.
+        .route("/", web::post().to(endpoint::handle))
+        .route("/", web::get().to(endpoint::handle));
 }

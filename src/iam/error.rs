@@ -16,6 +16,8 @@ pub enum IamError {
     MalformedPolicyDocument(String),
     #[error("{0}")]
     Validation(String),
+    #[error("{0}")]
+    InvalidInput(String),
     #[error(transparent)]
     Storage(StorageError),
     #[error("internal error: {0}")]

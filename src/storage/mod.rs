@@ -4,10 +4,13 @@
 pub mod connection;
 pub mod error;
 pub mod ids;
+pub mod locks;
 pub mod migrations;
 pub mod models;
 #[rustfmt::skip]
 pub mod schema;
+pub mod sql;
 
 pub use connection::{write_transaction, Backend, DbConnection, Store};
 pub use error::StorageError;
+pub use locks::lock_account;

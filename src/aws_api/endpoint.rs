@@ -1,0 +1,388 @@
+//! The AWS Query endpoint at `/`: SigV4 authentication, authorization, dispatch to the action
+//! handlers, XML out, AWS errors, and an audit event for every call.
+//!
+//! ```text
+//!  request ─> parse SigV4 ─> look up key (unknown: InvalidClientTokenId) ─> verify signature
+//!         ─> caller ─> decode parameters ─> handler: authorize(action, resource) ─> service
+//!         ─> XML, or AWS error XML;  audit: mutations in their own transaction (services),
+//!            reads and failures here
+//! ```
+
+use super::error::AwsError;
+use super::query::QueryParams;
+use super::sigv4::{self, RequestParts, SigningKeyCache};
+use super::xml::{self, XmlResponse};
+use crate::audit::{self, AuditEvent, EventSource, RequestMeta};
+use crate::authz::{Authorizer, Caller, RequestFacts};
+use crate::context::ServiceContext;
+use crate::http::request_id::RequestId;
+use crate::iam::{access_keys, users, Call};
+use crate::storage::ids::AccessKeyId;
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Shared state of the AWS API surface.
+pub struct AwsApi {
+    pub ctx: ServiceContext,
+    pub authorizer: Authorizer,
+    pub signing_keys: SigningKeyCache,
+    pub region: String,
+    /// When each access key's use was last written, so a busy key writes at most once a minute.
+    last_use_written: Mutex<HashMap<String, chrono::NaiveDateTime>>,
+}
+
+impl AwsApi {
+    pub fn new(ctx: ServiceContext, region: String) -> Self {
+        Self {
+            ctx,
+            authorizer: Authorizer::default(),
+            signing_keys: SigningKeyCache::default(),
+            region,
+            last_use_written: Mutex::default(),
+        }
+    }
+}
+
+/// One call, as the action handlers see it.
+pub struct Env<'a> {
+    pub api: &'a AwsApi,
+    pub caller: Caller,
+    pub call: Call,
+    pub facts: RequestFacts,
+    pub params: QueryParams,
+}
+
+impl Env<'_> {
+    pub fn ctx(&self) -> &ServiceContext {
+        &self.api.ctx
+    }
+
+    pub fn account(&self) -> &str {
+        self.caller.account_id()
+    }
+
+    /// Authorizes `action` on `resource`; the root user may do anything in its account.
+    pub fn authorize(&self, action: &str, resource: &str) -> Result<(), AwsError> {
+        if self.caller.is_root() {
+            return Ok(());
+        }
+        let (decision, request) = self
+            .api
+            .authorizer
+            .decide(self.ctx(), &self.caller, &self.facts, action, resource)
+            .map_err(AwsError::from)?;
+        if decision.is_allowed() {
+            return Ok(());
+        }
+        let message = decision.access_denied_message(&request).unwrap_or_else(|| {
+            format!(
+                "User: {} is not authorized to perform: {action} on resource: {resource}",
+                self.caller.arn()
+            )
+        });
+        Err(AwsError::access_denied(message))
+    }
+}
+
+struct Incoming {
+    method: String,
+    path: String,
+    query: String,
+    headers: Vec<(String, String)>,
+    body: web::Bytes,
+    meta: RequestMeta,
+    secure: bool,
+}
+
+/// `POST /` and `GET /`.
+pub async fn handle(req: HttpRequest, body: web::Bytes, api: web::Data<AwsApi>) -> HttpResponse {
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
+    let incoming = Incoming {
+        method: req.method().as_str().to_string(),
+        path: req.path().to_string(),
+        query: req.query_string().to_string(),
+        headers: req
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| {
+                v.to_str()
+                    .ok()
+                    .map(|v| (k.as_str().to_string(), v.to_string()))
+            })
+            .collect(),
+        body,
+        meta: RequestMeta {
+            source_ip: req.peer_addr().map(|a| a.ip().to_string()),
+            user_agent: req
+                .headers()
+                .get("user-agent")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+            request_id: Some(request_id.clone()),
+        },
+        secure: req.connection_info().scheme() == "https",
+    };
+    let api = api.into_inner();
+    let rid = request_id.clone();
+    let outcome = web::block(move || serve(&api, incoming)).await;
+    let (status, body) = match outcome {
+        Ok((namespace, Ok(response))) => match response.finish(&rid) {
+            Ok(body) => (200, body),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot write the XML response");
+                (
+                    500,
+                    xml::error_response(namespace, &AwsError::service_failure(), &rid),
+                )
+            }
+        },
+        Ok((namespace, Err(error))) => {
+            (error.status(), xml::error_response(namespace, &error, &rid))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "AWS API worker failed");
+            (
+                500,
+                xml::error_response(xml::IAM_NAMESPACE, &AwsError::service_failure(), &rid),
+            )
+        }
+    };
+    HttpResponse::build(
+        actix_web::http::StatusCode::from_u16(status)
+            .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR),
+    )
+    .content_type("text/xml")
+    .body(body)
+}
+
+fn serve(api: &AwsApi, incoming: Incoming) -> (&'static str, Result<XmlResponse, AwsError>) {
+    let parts = RequestParts {
+        method: &incoming.method,
+        path: &incoming.path,
+        query: &incoming.query,
+        headers: &incoming.headers,
+        body: &incoming.body,
+    };
+    let params = if incoming.method == "POST" {
+        QueryParams::from_query_and_body(&incoming.query, &incoming.body)
+    } else {
+        QueryParams::from_query_string(&incoming.query)
+    };
+    let service = sigv4::parse(&parts)
+        .map(|p| p.scope.service.clone())
+        .unwrap_or_default();
+    let namespace = if service == "sts" {
+        xml::STS_NAMESPACE
+    } else {
+        xml::IAM_NAMESPACE
+    };
+    let action = params
+        .as_ref()
+        .ok()
+        .and_then(|p| p.action())
+        .unwrap_or("")
+        .to_string();
+    let now = api.ctx.clock.now();
+    let caller = match authenticate(api, &parts, now) {
+        Ok(caller) => caller,
+        Err(error) => {
+            audit_failure(api, None, &incoming.meta, &service, &action, &error);
+            return (namespace, Err(error));
+        }
+    };
+    let env = match params {
+        Ok(params) => Env {
+            api,
+            call: Call {
+                account_id: caller.account_id().to_string(),
+                actor_arn: caller.arn(),
+                meta: incoming.meta.clone(),
+            },
+            facts: RequestFacts {
+                now,
+                source_ip: incoming
+                    .meta
+                    .source_ip
+                    .as_deref()
+                    .and_then(|ip| ip.parse().ok()),
+                user_agent: incoming.meta.user_agent.clone(),
+                secure_transport: incoming.secure,
+                region: api.region.clone(),
+            },
+            caller,
+            params,
+        },
+        Err(error) => {
+            audit_failure(
+                api,
+                Some(&caller),
+                &incoming.meta,
+                &service,
+                &action,
+                &error,
+            );
+            return (namespace, Err(error));
+        }
+    };
+    let result = match service.as_str() {
+        "iam" => super::iam::dispatch(&env, &action),
+        _ => Err(AwsError::invalid_action(
+            &action,
+            env.params.version().unwrap_or(""),
+        )),
+    };
+    match &result {
+        Err(error) => audit_failure(
+            api,
+            Some(&env.caller),
+            &incoming.meta,
+            &service,
+            &action,
+            error,
+        ),
+        Ok(_) if super::iam::is_read_only(&action) => audit_read(&env, &action),
+        Ok(_) => {}
+    }
+    (namespace, result)
+}
+
+/// Finds the key, checks the signature and says who is calling.
+fn authenticate(
+    api: &AwsApi,
+    parts: &RequestParts<'_>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Caller, AwsError> {
+    let parsed = sigv4::parse(parts)?;
+    if parsed.security_token.is_some() {
+        // Temporary credentials arrive with the STS issue; until then such a token is unknown.
+        return Err(AwsError::invalid_client_token_id());
+    }
+    let ctx = &api.ctx;
+    let found = ctx
+        .store
+        .read(|conn| access_keys::lookup(conn, &parsed.access_key_id))
+        .map_err(|e| internal(&e))?;
+    let Some((key, _)) = found else {
+        return Err(AwsError::invalid_client_token_id());
+    };
+    let id = AccessKeyId::from_stored(key.id.clone());
+    let secret =
+        access_keys::unseal(&ctx.master_key, &id, &key.sealed_secret).map_err(|e| internal(&e))?;
+    sigv4::verify(
+        &parsed,
+        parts,
+        &secret,
+        now,
+        &parsed.scope.service,
+        &api.signing_keys,
+    )?;
+    if key.status != "Active" {
+        return Err(AwsError::invalid_client_token_id());
+    }
+    record_use(api, &key.id, &parsed.scope.service, &parsed.scope.region);
+    match key.user_id {
+        None => Ok(Caller::Root {
+            account_id: key.account_id,
+        }),
+        Some(user_id) => {
+            let user = users::get_by_id(ctx, &user_id).map_err(AwsError::from)?;
+            Ok(Caller::User {
+                account_id: user.account_id,
+                user_id: user.id,
+                name: user.name,
+                path: user.path,
+            })
+        }
+    }
+}
+
+fn internal(error: &dyn std::fmt::Display) -> AwsError {
+    tracing::error!(error = %error, "AWS API internal error");
+    AwsError::service_failure()
+}
+
+/// Writes a key's last use, at most once a minute per key.
+fn record_use(api: &AwsApi, key_id: &str, service: &str, region: &str) {
+    let now = api.ctx.clock.now_naive();
+    {
+        let mut written = api
+            .last_use_written
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if written
+            .get(key_id)
+            .is_some_and(|at| now - *at < chrono::Duration::seconds(60))
+        {
+            return;
+        }
+        if written.len() > 100_000 {
+            written.clear();
+        }
+        written.insert(key_id.to_string(), now);
+    }
+    let result = api
+        .ctx
+        .store
+        .write(|conn| access_keys::record_use(conn, key_id, now, service, region));
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "cannot record access key use");
+    }
+}
+
+fn source(service: &str) -> EventSource {
+    if service == "sts" {
+        EventSource::Sts
+    } else {
+        EventSource::Iam
+    }
+}
+
+fn write_event(api: &AwsApi, meta: &RequestMeta, event: AuditEvent) {
+    let ctx = &api.ctx;
+    let now = ctx.clock.now_naive();
+    let result = ctx
+        .store
+        .write(|conn| audit::record(conn, now, ctx.random.as_ref(), meta, event));
+    if let Err(e) = result {
+        tracing::error!(error = %e, "cannot write audit event");
+    }
+}
+
+fn audit_failure(
+    api: &AwsApi,
+    caller: Option<&Caller>,
+    meta: &RequestMeta,
+    service: &str,
+    action: &str,
+    error: &AwsError,
+) {
+    let name = if action.is_empty() { "Unknown" } else { action };
+    let mut event = AuditEvent::new(source(service), name).failed(error.code(), error.message());
+    event.read_only = super::iam::is_read_only(action);
+    if let Some(caller) = caller {
+        event = event.account(caller.account_id()).actor(caller.arn());
+    }
+    write_event(api, meta, event);
+}
+
+fn audit_read(env: &Env<'_>, action: &str) {
+    let mut parameters = serde_json::Map::new();
+    for (k, v) in env
+        .params
+        .iter()
+        .filter(|(k, _)| *k != "Action" && *k != "Version")
+    {
+        parameters.insert(k.to_string(), serde_json::Value::String(v.to_string()));
+    }
+    let mut event = AuditEvent::new(EventSource::Iam, action)
+        .account(env.account())
+        .actor(env.caller.arn())
+        .parameters(serde_json::Value::Object(parameters));
+    event.read_only = true;
+    write_event(env.api, &env.call.meta, event);
+}

@@ -1,0 +1,141 @@
+//! User actions.
+
+use super::{arn_in, empty, opt, page, req, response, tags, write};
+use crate::authz::Caller;
+use crate::aws_api::endpoint::Env;
+use crate::aws_api::error::AwsError;
+use crate::aws_api::xml::XmlResponse;
+use crate::iam::users;
+
+pub fn dispatch(env: &Env<'_>, action: &str) -> Option<Result<XmlResponse, AwsError>> {
+    Some(match action {
+        "CreateUser" => create(env),
+        "GetUser" => get(env),
+        "UpdateUser" => update(env),
+        "DeleteUser" => delete(env),
+        "ListUsers" => list(env),
+        "TagUser" => tag(env),
+        "UntagUser" => untag(env),
+        "ListUserTags" => list_tags(env),
+        _ => return None,
+    })
+}
+
+/// The ARN of the named user (with its path when it exists), for authorization.
+pub fn resource(env: &Env<'_>, name: &str) -> String {
+    match users::get(env.ctx(), env.account(), name) {
+        Ok(u) => u.arn,
+        Err(_) => arn_in(env, "user", "/", name),
+    }
+}
+
+fn create(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
+    let name = req(env, "UserName")?;
+    let path = opt(env, "Path");
+    env.authorize(
+        "iam:CreateUser",
+        &arn_in(env, "user", path.as_deref().unwrap_or("/"), &name),
+    )?;
+    let user = users::create(
+        env.ctx(),
+        &env.call,
+        users::CreateUser {
+            name,
+            path,
+            permissions_boundary: opt(env, "PermissionsBoundary"),
+            tags: tags(env, "Tags")?,
+        },
+    )?;
+    let mut r = response("CreateUser");
+    r.body().element("User", |b| write::user(b, &user));
+    Ok(r)
+}
+
+fn get(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
+    let name = match (opt(env, "UserName"), &env.caller) {
+        (Some(name), _) => name,
+        (None, Caller::User { name, .. }) => name.clone(),
+        (None, Caller::Root { account_id }) => {
+            // The root user: IAM answers with the account's root identity.
+            env.authorize("iam:GetUser", &env.caller.arn())?;
+            let mut r = response("GetUser");
+            r.body().element("User", |b| {
+                b.text("UserId", account_id)
+                    .text("Arn", &env.caller.arn())
+                    .time("CreateDate", env.facts.now);
+            });
+            return Ok(r);
+        }
+    };
+    env.authorize("iam:GetUser", &resource(env, &name))?;
+    let user = users::get(env.ctx(), env.account(), &name)?;
+    let mut r = response("GetUser");
+    r.body().element("User", |b| write::user(b, &user));
+    Ok(r)
+}
+
+fn update(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
+    let name = req(env, "UserName")?;
+    env.authorize("iam:UpdateUser", &resource(env, &name))?;
+    users::update(
+        env.ctx(),
+        &env.call,
+        &name,
+        opt(env, "NewUserName"),
+        opt(env, "NewPath"),
+    )?;
+    Ok(empty("UpdateUser"))
+}
+
+fn delete(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
+    let name = req(env, "UserName")?;
+    env.authorize("iam:DeleteUser", &resource(env, &name))?;
+    users::delete(env.ctx(), &env.call, &name)?;
+    Ok(empty("DeleteUser"))
+}
+
+fn list(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
+    env.authorize("iam:ListUsers", &arn_in(env, "user", "/", "*"))?;
+    let page = users::list(
+        env.ctx(),
+        env.account(),
+        env.params.get("PathPrefix"),
+        &page(env)?,
+    )?;
+    let mut r = response("ListUsers");
+    let mut b = r.body();
+    b.list("Users", &page.items, write::user);
+    write::truncation(&mut b, &page);
+    Ok(r)
+}
+
+fn tag(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
+    let name = req(env, "UserName")?;
+    env.authorize("iam:TagUser", &resource(env, &name))?;
+    users::tag(env.ctx(), &env.call, &name, &tags(env, "Tags")?)?;
+    Ok(empty("TagUser"))
+}
+
+fn untag(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
+    let name = req(env, "UserName")?;
+    env.authorize("iam:UntagUser", &resource(env, &name))?;
+    let keys: Vec<String> = env
+        .params
+        .list("TagKeys")?
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    users::untag(env.ctx(), &env.call, &name, &keys)?;
+    Ok(empty("UntagUser"))
+}
+
+fn list_tags(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
+    let name = req(env, "UserName")?;
+    env.authorize("iam:ListUserTags", &resource(env, &name))?;
+    let user = users::get(env.ctx(), env.account(), &name)?;
+    let mut r = response("ListUserTags");
+    let mut b = r.body();
+    write::tags(&mut b, "Tags", &user.tags);
+    b.bool("IsTruncated", false);
+    Ok(r)
+}

@@ -1,0 +1,13 @@
+//! AWS Query protocol surface (IAM `2010-05-08`, STS `2011-06-15`): the pure building blocks the
+//! action handlers stand on. No actix, no diesel: plain values in, plain values out.
+//!
+//! - [`sigv4`]: Signature Version 4 verification (parse, look the secret up, verify).
+//! - [`query`]: form-body / query-string parameters (`Foo.member.N`, tags, pagination).
+//! - [`xml`]: `<{Action}Response>` and `<ErrorResponse>` bodies.
+//! - [`error`]: [`error::AwsError`], the one mapping to AWS codes, messages and statuses.
+pub mod endpoint;
+pub mod error;
+pub mod iam;
+pub mod query;
+pub mod sigv4;
+pub mod xml;
