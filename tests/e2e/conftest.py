@@ -1,0 +1,124 @@
+"""End-to-end fixtures: a real `keyward serve` per test module and backend, and clients for it.
+
+The server's own bootstrap writes the AWS credentials and config files; the clients read them
+exactly as a user would (profile `keyward`), so nothing here knows Keyward's internals.
+"""
+import configparser
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+import boto3
+import botocore.config
+import pytest
+
+BIN = os.environ.get("KEYWARD_BIN", os.path.join(os.path.dirname(__file__), "../../target/debug/keyward"))
+ADMIN_URL = os.environ.get("KEYWARD_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def psql(sql):
+    subprocess.run(["psql", ADMIN_URL, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+class Keyward:
+    """A running server with its data directory."""
+
+    def __init__(self, backend):
+        self.dir = tempfile.mkdtemp(prefix="keyward-e2e-")
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.db = None
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KEYWARD_")}
+        env.update(KEYWARD_DATA_DIR=self.dir, KEYWARD_LISTEN=f"127.0.0.1:{self.port}",
+                   KEYWARD_WORKERS="2", KEYWARD_LOG="warn")
+        if backend == "postgres":
+            self.db = "keyward_e2e_" + secrets.token_hex(6)
+            psql(f"CREATE DATABASE {self.db}")
+            parts = urllib.parse.urlsplit(ADMIN_URL)
+            env["KEYWARD_DATABASE_URL"] = urllib.parse.urlunsplit(parts._replace(path="/" + self.db))
+        self.log = open(os.path.join(self.dir, "server.log"), "w")
+        self.proc = subprocess.Popen([BIN, "serve"], env=env, stdout=subprocess.PIPE, stderr=self.log, text=True)
+        self.banner = []
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            self.banner.append(line)
+            if "admin access key" in line:  # the last banner line of a first start
+                break
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(self.url + "/healthz", timeout=1).status == 200:
+                    break
+            except OSError:
+                time.sleep(0.05)
+        self.account = next(l.split(":", 1)[1].strip() for l in self.banner if l.strip().startswith("account:"))
+        creds = configparser.ConfigParser()
+        creds.read(os.path.join(self.dir, "credentials"))
+        self.admin_key = creds["keyward"]["aws_access_key_id"]
+        self.admin_secret = creds["keyward"]["aws_secret_access_key"]
+
+    def client(self, service="iam", key=None, secret=None, token=None, validate=True):
+        """A boto3 client; `validate=False` sends what botocore would refuse, to test the server."""
+        return boto3.client(
+            service,
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id=key or self.admin_key,
+            aws_secret_access_key=secret or self.admin_secret,
+            aws_session_token=token,
+            config=botocore.config.Config(retries={"max_attempts": 1}, parameter_validation=validate),
+        )
+
+    def cli(self, *args, check=True):
+        """Runs the AWS CLI with the files Keyward wrote at its first start."""
+        env = dict(os.environ, AWS_SHARED_CREDENTIALS_FILE=os.path.join(self.dir, "credentials"),
+                   AWS_CONFIG_FILE=os.path.join(self.dir, "config"), AWS_PAGER="")
+        for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+            env.pop(k, None)
+        return subprocess.run(["aws", "--profile", "keyward", *args], env=env, capture_output=True,
+                              text=True, check=check, timeout=60)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+        if self.db:
+            psql(f"DROP DATABASE IF EXISTS {self.db} WITH (FORCE)")
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module", params=["embedded", "postgres"])
+def keyward(request):
+    server = Keyward(request.param)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def iam(keyward):
+    return keyward.client()
+
+
+@pytest.fixture
+def name():
+    """A unique entity name per test, so tests sharing a server never collide."""
+    return "t" + secrets.token_hex(4)
