@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod harness;
+mod iam_api;
 mod policy_cli;
 mod serve;
 mod storage;
