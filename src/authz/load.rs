@@ -4,16 +4,46 @@ use super::Caller;
 use crate::iam::entities::EntityKind;
 use crate::iam::{groups, inline, policies, tags, IamError};
 use crate::policy::{Policy, PolicyKind};
-use crate::storage::schema::{managed_policies, policy_versions, users};
+use crate::storage::ids::AccountId;
+use crate::storage::schema::{managed_policies, policy_versions, roles, users};
 use crate::storage::{DbConnection, StorageError};
 use diesel::prelude::*;
 
-/// A principal's compiled policies and tags.
+/// Where a policy comes from, as IAM's simulator names it (`SourcePolicyId`, `SourcePolicyType`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicySource {
+    pub id: String,
+    /// `user`, `group`, `role` (inline policies), `aws-managed`, `user-managed`, `resource`, `none`.
+    pub kind: &'static str,
+}
+
+/// A principal's compiled policies, with their sources, and its tags.
 #[derive(Debug, Default)]
 pub struct PrincipalPolicies {
     pub identity: Vec<Policy>,
-    pub boundary: Option<Policy>,
+    pub sources: Vec<PolicySource>,
+    pub boundary: Option<(Policy, PolicySource)>,
     pub tags: Vec<(String, String)>,
+}
+
+impl PrincipalPolicies {
+    pub fn boundary_policy(&self) -> Option<&Policy> {
+        self.boundary.as_ref().map(|(p, _)| p)
+    }
+
+    /// The source of the policy with this label.
+    pub fn source_of(&self, label: &str) -> Option<&PolicySource> {
+        self.identity
+            .iter()
+            .position(|p| p.label().as_ref() == label)
+            .and_then(|i| self.sources.get(i))
+            .or_else(|| {
+                self.boundary
+                    .as_ref()
+                    .filter(|(p, _)| p.label().as_ref() == label)
+                    .map(|(_, s)| s)
+            })
+    }
 }
 
 fn compile(document: &str, kind: PolicyKind, label: &str) -> Result<Policy, IamError> {
@@ -22,6 +52,14 @@ fn compile(document: &str, kind: PolicyKind, label: &str) -> Result<Policy, IamE
         .map_err(|e| {
             IamError::Storage(StorageError::Corrupt(format!("stored policy {label}: {e}")))
         })
+}
+
+fn managed_source(arn: &str) -> PolicySource {
+    let aws = arn.starts_with(&format!("arn:aws:iam::{}:", AccountId::AWS));
+    PolicySource {
+        id: arn.to_string(),
+        kind: if aws { "aws-managed" } else { "user-managed" },
+    }
 }
 
 /// (arn, document) of the default versions of these managed policies.
@@ -40,57 +78,111 @@ fn managed_documents(
         .load(conn)?)
 }
 
+/// Adds an entity's inline and attached managed policies. Inline policies are labelled
+/// `inline:<kind>/<entity>/<policy>` (not an ARN, so AccessDenied messages do not name them).
 fn add_entity(
     conn: &mut DbConnection,
     out: &mut PrincipalPolicies,
     kind: EntityKind,
     id: &str,
-    arn: &str,
+    name: &str,
 ) -> Result<(), IamError> {
-    for (name, document) in inline::all(conn, kind, id)? {
-        out.identity.push(compile(
-            &document,
-            PolicyKind::Identity,
-            &format!("{arn} inline policy {name}"),
-        )?);
+    let word = match kind {
+        EntityKind::User => "user",
+        EntityKind::Group => "group",
+        EntityKind::Role => "role",
+    };
+    for (policy_name, document) in inline::all(conn, kind, id)? {
+        let label = format!("inline:{word}/{name}/{policy_name}");
+        out.identity
+            .push(compile(&document, PolicyKind::Identity, &label)?);
+        out.sources.push(PolicySource {
+            id: policy_name,
+            kind: word,
+        });
     }
     let attached = policies::attached_ids(conn, kind, id)?;
-    for (policy_arn, document) in managed_documents(conn, &attached)? {
+    for (arn, document) in managed_documents(conn, &attached)? {
         out.identity
-            .push(compile(&document, PolicyKind::Identity, &policy_arn)?);
+            .push(compile(&document, PolicyKind::Identity, &arn)?);
+        out.sources.push(managed_source(&arn));
     }
     Ok(())
 }
 
-pub fn for_caller(conn: &mut DbConnection, caller: &Caller) -> Result<PrincipalPolicies, IamError> {
-    let mut out = PrincipalPolicies::default();
-    let Caller::User {
-        user_id,
-        account_id,
-        ..
-    } = caller
-    else {
-        return Ok(out);
-    };
-    let user_arn = caller.arn();
-    add_entity(conn, &mut out, EntityKind::User, user_id, &user_arn)?;
-    for group in groups::for_user(conn, user_id)? {
-        let group_arn = groups::group_arn(&group);
-        add_entity(conn, &mut out, EntityKind::Group, &group.id, &group_arn)?;
+fn add_boundary(
+    conn: &mut DbConnection,
+    out: &mut PrincipalPolicies,
+    boundary_id: Option<String>,
+) -> Result<(), IamError> {
+    if let Some(boundary_id) = boundary_id {
+        if let Some((arn, document)) = managed_documents(conn, &[boundary_id])?.into_iter().next() {
+            out.boundary = Some((
+                compile(&document, PolicyKind::Boundary, &arn)?,
+                managed_source(&arn),
+            ));
+        }
     }
-    let boundary: Option<String> = users::table
+    Ok(())
+}
+
+/// An IAM user's policies: its own, its groups', its boundary, and its tags.
+pub fn for_user(
+    conn: &mut DbConnection,
+    user_id: &str,
+    name: &str,
+) -> Result<PrincipalPolicies, IamError> {
+    let mut out = PrincipalPolicies::default();
+    add_entity(conn, &mut out, EntityKind::User, user_id, name)?;
+    for group in groups::for_user(conn, user_id)? {
+        add_entity(conn, &mut out, EntityKind::Group, &group.id, &group.name)?;
+    }
+    let boundary = users::table
         .find(user_id)
         .select(users::permissions_boundary_id)
         .first::<Option<String>>(conn)?;
-    if let Some(boundary_id) = boundary {
-        if let Some((arn, document)) = managed_documents(conn, &[boundary_id])?.into_iter().next() {
-            out.boundary = Some(compile(&document, PolicyKind::Boundary, &arn)?);
-        }
-    }
+    add_boundary(conn, &mut out, boundary)?;
     out.tags = tags::list(conn, tags::Taggable::User, user_id)?
         .into_iter()
         .map(|t| (t.key, t.value))
         .collect();
-    let _ = account_id;
     Ok(out)
+}
+
+/// A group's policies.
+pub fn for_group(
+    conn: &mut DbConnection,
+    group_id: &str,
+    name: &str,
+) -> Result<PrincipalPolicies, IamError> {
+    let mut out = PrincipalPolicies::default();
+    add_entity(conn, &mut out, EntityKind::Group, group_id, name)?;
+    Ok(out)
+}
+
+/// A role's policies, boundary and tags.
+pub fn for_role(
+    conn: &mut DbConnection,
+    role_id: &str,
+    name: &str,
+) -> Result<PrincipalPolicies, IamError> {
+    let mut out = PrincipalPolicies::default();
+    add_entity(conn, &mut out, EntityKind::Role, role_id, name)?;
+    let boundary = roles::table
+        .find(role_id)
+        .select(roles::permissions_boundary_id)
+        .first::<Option<String>>(conn)?;
+    add_boundary(conn, &mut out, boundary)?;
+    out.tags = tags::list(conn, tags::Taggable::Role, role_id)?
+        .into_iter()
+        .map(|t| (t.key, t.value))
+        .collect();
+    Ok(out)
+}
+
+pub fn for_caller(conn: &mut DbConnection, caller: &Caller) -> Result<PrincipalPolicies, IamError> {
+    match caller {
+        Caller::User { user_id, name, .. } => for_user(conn, user_id, name),
+        Caller::Root { .. } => Ok(PrincipalPolicies::default()),
+    }
 }

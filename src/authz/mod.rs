@@ -5,10 +5,11 @@
 //! [`ServiceContext::change`]), builds the request context and asks the pure policy engine.
 
 mod caller;
-mod load;
+pub mod load;
 
 pub use caller::Caller;
-pub use load::PrincipalPolicies;
+pub use load::{PolicySource, PrincipalPolicies};
+pub mod simulate;
 
 use crate::context::ServiceContext;
 use crate::iam::IamError;
@@ -112,7 +113,7 @@ impl Authorizer {
         let decision = policy::evaluate(&EvaluationInput {
             context: &request,
             identity: &policies.identity,
-            boundary: policies.boundary.as_ref(),
+            boundary: policies.boundary_policy(),
             session: &[],
             resource: None,
             resource_account: None,

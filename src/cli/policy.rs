@@ -251,42 +251,13 @@ fn parse_context(arg: &str) -> anyhow::Result<(&str, ContextValue)> {
     let Some((ty, v)) = typed.split_once(':') else {
         bail!("--context {arg}: expected KEY=TYPE:VALUE");
     };
-    let bad = || anyhow!("--context {arg}: {v:?} is not a valid {ty}");
-    let value = match ty {
-        "string" => ContextValue::String(v.to_owned()),
-        "strings" => ContextValue::Strings(
-            v.split(',')
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect(),
-        ),
-        "bool" | "boolean" => match v {
-            "true" => ContextValue::Bool(true),
-            "false" => ContextValue::Bool(false),
-            _ => return Err(bad()),
-        },
-        "number" | "numeric" => ContextValue::Number(v.parse().map_err(|_| bad())?),
-        "date" => ContextValue::Date(
-            chrono::DateTime::parse_from_rfc3339(v)
-                .map(|d| d.with_timezone(&chrono::Utc))
-                .or_else(|_| {
-                    v.parse::<i64>()
-                        .ok()
-                        .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
-                        .ok_or(())
-                })
-                .map_err(|_| bad())?,
-        ),
-        "ip" => ContextValue::Ip(v.parse().map_err(|_| bad())?),
-        "binary" => ContextValue::Binary(
-            data_encoding::BASE64
-                .decode(v.as_bytes())
-                .map_err(|_| bad())?,
-        ),
-        other => bail!(
-            "--context {arg}: unknown type {other} (string, strings, bool, number, date, ip, binary)"
-        ),
+    let values: Vec<&str> = if ty.ends_with("List") || ty == "strings" {
+        v.split(',').filter(|s| !s.is_empty()).collect()
+    } else {
+        vec![v]
     };
+    let value =
+        ContextValue::from_typed(ty, &values).map_err(|e| anyhow!("--context {arg}: {e}"))?;
     Ok((key, value))
 }
 
@@ -475,7 +446,10 @@ mod tests {
             "--context",
             "k=weird:1",
         ]);
-        assert!(r.unwrap_err().to_string().contains("unknown type"));
+        assert!(r
+            .unwrap_err()
+            .to_string()
+            .contains("unknown context key type weird"));
         let (r, _) = run_args(&[
             "simulate",
             "--policy",

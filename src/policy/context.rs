@@ -56,6 +56,57 @@ pub enum ContextValue {
 }
 
 impl ContextValue {
+    /// Reads a value given as text with a type name: IAM's `ContextKeyType` names (`string`,
+    /// `stringList`, `numeric`, `numericList`, `boolean`, `booleanList`, `ip`, `ipList`,
+    /// `binary`, `binaryList`, `date`, `dateList`) and the short forms `strings`, `bool`,
+    /// `number`. List types keep their elements as text; the operators convert them.
+    pub fn from_typed(ty: &str, values: &[&str]) -> Result<ContextValue, String> {
+        let one = || match values {
+            [v] => Ok(*v),
+            _ => Err(format!("a {ty} key takes exactly one value")),
+        };
+        let bad = |v: &str| format!("{v:?} is not a valid {ty}");
+        Ok(match ty {
+            "string" => ContextValue::String(one()?.to_owned()),
+            "stringList" | "strings" | "numericList" | "booleanList" | "ipList" | "binaryList"
+            | "dateList" => ContextValue::Strings(values.iter().map(|v| (*v).to_owned()).collect()),
+            "boolean" | "bool" => match one()? {
+                "true" => ContextValue::Bool(true),
+                "false" => ContextValue::Bool(false),
+                v => return Err(bad(v)),
+            },
+            "numeric" | "number" => {
+                let v = one()?;
+                ContextValue::Number(v.parse().map_err(|_| bad(v))?)
+            }
+            "date" => {
+                let v = one()?;
+                let parsed = DateTime::parse_from_rfc3339(v)
+                    .map(|d| d.with_timezone(&Utc))
+                    .ok()
+                    .or_else(|| {
+                        v.parse::<i64>()
+                            .ok()
+                            .and_then(|s| DateTime::from_timestamp(s, 0))
+                    });
+                ContextValue::Date(parsed.ok_or_else(|| bad(v))?)
+            }
+            "ip" => {
+                let v = one()?;
+                ContextValue::Ip(v.parse().map_err(|_| bad(v))?)
+            }
+            "binary" => {
+                let v = one()?;
+                ContextValue::Binary(
+                    data_encoding::BASE64
+                        .decode(v.as_bytes())
+                        .map_err(|_| bad(v))?,
+                )
+            }
+            other => return Err(format!("unknown context key type {other}")),
+        })
+    }
+
     /// The single values of this key: one for scalars, each element for a list.
     pub fn len(&self) -> usize {
         match self {

@@ -161,6 +161,19 @@ impl Policy {
     pub fn statements(&self) -> &[Statement] {
         &self.inner.statements
     }
+
+    /// The condition keys the policy reads, as first written, once each ignoring case and in
+    /// order of appearance (IAM's `GetContextKeysFor*Policy`).
+    pub fn condition_keys(&self) -> Vec<String> {
+        let mut seen = std::collections::HashSet::new();
+        self.inner
+            .statements
+            .iter()
+            .flat_map(|s| s.conditions.iter())
+            .filter(|c| seen.insert(c.key.to_lowercase()))
+            .map(|c| c.key.to_string())
+            .collect()
+    }
 }
 
 /// Compiles a parsed JSON document; returns the compiled form when there was no error, and every

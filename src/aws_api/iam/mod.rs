@@ -6,6 +6,7 @@ mod groups;
 mod keys;
 mod policies;
 mod roles;
+mod simulate;
 mod users;
 mod write;
 
@@ -15,76 +16,6 @@ use super::xml::{XmlResponse, IAM_NAMESPACE};
 use crate::iam::page::PageRequest;
 use crate::iam::tags::Tag;
 use crate::iam::IamError;
-
-/// Every action this surface implements, for the dispatch and the coverage report.
-pub const ACTIONS: &[&str] = &[
-    "AddUserToGroup",
-    "AttachGroupPolicy",
-    "AttachRolePolicy",
-    "AttachUserPolicy",
-    "CreateAccessKey",
-    "CreateGroup",
-    "CreatePolicy",
-    "CreatePolicyVersion",
-    "CreateRole",
-    "CreateUser",
-    "DeleteAccessKey",
-    "DeleteGroup",
-    "DeleteGroupPolicy",
-    "DeletePolicy",
-    "DeletePolicyVersion",
-    "DeleteRole",
-    "DeleteRolePermissionsBoundary",
-    "DeleteRolePolicy",
-    "DeleteUser",
-    "DeleteUserPermissionsBoundary",
-    "DeleteUserPolicy",
-    "DetachGroupPolicy",
-    "DetachRolePolicy",
-    "DetachUserPolicy",
-    "GetAccessKeyLastUsed",
-    "GetGroup",
-    "GetGroupPolicy",
-    "GetPolicy",
-    "GetPolicyVersion",
-    "GetRole",
-    "GetRolePolicy",
-    "GetUser",
-    "GetUserPolicy",
-    "ListAccessKeys",
-    "ListAttachedGroupPolicies",
-    "ListAttachedRolePolicies",
-    "ListAttachedUserPolicies",
-    "ListEntitiesForPolicy",
-    "ListGroupPolicies",
-    "ListGroups",
-    "ListGroupsForUser",
-    "ListPolicies",
-    "ListPolicyVersions",
-    "ListRolePolicies",
-    "ListRoleTags",
-    "ListRoles",
-    "ListUserPolicies",
-    "ListUserTags",
-    "ListUsers",
-    "PutGroupPolicy",
-    "PutRolePermissionsBoundary",
-    "PutRolePolicy",
-    "PutUserPermissionsBoundary",
-    "PutUserPolicy",
-    "RemoveUserFromGroup",
-    "SetDefaultPolicyVersion",
-    "TagRole",
-    "TagUser",
-    "UntagRole",
-    "UntagUser",
-    "UpdateAccessKey",
-    "UpdateAssumeRolePolicy",
-    "UpdateGroup",
-    "UpdateRole",
-    "UpdateRoleDescription",
-    "UpdateUser",
-];
 
 /// Actions that change nothing (audited as reads by the endpoint).
 pub fn is_read_only(action: &str) -> bool {
@@ -104,6 +35,7 @@ pub fn dispatch(env: &Env<'_>, action: &str) -> Result<XmlResponse, AwsError> {
         .or_else(|| roles::dispatch(env, action))
         .or_else(|| policies::dispatch(env, action))
         .or_else(|| keys::dispatch(env, action))
+        .or_else(|| simulate::dispatch(env, action))
         .unwrap_or_else(|| {
             if action.is_empty() {
                 Err(AwsError::missing_action())

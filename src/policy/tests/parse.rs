@@ -214,3 +214,20 @@ fn numbers_and_booleans_are_accepted_as_condition_values() {
     );
     assert!(Policy::parse(&json, PolicyKind::Identity).is_ok());
 }
+
+#[test]
+fn condition_keys_are_listed_once_in_order() {
+    let p = Policy::parse(
+        r#"{"Version":"2012-10-17","Statement":[
+            {"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{
+                "StringEquals":{"aws:PrincipalTag/team":"a","s3:prefix":"x"}}},
+            {"Effect":"Deny","Action":"s3:*","Resource":"*","Condition":{
+                "Bool":{"aws:MultiFactorAuthPresent":"false"},"StringLike":{"AWS:principaltag/TEAM":"b"}}}]}"#,
+        PolicyKind::Identity,
+    )
+    .unwrap();
+    let keys = p.condition_keys();
+    assert_eq!(keys.len(), 3, "{keys:?}");
+    assert!(keys.contains(&"aws:MultiFactorAuthPresent".to_string()));
+    assert!(keys.contains(&"s3:prefix".to_string()));
+}
