@@ -2,6 +2,7 @@
 //! They hold the business rules; the AWS API, the console and the CLI all call them.
 
 pub mod access_keys;
+pub mod account;
 pub mod arn;
 pub mod aws_managed;
 pub mod bootstrap;
@@ -11,8 +12,10 @@ pub mod entities;
 pub mod error;
 pub mod groups;
 pub mod inline;
+pub mod instance_profiles;
 pub mod limits;
 pub mod names;
+pub mod oidc_providers;
 pub mod page;
 pub mod policies;
 pub mod roles;

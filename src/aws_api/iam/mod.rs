@@ -2,6 +2,7 @@
 //! parameters, authorizes, calls one service function and writes the XML that botocore's `iam`
 //! model describes.
 
+mod account;
 mod groups;
 mod keys;
 mod policies;
@@ -36,6 +37,7 @@ pub fn dispatch(env: &Env<'_>, action: &str) -> Result<XmlResponse, AwsError> {
         .or_else(|| policies::dispatch(env, action))
         .or_else(|| keys::dispatch(env, action))
         .or_else(|| simulate::dispatch(env, action))
+        .or_else(|| account::dispatch(env, action))
         .unwrap_or_else(|| {
             if action.is_empty() {
                 Err(AwsError::missing_action())
