@@ -18,6 +18,8 @@ pub enum IamError {
     Validation(String),
     #[error("{0}")]
     InvalidInput(String),
+    #[error("{0}")]
+    PasswordPolicyViolation(String),
     #[error(transparent)]
     Storage(StorageError),
     #[error("internal error: {0}")]

@@ -17,6 +17,7 @@ pub mod limits;
 pub mod names;
 pub mod oidc_providers;
 pub mod page;
+pub mod passwords;
 pub mod policies;
 pub mod roles;
 pub mod tags;

@@ -142,14 +142,19 @@ pub fn get(ctx: &ServiceContext, account_id: &str, name: &str) -> Result<UserVie
 
 pub fn get_by_id(ctx: &ServiceContext, user_id: &str) -> Result<UserView, IamError> {
     ctx.store.read(|conn| {
-        let user = users::table
-            .find(user_id)
-            .select(User::as_select())
-            .first(conn)
-            .optional()?
-            .ok_or_else(|| not_found(user_id))?;
+        let user = get_by_id_in(conn, user_id)?;
         view(conn, user)
     })
+}
+
+/// The user with this unique id.
+pub fn get_by_id_in(conn: &mut DbConnection, user_id: &str) -> Result<User, IamError> {
+    users::table
+        .find(user_id)
+        .select(User::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| not_found(user_id))
 }
 
 pub fn update(

@@ -5,6 +5,7 @@
 mod account;
 mod groups;
 mod keys;
+mod passwords;
 mod policies;
 mod roles;
 mod simulate;
@@ -38,6 +39,7 @@ pub fn dispatch(env: &Env<'_>, action: &str) -> Result<XmlResponse, AwsError> {
         .or_else(|| keys::dispatch(env, action))
         .or_else(|| simulate::dispatch(env, action))
         .or_else(|| account::dispatch(env, action))
+        .or_else(|| passwords::dispatch(env, action))
         .unwrap_or_else(|| {
             if action.is_empty() {
                 Err(AwsError::missing_action())
@@ -57,6 +59,7 @@ impl From<IamError> for AwsError {
             IamError::MalformedPolicyDocument(m) => AwsError::malformed_policy_document(m),
             IamError::Validation(m) => AwsError::validation_error(m),
             IamError::InvalidInput(m) => AwsError::invalid_input(m),
+            IamError::PasswordPolicyViolation(m) => AwsError::password_policy_violation(m),
             IamError::Storage(e) => {
                 tracing::error!(error = %e, "storage error in an IAM call");
                 AwsError::service_failure()

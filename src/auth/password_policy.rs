@@ -1,0 +1,128 @@
+//! The account password policy and the check every new password goes through. Pure.
+
+/// An account's password policy (IAM `PasswordPolicy`). Without one, IAM's default applies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordPolicy {
+    pub minimum_length: u32,
+    pub require_symbols: bool,
+    pub require_numbers: bool,
+    pub require_uppercase: bool,
+    pub require_lowercase: bool,
+    pub allow_users_to_change: bool,
+    /// Days a password stays valid; `None`: forever.
+    pub max_age_days: Option<u32>,
+    /// How many earlier passwords may not be reused; `None`: no rule.
+    pub reuse_prevention: Option<u32>,
+    /// When a password has expired, only an administrator can set a new one.
+    pub hard_expiry: bool,
+}
+
+/// The symbols IAM counts as non-alphanumeric characters.
+pub const SYMBOLS: &str = "!@#$%^&*()_+-=[]{}|'";
+
+/// IAM's bounds for the policy's numbers.
+pub const MIN_LENGTH_RANGE: std::ops::RangeInclusive<u32> = 6..=128;
+pub const MAX_AGE_RANGE: std::ops::RangeInclusive<u32> = 1..=1095;
+pub const REUSE_RANGE: std::ops::RangeInclusive<u32> = 1..=24;
+
+/// Which policy applies: the account's own, or IAM's default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applicable {
+    Account(PasswordPolicy),
+    /// IAM's default: at least 8 characters, at least three of the four character classes, and
+    /// not the user name.
+    Default,
+}
+
+/// Why a password is refused; the messages are what IAM's `PasswordPolicyViolation` says.
+pub fn violations(policy: &Applicable, password: &str, user_name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let length = password.chars().count();
+    let has_upper = password.chars().any(|c| c.is_ascii_uppercase());
+    let has_lower = password.chars().any(|c| c.is_ascii_lowercase());
+    let has_digit = password.chars().any(|c| c.is_ascii_digit());
+    let has_symbol = password.chars().any(|c| SYMBOLS.contains(c));
+    if password.eq_ignore_ascii_case(user_name) {
+        out.push("Password must not be the same as the user name.".to_string());
+    }
+    if length > 128 {
+        out.push("Password should have at most 128 characters.".to_string());
+    }
+    match policy {
+        Applicable::Default => {
+            if length < 8 {
+                out.push("Password should have at least 8 characters.".to_string());
+            }
+            let classes = [has_upper, has_lower, has_digit, has_symbol]
+                .iter()
+                .filter(|b| **b)
+                .count();
+            if classes < 3 {
+                out.push(
+                    "Password should include at least three of: upper case letters, lower case \
+                     letters, numbers, symbols."
+                        .to_string(),
+                );
+            }
+        }
+        Applicable::Account(p) => {
+            if length < p.minimum_length as usize {
+                out.push(format!(
+                    "Password should have at least {} characters.",
+                    p.minimum_length
+                ));
+            }
+            let rules = [
+                (p.require_uppercase, has_upper, "one uppercase letter"),
+                (p.require_lowercase, has_lower, "one lowercase letter"),
+                (p.require_numbers, has_digit, "one number"),
+                (p.require_symbols, has_symbol, "one symbol"),
+            ];
+            for (required, present, what) in rules {
+                if required && !present {
+                    out.push(format!("Password should have at least {what}."));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strict() -> PasswordPolicy {
+        PasswordPolicy {
+            minimum_length: 12,
+            require_symbols: true,
+            require_numbers: true,
+            require_uppercase: true,
+            require_lowercase: true,
+            allow_users_to_change: true,
+            max_age_days: None,
+            reuse_prevention: Some(3),
+            hard_expiry: false,
+        }
+    }
+
+    #[test]
+    fn default_policy_wants_eight_characters_of_three_classes() {
+        assert!(violations(&Applicable::Default, "Abcdefg1", "bob").is_empty());
+        assert_eq!(violations(&Applicable::Default, "abcdefgh", "bob").len(), 1);
+        assert_eq!(violations(&Applicable::Default, "Ab1", "bob").len(), 1);
+        assert!(!violations(&Applicable::Default, "Bob", "bob").is_empty());
+    }
+
+    #[test]
+    fn account_policy_checks_each_rule() {
+        let p = Applicable::Account(strict());
+        assert!(violations(&p, "Correct-Horse-9", "bob").is_empty());
+        let v = violations(&p, "short", "bob");
+        assert!(v.iter().any(|m| m.contains("at least 12 characters")));
+        assert!(v.iter().any(|m| m.contains("uppercase")));
+        assert!(v.iter().any(|m| m.contains("number")));
+        assert!(v.iter().any(|m| m.contains("symbol")));
+        assert!(!v.iter().any(|m| m.contains("lowercase")));
+    }
+}

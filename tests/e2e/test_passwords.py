@@ -1,0 +1,70 @@
+"""Login profiles, the account password policy and ChangePassword."""
+import pytest
+from botocore.exceptions import ClientError
+
+
+def error_code(excinfo):
+    return excinfo.value.response["Error"]["Code"]
+
+
+@pytest.fixture
+def policy(iam):
+    iam.update_account_password_policy(MinimumPasswordLength=12, RequireSymbols=True, RequireNumbers=True,
+                                       RequireUppercaseCharacters=True, RequireLowercaseCharacters=True,
+                                       AllowUsersToChangePassword=True, PasswordReusePrevention=2, MaxPasswordAge=90)
+    yield
+    iam.delete_account_password_policy()
+
+
+def test_password_policy_round_trip(iam, policy):
+    got = iam.get_account_password_policy()["PasswordPolicy"]
+    assert got["MinimumPasswordLength"] == 12 and got["RequireSymbols"] and got["AllowUsersToChangePassword"]
+    assert got["ExpirePasswords"] and got["MaxPasswordAge"] == 90 and got["PasswordReusePrevention"] == 2
+
+
+def test_no_policy_is_no_such_entity(iam):
+    with pytest.raises(ClientError) as e:
+        iam.get_account_password_policy()
+    assert error_code(e) == "NoSuchEntity"
+
+
+def test_login_profiles_follow_the_policy(iam, keyward, name, policy):
+    iam.create_user(UserName=name)
+    with pytest.raises(ClientError) as e:
+        iam.create_login_profile(UserName=name, Password="short1!A")
+    assert error_code(e) == "PasswordPolicyViolation"
+    assert "at least 12 characters" in e.value.response["Error"]["Message"]
+    created = iam.create_login_profile(UserName=name, Password="Correct-Horse-1", PasswordResetRequired=True)
+    assert created["LoginProfile"]["PasswordResetRequired"] is True
+    with pytest.raises(ClientError) as e:
+        iam.create_login_profile(UserName=name, Password="Correct-Horse-2")
+    assert error_code(e) == "EntityAlreadyExists"
+    assert iam.get_login_profile(UserName=name)["LoginProfile"]["UserName"] == name
+
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    me = keyward.client(key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    with pytest.raises(ClientError) as e:
+        me.change_password(OldPassword="wrong-Password-1", NewPassword="Another-Horse-2")
+    assert error_code(e) == "InvalidInput"
+    me.change_password(OldPassword="Correct-Horse-1", NewPassword="Another-Horse-2")
+    assert iam.get_login_profile(UserName=name)["LoginProfile"]["PasswordResetRequired"] is False
+    with pytest.raises(ClientError) as e:
+        me.change_password(OldPassword="Another-Horse-2", NewPassword="Correct-Horse-1")
+    assert error_code(e) == "PasswordPolicyViolation", "reuse of the last two passwords is refused"
+    me.change_password(OldPassword="Another-Horse-2", NewPassword="Third-Horse-33")
+
+    with pytest.raises(ClientError) as e:
+        iam.delete_user(UserName=name)
+    assert error_code(e) == "DeleteConflict"
+    iam.delete_login_profile(UserName=name)
+    with pytest.raises(ClientError) as e:
+        iam.get_login_profile(UserName=name)
+    assert error_code(e) == "NoSuchEntity"
+
+
+def test_default_policy_applies_without_an_account_policy(iam, name):
+    iam.create_user(UserName=name)
+    with pytest.raises(ClientError) as e:
+        iam.create_login_profile(UserName=name, Password="alllowercase")
+    assert error_code(e) == "PasswordPolicyViolation"
+    iam.create_login_profile(UserName=name, Password="Mixed-case-9")
