@@ -2,3 +2,4 @@
 
 pub mod password;
 pub mod password_policy;
+pub mod totp;

@@ -20,6 +20,8 @@ pub enum IamError {
     InvalidInput(String),
     #[error("{0}")]
     PasswordPolicyViolation(String),
+    #[error("{0}")]
+    InvalidAuthenticationCode(String),
     #[error(transparent)]
     Storage(StorageError),
     #[error("internal error: {0}")]

@@ -14,6 +14,7 @@ pub mod groups;
 pub mod inline;
 pub mod instance_profiles;
 pub mod limits;
+pub mod mfa;
 pub mod names;
 pub mod oidc_providers;
 pub mod page;

@@ -5,6 +5,7 @@
 mod account;
 mod groups;
 mod keys;
+mod mfa;
 mod passwords;
 mod policies;
 mod roles;
@@ -40,6 +41,7 @@ pub fn dispatch(env: &Env<'_>, action: &str) -> Result<XmlResponse, AwsError> {
         .or_else(|| simulate::dispatch(env, action))
         .or_else(|| account::dispatch(env, action))
         .or_else(|| passwords::dispatch(env, action))
+        .or_else(|| mfa::dispatch(env, action))
         .unwrap_or_else(|| {
             if action.is_empty() {
                 Err(AwsError::missing_action())
@@ -60,6 +62,7 @@ impl From<IamError> for AwsError {
             IamError::Validation(m) => AwsError::validation_error(m),
             IamError::InvalidInput(m) => AwsError::invalid_input(m),
             IamError::PasswordPolicyViolation(m) => AwsError::password_policy_violation(m),
+            IamError::InvalidAuthenticationCode(m) => AwsError::invalid_authentication_code(m),
             IamError::Storage(e) => {
                 tracing::error!(error = %e, "storage error in an IAM call");
                 AwsError::service_failure()
