@@ -78,8 +78,26 @@ pub fn open_store(settings: &StoreSettings) -> Result<Store, StartError> {
     Ok(store)
 }
 
+/// The services' context for the store the settings name: data directory, master key, store
+/// with migrations applied, the system clock and randomness, default quotas.
+pub fn service_context(settings: &StoreSettings) -> Result<ServiceContext, StartError> {
+    let random: SharedRandom = Arc::new(SystemRandom);
+    prepare_data_dir(&settings.data_dir)?;
+    let master_key = Arc::new(master_key(settings, &random)?);
+    let store = open_store(settings)?;
+    let clock: SharedClock = Arc::new(SystemClock);
+    Ok(ServiceContext {
+        store,
+        master_key,
+        clock,
+        random,
+        limits: Arc::new(crate::iam::Limits::default()),
+        iam_epoch: Arc::default(),
+    })
+}
+
 /// Writes the admin's access key as AWS shared credentials, profile `keyward` (mode 0600).
-fn write_credentials(path: &Path, created: &Created) -> std::io::Result<()> {
+pub fn write_credentials(path: &Path, created: &Created) -> std::io::Result<()> {
     let text = format!(
         "# Written by Keyward's first start for the IAM user admin. Keep it secret.\n\
          [keyward]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
@@ -91,7 +109,7 @@ fn write_credentials(path: &Path, created: &Created) -> std::io::Result<()> {
 
 /// Writes the AWS config profile `keyward` pointing at this server. Rewritten at every start,
 /// so it follows the public URL.
-fn write_aws_config(path: &Path, region: &str, endpoint: &Url) -> std::io::Result<()> {
+pub fn write_aws_config(path: &Path, region: &str, endpoint: &Url) -> std::io::Result<()> {
     let endpoint = endpoint.as_str().trim_end_matches('/');
     let text = format!(
         "# Written by Keyward at every start; edits are overwritten.\n\
@@ -138,23 +156,11 @@ fn print_banner(
 
 /// Starts Keyward and serves until SIGTERM or SIGINT.
 pub async fn serve(settings: Settings) -> Result<(), StartError> {
-    let clock: SharedClock = Arc::new(SystemClock);
-    let random: SharedRandom = Arc::new(SystemRandom);
-    prepare_data_dir(&settings.store.data_dir)?;
-    let master_key = Arc::new(master_key(&settings.store, &random)?);
-
     let store_settings = settings.store.clone();
-    let store = web::block(move || open_store(&store_settings))
+    let ctx = web::block(move || service_context(&store_settings))
         .await
         .map_err(|e| StartError::Server(std::io::Error::other(e)))??;
-    let ctx = ServiceContext {
-        store: store.clone(),
-        master_key,
-        clock,
-        random,
-        limits: Arc::new(crate::iam::Limits::default()),
-        iam_epoch: Arc::default(),
-    };
+    let store = ctx.store.clone();
     let metrics = http::metrics::Metrics::new()?;
 
     let store_data = web::Data::new(store.clone());

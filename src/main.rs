@@ -1,5 +1,5 @@
 use clap::Parser;
-use keyward::cli::{Cli, Command, MigrateAction};
+use keyward::cli::{AccountCommand, Cli, Command, MigrateAction};
 use keyward::config::{self, LogFormat};
 use keyward::storage::{migrations, Store};
 use std::io::IsTerminal;
@@ -82,10 +82,57 @@ fn migrate(store: keyward::config::StoreArgs, action: MigrateAction) -> ExitCode
     }
 }
 
+fn account(cmd: AccountCommand) -> ExitCode {
+    let AccountCommand::Create {
+        store,
+        public_url,
+        region,
+    } = cmd;
+    let settings = match store.resolve() {
+        Ok((s, _)) => s,
+        Err(e) => return fail(e),
+    };
+    init_logging(LogFormat::Auto, "warn");
+    let ctx = match keyward::app::service_context(&settings) {
+        Ok(ctx) => ctx,
+        Err(e) => return fail(e),
+    };
+    let mut dir = std::path::PathBuf::new();
+    let created = keyward::iam::bootstrap::create_account(&ctx, |created| {
+        dir = settings
+            .data_dir
+            .join("accounts")
+            .join(created.account_id.as_str());
+        std::fs::create_dir_all(&dir)?;
+        keyward::app::write_credentials(&dir.join("credentials"), created)?;
+        keyward::app::write_aws_config(&dir.join("config"), &region, &public_url)
+    });
+    match created {
+        Ok(created) => {
+            use keyward::secrets::ExposeSecret;
+            println!("account:           {}", created.account_id);
+            println!("root login:        {}", created.root_login);
+            println!(
+                "root password:     {}",
+                created.root_password.expose_secret()
+            );
+            println!(
+                "admin access key:  {} (secret in {})",
+                created.access_key_id,
+                dir.join("credentials").display()
+            );
+            println!("admin config:      {}", dir.join("config").display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve(args),
+        Command::Account(cmd) => account(cmd),
         Command::Migrate { store, action } => migrate(store, action.unwrap_or(MigrateAction::Up)),
         Command::Policy(cmd) => match keyward::cli::policy::run(cmd, &mut std::io::stdout()) {
             Ok(code) => code,

@@ -18,7 +18,8 @@ CREATE TABLE accounts (
 );
 CREATE UNIQUE INDEX accounts_alias ON accounts (lower(alias));
 
--- The account's root user signs in with its own login; it is not an IAM user.
+-- The account's root user signs in with its own login on the account's sign-in page; it is
+-- not an IAM user. Logins repeat across accounts (each account's root may be `root`).
 CREATE TABLE root_users (
     account_id TEXT PRIMARY KEY REFERENCES accounts (id),
     login TEXT NOT NULL,
@@ -28,7 +29,7 @@ CREATE TABLE root_users (
     password_last_used_at TIMESTAMP,
     created_at TIMESTAMP NOT NULL
 );
-CREATE UNIQUE INDEX root_users_login ON root_users (lower(login));
+CREATE INDEX root_users_login ON root_users (lower(login));
 
 CREATE TABLE managed_policies (
     id TEXT PRIMARY KEY,

@@ -27,6 +27,9 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<MigrateAction>,
     },
+    /// Manage accounts.
+    #[command(subcommand)]
+    Account(AccountCommand),
     /// Validate policy documents and simulate decisions, without a server.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
@@ -43,5 +46,25 @@ pub enum MigrateAction {
         /// Confirm that all data may be dropped.
         #[arg(long)]
         yes: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AccountCommand {
+    /// Create another account with its own root user and administrator; its AWS credentials
+    /// and config files are written to <data dir>/accounts/<account id>/.
+    Create {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// URL of the Keyward server, for the endpoint_url in the generated config
+        #[arg(
+            long,
+            env = "KEYWARD_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        public_url: url::Url,
+        /// Region for the generated config
+        #[arg(long, env = "KEYWARD_REGION", default_value = "us-east-1")]
+        region: String,
     },
 }

@@ -81,6 +81,13 @@ pub fn ensure(
             });
         }
         let created = create(conn, ctx, now, root_password, root_hash, key)?;
+        diesel::insert_into(installation::table)
+            .values(&Installation {
+                id: 1,
+                default_account_id: created.account_id.as_str().to_string(),
+                bootstrapped_at: now,
+            })
+            .execute(conn)?;
         export(&created)
             .map_err(|e| IamError::Internal(format!("cannot write credentials: {e}")))?;
         Ok(Outcome::Created(created))
@@ -95,6 +102,27 @@ pub fn ensure(
         }
         other => other,
     }
+}
+
+/// Creates one more account (for cross-account use), with its own root user and administrator,
+/// exported by `export` before the commit like the first one.
+pub fn create_account(
+    ctx: &ServiceContext,
+    export: impl FnOnce(&Created) -> std::io::Result<()>,
+) -> Result<Created, IamError> {
+    let now = ctx.clock.now_naive();
+    let root_password = password::generate(ctx.random.as_ref(), ROOT_PASSWORD_LEN);
+    let root_hash = password::hash(&root_password, ctx.random.as_ref())
+        .map_err(|e| IamError::Internal(e.to_string()))?;
+    let key = access_keys::mint(&ctx.master_key, ctx.random.as_ref())
+        .map_err(|e| IamError::Internal(e.to_string()))?;
+    ctx.change(|conn| {
+        aws_managed::seed(conn, now, ctx.random.as_ref())?;
+        let created = create(conn, ctx, now, root_password, root_hash, key)?;
+        export(&created)
+            .map_err(|e| IamError::Internal(format!("cannot write credentials: {e}")))?;
+        Ok(created)
+    })
 }
 
 /// The default account, once bootstrapped.
@@ -126,13 +154,6 @@ fn create(
         audit::record(conn, now, random, &meta, event)
     };
 
-    diesel::insert_into(installation::table)
-        .values(&Installation {
-            id: 1,
-            default_account_id: account.clone(),
-            bootstrapped_at: now,
-        })
-        .execute(conn)?;
     diesel::insert_into(accounts::table)
         .values(&Account {
             id: account.clone(),

@@ -50,6 +50,7 @@ class Keyward:
             psql(f"CREATE DATABASE {self.db}")
             parts = urllib.parse.urlsplit(ADMIN_URL)
             env["KEYWARD_DATABASE_URL"] = urllib.parse.urlunsplit(parts._replace(path="/" + self.db))
+        self.env = env
         self.log = open(os.path.join(self.dir, "server.log"), "w")
         self.proc = subprocess.Popen([BIN, "serve"], env=env, stdout=subprocess.PIPE, stderr=self.log, text=True)
         self.banner = []
@@ -93,6 +94,15 @@ class Keyward:
             env.pop(k, None)
         return subprocess.run(["aws", "--profile", "keyward", *args], env=env, capture_output=True,
                               text=True, check=check, timeout=60)
+
+    def create_account(self):
+        """`keyward account create` on this server's store; returns (account id, key, secret)."""
+        out = subprocess.run([BIN, "account", "create", "--public-url", self.url], env=self.env,
+                             capture_output=True, text=True, check=True, timeout=60).stdout
+        account = next(l.split(":", 1)[1].strip() for l in out.splitlines() if l.startswith("account:"))
+        creds = configparser.ConfigParser()
+        creds.read(os.path.join(self.dir, "accounts", account, "credentials"))
+        return account, creds["keyward"]["aws_access_key_id"], creds["keyward"]["aws_secret_access_key"]
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
