@@ -22,6 +22,8 @@ pub enum IamError {
     PasswordPolicyViolation(String),
     #[error("{0}")]
     InvalidAuthenticationCode(String),
+    #[error("{0}")]
+    ReportNotPresent(String),
     #[error(transparent)]
     Storage(StorageError),
     #[error("internal error: {0}")]

@@ -70,6 +70,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    credential_reports (account_id) {
+        account_id -> Text,
+        generated_at -> Timestamp,
+        content -> Text,
+    }
+}
+
+diesel::table! {
     group_inline_policies (group_id, name) {
         group_id -> Text,
         name -> Text,
@@ -333,6 +341,7 @@ diesel::joinable!(access_keys -> users (user_id));
 diesel::joinable!(account_password_policies -> accounts (account_id));
 diesel::joinable!(console_sessions -> accounts (account_id));
 diesel::joinable!(console_sessions -> users (user_id));
+diesel::joinable!(credential_reports -> accounts (account_id));
 diesel::joinable!(group_inline_policies -> groups (group_id));
 diesel::joinable!(group_members -> groups (group_id));
 diesel::joinable!(group_members -> users (user_id));
@@ -370,6 +379,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     accounts,
     audit_events,
     console_sessions,
+    credential_reports,
     group_inline_policies,
     group_members,
     group_policy_attachments,

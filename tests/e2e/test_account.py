@@ -80,3 +80,42 @@ def test_alias_and_summary(iam, name):
     after = iam.get_account_summary()["SummaryMap"]
     assert after["Users"] == before["Users"] + 1
     assert after["UsersQuota"] == 5000 and after["GroupsQuota"] == 300 and after["VersionsPerPolicyQuota"] == 5
+
+
+def test_credential_report(iam, keyward, name):
+    import csv
+    import io
+    iam.create_user(UserName=name + ",comma")
+    iam.create_login_profile(UserName=name + ",comma", Password="Report-Horse-1")
+    key = iam.create_access_key(UserName=name + ",comma")["AccessKey"]
+    with pytest.raises(ClientError):  # denied, but the key was used
+        keyward.client(key=key["AccessKeyId"], secret=key["SecretAccessKey"]).get_user()
+    assert iam.generate_credential_report()["State"] == "COMPLETE"
+    report = iam.get_credential_report()
+    assert report["ReportFormat"] == "text/csv"
+    rows = {r["user"]: r for r in csv.DictReader(io.StringIO(report["Content"].decode()))}
+    assert rows["<root_account>"]["arn"] == f"arn:aws:iam::{keyward.account}:root"
+    me = rows[name + ",comma"]
+    assert me["password_enabled"] == "true" and me["access_key_1_active"] == "true"
+    assert me["access_key_1_last_used_service"] == "iam" and me["access_key_2_active"] == "false"
+    assert rows["admin"]["password_enabled"] == "false"
+
+
+def test_account_authorization_details(iam, name):
+    import json as _json
+    doc = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+    iam.create_user(UserName=name)
+    iam.create_group(GroupName=name)
+    iam.add_user_to_group(GroupName=name, UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="inline", PolicyDocument=_json.dumps(doc))
+    iam.attach_group_policy(GroupName=name, PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    details = iam.get_account_authorization_details(Filter=["User", "Group"])
+    me = next(u for u in details["UserDetailList"] if u["UserName"] == name)
+    assert me["GroupList"] == [name]
+    assert me["UserPolicyList"] == [{"PolicyName": "inline", "PolicyDocument": doc}]
+    group = next(g for g in details["GroupDetailList"] if g["GroupName"] == name)
+    assert group["AttachedManagedPolicies"][0]["PolicyArn"] == "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    assert details["Policies"] == [] and details["RoleDetailList"] == []
+    aws = iam.get_account_authorization_details(Filter=["AWSManagedPolicy"])["Policies"]
+    admin = next(p for p in aws if p["PolicyName"] == "AdministratorAccess")
+    assert admin["PolicyVersionList"][0]["Document"]["Statement"][0]["Action"] == "*"

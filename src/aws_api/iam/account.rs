@@ -4,9 +4,10 @@ use super::{arn_in, empty, page, req, response, tags, write};
 use crate::aws_api::endpoint::Env;
 use crate::aws_api::error::AwsError;
 use crate::aws_api::xml::{XmlBody, XmlResponse};
-use crate::iam::account;
+use crate::iam::details::{self, Filter, Policies};
 use crate::iam::instance_profiles::{self, ProfileView};
 use crate::iam::oidc_providers::{self, Change};
+use crate::iam::{account, reports};
 
 pub fn dispatch(env: &Env<'_>, action: &str) -> Option<Result<XmlResponse, AwsError>> {
     Some(match action {
@@ -28,6 +29,9 @@ pub fn dispatch(env: &Env<'_>, action: &str) -> Option<Result<XmlResponse, AwsEr
         "DeleteAccountAlias" => alias(env, action),
         "ListAccountAliases" => list_aliases(env),
         "GetAccountSummary" => summary(env),
+        "GenerateCredentialReport" => generate_report(env),
+        "GetAccountAuthorizationDetails" => authorization_details(env),
+        "GetCredentialReport" => get_report(env),
         _ => return None,
     })
 }
@@ -244,5 +248,79 @@ fn summary(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
             });
         }
     });
+    Ok(r)
+}
+
+fn generate_report(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
+    env.authorize("iam:GenerateCredentialReport", "*")?;
+    reports::generate(env.ctx(), &env.call)?;
+    let mut r = response("GenerateCredentialReport");
+    r.body()
+        .text("State", "COMPLETE")
+        .text("Description", "The credential report is ready.");
+    Ok(r)
+}
+
+fn get_report(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
+    env.authorize("iam:GetCredentialReport", "*")?;
+    let (content, generated) = reports::get(env.ctx(), env.account())?;
+    let mut r = response("GetCredentialReport");
+    r.body()
+        .text("Content", &data_encoding::BASE64.encode(content.as_bytes()))
+        .text("ReportFormat", "text/csv")
+        .time("GeneratedTime", write::utc(generated));
+    Ok(r)
+}
+
+fn write_entity_policies(b: &mut XmlBody<'_>, inline_list: &str, p: &Policies) {
+    b.list(inline_list, &p.inline, |b, (name, document)| {
+        b.text("PolicyName", name)
+            .text("PolicyDocument", &write::encode_document(document));
+    });
+    b.list("AttachedManagedPolicies", &p.attached, |b, (name, arn)| {
+        b.text("PolicyName", name).text("PolicyArn", arn);
+    });
+}
+
+fn authorization_details(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
+    env.authorize("iam:GetAccountAuthorizationDetails", "*")?;
+    let wanted: Vec<&str> = env.params.list("Filter")?;
+    let has = |f: &str| wanted.is_empty() || wanted.contains(&f);
+    let filter = Filter {
+        users: has("User"),
+        groups: has("Group"),
+        roles: has("Role"),
+        local_policies: has("LocalManagedPolicy"),
+        aws_policies: has("AWSManagedPolicy"),
+    };
+    let d = details::collect(env.ctx(), env.account(), filter)?;
+    let mut r = response("GetAccountAuthorizationDetails");
+    let mut b = r.body();
+    b.list("UserDetailList", &d.users, |b, u| {
+        write::user(b, &u.user);
+        b.text_list("GroupList", &u.groups);
+        write_entity_policies(b, "UserPolicyList", &u.policies);
+    });
+    b.list("GroupDetailList", &d.groups, |b, g| {
+        write::group(b, &g.group);
+        write_entity_policies(b, "GroupPolicyList", &g.policies);
+    });
+    b.list("RoleDetailList", &d.roles, |b, r| {
+        write::role(b, &r.role, true);
+        b.list("InstanceProfileList", &r.profiles, write_profile);
+        write_entity_policies(b, "RolePolicyList", &r.policies);
+    });
+    b.list("Policies", &d.policies, |b, p| {
+        write::policy(b, &p.policy, true);
+        b.list("PolicyVersionList", &p.versions, |b, v| {
+            write::policy_version(
+                b,
+                v,
+                v.version_id == p.policy.policy.default_version_id,
+                true,
+            );
+        });
+    });
+    b.bool("IsTruncated", false);
     Ok(r)
 }

@@ -22,7 +22,7 @@ use crate::iam::IamError;
 
 /// Actions that change nothing (audited as reads by the endpoint).
 pub fn is_read_only(action: &str) -> bool {
-    ["Get", "List", "Simulate", "Generate"]
+    ["Get", "List", "Simulate"]
         .iter()
         .any(|p| action.starts_with(p))
 }
@@ -63,6 +63,7 @@ impl From<IamError> for AwsError {
             IamError::InvalidInput(m) => AwsError::invalid_input(m),
             IamError::PasswordPolicyViolation(m) => AwsError::password_policy_violation(m),
             IamError::InvalidAuthenticationCode(m) => AwsError::invalid_authentication_code(m),
+            IamError::ReportNotPresent(m) => AwsError::report_not_present(m),
             IamError::Storage(e) => {
                 tracing::error!(error = %e, "storage error in an IAM call");
                 AwsError::service_failure()
