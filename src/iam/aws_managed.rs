@@ -3,9 +3,10 @@
 //! policy whose document changed in a new Keyward release gets a new default version.
 
 use super::arn;
+use super::policies::insert_version;
 use crate::clock::Random;
 use crate::storage::ids::{AccountId, PolicyId};
-use crate::storage::models::{Account, ManagedPolicy, PolicyVersion};
+use crate::storage::models::{Account, ManagedPolicy};
 use crate::storage::schema::{accounts, managed_policies, policy_versions};
 use crate::storage::{DbConnection, StorageError};
 use chrono::NaiveDateTime;
@@ -130,24 +131,6 @@ fn seed_one(
         ))
         .execute(conn)?;
     Ok(1)
-}
-
-fn insert_version(
-    conn: &mut DbConnection,
-    policy_id: &str,
-    version_id: &str,
-    document: &str,
-    now: NaiveDateTime,
-) -> Result<(), StorageError> {
-    diesel::insert_into(policy_versions::table)
-        .values(&PolicyVersion {
-            policy_id: policy_id.to_string(),
-            version_id: version_id.to_string(),
-            document: document.to_string(),
-            created_at: now,
-        })
-        .execute(conn)?;
-    Ok(())
 }
 
 /// Makes room for one more version by deleting the oldest non-default one at the quota.

@@ -67,12 +67,7 @@ pub fn ensure(
     export: impl FnOnce(&Created) -> std::io::Result<()>,
 ) -> Result<Outcome, IamError> {
     let now = ctx.clock.now_naive();
-    // The root password hash costs ~30 ms; compute it outside the write lock.
-    let root_password = password::generate(ctx.random.as_ref(), ROOT_PASSWORD_LEN);
-    let root_hash = password::hash(&root_password, ctx.random.as_ref())
-        .map_err(|e| IamError::Internal(e.to_string()))?;
-    let key = access_keys::mint(&ctx.master_key, ctx.random.as_ref())
-        .map_err(|e| IamError::Internal(e.to_string()))?;
+    let (root_password, root_hash, key) = new_secrets(ctx)?;
     let result = ctx.store.write(|conn| {
         aws_managed::seed(conn, now, ctx.random.as_ref())?;
         if let Some(existing) = installed_account(conn)? {
@@ -104,6 +99,19 @@ pub fn ensure(
     }
 }
 
+/// A new account's root password (and its hash) and admin access key, made before the write
+/// transaction: the argon2id hash costs ~30 ms, which should not be spent holding the write lock.
+fn new_secrets(
+    ctx: &ServiceContext,
+) -> Result<(SecretString, String, access_keys::NewAccessKey), IamError> {
+    let root_password = password::generate(ctx.random.as_ref(), ROOT_PASSWORD_LEN);
+    let root_hash = password::hash(&root_password, ctx.random.as_ref())
+        .map_err(|e| IamError::Internal(e.to_string()))?;
+    let key = access_keys::mint(&ctx.master_key, ctx.random.as_ref())
+        .map_err(|e| IamError::Internal(e.to_string()))?;
+    Ok((root_password, root_hash, key))
+}
+
 /// Creates one more account (for cross-account use), with its own root user and administrator,
 /// exported by `export` before the commit like the first one.
 pub fn create_account(
@@ -111,11 +119,7 @@ pub fn create_account(
     export: impl FnOnce(&Created) -> std::io::Result<()>,
 ) -> Result<Created, IamError> {
     let now = ctx.clock.now_naive();
-    let root_password = password::generate(ctx.random.as_ref(), ROOT_PASSWORD_LEN);
-    let root_hash = password::hash(&root_password, ctx.random.as_ref())
-        .map_err(|e| IamError::Internal(e.to_string()))?;
-    let key = access_keys::mint(&ctx.master_key, ctx.random.as_ref())
-        .map_err(|e| IamError::Internal(e.to_string()))?;
+    let (root_password, root_hash, key) = new_secrets(ctx)?;
     ctx.change(|conn| {
         aws_managed::seed(conn, now, ctx.random.as_ref())?;
         let created = create(conn, ctx, now, root_password, root_hash, key)?;

@@ -223,7 +223,8 @@ pub fn create(
     })
 }
 
-fn insert_version(
+/// Stores one version of a managed policy.
+pub(crate) fn insert_version(
     conn: &mut DbConnection,
     policy_id: &str,
     version_id: &str,
