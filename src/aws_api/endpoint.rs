@@ -20,7 +20,7 @@ use crate::iam::{access_keys, users, Call};
 use crate::storage::ids::AccessKeyId;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// Shared state of the AWS API surface.
 pub struct AwsApi {
@@ -30,7 +30,21 @@ pub struct AwsApi {
     pub region: String,
     /// When each access key's use was last written, so a busy key writes at most once a minute.
     last_use_written: Mutex<HashMap<String, chrono::NaiveDateTime>>,
+    /// Access keys already looked up, with their secret and owner, valid until the next IAM
+    /// change (the same epoch that invalidates cached policies: a key deactivated, deleted or
+    /// its user renamed is read again).
+    keys: Mutex<HashMap<String, (u64, Arc<KnownKey>)>>,
 }
+
+/// An access key as authentication needs it.
+struct KnownKey {
+    secret: crate::secrets::SecretString,
+    active: bool,
+    caller: Caller,
+}
+
+/// Bound on cached access keys; past it the cache starts over.
+const KEY_CACHE_CAPACITY: usize = 100_000;
 
 impl AwsApi {
     pub fn new(ctx: ServiceContext, region: String) -> Self {
@@ -40,6 +54,7 @@ impl AwsApi {
             signing_keys: SigningKeyCache::default(),
             region,
             last_use_written: Mutex::default(),
+            keys: Mutex::default(),
         }
     }
 }
@@ -262,43 +277,72 @@ fn authenticate(
         // Temporary credentials arrive with the STS issue; until then such a token is unknown.
         return Err(AwsError::invalid_client_token_id());
     }
-    let ctx = &api.ctx;
-    let found = ctx
-        .store
-        .read(|conn| access_keys::lookup(conn, &parsed.access_key_id))
-        .map_err(|e| internal(&e))?;
-    let Some((key, _)) = found else {
-        return Err(AwsError::invalid_client_token_id());
-    };
-    let id = AccessKeyId::from_stored(key.id.clone());
-    let secret =
-        access_keys::unseal(&ctx.master_key, &id, &key.sealed_secret).map_err(|e| internal(&e))?;
+    let key =
+        known_key(api, &parsed.access_key_id)?.ok_or_else(AwsError::invalid_client_token_id)?;
     sigv4::verify(
         &parsed,
         parts,
-        &secret,
+        &key.secret,
         now,
         &parsed.scope.service,
         &api.signing_keys,
     )?;
-    if key.status != "Active" {
+    if !key.active {
         return Err(AwsError::invalid_client_token_id());
     }
-    record_use(api, &key.id, &parsed.scope.service, &parsed.scope.region);
-    match key.user_id {
-        None => Ok(Caller::Root {
+    record_use(
+        api,
+        &parsed.access_key_id,
+        &parsed.scope.service,
+        &parsed.scope.region,
+    );
+    Ok(key.caller.clone())
+}
+
+/// The key with this id, from the cache while no IAM change happened since it was read.
+fn known_key(api: &AwsApi, id: &str) -> Result<Option<Arc<KnownKey>>, AwsError> {
+    let ctx = &api.ctx;
+    let epoch = ctx.epoch();
+    if let Some((at, key)) = api.keys.lock().unwrap_or_else(|e| e.into_inner()).get(id) {
+        if *at == epoch {
+            return Ok(Some(key.clone()));
+        }
+    }
+    let found = ctx
+        .store
+        .read(|conn| access_keys::lookup(conn, id))
+        .map_err(|e| internal(&e))?;
+    let Some((key, _)) = found else {
+        return Ok(None);
+    };
+    let key_id = AccessKeyId::from_stored(key.id.clone());
+    let secret = access_keys::unseal(&ctx.master_key, &key_id, &key.sealed_secret)
+        .map_err(|e| internal(&e))?;
+    let caller = match key.user_id {
+        None => Caller::Root {
             account_id: key.account_id,
-        }),
+        },
         Some(user_id) => {
             let user = users::get_by_id(ctx, &user_id).map_err(AwsError::from)?;
-            Ok(Caller::User {
+            Caller::User {
                 account_id: user.account_id,
                 user_id: user.id,
                 name: user.name,
                 path: user.path,
-            })
+            }
         }
+    };
+    let known = Arc::new(KnownKey {
+        secret,
+        active: key.status == "Active",
+        caller,
+    });
+    let mut cache = api.keys.lock().unwrap_or_else(|e| e.into_inner());
+    if cache.len() >= KEY_CACHE_CAPACITY {
+        cache.clear();
     }
+    cache.insert(id.to_string(), (epoch, known.clone()));
+    Ok(Some(known))
 }
 
 fn internal(error: &dyn std::fmt::Display) -> AwsError {

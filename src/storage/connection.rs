@@ -12,6 +12,7 @@ use diesel::r2d2::{self, ManageConnection};
 use diesel::sqlite::SqliteConnection;
 use diesel::Connection;
 use secrecy::ExposeSecret;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 #[derive(diesel::MultiConnection)]
@@ -82,6 +83,10 @@ pub struct Store {
     pool: Pool,
     backend: Backend,
     description: String,
+    /// On SQLite, writers of this process queue here before `BEGIN IMMEDIATE`: SQLite itself
+    /// would make a blocked writer sleep and retry in its busy handler (milliseconds each time),
+    /// while a mutex hands over at once. Other processes are still held off by the busy timeout.
+    sqlite_writer: Arc<Mutex<()>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -137,6 +142,7 @@ impl Store {
             pool,
             backend,
             description,
+            sqlite_writer: Arc::default(),
         })
     }
 
@@ -173,6 +179,12 @@ impl Store {
     where
         E: From<StorageError> + From<diesel::result::Error>,
     {
+        // The writer lock is taken before a pooled connection, so that writers waiting for it
+        // hold no connection that readers (or the current writer) could need.
+        let _writer = match self.backend {
+            Backend::Sqlite => Some(self.sqlite_writer.lock().unwrap_or_else(|e| e.into_inner())),
+            Backend::Postgres => None,
+        };
         let mut conn = self.connection()?;
         write_transaction(&mut conn, f)
     }
