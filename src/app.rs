@@ -165,10 +165,14 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
 
     let store_data = web::Data::new(store.clone());
     let metrics_data = web::Data::new(metrics);
+    let audit_queue = crate::audit::AuditQueue::start(store.clone(), ctx.random.clone())
+        .map_err(StartError::Server)?;
     let aws_data = web::Data::new(crate::aws_api::endpoint::AwsApi::new(
         ctx.clone(),
         settings.region.clone(),
+        audit_queue,
     ));
+    let aws_for_shutdown = aws_data.clone();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(store_data.clone())
@@ -207,6 +211,8 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
     print_banner(&public_url, &outcome, &credentials, &settings, &store);
     tracing::info!(%bound, account = %outcome.account_id(), "serving");
     server.run().await.map_err(StartError::Server)?;
+    // Store the audit events still queued before the process ends.
+    aws_for_shutdown.audit.close();
     tracing::info!("stopped");
     Ok(())
 }

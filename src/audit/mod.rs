@@ -4,6 +4,10 @@
 //! Secrets never reach the trail: request parameters pass through [`redact`] first, which
 //! replaces the value of any key that names a secret with CloudTrail's placeholder.
 
+mod queue;
+
+pub use queue::AuditQueue;
+
 use crate::clock::Random;
 use crate::storage::ids::opaque_id;
 use crate::storage::models::AuditEventRow;

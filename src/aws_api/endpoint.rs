@@ -12,7 +12,7 @@ use super::error::AwsError;
 use super::query::QueryParams;
 use super::sigv4::{self, RequestParts, SigningKeyCache};
 use super::xml::{self, XmlResponse};
-use crate::audit::{self, AuditEvent, EventSource, RequestMeta};
+use crate::audit::{AuditEvent, AuditQueue, EventSource, RequestMeta};
 use crate::authz::{Authorizer, Caller, RequestFacts};
 use crate::context::ServiceContext;
 use crate::http::request_id::RequestId;
@@ -34,6 +34,8 @@ pub struct AwsApi {
     /// change (the same epoch that invalidates cached policies: a key deactivated, deleted or
     /// its user renamed is read again).
     keys: Mutex<HashMap<String, (u64, Arc<KnownKey>)>>,
+    /// Where the events of reads, denials and failures go (changes audit themselves).
+    pub audit: AuditQueue,
 }
 
 /// An access key as authentication needs it.
@@ -47,8 +49,9 @@ struct KnownKey {
 const KEY_CACHE_CAPACITY: usize = 100_000;
 
 impl AwsApi {
-    pub fn new(ctx: ServiceContext, region: String) -> Self {
+    pub fn new(ctx: ServiceContext, region: String, audit: AuditQueue) -> Self {
         Self {
+            audit,
             ctx,
             authorizer: Authorizer::default(),
             signing_keys: SigningKeyCache::default(),
@@ -387,14 +390,7 @@ fn source(service: &str) -> EventSource {
 }
 
 fn write_event(api: &AwsApi, meta: &RequestMeta, event: AuditEvent) {
-    let ctx = &api.ctx;
-    let now = ctx.clock.now_naive();
-    let result = ctx
-        .store
-        .write(|conn| audit::record(conn, now, ctx.random.as_ref(), meta, event));
-    if let Err(e) = result {
-        tracing::error!(error = %e, "cannot write audit event");
-    }
+    api.audit.push(api.ctx.clock.now_naive(), meta, event);
 }
 
 fn audit_failure(

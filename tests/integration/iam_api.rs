@@ -233,9 +233,9 @@ fn signed_requests_create_read_and_fail_like_iam() {
         unknown.body
     );
 
-    // Every call is audited, denied and failed ones included.
+    // Every call is audited, denied and failed ones included (reads and failures are stored by
+    // the audit writer within moments, so look until they are there).
     let store = keyward::storage::Store::open(&db.store_settings()).unwrap();
-    let mut conn = store.connection().unwrap();
     let account = server
         .stdout()
         .lines()
@@ -245,7 +245,17 @@ fn signed_requests_create_read_and_fail_like_iam() {
                 .map(|a| a.trim().to_string())
         })
         .unwrap();
-    let events = keyward::audit::list_for_account(&mut conn, &account).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let events = loop {
+        let mut conn = store.connection().unwrap();
+        let events = keyward::audit::list_for_account(&mut conn, &account).unwrap();
+        if events.iter().any(|e| e.event_name == "FlyToTheMoon")
+            || std::time::Instant::now() > deadline
+        {
+            break events;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
     let find = |name: &str, code: Option<&str>| {
         events
             .iter()
@@ -255,4 +265,15 @@ fn signed_requests_create_read_and_fail_like_iam() {
     assert!(find("GetUser", Some("NoSuchEntity")));
     assert!(find("ListUsers", None), "reads are audited too");
     assert!(find("FlyToTheMoon", Some("InvalidAction")));
+
+    // Events still queued when the server is told to stop are stored before it exits.
+    let last = client.post(&[("Action", "GetGroup"), ("GroupName", "never-there")]);
+    assert_eq!(last.status, 404);
+    let (status, _, _) = server.stop();
+    assert!(status.success());
+    let mut conn = store.connection().unwrap();
+    let events = keyward::audit::list_for_account(&mut conn, &account).unwrap();
+    assert!(events
+        .iter()
+        .any(|e| e.event_name == "GetGroup" && e.error_code.as_deref() == Some("NoSuchEntity")));
 }

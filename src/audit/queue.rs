@@ -1,0 +1,103 @@
+//! A queue for the audit events of calls that change nothing (reads, denials, failures): a
+//! writer thread stores them in batches, one transaction per batch, so that a busy read path
+//! does not pay for one write transaction per call. Changes are never queued: their events are
+//! written in the change's own transaction. Pushing blocks when the queue is full (nothing is
+//! dropped); dropping the queue stores what is left before it returns.
+
+use super::{record, AuditEvent, RequestMeta};
+use crate::clock::SharedRandom;
+use crate::storage::{StorageError, Store};
+use chrono::NaiveDateTime;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Mutex;
+use std::thread::JoinHandle;
+
+/// Events waiting at most; past it, callers wait for the writer.
+const CAPACITY: usize = 10_000;
+/// Events stored per transaction at most.
+const BATCH: usize = 512;
+
+struct Pending {
+    at: NaiveDateTime,
+    meta: RequestMeta,
+    event: AuditEvent,
+}
+
+pub struct AuditQueue {
+    sender: Mutex<Option<SyncSender<Pending>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for AuditQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuditQueue")
+    }
+}
+
+fn write_batches(store: Store, random: SharedRandom, rx: Receiver<Pending>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match rx.try_recv() {
+                Ok(p) => batch.push(p),
+                Err(_) => break,
+            }
+        }
+        let count = batch.len();
+        let result = store.write(|conn| {
+            for p in batch {
+                record(conn, p.at, random.as_ref(), &p.meta, p.event)?;
+            }
+            Ok::<(), StorageError>(())
+        });
+        if let Err(e) = result {
+            tracing::error!(error = %e, events = count, "cannot store audit events");
+        }
+    }
+}
+
+impl AuditQueue {
+    pub fn start(store: Store, random: SharedRandom) -> std::io::Result<Self> {
+        let (tx, rx) = sync_channel(CAPACITY);
+        let writer = std::thread::Builder::new()
+            .name("audit-writer".into())
+            .spawn(move || write_batches(store, random, rx))?;
+        Ok(Self {
+            sender: Mutex::new(Some(tx)),
+            writer: Mutex::new(Some(writer)),
+        })
+    }
+
+    /// Queues one event; waits when the queue is full.
+    pub fn push(&self, at: NaiveDateTime, meta: &RequestMeta, event: AuditEvent) {
+        let sender = self
+            .sender
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let sent = sender.map(|tx| {
+            tx.send(Pending {
+                at,
+                meta: meta.clone(),
+                event,
+            })
+        });
+        if !matches!(sent, Some(Ok(()))) {
+            tracing::error!("audit queue is closed; event not stored");
+        }
+    }
+
+    /// Stores everything queued so far and stops the writer.
+    pub fn close(&self) {
+        self.sender.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(writer) = self.writer.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = writer.join();
+        }
+    }
+}
+
+impl Drop for AuditQueue {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
