@@ -75,14 +75,15 @@ impl AuditQueue {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        let sent = sender.map(|tx| {
+        let sent = sender.is_some_and(|tx| {
             tx.send(Pending {
                 at,
                 meta: meta.clone(),
                 event,
             })
+            .is_ok()
         });
-        if !matches!(sent, Some(Ok(()))) {
+        if !sent {
             tracing::error!("audit queue is closed; event not stored");
         }
     }
