@@ -98,7 +98,9 @@ pub fn collect(
 ) -> Result<Details, IamError> {
     let mut details = Details::default();
     if filter.users {
-        for user in all_pages(|p| users::list(ctx, account_id, None, p))? {
+        for listed in all_pages(|p| users::list(ctx, account_id, None, p))? {
+            // Listing leaves tags and boundary out; the details include them.
+            let user = users::get(ctx, account_id, &listed.name)?;
             let groups = ctx
                 .store
                 .read(|conn| groups::for_user(conn, &user.id))?
@@ -122,7 +124,8 @@ pub fn collect(
         }
     }
     if filter.roles {
-        for role in all_pages(|p| roles::list(ctx, account_id, None, p))? {
+        for listed in all_pages(|p| roles::list(ctx, account_id, None, p))? {
+            let role = roles::get(ctx, account_id, &listed.role.name)?;
             let profiles = instance_profiles::for_role(ctx, account_id, &role.role.name)?;
             let policies = entity_policies(
                 ctx,

@@ -111,17 +111,7 @@ pub fn get(
         }
         let rows = query.load(conn)?;
         let page = Page::from_rows(rows, limit, |u: &User| u.name.to_lowercase());
-        let mut items = Vec::new();
-        for user in page.items {
-            items.push(users::view(conn, user)?);
-        }
-        Ok((
-            group,
-            Page {
-                items,
-                marker: page.marker,
-            },
-        ))
+        Ok((group, page.map(users::summary)))
     })
 }
 

@@ -61,6 +61,16 @@ pub fn find(conn: &mut DbConnection, account_id: &str, name: &str) -> Result<Rol
         .ok_or_else(|| not_found(name))
 }
 
+/// A role as ListRoles returns it: without tags, boundary or last use (no further queries).
+pub fn summary(role: Role) -> RoleView {
+    RoleView {
+        arn: arn::role(&role.account_id, &role.path, &role.name),
+        role,
+        permissions_boundary_arn: None,
+        tags: Vec::new(),
+    }
+}
+
 pub fn view(conn: &mut DbConnection, role: Role) -> Result<RoleView, IamError> {
     let tags = tags::list(conn, Taggable::Role, &role.id)?;
     let permissions_boundary_arn = match &role.permissions_boundary_id {
@@ -298,15 +308,7 @@ pub fn list(
             query = query.filter(lower(roles::name).gt(after.clone()));
         }
         let rows = query.load(conn)?;
-        let page = Page::from_rows(rows, limit, |r: &Role| r.name.to_lowercase());
-        let mut items = Vec::new();
-        for role in page.items {
-            items.push(view(conn, role)?);
-        }
-        Ok(Page {
-            items,
-            marker: page.marker,
-        })
+        Ok(Page::from_rows(rows, limit, |r: &Role| r.name.to_lowercase()).map(summary))
     })
 }
 

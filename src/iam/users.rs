@@ -57,6 +57,21 @@ pub fn find(conn: &mut DbConnection, account_id: &str, name: &str) -> Result<Use
         .ok_or_else(|| not_found(name))
 }
 
+/// A user as IAM's listing calls return it: without tags or boundary (no further queries).
+pub fn summary(user: User) -> UserView {
+    UserView {
+        arn: arn::user(&user.account_id, &user.path, &user.name),
+        id: user.id,
+        account_id: user.account_id,
+        name: user.name,
+        path: user.path,
+        created_at: user.created_at,
+        password_last_used_at: user.password_last_used_at,
+        permissions_boundary_arn: None,
+        tags: Vec::new(),
+    }
+}
+
 pub fn view(conn: &mut DbConnection, user: User) -> Result<UserView, IamError> {
     let tags = tags::list(conn, Taggable::User, &user.id)?;
     let permissions_boundary_arn = match &user.permissions_boundary_id {
@@ -278,15 +293,7 @@ pub fn list(
             query = query.filter(lower(users::name).gt(after.clone()));
         }
         let rows = query.load(conn)?;
-        let page = Page::from_rows(rows, limit, |u: &User| u.name.to_lowercase());
-        let mut items = Vec::with_capacity(page.items.len());
-        for user in page.items {
-            items.push(view(conn, user)?);
-        }
-        Ok(Page {
-            items,
-            marker: page.marker,
-        })
+        Ok(Page::from_rows(rows, limit, |u: &User| u.name.to_lowercase()).map(summary))
     })
 }
 
