@@ -75,6 +75,9 @@ def test_least_privilege(iam, keyward, name):
     assert f"arn:aws:iam::{account}:user/{name}" in message and "iam:GetUser" in message
     assert f"arn:aws:iam::{account}:user/admin" in message
     with pytest.raises(ClientError) as e:
+        me.get_user(UserName="nobody-" + name)
+    assert error_code(e) == "AccessDenied", "a denied caller does not learn whether a user exists"
+    with pytest.raises(ClientError) as e:
         me.create_user(UserName=name + "-out")
     assert error_code(e) == "AccessDenied", "outside /sandbox/"
     with pytest.raises(ClientError) as e:

@@ -63,8 +63,13 @@ fn create(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
 
 fn get(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
     let name = req(env, "RoleName")?;
-    env.authorize("iam:GetRole", &resource(env, &name))?;
-    let role = roles::get(env.ctx(), env.account(), &name)?;
+    let found = roles::get(env.ctx(), env.account(), &name);
+    let resource = match &found {
+        Ok(role) => role.arn.clone(),
+        Err(_) => arn_in(env, "role", "/", &name),
+    };
+    env.authorize("iam:GetRole", &resource)?;
+    let role = found?;
     let mut r = response("GetRole");
     r.body().element("Role", |b| write::role(b, &role, true));
     Ok(r)

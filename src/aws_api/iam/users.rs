@@ -67,8 +67,15 @@ fn get(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
             return Ok(r);
         }
     };
-    env.authorize("iam:GetUser", &resource(env, &name))?;
-    let user = users::get(env.ctx(), env.account(), &name)?;
+    // One read serves both the authorization (the user's ARN has its path) and the answer;
+    // a missing user is still authorized first, so that existence is not revealed.
+    let found = users::get(env.ctx(), env.account(), &name);
+    let resource = match &found {
+        Ok(user) => user.arn.clone(),
+        Err(_) => arn_in(env, "user", "/", &name),
+    };
+    env.authorize("iam:GetUser", &resource)?;
+    let user = found?;
     let mut r = response("GetUser");
     r.body().element("User", |b| write::user(b, &user));
     Ok(r)
