@@ -3,7 +3,7 @@
 use super::call::Call;
 use super::page::{Page, PageRequest};
 use super::policies::{self, check_document};
-use super::tags::{self, Tag, Taggable};
+use super::tags::{self, Tag, TagChange, Taggable};
 use super::users::escape_like;
 use super::{arn, names, IamError};
 use crate::context::ServiceContext;
@@ -313,25 +313,17 @@ pub fn list(
 }
 
 pub fn tag(ctx: &ServiceContext, call: &Call, name: &str, new: &[Tag]) -> Result<(), IamError> {
-    ctx.change(|conn| {
-        let role = find(conn, &call.account_id, name)?;
-        tags::set(
-            conn,
-            &call.account_id,
-            Taggable::Role,
-            &role.id,
-            new,
-            ctx.limits.tags_per_resource,
-        )?;
-        let keys: Vec<&str> = new.iter().map(|t| t.key.as_str()).collect();
-        call.audit(
-            ctx,
-            conn,
-            "TagRole",
-            json!({ "roleName": name, "tagKeys": keys }),
-        )?;
-        Ok(())
-    })
+    let resolve = |conn: &mut DbConnection| Ok(find(conn, &call.account_id, name)?.id);
+    let entity = ("roleName", name);
+    tags::change_tags(
+        ctx,
+        call,
+        Taggable::Role,
+        entity,
+        "TagRole",
+        resolve,
+        TagChange::Add(new),
+    )
 }
 
 pub fn untag(
@@ -340,15 +332,15 @@ pub fn untag(
     name: &str,
     keys: &[String],
 ) -> Result<(), IamError> {
-    ctx.change(|conn| {
-        let role = find(conn, &call.account_id, name)?;
-        tags::remove(conn, Taggable::Role, &role.id, keys)?;
-        call.audit(
-            ctx,
-            conn,
-            "UntagRole",
-            json!({ "roleName": name, "tagKeys": keys }),
-        )?;
-        Ok(())
-    })
+    let resolve = |conn: &mut DbConnection| Ok(find(conn, &call.account_id, name)?.id);
+    let entity = ("roleName", name);
+    tags::change_tags(
+        ctx,
+        call,
+        Taggable::Role,
+        entity,
+        "UntagRole",
+        resolve,
+        TagChange::Remove(keys),
+    )
 }

@@ -1,6 +1,8 @@
 //! Tags on IAM resources: at most 50 per resource, keys unique ignoring case (IAM's rules).
 
+use super::call::Call;
 use super::IamError;
+use crate::context::ServiceContext;
 use crate::storage::schema::tags;
 use crate::storage::{DbConnection, StorageError};
 use diesel::prelude::*;
@@ -180,6 +182,50 @@ pub fn remove_all(
     )
     .execute(conn)?;
     Ok(())
+}
+
+/// A change to an entity's tags, as TagX and UntagX ask for it.
+pub enum TagChange<'a> {
+    Add(&'a [Tag]),
+    Remove(&'a [String]),
+}
+
+/// Applies `change` to the entity `resolve` finds (by name, inside the transaction) and audits
+/// it as `event` with the entity parameter `(parameter, name)`.
+pub fn change_tags(
+    ctx: &ServiceContext,
+    call: &Call,
+    kind: Taggable,
+    (parameter, name): (&str, &str),
+    event: &str,
+    resolve: impl FnOnce(&mut DbConnection) -> Result<String, IamError>,
+    change: TagChange<'_>,
+) -> Result<(), IamError> {
+    ctx.change(|conn| {
+        let id = resolve(conn)?;
+        let keys: Vec<&str> = match change {
+            TagChange::Add(new) => {
+                set(
+                    conn,
+                    &call.account_id,
+                    kind,
+                    &id,
+                    new,
+                    ctx.limits.tags_per_resource,
+                )?;
+                new.iter().map(|t| t.key.as_str()).collect()
+            }
+            TagChange::Remove(keys) => {
+                remove(conn, kind, &id, keys)?;
+                keys.iter().map(String::as_str).collect()
+            }
+        };
+        let mut parameters = serde_json::Map::new();
+        parameters.insert(parameter.to_string(), name.into());
+        parameters.insert("tagKeys".to_string(), keys.into());
+        call.audit(ctx, conn, event, serde_json::Value::Object(parameters))?;
+        Ok(())
+    })
 }
 
 #[cfg(test)]

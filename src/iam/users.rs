@@ -3,7 +3,7 @@
 use super::call::Call;
 use super::limits::Limits;
 use super::page::{Page, PageRequest};
-use super::tags::{self, Tag, Taggable};
+use super::tags::{self, Tag, TagChange, Taggable};
 use super::{arn, names, policies, IamError};
 use crate::context::ServiceContext;
 use crate::storage::ids::UserId;
@@ -305,25 +305,17 @@ pub fn escape_like(text: &str) -> String {
 }
 
 pub fn tag(ctx: &ServiceContext, call: &Call, name: &str, new: &[Tag]) -> Result<(), IamError> {
-    ctx.change(|conn| {
-        let user = find(conn, &call.account_id, name)?;
-        tags::set(
-            conn,
-            &call.account_id,
-            Taggable::User,
-            &user.id,
-            new,
-            ctx.limits.tags_per_resource,
-        )?;
-        let keys: Vec<&str> = new.iter().map(|t| t.key.as_str()).collect();
-        call.audit(
-            ctx,
-            conn,
-            "TagUser",
-            json!({ "userName": name, "tagKeys": keys }),
-        )?;
-        Ok(())
-    })
+    let resolve = |conn: &mut DbConnection| Ok(find(conn, &call.account_id, name)?.id);
+    let entity = ("userName", name);
+    tags::change_tags(
+        ctx,
+        call,
+        Taggable::User,
+        entity,
+        "TagUser",
+        resolve,
+        TagChange::Add(new),
+    )
 }
 
 pub fn untag(
@@ -332,15 +324,15 @@ pub fn untag(
     name: &str,
     keys: &[String],
 ) -> Result<(), IamError> {
-    ctx.change(|conn| {
-        let user = find(conn, &call.account_id, name)?;
-        tags::remove(conn, Taggable::User, &user.id, keys)?;
-        call.audit(
-            ctx,
-            conn,
-            "UntagUser",
-            json!({ "userName": name, "tagKeys": keys }),
-        )?;
-        Ok(())
-    })
+    let resolve = |conn: &mut DbConnection| Ok(find(conn, &call.account_id, name)?.id);
+    let entity = ("userName", name);
+    tags::change_tags(
+        ctx,
+        call,
+        Taggable::User,
+        entity,
+        "UntagUser",
+        resolve,
+        TagChange::Remove(keys),
+    )
 }

@@ -142,6 +142,10 @@ def test_roles(iam, keyward, name):
         iam.create_role(RoleName=name + "b", AssumeRolePolicyDocument=json.dumps(
             {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole"}]}))
     assert error_code(e) == "MalformedPolicyDocument", "a trust policy needs a principal"
+    iam.tag_role(RoleName=name, Tags=[{"Key": "env", "Value": "prod"}, {"Key": "K", "Value": "w"}])
+    assert {t["Key"]: t["Value"] for t in iam.list_role_tags(RoleName=name)["Tags"]} == {"env": "prod", "K": "w"}
+    iam.untag_role(RoleName=name, TagKeys=["env"])
+    assert iam.list_role_tags(RoleName=name)["Tags"] == [{"Key": "K", "Value": "w"}]
     iam.put_role_permissions_boundary(RoleName=name, PermissionsBoundary="arn:aws:iam::aws:policy/ReadOnlyAccess")
     boundary = iam.get_role(RoleName=name)["Role"]["PermissionsBoundary"]
     assert boundary["PermissionsBoundaryArn"] == "arn:aws:iam::aws:policy/ReadOnlyAccess"
