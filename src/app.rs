@@ -161,6 +161,12 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
         .await
         .map_err(|e| StartError::Server(std::io::Error::other(e)))??;
     let store = ctx.store.clone();
+    // Other instances on the same PostgreSQL announce their changes; the listener stops when
+    // `_notices` is dropped at the end of serving.
+    let invalidated = ctx.clone();
+    let _notices = store
+        .follow_changes(move || invalidated.invalidate())
+        .map_err(StartError::Server)?;
     let metrics = http::metrics::Metrics::new()?;
 
     let store_data = web::Data::new(store.clone());

@@ -4,7 +4,7 @@
 use crate::clock::{SharedClock, SharedRandom};
 use crate::iam::Limits;
 use crate::secrets::MasterKey;
-use crate::storage::Store;
+use crate::storage::{notify, Store};
 use crate::storage::{DbConnection, StorageError};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -16,7 +16,8 @@ pub struct ServiceContext {
     pub clock: SharedClock,
     pub random: SharedRandom,
     pub limits: Arc<Limits>,
-    /// Bumped after every committed IAM change; cached policies older than it are reloaded.
+    /// Bumped after every committed IAM change, here or (announced through the database) on
+    /// another instance; cached keys and policies older than it are reloaded.
     pub iam_epoch: Arc<AtomicU64>,
 }
 
@@ -28,11 +29,21 @@ impl ServiceContext {
     where
         E: From<StorageError> + From<diesel::result::Error>,
     {
-        let result = self.store.write(f);
+        let result = self.store.write(|conn| {
+            let value = f(conn)?;
+            notify::announce_change(conn)?;
+            Ok(value)
+        });
         if result.is_ok() {
-            self.iam_epoch.fetch_add(1, Ordering::AcqRel);
+            self.invalidate();
         }
         result
+    }
+
+    /// Drops everything cached from the IAM model (after a change here or on another
+    /// instance).
+    pub fn invalidate(&self) {
+        self.iam_epoch.fetch_add(1, Ordering::AcqRel);
     }
 
     /// The current IAM epoch (see [`ServiceContext::change`]).

@@ -87,6 +87,8 @@ pub struct Store {
     /// would make a blocked writer sleep and retry in its busy handler (milliseconds each time),
     /// while a mutex hands over at once. Other processes are still held off by the busy timeout.
     sqlite_writer: Arc<Mutex<()>>,
+    /// The PostgreSQL URL, for the connection that listens for other instances' changes.
+    postgres_url: Option<secrecy::SecretString>,
 }
 
 impl std::fmt::Debug for Store {
@@ -123,6 +125,7 @@ impl Store {
             }
         };
         let description = settings.database.redacted();
+        let postgres_url = (backend == Backend::Postgres).then(|| url.clone());
         let manager = Manager { backend, url };
         // Connect once directly: r2d2 would only report a timeout.
         manager.establish().map_err(|e| StorageError::Unavailable {
@@ -143,6 +146,7 @@ impl Store {
             backend,
             description,
             sqlite_writer: Arc::default(),
+            postgres_url,
         })
     }
 
@@ -160,6 +164,17 @@ impl Store {
             database: self.description.clone(),
             reason: one_line(&e.to_string()),
         })
+    }
+
+    /// Runs `f`, one statement that reads, on a pooled connection without a transaction
+    /// around it (a single statement sees one consistent snapshot by itself, and the saved
+    /// BEGIN and COMMIT are two round trips to PostgreSQL).
+    pub fn query<T, E>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StorageError>,
+    {
+        let mut conn = self.connection()?;
+        f(&mut conn)
     }
 
     /// Runs `f` in one read transaction.
@@ -187,6 +202,18 @@ impl Store {
         };
         let mut conn = self.connection()?;
         write_transaction(&mut conn, f)
+    }
+
+    /// Calls `on_change` whenever an instance sharing this database announces a change (see
+    /// [`super::notify`]); nothing to follow on the embedded store, which serves one process.
+    pub fn follow_changes(
+        &self,
+        on_change: impl Fn() + Send + 'static,
+    ) -> std::io::Result<Option<super::notify::Listener>> {
+        self.postgres_url
+            .clone()
+            .map(|url| super::notify::listen(url, on_change))
+            .transpose()
     }
 
     /// Whether the database answers a query.

@@ -7,6 +7,7 @@ pub mod ids;
 pub mod locks;
 pub mod migrations;
 pub mod models;
+pub mod notify;
 #[rustfmt::skip]
 pub mod schema;
 pub mod sql;

@@ -277,3 +277,78 @@ fn signed_requests_create_read_and_fail_like_iam() {
         .iter()
         .any(|e| e.event_name == "GetGroup" && e.error_code.as_deref() == Some("NoSuchEntity")));
 }
+
+/// The text of the first `<tag>` element of an XML body.
+fn element<'a>(body: &'a str, tag: &str) -> &'a str {
+    let open = format!("<{tag}>");
+    let start = body.find(&open).map(|i| i + open.len()).unwrap();
+    let end = body[start..].find(&format!("</{tag}>")).unwrap() + start;
+    &body[start..end]
+}
+
+/// Polls `check` until it holds, for at most ten seconds; returns whether it did.
+fn eventually(mut check: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+#[test]
+fn a_change_on_one_instance_reaches_the_caches_of_the_others() {
+    let db = TestDb::new(Backend::Postgres);
+    let first = Server::start(&db, &[]);
+    let second = Server::start(&db, &[]);
+    let admin = Client::for_server(&first, &db);
+
+    assert_eq!(
+        admin
+            .post(&[("Action", "CreateUser"), ("UserName", "worker")])
+            .status,
+        200
+    );
+    let key = admin.post(&[("Action", "CreateAccessKey"), ("UserName", "worker")]);
+    assert_eq!(key.status, 200, "{}", key.body);
+    let worker = Client {
+        url: second.url.clone(),
+        key: element(&key.body, "AccessKeyId").to_string(),
+        secret: element(&key.body, "SecretAccessKey").to_string(),
+    };
+    let list_users = [("Action", "ListUsers")];
+    // The second instance now caches the worker's key and its (empty) policies.
+    assert_eq!(worker.post(&list_users).status, 403);
+    assert_eq!(worker.post(&list_users).status, 403);
+
+    let attached = admin.post(&[
+        ("Action", "AttachUserPolicy"),
+        ("UserName", "worker"),
+        ("PolicyArn", "arn:aws:iam::aws:policy/IAMReadOnlyAccess"),
+    ]);
+    assert_eq!(attached.status, 200, "{}", attached.body);
+    assert!(
+        eventually(|| worker.post(&list_users).status == 200),
+        "a policy attached on one instance takes effect on the other"
+    );
+
+    let deactivated = admin.post(&[
+        ("Action", "UpdateAccessKey"),
+        ("UserName", "worker"),
+        ("AccessKeyId", &worker.key),
+        ("Status", "Inactive"),
+    ]);
+    assert_eq!(deactivated.status, 200, "{}", deactivated.body);
+    assert!(
+        eventually(|| worker.post(&list_users).status == 403),
+        "a key deactivated on one instance is refused by the other"
+    );
+    let refused = worker.post(&list_users);
+    assert!(
+        refused.body.contains("<Code>InvalidClientTokenId</Code>"),
+        "{}",
+        refused.body
+    );
+}
