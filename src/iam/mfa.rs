@@ -64,6 +64,22 @@ fn find(conn: &mut DbConnection, account_id: &str, serial: &str) -> Result<Devic
         .ok_or_else(|| not_found(serial))
 }
 
+/// The serial number of the account's virtual (TOTP) device `serial`, the only kind IAM tags.
+pub(crate) fn find_virtual(
+    conn: &mut DbConnection,
+    account_id: &str,
+    serial: &str,
+) -> Result<String, IamError> {
+    mfa_devices::table
+        .find(serial)
+        .filter(mfa_devices::account_id.eq(account_id))
+        .filter(mfa_devices::kind.eq("totp"))
+        .select(mfa_devices::serial_number)
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| not_found(serial))
+}
+
 fn seed(ctx: &ServiceContext, device: &Device) -> Result<Vec<u8>, IamError> {
     let sealed = device
         .sealed_seed

@@ -104,7 +104,11 @@ fn not_found(arn: &str) -> IamError {
     IamError::NoSuchEntity(format!("OpenIDConnect Provider not found for arn {arn}"))
 }
 
-fn find(conn: &mut DbConnection, account_id: &str, arn: &str) -> Result<OidcProvider, IamError> {
+pub(crate) fn find(
+    conn: &mut DbConnection,
+    account_id: &str,
+    arn: &str,
+) -> Result<OidcProvider, IamError> {
     oidc_providers::table
         .find(arn)
         .filter(oidc_providers::account_id.eq(account_id))

@@ -77,7 +77,7 @@ pub fn find(
 }
 
 /// A customer managed policy of the account (the only kind a caller may change).
-fn find_own(
+pub(crate) fn find_own(
     conn: &mut DbConnection,
     account_id: &str,
     policy_arn: &str,

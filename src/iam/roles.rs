@@ -3,7 +3,7 @@
 use super::call::Call;
 use super::page::{Page, PageRequest};
 use super::policies::{self, check_document};
-use super::tags::{self, Tag, TagChange, Taggable};
+use super::tags::{self, Tag, Taggable};
 use super::users::escape_like;
 use super::{arn, names, IamError};
 use crate::context::ServiceContext;
@@ -310,37 +310,4 @@ pub fn list(
         let rows = query.load(conn)?;
         Ok(Page::from_rows(rows, limit, |r: &Role| r.name.to_lowercase()).map(summary))
     })
-}
-
-pub fn tag(ctx: &ServiceContext, call: &Call, name: &str, new: &[Tag]) -> Result<(), IamError> {
-    let resolve = |conn: &mut DbConnection| Ok(find(conn, &call.account_id, name)?.id);
-    let entity = ("roleName", name);
-    tags::change_tags(
-        ctx,
-        call,
-        Taggable::Role,
-        entity,
-        "TagRole",
-        resolve,
-        TagChange::Add(new),
-    )
-}
-
-pub fn untag(
-    ctx: &ServiceContext,
-    call: &Call,
-    name: &str,
-    keys: &[String],
-) -> Result<(), IamError> {
-    let resolve = |conn: &mut DbConnection| Ok(find(conn, &call.account_id, name)?.id);
-    let entity = ("roleName", name);
-    tags::change_tags(
-        ctx,
-        call,
-        Taggable::Role,
-        entity,
-        "UntagRole",
-        resolve,
-        TagChange::Remove(keys),
-    )
 }

@@ -1,7 +1,8 @@
 //! Tags on IAM resources: at most 50 per resource, keys unique ignoring case (IAM's rules).
 
 use super::call::Call;
-use super::IamError;
+use super::page::{Page, PageRequest};
+use super::{instance_profiles, mfa, oidc_providers, policies, roles, users, IamError};
 use crate::context::ServiceContext;
 use crate::storage::schema::tags;
 use crate::storage::{DbConnection, StorageError};
@@ -25,7 +26,72 @@ pub enum Taggable {
 }
 
 impl Taggable {
-    fn as_str(self) -> &'static str {
+    /// Every kind, in the order the API families list them.
+    pub const ALL: [Taggable; 6] = [
+        Self::User,
+        Self::Role,
+        Self::Policy,
+        Self::InstanceProfile,
+        Self::OidcProvider,
+        Self::Mfa,
+    ];
+
+    /// The noun in IAM's action names: `TagUser`, `UntagPolicy`, `ListMFADeviceTags`.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Self::User => "User",
+            Self::Role => "Role",
+            Self::Policy => "Policy",
+            Self::InstanceProfile => "InstanceProfile",
+            Self::OidcProvider => "OpenIDConnectProvider",
+            Self::Mfa => "MFADevice",
+        }
+    }
+
+    /// The request parameter that names the entity in those actions.
+    pub fn parameter(self) -> &'static str {
+        match self {
+            Self::User => "UserName",
+            Self::Role => "RoleName",
+            Self::Policy => "PolicyArn",
+            Self::InstanceProfile => "InstanceProfileName",
+            Self::OidcProvider => "OpenIDConnectProviderArn",
+            Self::Mfa => "SerialNumber",
+        }
+    }
+
+    /// The parameter as audit events spell it (`userName`, `policyArn`, ...).
+    fn audit_parameter(self) -> String {
+        let p = self.parameter();
+        let mut chars = p.chars();
+        chars
+            .next()
+            .map(|first| first.to_ascii_lowercase().to_string() + chars.as_str())
+            .unwrap_or_default()
+    }
+
+    /// The stored id of the entity named `name` in the account; `change` refuses entities
+    /// the account may not change (AWS managed policies).
+    fn resolve(
+        self,
+        conn: &mut DbConnection,
+        account_id: &str,
+        name: &str,
+        change: bool,
+    ) -> Result<String, IamError> {
+        Ok(match self {
+            Self::User => users::find(conn, account_id, name)?.id,
+            Self::Role => roles::find(conn, account_id, name)?.id,
+            Self::Policy if change => policies::find_own(conn, account_id, name)?.id,
+            Self::Policy => policies::find(conn, account_id, name)?.id,
+            Self::InstanceProfile => instance_profiles::find(conn, account_id, name)?.id,
+            Self::OidcProvider => oidc_providers::find(conn, account_id, name)?.arn,
+            Self::Mfa => mfa::find_virtual(conn, account_id, name)?,
+        })
+    }
+
+    /// The kind as stored in `tags.resource_kind`.
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::User => "user",
             Self::Role => "role",
@@ -185,25 +251,54 @@ pub fn remove_all(
 }
 
 /// A change to an entity's tags, as TagX and UntagX ask for it.
-pub enum TagChange<'a> {
+enum TagChange<'a> {
     Add(&'a [Tag]),
     Remove(&'a [String]),
 }
 
-/// Applies `change` to the entity `resolve` finds (by name, inside the transaction) and audits
-/// it as `event` with the entity parameter `(parameter, name)`.
-pub fn change_tags(
+/// Adds or overwrites tags on the entity `name` (a name, or an ARN or serial number for the
+/// kinds IAM names that way), as `Tag{noun}` does.
+pub fn tag(
     ctx: &ServiceContext,
     call: &Call,
     kind: Taggable,
-    (parameter, name): (&str, &str),
-    event: &str,
-    resolve: impl FnOnce(&mut DbConnection) -> Result<String, IamError>,
+    name: &str,
+    new: &[Tag],
+) -> Result<(), IamError> {
+    change_tags(ctx, call, kind, name, TagChange::Add(new))
+}
+
+/// Removes the tags with these keys, as `Untag{noun}` does (at most 50 keys; absent keys are
+/// fine).
+pub fn untag(
+    ctx: &ServiceContext,
+    call: &Call,
+    kind: Taggable,
+    name: &str,
+    keys: &[String],
+) -> Result<(), IamError> {
+    if keys.len() > MAX_TAG_KEYS_PER_CALL {
+        return Err(IamError::Validation(format!(
+            "1 validation error detected: Value at 'tagKeys' failed to satisfy constraint: \
+             Member must have length less than or equal to {MAX_TAG_KEYS_PER_CALL}"
+        )));
+    }
+    change_tags(ctx, call, kind, name, TagChange::Remove(keys))
+}
+
+/// IAM's limit on the keys one UntagX call may name.
+const MAX_TAG_KEYS_PER_CALL: usize = 50;
+
+fn change_tags(
+    ctx: &ServiceContext,
+    call: &Call,
+    kind: Taggable,
+    name: &str,
     change: TagChange<'_>,
 ) -> Result<(), IamError> {
     ctx.change(|conn| {
-        let id = resolve(conn)?;
-        let keys: Vec<&str> = match change {
+        let id = kind.resolve(conn, &call.account_id, name, true)?;
+        let (event, keys): (String, Vec<&str>) = match change {
             TagChange::Add(new) => {
                 set(
                     conn,
@@ -213,18 +308,55 @@ pub fn change_tags(
                     new,
                     ctx.limits.tags_per_resource,
                 )?;
-                new.iter().map(|t| t.key.as_str()).collect()
+                (
+                    format!("Tag{}", kind.noun()),
+                    new.iter().map(|t| t.key.as_str()).collect(),
+                )
             }
             TagChange::Remove(keys) => {
                 remove(conn, kind, &id, keys)?;
-                keys.iter().map(String::as_str).collect()
+                (
+                    format!("Untag{}", kind.noun()),
+                    keys.iter().map(String::as_str).collect(),
+                )
             }
         };
         let mut parameters = serde_json::Map::new();
-        parameters.insert(parameter.to_string(), name.into());
+        parameters.insert(kind.audit_parameter(), name.into());
         parameters.insert("tagKeys".to_string(), keys.into());
-        call.audit(ctx, conn, event, serde_json::Value::Object(parameters))?;
+        call.audit(ctx, conn, &event, serde_json::Value::Object(parameters))?;
         Ok(())
+    })
+}
+
+/// One page of the entity's tags in key order, as `List{noun}Tags` returns them.
+pub fn list_page(
+    ctx: &ServiceContext,
+    account_id: &str,
+    kind: Taggable,
+    name: &str,
+    page: &PageRequest,
+) -> Result<Page<Tag>, IamError> {
+    let limit = page.limit()?;
+    let after = page.after()?;
+    ctx.store.read(|conn| {
+        let id = kind.resolve(conn, account_id, name, false)?;
+        let mut query = tags::table
+            .filter(tags::resource_kind.eq(kind.as_str()))
+            .filter(tags::resource_id.eq(&id))
+            .order(tags::tag_key.asc())
+            .select((tags::tag_key, tags::tag_value))
+            .limit(limit + 1)
+            .into_boxed();
+        if let Some(after) = &after {
+            query = query.filter(tags::tag_key.gt(after.clone()));
+        }
+        let rows = query
+            .load::<(String, String)>(conn)?
+            .into_iter()
+            .map(|(key, value)| Tag { key, value })
+            .collect();
+        Ok(Page::from_rows(rows, limit, |t: &Tag| t.key.clone()))
     })
 }
 

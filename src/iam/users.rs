@@ -3,14 +3,14 @@
 use super::call::Call;
 use super::limits::Limits;
 use super::page::{Page, PageRequest};
-use super::tags::{self, Tag, TagChange, Taggable};
+use super::tags::{self, Tag, Taggable};
 use super::{arn, names, policies, IamError};
 use crate::context::ServiceContext;
 use crate::storage::ids::UserId;
 use crate::storage::models::User;
 use crate::storage::schema::{
-    access_keys, group_members, login_profiles, mfa_devices, user_inline_policies,
-    user_policy_attachments, users,
+    access_keys, group_members, login_profiles, managed_policies, mfa_devices, tags as tag_rows,
+    user_inline_policies, user_policy_attachments, users,
 };
 use crate::storage::sql::lower;
 use crate::storage::{lock_account, DbConnection, StorageError};
@@ -148,11 +148,44 @@ pub fn create(ctx: &ServiceContext, call: &Call, input: CreateUser) -> Result<Us
     })
 }
 
+/// The user `name` with its permissions boundary and tags, read in one statement (GetUser is
+/// the hottest IAM read).
 pub fn get(ctx: &ServiceContext, account_id: &str, name: &str) -> Result<UserView, IamError> {
-    ctx.store.read(|conn| {
-        let user = find(conn, account_id, name)?;
-        view(conn, user)
-    })
+    let rows = ctx.store.query(|conn| {
+        users::table
+            .left_join(managed_policies::table)
+            .left_join(
+                tag_rows::table.on(tag_rows::resource_kind
+                    .eq(Taggable::User.as_str())
+                    .and(tag_rows::resource_id.eq(users::id))),
+            )
+            .filter(users::account_id.eq(account_id))
+            .filter(lower(users::name).eq(name.to_lowercase()))
+            .order(tag_rows::tag_key.asc())
+            .select((
+                User::as_select(),
+                managed_policies::arn.nullable(),
+                tag_rows::tag_key.nullable(),
+                tag_rows::tag_value.nullable(),
+            ))
+            .load::<(User, Option<String>, Option<String>, Option<String>)>(conn)
+            .map_err(IamError::from)
+    })?;
+    let mut rows = rows.into_iter();
+    let (user, boundary, first_key, first_value) = rows.next().ok_or_else(|| not_found(name))?;
+    let tags = std::iter::once((first_key, first_value))
+        .chain(rows.map(|(_, _, key, value)| (key, value)))
+        .filter_map(|(key, value)| {
+            Some(Tag {
+                key: key?,
+                value: value.unwrap_or_default(),
+            })
+        })
+        .collect();
+    let mut view = summary(user);
+    view.permissions_boundary_arn = boundary;
+    view.tags = tags;
+    Ok(view)
 }
 
 pub fn get_by_id(ctx: &ServiceContext, user_id: &str) -> Result<UserView, IamError> {
@@ -302,37 +335,4 @@ pub fn escape_like(text: &str) -> String {
     text.replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")
-}
-
-pub fn tag(ctx: &ServiceContext, call: &Call, name: &str, new: &[Tag]) -> Result<(), IamError> {
-    let resolve = |conn: &mut DbConnection| Ok(find(conn, &call.account_id, name)?.id);
-    let entity = ("userName", name);
-    tags::change_tags(
-        ctx,
-        call,
-        Taggable::User,
-        entity,
-        "TagUser",
-        resolve,
-        TagChange::Add(new),
-    )
-}
-
-pub fn untag(
-    ctx: &ServiceContext,
-    call: &Call,
-    name: &str,
-    keys: &[String],
-) -> Result<(), IamError> {
-    let resolve = |conn: &mut DbConnection| Ok(find(conn, &call.account_id, name)?.id);
-    let entity = ("userName", name);
-    tags::change_tags(
-        ctx,
-        call,
-        Taggable::User,
-        entity,
-        "UntagUser",
-        resolve,
-        TagChange::Remove(keys),
-    )
 }

@@ -36,7 +36,7 @@ pub fn dispatch(env: &Env<'_>, action: &str) -> Option<Result<XmlResponse, AwsEr
     })
 }
 
-fn profile_resource(env: &Env<'_>, name: &str) -> String {
+pub fn profile_resource(env: &Env<'_>, name: &str) -> String {
     match instance_profiles::get(env.ctx(), env.account(), name) {
         Ok(p) => p.arn,
         Err(_) => arn_in(env, "instance-profile", "/", name),
@@ -293,7 +293,7 @@ fn authorization_details(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
         local_policies: has("LocalManagedPolicy"),
         aws_policies: has("AWSManagedPolicy"),
     };
-    let d = details::collect(env.ctx(), env.account(), filter)?;
+    let d = details::collect(env.ctx(), env.account(), filter, &page(env)?)?;
     let mut r = response("GetAccountAuthorizationDetails");
     let mut b = r.body();
     b.list("UserDetailList", &d.users, |b, u| {
@@ -321,6 +321,7 @@ fn authorization_details(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
             );
         });
     });
-    b.bool("IsTruncated", false);
+    b.bool("IsTruncated", d.marker.is_some())
+        .opt_text("Marker", d.marker.as_deref());
     Ok(r)
 }

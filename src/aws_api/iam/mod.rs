@@ -10,6 +10,7 @@ mod passwords;
 mod policies;
 mod roles;
 mod simulate;
+mod tagging;
 mod users;
 mod write;
 
@@ -42,6 +43,7 @@ pub fn dispatch(env: &Env<'_>, action: &str) -> Result<XmlResponse, AwsError> {
         .or_else(|| account::dispatch(env, action))
         .or_else(|| passwords::dispatch(env, action))
         .or_else(|| mfa::dispatch(env, action))
+        .or_else(|| tagging::dispatch(env, action))
         .unwrap_or_else(|| {
             if action.is_empty() {
                 Err(AwsError::missing_action())

@@ -15,9 +15,6 @@ pub fn dispatch(env: &Env<'_>, action: &str) -> Option<Result<XmlResponse, AwsEr
         "UpdateAssumeRolePolicy" => update_trust(env),
         "DeleteRole" => delete(env),
         "ListRoles" => list(env),
-        "TagRole" => tag(env),
-        "UntagRole" => untag(env),
-        "ListRoleTags" => list_tags(env),
         _ => return None,
     })
 }
@@ -124,36 +121,5 @@ fn list(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
     let mut b = r.body();
     b.list("Roles", &page.items, |b, role| write::role(b, role, false));
     write::truncation(&mut b, &page);
-    Ok(r)
-}
-
-fn tag(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
-    let name = req(env, "RoleName")?;
-    env.authorize("iam:TagRole", &resource(env, &name))?;
-    roles::tag(env.ctx(), &env.call, &name, &tags(env, "Tags")?)?;
-    Ok(empty("TagRole"))
-}
-
-fn untag(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
-    let name = req(env, "RoleName")?;
-    env.authorize("iam:UntagRole", &resource(env, &name))?;
-    let keys: Vec<String> = env
-        .params
-        .list("TagKeys")?
-        .into_iter()
-        .map(str::to_string)
-        .collect();
-    roles::untag(env.ctx(), &env.call, &name, &keys)?;
-    Ok(empty("UntagRole"))
-}
-
-fn list_tags(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
-    let name = req(env, "RoleName")?;
-    env.authorize("iam:ListRoleTags", &resource(env, &name))?;
-    let role = roles::get(env.ctx(), env.account(), &name)?;
-    let mut r = response("ListRoleTags");
-    let mut b = r.body();
-    write::tags(&mut b, "Tags", &role.tags);
-    b.bool("IsTruncated", false);
     Ok(r)
 }

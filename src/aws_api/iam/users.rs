@@ -14,9 +14,6 @@ pub fn dispatch(env: &Env<'_>, action: &str) -> Option<Result<XmlResponse, AwsEr
         "UpdateUser" => update(env),
         "DeleteUser" => delete(env),
         "ListUsers" => list(env),
-        "TagUser" => tag(env),
-        "UntagUser" => untag(env),
-        "ListUserTags" => list_tags(env),
         _ => return None,
     })
 }
@@ -113,36 +110,5 @@ fn list(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
     let mut b = r.body();
     b.list("Users", &page.items, write::user);
     write::truncation(&mut b, &page);
-    Ok(r)
-}
-
-fn tag(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
-    let name = req(env, "UserName")?;
-    env.authorize("iam:TagUser", &resource(env, &name))?;
-    users::tag(env.ctx(), &env.call, &name, &tags(env, "Tags")?)?;
-    Ok(empty("TagUser"))
-}
-
-fn untag(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
-    let name = req(env, "UserName")?;
-    env.authorize("iam:UntagUser", &resource(env, &name))?;
-    let keys: Vec<String> = env
-        .params
-        .list("TagKeys")?
-        .into_iter()
-        .map(str::to_string)
-        .collect();
-    users::untag(env.ctx(), &env.call, &name, &keys)?;
-    Ok(empty("UntagUser"))
-}
-
-fn list_tags(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
-    let name = req(env, "UserName")?;
-    env.authorize("iam:ListUserTags", &resource(env, &name))?;
-    let user = users::get(env.ctx(), env.account(), &name)?;
-    let mut r = response("ListUserTags");
-    let mut b = r.body();
-    write::tags(&mut b, "Tags", &user.tags);
-    b.bool("IsTruncated", false);
     Ok(r)
 }
