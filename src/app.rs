@@ -88,6 +88,7 @@ pub fn service_context(settings: &StoreSettings) -> Result<ServiceContext, Start
     let clock: SharedClock = Arc::new(SystemClock);
     Ok(ServiceContext {
         store,
+        sessions: Arc::new(crate::sts::TokenSealer::new(master_key.clone())),
         master_key,
         clock,
         random,

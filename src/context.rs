@@ -6,6 +6,7 @@ use crate::iam::Limits;
 use crate::secrets::MasterKey;
 use crate::storage::{notify, Store};
 use crate::storage::{DbConnection, StorageError};
+use crate::sts::TokenSealer;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -19,6 +20,8 @@ pub struct ServiceContext {
     /// Bumped after every committed IAM change, here or (announced through the database) on
     /// another instance; cached keys and policies older than it are reloaded.
     pub iam_epoch: Arc<AtomicU64>,
+    /// Seals and opens the session tokens of temporary credentials.
+    pub sessions: Arc<TokenSealer>,
 }
 
 impl ServiceContext {

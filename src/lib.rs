@@ -19,3 +19,4 @@ pub mod policy;
 pub mod routes;
 pub mod secrets;
 pub mod storage;
+pub mod sts;

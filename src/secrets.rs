@@ -8,6 +8,8 @@ use crate::clock::Random;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use data_encoding::BASE64;
+use hkdf::Hkdf;
+use sha2::Sha256;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -39,9 +41,11 @@ pub enum MasterKeyError {
     Create(PathBuf, std::io::Error),
 }
 
-/// The key that seals every secret at rest. Its `Debug` shows nothing of it.
+/// The key that seals every secret at rest, and from which the keys of other purposes are
+/// derived (HKDF-SHA256). Its `Debug` shows nothing of it.
 pub struct MasterKey {
     cipher: Aes256Gcm,
+    derivation: Hkdf<Sha256>,
 }
 
 impl std::fmt::Debug for MasterKey {
@@ -54,7 +58,20 @@ impl MasterKey {
     pub fn from_bytes(bytes: &[u8; MASTER_KEY_LEN]) -> Self {
         Self {
             cipher: Aes256Gcm::new(bytes.into()),
+            derivation: Hkdf::new(Some(b"keyward master key"), bytes),
         }
+    }
+
+    /// A 256-bit key for `purpose`, derived from the master key: the same purpose always gives
+    /// the same key, and knowing derived keys reveals neither the master key nor other purposes'
+    /// keys.
+    pub fn derive_key(&self, purpose: &str) -> SecretBox<[u8; 32]> {
+        let mut key = Box::new([0u8; 32]);
+        // 32 bytes is far below HKDF-SHA256's limit of 8160, so expanding cannot fail.
+        let _ = self
+            .derivation
+            .expand(purpose.as_bytes(), key.as_mut_slice());
+        SecretBox::new(key)
     }
 
     /// Reads a key given as base64 text.
@@ -173,6 +190,17 @@ pub fn write_private_file(path: &Path, contents: &[u8], create_new: bool) -> std
 mod tests {
     use super::*;
     use crate::clock::{SeededRandom, SystemRandom};
+
+    #[test]
+    fn derived_keys_depend_on_purpose_and_master_key() {
+        let a = MasterKey::from_bytes(&[1u8; MASTER_KEY_LEN]);
+        let b = MasterKey::from_bytes(&[2u8; MASTER_KEY_LEN]);
+        let key = |m: &MasterKey, p: &str| *m.derive_key(p).expose_secret();
+        assert_eq!(key(&a, "sts:1"), key(&a, "sts:1"));
+        assert_ne!(key(&a, "sts:1"), key(&a, "sts:2"));
+        assert_ne!(key(&a, "sts:1"), key(&b, "sts:1"));
+        assert_ne!(key(&a, "sts:1"), [1u8; MASTER_KEY_LEN]);
+    }
 
     #[test]
     fn seals_and_opens_for_the_same_purpose_only() {

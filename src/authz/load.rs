@@ -7,6 +7,7 @@ use crate::policy::{Policy, PolicyKind};
 use crate::storage::ids::AccountId;
 use crate::storage::schema::{managed_policies, policy_versions, roles, users};
 use crate::storage::{DbConnection, StorageError};
+use crate::sts::{SessionClaims, SessionPrincipal};
 use diesel::prelude::*;
 
 /// Where a policy comes from, as IAM's simulator names it (`SourcePolicyId`, `SourcePolicyType`).
@@ -180,9 +181,71 @@ pub fn for_role(
     Ok(out)
 }
 
+/// The policies of whoever the caller acts as: a user, the role of a role session (none once
+/// the role is deleted: its sessions lose every permission), or the user behind a federated
+/// session.
 pub fn for_caller(conn: &mut DbConnection, caller: &Caller) -> Result<PrincipalPolicies, IamError> {
     match caller {
         Caller::User { user_id, name, .. } => for_user(conn, user_id, name),
         Caller::Root { .. } => Ok(PrincipalPolicies::default()),
+        Caller::Session { claims, .. } => match &claims.principal {
+            SessionPrincipal::Role { id, name, .. } => {
+                let exists = roles::table
+                    .find(id)
+                    .select(roles::id)
+                    .first::<String>(conn)
+                    .optional()?
+                    .is_some();
+                if exists {
+                    for_role(conn, id, name)
+                } else {
+                    Ok(PrincipalPolicies::default())
+                }
+            }
+            SessionPrincipal::User { id, name, .. }
+            | SessionPrincipal::Federated {
+                user_id: id,
+                user_name: name,
+                ..
+            } => {
+                let exists = users::table
+                    .find(id)
+                    .select(users::id)
+                    .first::<String>(conn)
+                    .optional()?
+                    .is_some();
+                if exists {
+                    for_user(conn, id, name)
+                } else {
+                    Ok(PrincipalPolicies::default())
+                }
+            }
+            SessionPrincipal::Root => Ok(PrincipalPolicies::default()),
+        },
     }
+}
+
+/// The session policies of a temporary credential: its inline policy and the default versions
+/// of its managed session policies. `None` when it has none (the session is not narrowed).
+pub fn session_policies(
+    conn: &mut DbConnection,
+    claims: &SessionClaims,
+) -> Result<Option<Vec<Policy>>, IamError> {
+    if claims.policy.is_none() && claims.policy_arns.is_empty() {
+        return Ok(None);
+    }
+    let mut out = Vec::new();
+    if let Some(document) = &claims.policy {
+        out.push(compile(document, PolicyKind::Session, "session-policy")?);
+    }
+    if !claims.policy_arns.is_empty() {
+        let ids: Vec<String> = managed_policies::table
+            .filter(managed_policies::arn.eq_any(&claims.policy_arns))
+            .select(managed_policies::id)
+            .load(conn)?;
+        for (arn, document) in managed_documents(conn, &ids)? {
+            out.push(compile(&document, PolicyKind::Session, &arn)?);
+        }
+    }
+    Ok(Some(out))
 }

@@ -13,7 +13,8 @@ pub mod simulate;
 
 use crate::context::ServiceContext;
 use crate::iam::IamError;
-use crate::policy::{self, Decision, EvaluationInput, RequestContext};
+use crate::policy::{self, Decision, EvaluationInput, Policy, PolicyKind, RequestContext};
+use crate::sts::SessionPrincipal;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -32,9 +33,13 @@ pub struct RequestFacts {
 /// Bound on cached principals; past it the cache starts over (policies reload on demand).
 const CACHE_CAPACITY: usize = 10_000;
 
+/// Cached session policies of one temporary credential (`None`: the session is not narrowed).
+type SessionEntry = (u64, Option<Arc<Vec<Policy>>>);
+
 #[derive(Default)]
 pub struct Authorizer {
     cache: Mutex<HashMap<String, (u64, Arc<PrincipalPolicies>)>>,
+    sessions: Mutex<HashMap<String, SessionEntry>>,
 }
 
 impl std::fmt::Debug for Authorizer {
@@ -71,6 +76,55 @@ impl Authorizer {
         Ok(loaded)
     }
 
+    /// The session policies of a temporary credential, cached per access key like the
+    /// principals' policies. A federated session without policies is granted nothing (as
+    /// GetFederationToken documents).
+    pub fn session_policies(
+        &self,
+        ctx: &ServiceContext,
+        caller: &Caller,
+    ) -> Result<Option<Arc<Vec<Policy>>>, IamError> {
+        let Caller::Session {
+            access_key_id,
+            claims,
+        } = caller
+        else {
+            return Ok(None);
+        };
+        let epoch = ctx.epoch();
+        if let Some((at, cached)) = self
+            .sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(access_key_id)
+        {
+            if *at == epoch {
+                return Ok(cached.clone());
+            }
+        }
+        let mut loaded = ctx
+            .store
+            .read(|conn| load::session_policies(conn, claims))?;
+        if matches!(claims.principal, SessionPrincipal::Federated { .. }) && loaded.is_none() {
+            loaded = Some(Vec::new());
+        }
+        let loaded = match loaded {
+            Some(mut policies) => {
+                if policies.is_empty() {
+                    policies.push(grants_nothing()?);
+                }
+                Some(Arc::new(policies))
+            }
+            None => None,
+        };
+        let mut cache = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= CACHE_CAPACITY {
+            cache.clear();
+        }
+        cache.insert(access_key_id.clone(), (epoch, loaded.clone()));
+        Ok(loaded)
+    }
+
     /// The request context for `caller` doing `action` on `resource`.
     pub fn context(
         caller: &Caller,
@@ -80,7 +134,18 @@ impl Authorizer {
         resource: &str,
     ) -> RequestContext {
         let mut principal = caller.principal();
+        let session = caller.session();
+        // Session tags override the role's or user's tags of the same key.
+        let session_tags = session.map(|s| s.tags.as_slice()).unwrap_or_default();
         for (k, v) in &policies.tags {
+            if !session_tags
+                .iter()
+                .any(|(sk, _)| sk.eq_ignore_ascii_case(k))
+            {
+                principal = principal.with_tag(k, v);
+            }
+        }
+        for (k, v) in session_tags {
             principal = principal.with_tag(k, v);
         }
         let mut ctx = RequestContext::new(principal, action, resource)
@@ -94,6 +159,21 @@ impl Authorizer {
         }
         if let Some(agent) = &facts.user_agent {
             ctx.insert("aws:UserAgent", agent.as_str());
+        }
+        if let Some(session) = session {
+            if let Some(issued) = DateTime::from_timestamp(session.issued_at, 0) {
+                ctx.insert("aws:TokenIssueTime", issued);
+            }
+            ctx.insert("aws:MultiFactorAuthPresent", session.mfa_at.is_some());
+            if let Some(mfa_at) = session.mfa_at {
+                ctx.insert(
+                    "aws:MultiFactorAuthAge",
+                    (facts.now.timestamp() - mfa_at).max(0),
+                );
+            }
+            if let Some(source) = &session.source_identity {
+                ctx.insert("aws:SourceIdentity", source.as_str());
+            }
         }
         ctx
     }
@@ -109,15 +189,25 @@ impl Authorizer {
         resource: &str,
     ) -> Result<(Decision, RequestContext), IamError> {
         let policies = self.policies(ctx, caller)?;
+        let session = self.session_policies(ctx, caller)?;
         let request = Self::context(caller, &policies, facts, action, resource);
         let decision = policy::evaluate(&EvaluationInput {
             context: &request,
             identity: &policies.identity,
             boundary: policies.boundary_policy(),
-            session: &[],
+            session: session.as_deref().map(Vec::as_slice).unwrap_or_default(),
             resource: None,
             resource_account: None,
         });
         Ok((decision, request))
     }
+}
+
+/// A session policy that allows nothing: the session policies' intersection then grants no
+/// permission (an implicit deny, as for a federated user given no policy).
+fn grants_nothing() -> Result<Policy, IamError> {
+    const DOCUMENT: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","NotAction":"*","Resource":"*"}]}"#;
+    Policy::parse(DOCUMENT, PolicyKind::Session)
+        .map(|policy| policy.with_label("session-policy"))
+        .map_err(|e| IamError::Internal(e.to_string()))
 }

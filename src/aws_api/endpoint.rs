@@ -17,7 +17,9 @@ use crate::authz::{Authorizer, Caller, RequestFacts};
 use crate::context::ServiceContext;
 use crate::http::request_id::RequestId;
 use crate::iam::{access_keys, users, Call};
-use crate::storage::ids::AccessKeyId;
+use crate::secrets::ExposeSecret;
+use crate::storage::ids::{AccessKeyId, TemporaryAccessKeyId};
+use crate::sts::{SessionPrincipal, TokenError};
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -82,6 +84,13 @@ impl Env<'_> {
 
     /// Authorizes `action` on `resource`; the root user may do anything in its account.
     pub fn authorize(&self, action: &str, resource: &str) -> Result<(), AwsError> {
+        if let Some(reason) = session_restriction(&self.caller, action) {
+            return Err(AwsError::access_denied(format!(
+                "User: {} is not authorized to perform: {action} on resource: {resource} \
+                 because {reason}",
+                self.caller.arn()
+            )));
+        }
         if self.caller.is_root() {
             return Ok(());
         }
@@ -100,6 +109,24 @@ impl Env<'_> {
             )
         });
         Err(AwsError::access_denied(message))
+    }
+}
+
+/// What AWS withholds from some temporary credentials whatever their policies say: sessions
+/// from GetSessionToken call IAM only when MFA was proved, and federated users never do.
+fn session_restriction(caller: &Caller, action: &str) -> Option<&'static str> {
+    let session = caller.session()?;
+    if !action.starts_with("iam:") {
+        return None;
+    }
+    match session.principal {
+        SessionPrincipal::Federated { .. } => {
+            Some("federated user sessions cannot call IAM operations")
+        }
+        SessionPrincipal::User { .. } | SessionPrincipal::Root if session.mfa_at.is_none() => {
+            Some("sessions from GetSessionToken call IAM operations only with MFA")
+        }
+        _ => None,
     }
 }
 
@@ -249,6 +276,7 @@ fn serve(api: &AwsApi, incoming: Incoming) -> (&'static str, Result<XmlResponse,
     };
     let result = match service.as_str() {
         "iam" => super::iam::dispatch(&env, &action),
+        "sts" => super::sts::dispatch(&env, &action),
         _ => Err(AwsError::invalid_action(
             &action,
             env.params.version().unwrap_or(""),
@@ -263,7 +291,8 @@ fn serve(api: &AwsApi, incoming: Incoming) -> (&'static str, Result<XmlResponse,
             &action,
             error,
         ),
-        Ok(_) if super::iam::is_read_only(&action) => audit_read(&env, &action),
+        // STS calls audit themselves, with the credentials they issued.
+        Ok(_) if service == "iam" && super::iam::is_read_only(&action) => audit_read(&env, &action),
         Ok(_) => {}
     }
     (namespace, result)
@@ -276,9 +305,8 @@ fn authenticate(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Caller, AwsError> {
     let parsed = sigv4::parse(parts)?;
-    if parsed.security_token.is_some() {
-        // Temporary credentials arrive with the STS issue; until then such a token is unknown.
-        return Err(AwsError::invalid_client_token_id());
+    if let Some(token) = &parsed.security_token {
+        return authenticate_session(api, parts, &parsed, token.expose_secret(), now);
     }
     let key =
         known_key(api, &parsed.access_key_id)?.ok_or_else(AwsError::invalid_client_token_id)?;
@@ -300,6 +328,41 @@ fn authenticate(
         &parsed.scope.region,
     );
     Ok(key.caller.clone())
+}
+
+/// A temporary credential: the session token alone says who is calling and holds the secret
+/// to check the signature with; the store is not read.
+fn authenticate_session(
+    api: &AwsApi,
+    parts: &RequestParts<'_>,
+    parsed: &sigv4::ParsedSignature,
+    token: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Caller, AwsError> {
+    if !TemporaryAccessKeyId::is_well_formed(&parsed.access_key_id) {
+        return Err(AwsError::invalid_client_token_id());
+    }
+    let claims = api
+        .ctx
+        .sessions
+        .open(&parsed.access_key_id, token, now.timestamp())
+        .map_err(|e| match e {
+            TokenError::Expired => AwsError::expired_token(),
+            TokenError::Invalid => AwsError::invalid_client_token_id(),
+        })?;
+    let secret = crate::secrets::SecretString::from(claims.secret.clone());
+    sigv4::verify(
+        parsed,
+        parts,
+        &secret,
+        now,
+        &parsed.scope.service,
+        &api.signing_keys,
+    )?;
+    Ok(Caller::Session {
+        access_key_id: parsed.access_key_id.clone(),
+        claims: Arc::new(claims),
+    })
 }
 
 /// The key with this id, from the cache while no IAM change happened since it was read.

@@ -10,4 +10,5 @@ pub mod error;
 pub mod iam;
 pub mod query;
 pub mod sigv4;
+pub mod sts;
 pub mod xml;

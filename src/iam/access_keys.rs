@@ -6,7 +6,8 @@ use crate::secrets::{MasterKey, SealError, SecretString};
 use crate::storage::ids::AccessKeyId;
 use secrecy::ExposeSecret;
 
-const SECRET_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+pub const SECRET_ALPHABET: &[u8] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 /// Length of a secret access key, as AWS issues them (240 bits of randomness).
 pub const SECRET_LEN: usize = 40;
 

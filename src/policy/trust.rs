@@ -10,8 +10,8 @@
 //!   principal and its conditions (`<provider>:aud`, `:sub`, `:amr`) decide.
 
 use super::context::RequestContext;
-use super::decision::Decision;
-use super::document::Policy;
+use super::decision::{Decision, DecisionEffect, Layer, Reason};
+use super::document::{Effect, Policy};
 use super::evaluate::{evaluate, EvaluationInput};
 
 /// The actions a trust policy is asked about.
@@ -45,13 +45,27 @@ pub fn is_trust_action(action: &str) -> bool {
 }
 
 /// Decides whether the caller may assume the role (or tag the session, set the source identity).
+///
+/// Unlike other resource policies, a trust policy is never optional: even in the role's own
+/// account, identity policies that allow `sts:AssumeRole` on every role do not let a caller in
+/// unless the trust policy grants it (naming the caller, or the account to delegate).
 pub fn evaluate_assume_role(input: &AssumeRoleInput<'_>) -> Decision {
-    evaluate(&EvaluationInput {
+    let mut decision = evaluate(&EvaluationInput {
         context: input.context,
         identity: input.caller_identity,
         boundary: input.caller_boundary,
         session: input.caller_session,
         resource: Some(input.trust_policy),
         resource_account: Some(input.role_account),
-    })
+    });
+    let trusted = decision
+        .explanation
+        .matched
+        .iter()
+        .any(|m| m.layer == Layer::Resource && m.effect == Effect::Allow);
+    if decision.is_allowed() && !trusted {
+        decision.effect = DecisionEffect::ImplicitDeny;
+        decision.explanation.reason = Reason::NoAllow(Layer::Resource);
+    }
+    decision
 }

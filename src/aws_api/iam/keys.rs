@@ -1,7 +1,6 @@
 //! Access key actions.
 
 use super::{empty, opt, req, response, write};
-use crate::authz::Caller;
 use crate::aws_api::endpoint::Env;
 use crate::aws_api::error::AwsError;
 use crate::aws_api::xml::XmlResponse;
@@ -21,19 +20,23 @@ pub fn dispatch(env: &Env<'_>, action: &str) -> Option<Result<XmlResponse, AwsEr
 
 /// The user a key call concerns: `UserName`, or else the caller itself (IAM's rule), and the
 /// resource ARN to authorize against.
-fn owner(env: &Env<'_>) -> (KeyOwner, String) {
-    match (opt(env, "UserName"), &env.caller) {
-        (Some(name), _) => {
-            let arn = super::users::resource(env, &name);
-            (KeyOwner::User(name), arn)
+fn owner(env: &Env<'_>) -> Result<(KeyOwner, String), AwsError> {
+    if let Some(name) = opt(env, "UserName") {
+        let arn = super::users::resource(env, &name);
+        return Ok((KeyOwner::User(name), arn));
+    }
+    match env.caller.iam_user() {
+        Some((_, name)) => {
+            let arn = super::users::resource(env, name);
+            Ok((KeyOwner::User(name.to_string()), arn))
         }
-        (None, Caller::User { name, .. }) => (KeyOwner::User(name.clone()), env.caller.arn()),
-        (None, Caller::Root { .. }) => (KeyOwner::Root, env.caller.arn()),
+        None if env.caller.is_root() => Ok((KeyOwner::Root, env.caller.arn())),
+        None => Err(super::non_user_caller()),
     }
 }
 
 fn create(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
-    let (owner, resource) = owner(env);
+    let (owner, resource) = owner(env)?;
     env.authorize("iam:CreateAccessKey", &resource)?;
     let key = access_keys::create(env.ctx(), &env.call, &owner)?;
     let mut r = response("CreateAccessKey");
@@ -48,7 +51,7 @@ fn create(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
 }
 
 fn update(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
-    let (owner, resource) = owner(env);
+    let (owner, resource) = owner(env)?;
     env.authorize("iam:UpdateAccessKey", &resource)?;
     access_keys::update_status(
         env.ctx(),
@@ -61,14 +64,14 @@ fn update(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
 }
 
 fn delete(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
-    let (owner, resource) = owner(env);
+    let (owner, resource) = owner(env)?;
     env.authorize("iam:DeleteAccessKey", &resource)?;
     access_keys::delete(env.ctx(), &env.call, &owner, &req(env, "AccessKeyId")?)?;
     Ok(empty("DeleteAccessKey"))
 }
 
 fn list(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
-    let (owner, resource) = owner(env);
+    let (owner, resource) = owner(env)?;
     env.authorize("iam:ListAccessKeys", &resource)?;
     let keys = access_keys::list(env.ctx(), env.account(), &owner)?;
     let mut r = response("ListAccessKeys");

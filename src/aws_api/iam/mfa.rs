@@ -1,7 +1,6 @@
 //! Virtual MFA device actions.
 
 use super::{arn_in, empty, opt, req, response, tags, write};
-use crate::authz::Caller;
 use crate::aws_api::endpoint::Env;
 use crate::aws_api::error::AwsError;
 use crate::aws_api::xml::{XmlBody, XmlResponse};
@@ -24,10 +23,10 @@ pub fn dispatch(env: &Env<'_>, action: &str) -> Option<Result<XmlResponse, AwsEr
 
 /// `UserName`, or the calling user when it is omitted.
 fn user_name(env: &Env<'_>) -> Result<String, AwsError> {
-    match (opt(env, "UserName"), &env.caller) {
+    match (opt(env, "UserName"), env.caller.iam_user()) {
         (Some(name), _) => Ok(name),
-        (None, Caller::User { name, .. }) => Ok(name.clone()),
-        (None, Caller::Root { .. }) => req(env, "UserName"),
+        (None, Some((_, name))) => Ok(name.to_string()),
+        (None, None) => req(env, "UserName"),
     }
 }
 

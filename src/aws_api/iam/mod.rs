@@ -78,6 +78,12 @@ impl From<IamError> for AwsError {
     }
 }
 
+/// IAM's answer when a call that defaults to the calling user comes from a role session or a
+/// federated user.
+fn non_user_caller() -> AwsError {
+    AwsError::validation_error("Must specify userName when calling with non-User credentials")
+}
+
 /// A response for `action` in the IAM namespace.
 fn response(action: &str) -> XmlResponse {
     XmlResponse::new(action, IAM_NAMESPACE)

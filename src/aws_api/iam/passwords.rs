@@ -2,7 +2,6 @@
 
 use super::{empty, req, response, write};
 use crate::auth::password_policy::PasswordPolicy;
-use crate::authz::Caller;
 use crate::aws_api::endpoint::Env;
 use crate::aws_api::error::AwsError;
 use crate::aws_api::xml::XmlResponse;
@@ -91,7 +90,7 @@ fn delete(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
 /// IAM: any user may change its own password when the account policy allows users to;
 /// otherwise it needs `iam:ChangePassword` on itself. The root user has no such call.
 fn change(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
-    let Caller::User { user_id, .. } = &env.caller else {
+    let Some((user_id, _)) = env.caller.iam_user() else {
         return Err(AwsError::sender(
             "InvalidUserType",
             400,

@@ -22,11 +22,10 @@ pub fn dispatch(env: &Env<'_>, action: &str) -> Option<Result<XmlResponse, AwsEr
 /// The principal a simulation runs as when no user or role is named: the calling IAM user, or
 /// a stand-in user (never the root user, whom the engine allows everything).
 fn stand_in(env: &Env<'_>) -> Principal {
-    match &env.caller {
-        crate::authz::Caller::User { .. } => env.caller.principal(),
-        crate::authz::Caller::Root { account_id } => {
-            Principal::user(account_id, "/", "SimulatedUser", "AIDASIMULATEDUSER0000")
-        }
+    if env.caller.iam_user().is_some() {
+        env.caller.principal()
+    } else {
+        Principal::user(env.account(), "/", "SimulatedUser", "AIDASIMULATEDUSER0000")
     }
 }
 

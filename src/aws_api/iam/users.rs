@@ -1,7 +1,6 @@
 //! User actions.
 
 use super::{arn_in, empty, opt, page, req, response, tags, write};
-use crate::authz::Caller;
 use crate::aws_api::endpoint::Env;
 use crate::aws_api::error::AwsError;
 use crate::aws_api::xml::XmlResponse;
@@ -49,10 +48,12 @@ fn create(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
 }
 
 fn get(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
-    let name = match (opt(env, "UserName"), &env.caller) {
+    let name = match (opt(env, "UserName"), env.caller.iam_user()) {
         (Some(name), _) => name,
-        (None, Caller::User { name, .. }) => name.clone(),
-        (None, Caller::Root { account_id }) => {
+        (None, Some((_, name))) => name.to_string(),
+        (None, None) if !env.caller.is_root() => return Err(super::non_user_caller()),
+        (None, None) => {
+            let account_id = env.account();
             // The root user: IAM answers with the account's root identity.
             env.authorize("iam:GetUser", &env.caller.arn())?;
             let mut r = response("GetUser");

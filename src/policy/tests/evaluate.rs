@@ -417,6 +417,13 @@ fn trust_policies() {
     // Same account: naming the user is enough; naming the account needs the identity policy.
     assert_eq!(run(&bob(), &by_arn, &[]), D::Allowed);
     assert_eq!(run(&bob(), &by_acct, &[]), D::ImplicitDeny);
+    // A trust policy that names someone else keeps out a caller whose own policies allow
+    // sts:AssumeRole everywhere: the trust policy is a gate, not one option among two.
+    let alice = Principal::user(ACCT, "/", "alice", "AIDAALICE");
+    assert_eq!(
+        run(&alice, &by_arn, std::slice::from_ref(&allow_assume)),
+        D::ImplicitDeny
+    );
     assert_eq!(
         run(&bob(), &by_acct, std::slice::from_ref(&allow_assume)),
         D::Allowed

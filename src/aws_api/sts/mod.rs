@@ -1,0 +1,158 @@
+//! STS actions (`Version=2011-06-15`): decode, call the STS service, write the XML of
+//! botocore's `sts` model, and audit each call with the credentials it issued (key id only).
+
+use super::endpoint::Env;
+use super::error::AwsError;
+use super::xml::{XmlBody, XmlResponse, STS_NAMESPACE};
+use crate::audit::{AuditEvent, EventSource};
+use crate::secrets::ExposeSecret;
+use crate::sts::assume_role::{self, AssumeRoleRequest};
+use crate::sts::session::SessionRequest;
+use crate::sts::{StsError, TemporaryCredentials};
+use serde_json::{json, Value};
+
+pub fn dispatch(env: &Env<'_>, action: &str) -> Result<XmlResponse, AwsError> {
+    if let Some(version) = env.params.version() {
+        if version != "2011-06-15" {
+            return Err(AwsError::invalid_action(action, version));
+        }
+    }
+    match action {
+        "AssumeRole" => assume(env),
+        "GetCallerIdentity" => caller_identity(env),
+        "" => Err(AwsError::missing_action()),
+        _ => Err(AwsError::invalid_action(action, "2011-06-15")),
+    }
+}
+
+impl From<StsError> for AwsError {
+    fn from(e: StsError) -> Self {
+        match e {
+            StsError::AccessDenied(m) => AwsError::access_denied(m),
+            StsError::Validation(m) => AwsError::validation_error(m),
+            StsError::InvalidParameterValue(m) => AwsError::invalid_parameter_value(m),
+            StsError::MalformedPolicyDocument(m) => AwsError::malformed_policy_document(m),
+            StsError::PackedPolicyTooLarge(m) => AwsError::packed_policy_too_large(m),
+            StsError::Iam(e) => e.into(),
+            StsError::Token(e) => {
+                tracing::error!(error = %e, "cannot seal a session token");
+                AwsError::service_failure()
+            }
+        }
+    }
+}
+
+fn response(action: &str) -> XmlResponse {
+    XmlResponse::new(action, STS_NAMESPACE)
+}
+
+fn opt(env: &Env<'_>, name: &str) -> Option<String> {
+    env.params.get(name).map(str::to_string)
+}
+
+fn write_credentials(b: &mut XmlBody<'_>, c: &TemporaryCredentials) {
+    b.element("Credentials", |b| {
+        b.text("AccessKeyId", &c.access_key_id)
+            .text("SecretAccessKey", c.secret_access_key.expose_secret())
+            .text("SessionToken", &c.session_token)
+            .time("Expiration", c.expiration);
+    });
+}
+
+/// The session policies, tags and source identity of a request.
+fn session_request(env: &Env<'_>) -> Result<SessionRequest, AwsError> {
+    let policy_arns = env
+        .params
+        .members("PolicyArns")?
+        .iter()
+        .map(|m| m.required("arn").map(str::to_string))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(SessionRequest {
+        policy: opt(env, "Policy"),
+        policy_arns,
+        tags: env
+            .params
+            .tags("Tags")?
+            .into_iter()
+            .map(|t| (t.key, t.value))
+            .collect(),
+        transitive_tag_keys: env
+            .params
+            .list("TransitiveTagKeys")?
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
+        source_identity: opt(env, "SourceIdentity"),
+    })
+}
+
+/// Audits a successful call that issued `credentials` (their key id; never secret or token).
+fn audit_issue(env: &Env<'_>, action: &str, parameters: Value, response: Value) {
+    let event = AuditEvent::new(EventSource::Sts, action)
+        .account(env.account())
+        .actor(env.caller.arn())
+        .parameters(parameters)
+        .response(response);
+    env.api
+        .audit
+        .push(env.ctx().clock.now_naive(), &env.call.meta, event);
+}
+
+fn assume(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
+    let request = AssumeRoleRequest {
+        role_arn: env.params.required("RoleArn")?.to_string(),
+        session_name: env.params.required("RoleSessionName")?.to_string(),
+        duration_seconds: env.params.int("DurationSeconds", i64::MIN, i64::MAX)?,
+        session: session_request(env)?,
+        external_id: opt(env, "ExternalId"),
+        serial_number: opt(env, "SerialNumber"),
+        token_code: opt(env, "TokenCode"),
+    };
+    let assumed = assume_role::assume_role(
+        env.ctx(),
+        &env.api.authorizer,
+        &env.caller,
+        &env.facts,
+        &request,
+    )?;
+    audit_issue(
+        env,
+        "AssumeRole",
+        json!({
+            "roleArn": request.role_arn,
+            "roleSessionName": request.session_name,
+            "durationSeconds": request.duration_seconds,
+            "externalId": request.external_id,
+            "serialNumber": request.serial_number,
+            "sourceIdentity": request.session.source_identity,
+            "tagKeys": request.session.tags.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            "policyArns": request.session.policy_arns,
+        }),
+        json!({
+            "accessKeyId": assumed.credentials.access_key_id,
+            "assumedRoleId": assumed.assumed_role_id,
+            "arn": assumed.arn,
+            "expiration": assumed.credentials.expiration.to_rfc3339(),
+        }),
+    );
+    let mut r = response("AssumeRole");
+    let mut b = r.body();
+    write_credentials(&mut b, &assumed.credentials);
+    b.element("AssumedRoleUser", |b| {
+        b.text("AssumedRoleId", &assumed.assumed_role_id)
+            .text("Arn", &assumed.arn);
+    });
+    b.int("PackedPolicySize", i64::from(assumed.packed_policy_size));
+    b.opt_text("SourceIdentity", assumed.source_identity.as_deref());
+    Ok(r)
+}
+
+/// Always allowed, whatever the policies: it only tells callers who they are.
+fn caller_identity(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
+    let mut r = response("GetCallerIdentity");
+    r.body()
+        .text("UserId", &env.caller.user_id())
+        .text("Account", env.account())
+        .text("Arn", &env.caller.arn());
+    Ok(r)
+}

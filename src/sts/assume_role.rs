@@ -1,0 +1,256 @@
+//! AssumeRole: a caller with credentials becomes a role for a while.
+//!
+//! The role's trust policy must allow the caller (`sts:AssumeRole`, and `sts:TagSession` /
+//! `sts:SetSourceIdentity` when tags / a source identity are passed); the policy engine applies
+//! IAM's rule that a trust policy naming the caller is enough within its account, while one
+//! naming the account (or any cross-account trust) also needs the caller's own policies.
+
+use super::credentials::{self, TemporaryCredentials};
+use super::token::{SessionClaims, SessionPrincipal};
+use super::{session, StsError};
+use crate::authz::{Authorizer, Caller, RequestFacts};
+use crate::context::ServiceContext;
+use crate::iam::{mfa, roles};
+use crate::policy::{self, AssumeRoleInput, Policy, PolicyKind};
+
+/// The longest session of a role assumed with role-session credentials (role chaining).
+pub const CHAINED_MAX_SECONDS: i64 = 3600;
+pub const DEFAULT_SECONDS: i64 = 3600;
+
+#[derive(Debug, Clone, Default)]
+pub struct AssumeRoleRequest {
+    pub role_arn: String,
+    pub session_name: String,
+    pub duration_seconds: Option<i64>,
+    pub session: session::SessionRequest,
+    pub external_id: Option<String>,
+    pub serial_number: Option<String>,
+    pub token_code: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct AssumedRole {
+    pub credentials: TemporaryCredentials,
+    /// `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`
+    pub arn: String,
+    /// `AROA...:SESSION`
+    pub assumed_role_id: String,
+    pub packed_policy_size: u32,
+    pub source_identity: Option<String>,
+}
+
+/// `arn:aws:iam::ACCOUNT:role/PATH/NAME` as (account, path, name).
+fn parse_role_arn(arn: &str) -> Option<(&str, String, &str)> {
+    let parsed = policy::Arn::parse(arn)?;
+    if parsed.service != "iam" || !parsed.region.is_empty() || parsed.account.len() != 12 {
+        return None;
+    }
+    let rest = parsed.resource.strip_prefix("role/")?;
+    let (path, name) = match rest.rfind('/') {
+        Some(i) => (format!("/{}/", &rest[..i]), &rest[i + 1..]),
+        None => ("/".to_string(), rest),
+    };
+    (!name.is_empty()).then_some((parsed.account, path, name))
+}
+
+fn not_authorized(caller: &Caller, role_arn: &str) -> StsError {
+    StsError::AccessDenied(format!(
+        "User: {} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
+        caller.arn()
+    ))
+}
+
+pub fn assume_role(
+    ctx: &ServiceContext,
+    authorizer: &Authorizer,
+    caller: &Caller,
+    facts: &RequestFacts,
+    request: &AssumeRoleRequest,
+) -> Result<AssumedRole, StsError> {
+    if caller.is_root() {
+        return Err(StsError::AccessDenied(
+            "Roles may not be assumed by root accounts.".to_string(),
+        ));
+    }
+    session::check_name("roleSessionName", &request.session_name)?;
+    let prior = caller.session();
+    let chained = prior.is_some_and(|s| matches!(s.principal, SessionPrincipal::Role { .. }));
+    if let Some(seconds) = request.duration_seconds {
+        session::check_duration(seconds, 900, i64::MAX)?;
+        if chained && seconds > CHAINED_MAX_SECONDS {
+            return Err(StsError::Validation(
+                "The requested DurationSeconds exceeds the 1 hour session limit for roles \
+                 assumed by role chaining."
+                    .to_string(),
+            ));
+        }
+    }
+    if let Some(external_id) = &request.external_id {
+        session::check_external_id(external_id)?;
+    }
+    let (account, path, name) = parse_role_arn(&request.role_arn).ok_or_else(|| {
+        StsError::Validation(format!(
+            "{} is invalid for parameter RoleArn: not a role ARN",
+            request.role_arn
+        ))
+    })?;
+    let checked = session::check_request(ctx, caller, account, &request.session)?;
+    // A missing role is refused exactly like a role that does not trust the caller, so that
+    // callers cannot probe which roles exist.
+    let role = match ctx.store.query(|conn| roles::find(conn, account, name)) {
+        Ok(role) if role.path == path => role,
+        Ok(_) | Err(crate::iam::IamError::NoSuchEntity(_)) => {
+            return Err(not_authorized(caller, &request.role_arn))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let role_arn = crate::iam::arn::role(&role.account_id, &role.path, &role.name);
+
+    let max = i64::from(role.max_session_duration);
+    let duration =
+        match request.duration_seconds {
+            Some(seconds) if seconds > max => return Err(StsError::Validation(
+                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+                    .to_string(),
+            )),
+            Some(seconds) => seconds,
+            None => DEFAULT_SECONDS.min(max),
+        };
+
+    let now = facts.now.timestamp();
+    let mfa_at = match (&request.serial_number, &request.token_code) {
+        (Some(serial), Some(code)) => {
+            verify_mfa(ctx, caller, serial, code)?;
+            Some(now)
+        }
+        (None, None) => prior.and_then(|s| s.mfa_at),
+        _ => {
+            return Err(StsError::Validation(
+                "SerialNumber and TokenCode must be passed together.".to_string(),
+            ))
+        }
+    };
+
+    let trust = Policy::parse(&role.assume_role_policy, PolicyKind::Trust).map_err(|e| {
+        StsError::Iam(crate::iam::IamError::Internal(format!(
+            "stored trust policy of {role_arn}: {e}"
+        )))
+    })?;
+    let caller_policies = authorizer.policies(ctx, caller)?;
+    let caller_session = authorizer.session_policies(ctx, caller)?;
+    let allowed = |action: &str| {
+        let mut context = Authorizer::context(caller, &caller_policies, facts, action, &role_arn);
+        context.insert("sts:RoleSessionName", request.session_name.as_str());
+        context.insert("aws:MultiFactorAuthPresent", mfa_at.is_some());
+        if let Some(at) = mfa_at {
+            context.insert("aws:MultiFactorAuthAge", (now - at).max(0));
+        }
+        if let Some(external_id) = &request.external_id {
+            context.insert("sts:ExternalId", external_id.as_str());
+        }
+        checked.add_request_keys(&mut context);
+        policy::evaluate_assume_role(&AssumeRoleInput {
+            context: &context,
+            trust_policy: &trust,
+            role_account: &role.account_id,
+            caller_identity: &caller_policies.identity,
+            caller_boundary: caller_policies.boundary_policy(),
+            caller_session: caller_session
+                .as_deref()
+                .map(Vec::as_slice)
+                .unwrap_or_default(),
+        })
+        .is_allowed()
+    };
+    let mut actions = vec!["sts:AssumeRole"];
+    if !checked.new_tags.is_empty() {
+        actions.push("sts:TagSession");
+    }
+    if request.session.source_identity.is_some() {
+        actions.push("sts:SetSourceIdentity");
+    }
+    if !actions.into_iter().all(allowed) {
+        return Err(not_authorized(caller, &role_arn));
+    }
+
+    let claims = SessionClaims {
+        secret: String::new(),
+        account_id: role.account_id.clone(),
+        principal: SessionPrincipal::Role {
+            id: role.id.clone(),
+            name: role.name.clone(),
+            path: role.path.clone(),
+            session: request.session_name.clone(),
+        },
+        source_identity: checked.source_identity.clone(),
+        tags: checked.tags.clone(),
+        transitive_keys: checked.transitive_keys.clone(),
+        policy: request.session.policy.clone(),
+        policy_arns: request.session.policy_arns.clone(),
+        mfa_at,
+        issued_at: now,
+        expires_at: now + duration,
+        chain_depth: match prior {
+            Some(s) if chained => s.chain_depth.saturating_add(1),
+            _ => 0,
+        },
+    };
+    let credentials = credentials::mint(ctx, claims)?;
+    Ok(AssumedRole {
+        credentials,
+        arn: format!(
+            "arn:aws:sts::{}:assumed-role/{}/{}",
+            role.account_id, role.name, request.session_name
+        ),
+        assumed_role_id: format!("{}:{}", role.id, request.session_name),
+        packed_policy_size: checked.packed_percent,
+        source_identity: checked.source_identity,
+    })
+}
+
+/// Checks an MFA code against the calling user's enabled device (the code is then spent).
+fn verify_mfa(
+    ctx: &ServiceContext,
+    caller: &Caller,
+    serial: &str,
+    code: &str,
+) -> Result<(), StsError> {
+    session::check_token_code(code)?;
+    let failed = || {
+        StsError::AccessDenied(
+            "MultiFactorAuthentication failed with invalid MFA one time pass code. ".to_string(),
+        )
+    };
+    let Some((user_id, _)) = caller.iam_user() else {
+        return Err(failed());
+    };
+    if mfa::verify_code(ctx, user_id, serial, code)? {
+        Ok(())
+    } else {
+        Err(failed())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_arns_split_into_account_path_and_name() {
+        assert_eq!(
+            parse_role_arn("arn:aws:iam::123456789012:role/deploy"),
+            Some(("123456789012", "/".to_string(), "deploy"))
+        );
+        assert_eq!(
+            parse_role_arn("arn:aws:iam::123456789012:role/a/b/deploy"),
+            Some(("123456789012", "/a/b/".to_string(), "deploy"))
+        );
+        assert_eq!(
+            parse_role_arn("arn:aws:iam::123456789012:user/deploy"),
+            None
+        );
+        assert_eq!(parse_role_arn("arn:aws:iam::12345:role/deploy"), None);
+        assert_eq!(parse_role_arn("arn:aws:iam::123456789012:role/"), None);
+        assert_eq!(parse_role_arn("deploy"), None);
+    }
+}

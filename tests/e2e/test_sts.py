@@ -1,0 +1,220 @@
+"""STS through boto3 and the AWS CLI: AssumeRole against trust policies, temporary credentials
+used for IAM calls, role chaining, session policies and tags."""
+import datetime
+import json
+import os
+
+import pytest
+from botocore.exceptions import ClientError
+
+
+def error_code(excinfo):
+    return excinfo.value.response["Error"]["Code"]
+
+
+def trust(*statements):
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def allow_assume(principal, **extra):
+    return {"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole", **extra}
+
+
+def make_role(iam, name, trust_policy, managed=None, inline=None, **kwargs):
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust_policy, **kwargs)["Role"]["Arn"]
+    if managed:
+        iam.attach_role_policy(RoleName=name, PolicyArn=managed)
+    if inline:
+        iam.put_role_policy(RoleName=name, PolicyName="inline", PolicyDocument=json.dumps(inline))
+    return arn
+
+
+def user_with_key(iam, name, policy=None):
+    iam.create_user(UserName=name)
+    if policy:
+        iam.put_user_policy(UserName=name, PolicyName="inline", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return key["AccessKeyId"], key["SecretAccessKey"]
+
+
+def session_clients(keyward, credentials):
+    c = credentials
+    args = dict(key=c["AccessKeyId"], secret=c["SecretAccessKey"], token=c["SessionToken"])
+    return keyward.client("iam", **args), keyward.client("sts", **args)
+
+
+def test_assumed_role_credentials_act_with_the_role_policies(iam, keyward, name):
+    account = keyward.account
+    role_arn = make_role(iam, name, trust(allow_assume(f"arn:aws:iam::{account}:root")),
+                         managed="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+    sts = keyward.client("sts")
+    got = sts.assume_role(RoleArn=role_arn, RoleSessionName="build-42")
+    creds = got["Credentials"]
+    assert creds["AccessKeyId"].startswith("ASIA") and len(creds["AccessKeyId"]) == 20
+    assert len(creds["SecretAccessKey"]) == 40 and creds["SessionToken"]
+    assert got["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{account}:assumed-role/{name}/build-42"
+    role_id = iam.get_role(RoleName=name)["Role"]["RoleId"]
+    assert got["AssumedRoleUser"]["AssumedRoleId"] == f"{role_id}:build-42"
+    lifetime = (creds["Expiration"] - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
+    assert 3500 < lifetime <= 3600, "one hour by default"
+
+    role_iam, role_sts = session_clients(keyward, creds)
+    me = role_sts.get_caller_identity()
+    assert me["Arn"] == f"arn:aws:sts::{account}:assumed-role/{name}/build-42"
+    assert me["UserId"] == f"{role_id}:build-42" and me["Account"] == account
+    assert any(u["UserName"] == "admin" for u in role_iam.list_users()["Users"]), "read-only allows listing"
+    with pytest.raises(ClientError) as e:
+        role_iam.create_user(UserName=name + "x")
+    assert error_code(e) == "AccessDenied"
+    assert f"assumed-role/{name}/build-42 is not authorized to perform: iam:CreateUser" in str(e.value)
+
+    with pytest.raises(ClientError) as e:
+        keyward.client("sts", key=creds["AccessKeyId"], secret=creds["SecretAccessKey"],
+                       token=creds["SessionToken"][:-4] + "AAAA").get_caller_identity()
+    assert error_code(e) == "InvalidClientTokenId", "a tampered token is refused"
+    with pytest.raises(ClientError) as e:
+        keyward.client("sts", key=creds["AccessKeyId"], secret="x" * 40,
+                       token=creds["SessionToken"]).get_caller_identity()
+    assert error_code(e) == "SignatureDoesNotMatch"
+
+
+def test_trust_policies_decide_who_may_assume(iam, keyward, name):
+    account = keyward.account
+    named_key = user_with_key(iam, name + "-named")
+    other_key = user_with_key(iam, name + "-other")
+    role_arn = make_role(iam, name, trust(allow_assume(f"arn:aws:iam::{account}:user/{name}-named")))
+    named = keyward.client("sts", key=named_key[0], secret=named_key[1])
+    other = keyward.client("sts", key=other_key[0], secret=other_key[1])
+    named.assume_role(RoleArn=role_arn, RoleSessionName="s1")
+    with pytest.raises(ClientError) as e:
+        other.assume_role(RoleArn=role_arn, RoleSessionName="s1")
+    assert error_code(e) == "AccessDenied"
+    assert str(e.value).endswith(
+        f"User: arn:aws:iam::{account}:user/{name}-other is not authorized to perform: "
+        f"sts:AssumeRole on resource: {role_arn}")
+    with pytest.raises(ClientError) as e:
+        named.assume_role(RoleArn=f"arn:aws:iam::{account}:role/{name}-missing", RoleSessionName="s1")
+    assert error_code(e) == "AccessDenied", "a missing role looks like a refusal"
+
+    # Trusting the account delegates to the account's own policies.
+    account_role = make_role(iam, name + "-acct", trust(allow_assume(account)))
+    with pytest.raises(ClientError) as e:
+        other.assume_role(RoleArn=account_role, RoleSessionName="s1")
+    assert error_code(e) == "AccessDenied", "no identity policy allows sts:AssumeRole"
+    iam.put_user_policy(UserName=name + "-other", PolicyName="assume", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                 "Resource": account_role}]}))
+    other.assume_role(RoleArn=account_role, RoleSessionName="s1")
+
+    with pytest.raises(ClientError) as e:
+        keyward.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="s1")
+    assert error_code(e) == "AccessDenied", "only the named user, not the administrator"
+
+
+def test_conditions_on_external_id_and_session_name(iam, keyward, name):
+    account = keyward.account
+    role_arn = make_role(iam, name, trust(allow_assume(
+        f"arn:aws:iam::{account}:root",
+        Condition={"StringEquals": {"sts:ExternalId": "partner-7"},
+                   "StringLike": {"sts:RoleSessionName": "ci-*"}})))
+    sts = keyward.client("sts")
+    sts.assume_role(RoleArn=role_arn, RoleSessionName="ci-1", ExternalId="partner-7")
+    for kwargs in ({"RoleSessionName": "ci-1"}, {"RoleSessionName": "ci-1", "ExternalId": "partner-8"},
+                   {"RoleSessionName": "dev-1", "ExternalId": "partner-7"}):
+        with pytest.raises(ClientError) as e:
+            sts.assume_role(RoleArn=role_arn, **kwargs)
+        assert error_code(e) == "AccessDenied", kwargs
+
+
+def test_validation_of_names_and_durations(iam, keyward, name):
+    account = keyward.account
+    role_arn = make_role(iam, name, trust(allow_assume(f"arn:aws:iam::{account}:root")), MaxSessionDuration=7200)
+    sts = keyward.client("sts")
+    unchecked = keyward.client("sts", validate=False)
+    got = sts.assume_role(RoleArn=role_arn, RoleSessionName="long", DurationSeconds=7200)
+    assert got["Credentials"]["SessionToken"]
+    with pytest.raises(ClientError) as e:
+        sts.assume_role(RoleArn=role_arn, RoleSessionName="long", DurationSeconds=7201)
+    assert error_code(e) == "ValidationError"
+    assert "MaxSessionDuration" in e.value.response["Error"]["Message"]
+    for kwargs in ({"RoleSessionName": "x"}, {"RoleSessionName": "bad name"},
+                   {"RoleSessionName": "ok", "DurationSeconds": 899}):
+        with pytest.raises(ClientError) as e:
+            unchecked.assume_role(RoleArn=role_arn, **kwargs)
+        assert error_code(e) == "ValidationError", kwargs
+    with pytest.raises(ClientError) as e:
+        unchecked.assume_role(RoleArn="not-an-arn-at-all-really", RoleSessionName="ok")
+    assert error_code(e) == "ValidationError"
+
+
+def test_role_chaining_is_capped_at_one_hour(iam, keyward, name):
+    account = keyward.account
+    first = make_role(iam, name + "-a", trust(allow_assume(f"arn:aws:iam::{account}:root")),
+                      inline={"Version": "2012-10-17", "Statement": [
+                          {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]})
+    second = make_role(iam, name + "-b", trust(allow_assume(first)), MaxSessionDuration=7200)
+    creds = keyward.client("sts").assume_role(RoleArn=first, RoleSessionName="one")["Credentials"]
+    _, chained_sts = session_clients(keyward, creds)
+    with pytest.raises(ClientError) as e:
+        chained_sts.assume_role(RoleArn=second, RoleSessionName="two", DurationSeconds=7200)
+    assert error_code(e) == "ValidationError"
+    assert "1 hour session limit" in e.value.response["Error"]["Message"]
+    two = chained_sts.assume_role(RoleArn=second, RoleSessionName="two")["Credentials"]
+    _, two_sts = session_clients(keyward, two)
+    assert two_sts.get_caller_identity()["Arn"] == f"arn:aws:sts::{account}:assumed-role/{name}-b/two"
+
+
+def test_session_policies_narrow_the_role(iam, keyward, name):
+    account = keyward.account
+    role_arn = make_role(iam, name, trust(allow_assume(f"arn:aws:iam::{account}:root")),
+                         managed="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+    narrow = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:GetRole", "Resource": "*"}]}
+    creds = keyward.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="narrow",
+                                              Policy=json.dumps(narrow))["Credentials"]
+    role_iam, _ = session_clients(keyward, creds)
+    role_iam.get_role(RoleName=name)
+    with pytest.raises(ClientError) as e:
+        role_iam.list_users()
+    assert error_code(e) == "AccessDenied", "the session policy does not allow it"
+    with pytest.raises(ClientError) as e:
+        keyward.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="bad", Policy="{not json")
+    assert error_code(e) == "MalformedPolicyDocument"
+
+
+def test_session_tags_are_principal_tags(iam, keyward, name):
+    account = keyward.account
+    role_arn = make_role(iam, name, trust(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+         "Action": ["sts:AssumeRole", "sts:TagSession"]}),
+        inline={"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "iam:GetRole", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:PrincipalTag/team": "blue"}}}]})
+    sts = keyward.client("sts")
+    blue = sts.assume_role(RoleArn=role_arn, RoleSessionName="blue",
+                           Tags=[{"Key": "team", "Value": "blue"}])["Credentials"]
+    red = sts.assume_role(RoleArn=role_arn, RoleSessionName="red",
+                          Tags=[{"Key": "team", "Value": "red"}])["Credentials"]
+    session_clients(keyward, blue)[0].get_role(RoleName=name)
+    with pytest.raises(ClientError) as e:
+        session_clients(keyward, red)[0].get_role(RoleName=name)
+    assert error_code(e) == "AccessDenied"
+
+    untaggable = make_role(iam, name + "-nt", trust(allow_assume(f"arn:aws:iam::{account}:root")))
+    with pytest.raises(ClientError) as e:
+        sts.assume_role(RoleArn=untaggable, RoleSessionName="tagged", Tags=[{"Key": "team", "Value": "blue"}])
+    assert error_code(e) == "AccessDenied", "tags need sts:TagSession in the trust policy"
+
+
+def test_cli_assumes_a_role_from_a_profile(iam, keyward, name):
+    account = keyward.account
+    role_arn = make_role(iam, name, trust(allow_assume(f"arn:aws:iam::{account}:root")))
+    config = os.path.join(keyward.dir, f"config-{name}")
+    with open(os.path.join(keyward.dir, "config")) as f:
+        base = f.read()
+    with open(config, "w") as f:
+        f.write(base + f"\n[profile {name}]\nrole_arn = {role_arn}\nsource_profile = keyward\n"
+                f"role_session_name = cli-{name}\nendpoint_url = {keyward.url}\nregion = us-east-1\n")
+    out = keyward.cli("sts", "get-caller-identity", profile=name, config=config)
+    assert json.loads(out.stdout)["Arn"] == f"arn:aws:sts::{account}:assumed-role/{name}/cli-{name}"
+    out = keyward.cli("sts", "assume-role", "--role-arn", role_arn, "--role-session-name", "direct")
+    assert json.loads(out.stdout)["AssumedRoleUser"]["Arn"].endswith(f"assumed-role/{name}/direct")
