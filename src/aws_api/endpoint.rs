@@ -113,9 +113,14 @@ impl Env<'_> {
 }
 
 /// What AWS withholds from some temporary credentials whatever their policies say: sessions
-/// from GetSessionToken call IAM only when MFA was proved, and federated users never do.
+/// from GetSessionToken call IAM only when MFA was proved, and federated users call neither
+/// IAM nor STS (but GetCallerIdentity, which asks no permission).
 fn session_restriction(caller: &Caller, action: &str) -> Option<&'static str> {
     let session = caller.session()?;
+    if action.starts_with("sts:") && matches!(session.principal, SessionPrincipal::Federated { .. })
+    {
+        return Some("federated user sessions call no STS operation but GetCallerIdentity");
+    }
     if !action.starts_with("iam:") {
         return None;
     }

@@ -7,10 +7,10 @@
 
 use super::credentials::{self, TemporaryCredentials};
 use super::token::{SessionClaims, SessionPrincipal};
-use super::{session, StsError};
+use super::{mfa_check, session, StsError};
 use crate::authz::{Authorizer, Caller, RequestFacts};
 use crate::context::ServiceContext;
-use crate::iam::{mfa, roles};
+use crate::iam::roles;
 use crate::policy::{self, AssumeRoleInput, Policy, PolicyKind};
 
 /// The longest session of a role assumed with role-session credentials (role chaining).
@@ -74,6 +74,9 @@ pub fn assume_role(
     }
     session::check_name("roleSessionName", &request.session_name)?;
     let prior = caller.session();
+    if prior.is_some_and(|s| matches!(s.principal, SessionPrincipal::Federated { .. })) {
+        return Err(not_authorized(caller, &request.role_arn));
+    }
     let chained = prior.is_some_and(|s| matches!(s.principal, SessionPrincipal::Role { .. }));
     if let Some(seconds) = request.duration_seconds {
         session::check_duration(seconds, 900, i64::MAX)?;
@@ -118,17 +121,10 @@ pub fn assume_role(
         };
 
     let now = facts.now.timestamp();
-    let mfa_at = match (&request.serial_number, &request.token_code) {
-        (Some(serial), Some(code)) => {
-            verify_mfa(ctx, caller, serial, code)?;
-            Some(now)
-        }
-        (None, None) => prior.and_then(|s| s.mfa_at),
-        _ => {
-            return Err(StsError::Validation(
-                "SerialNumber and TokenCode must be passed together.".to_string(),
-            ))
-        }
+    let mfa_at = if mfa_check(ctx, caller, &request.serial_number, &request.token_code)? {
+        Some(now)
+    } else {
+        prior.and_then(|s| s.mfa_at)
     };
 
     let trust = Policy::parse(&role.assume_role_policy, PolicyKind::Trust).map_err(|e| {
@@ -206,29 +202,6 @@ pub fn assume_role(
         packed_policy_size: checked.packed_percent,
         source_identity: checked.source_identity,
     })
-}
-
-/// Checks an MFA code against the calling user's enabled device (the code is then spent).
-fn verify_mfa(
-    ctx: &ServiceContext,
-    caller: &Caller,
-    serial: &str,
-    code: &str,
-) -> Result<(), StsError> {
-    session::check_token_code(code)?;
-    let failed = || {
-        StsError::AccessDenied(
-            "MultiFactorAuthentication failed with invalid MFA one time pass code. ".to_string(),
-        )
-    };
-    let Some((user_id, _)) = caller.iam_user() else {
-        return Err(failed());
-    };
-    if mfa::verify_code(ctx, user_id, serial, code)? {
-        Ok(())
-    } else {
-        Err(failed())
-    }
 }
 
 #[cfg(test)]

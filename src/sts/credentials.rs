@@ -32,7 +32,9 @@ pub fn mint(
     mut claims: SessionClaims,
 ) -> Result<TemporaryCredentials, TokenError> {
     let random = ctx.random.as_ref();
-    let access_key_id = TemporaryAccessKeyId::generate(random).into_string();
+    let access_key_id = TemporaryAccessKeyId::for_account(&claims.account_id, random)
+        .ok_or(TokenError::Invalid)?
+        .into_string();
     let secret = random_string(random, SECRET_ALPHABET, SECRET_LEN);
     claims.secret.clone_from(&secret);
     let session_token = ctx.sessions.seal(&access_key_id, &claims, random)?;

@@ -4,7 +4,9 @@
 
 pub mod assume_role;
 pub mod credentials;
+pub mod federation_token;
 pub mod session;
+pub mod session_token;
 pub mod token;
 
 pub use credentials::TemporaryCredentials;
@@ -42,4 +44,52 @@ impl From<diesel::result::Error> for StsError {
     fn from(e: diesel::result::Error) -> Self {
         Self::Iam(IamError::from(e))
     }
+}
+
+/// Checks an MFA code passed as `SerialNumber` + `TokenCode` against the calling user's enabled
+/// device (a code, once accepted, is spent); returns whether one was passed.
+pub(crate) fn mfa_check(
+    ctx: &crate::context::ServiceContext,
+    caller: &crate::authz::Caller,
+    serial: &Option<String>,
+    code: &Option<String>,
+) -> Result<bool, StsError> {
+    let (serial, code) = match (serial, code) {
+        (Some(serial), Some(code)) => (serial, code),
+        (None, None) => return Ok(false),
+        _ => {
+            return Err(StsError::Validation(
+                "SerialNumber and TokenCode must be passed together.".to_string(),
+            ))
+        }
+    };
+    session::check_token_code(code)?;
+    let failed = || {
+        StsError::AccessDenied(
+            "MultiFactorAuthentication failed with invalid MFA one time pass code. ".to_string(),
+        )
+    };
+    let Some((user_id, _)) = caller.iam_user() else {
+        return Err(failed());
+    };
+    if crate::iam::mfa::verify_code(ctx, user_id, serial, code)? {
+        Ok(true)
+    } else {
+        Err(failed())
+    }
+}
+
+/// The account of an access key: temporary key ids name it; long-term keys are looked up.
+pub fn key_account(
+    ctx: &crate::context::ServiceContext,
+    key_id: &str,
+) -> Result<Option<String>, StsError> {
+    use crate::storage::ids::TemporaryAccessKeyId;
+    if TemporaryAccessKeyId::is_well_formed(key_id) {
+        return Ok(TemporaryAccessKeyId::account_of(key_id));
+    }
+    let found = ctx
+        .store
+        .read(|conn| crate::iam::access_keys::lookup(conn, key_id))?;
+    Ok(found.map(|(key, _)| key.account_id))
 }

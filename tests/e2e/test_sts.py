@@ -3,6 +3,7 @@ used for IAM calls, role chaining, session policies and tags."""
 import datetime
 import json
 import os
+import time
 
 import pytest
 from botocore.exceptions import ClientError
@@ -218,3 +219,115 @@ def test_cli_assumes_a_role_from_a_profile(iam, keyward, name):
     assert json.loads(out.stdout)["Arn"] == f"arn:aws:sts::{account}:assumed-role/{name}/cli-{name}"
     out = keyward.cli("sts", "assume-role", "--role-arn", role_arn, "--role-session-name", "direct")
     assert json.loads(out.stdout)["AssumedRoleUser"]["Arn"].endswith(f"assumed-role/{name}/direct")
+
+
+def enable_mfa(iam, user):
+    """Gives `user` an enabled virtual MFA device; returns (serial, pyotp.TOTP)."""
+    import pyotp
+    device = iam.create_virtual_mfa_device(VirtualMFADeviceName=user)["VirtualMFADevice"]
+    totp = pyotp.TOTP(device["Base32StringSeed"].decode())
+    now = time.time()
+    iam.enable_mfa_device(UserName=user, SerialNumber=device["SerialNumber"],
+                          AuthenticationCode1=totp.at(now - 60), AuthenticationCode2=totp.at(now - 30))
+    return device["SerialNumber"], totp
+
+
+def test_session_token_needs_mfa_for_iam(iam, keyward, name):
+    key = user_with_key(iam, name, policy={"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*"}]})
+    serial, totp = enable_mfa(iam, name)
+    sts = keyward.client("sts", key=key[0], secret=key[1])
+    plain = sts.get_session_token(DurationSeconds=900)["Credentials"]
+    plain_iam, plain_sts = session_clients(keyward, plain)
+    assert plain_sts.get_caller_identity()["Arn"] == f"arn:aws:iam::{keyward.account}:user/{name}"
+    with pytest.raises(ClientError) as e:
+        plain_iam.get_user(UserName=name)
+    assert error_code(e) == "AccessDenied", "no IAM without MFA"
+    with pytest.raises(ClientError) as e:
+        plain_sts.get_session_token()
+    assert error_code(e) == "AccessDenied", "not from session credentials"
+
+    code = totp.now()
+    with_mfa = sts.get_session_token(SerialNumber=serial, TokenCode=code)["Credentials"]
+    assert session_clients(keyward, with_mfa)[0].get_user(UserName=name)["User"]["UserName"] == name
+    with pytest.raises(ClientError) as e:
+        sts.get_session_token(SerialNumber=serial, TokenCode=code)
+    assert error_code(e) == "AccessDenied", "a code is accepted once"
+    lifetime = (with_mfa["Expiration"] - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
+    assert 43_000 < lifetime <= 43_200, "twelve hours by default"
+
+
+def test_assume_role_with_mfa_condition(iam, keyward, name):
+    account = keyward.account
+    key = user_with_key(iam, name)
+    serial, totp = enable_mfa(iam, name)
+    role_arn = make_role(iam, name, trust(allow_assume(
+        f"arn:aws:iam::{account}:user/{name}", Condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}})))
+    sts = keyward.client("sts", key=key[0], secret=key[1])
+    with pytest.raises(ClientError) as e:
+        sts.assume_role(RoleArn=role_arn, RoleSessionName="nomfa")
+    assert error_code(e) == "AccessDenied"
+    with pytest.raises(ClientError) as e:
+        sts.assume_role(RoleArn=role_arn, RoleSessionName="wrong", SerialNumber=serial, TokenCode="000000"
+                        if totp.now() != "000000" else "111111")
+    assert error_code(e) == "AccessDenied"
+    got = sts.assume_role(RoleArn=role_arn, RoleSessionName="mfa", SerialNumber=serial, TokenCode=totp.now())
+    assert got["AssumedRoleUser"]["Arn"].endswith(f"assumed-role/{name}/mfa")
+
+
+def test_federation_tokens(iam, keyward, name):
+    key = user_with_key(iam, name, policy={"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["iam:GetUser", "iam:ListUsers", "sts:GetFederationToken"],
+         "Resource": "*"}]})
+    sts = keyward.client("sts", key=key[0], secret=key[1])
+    narrow = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}]}
+    got = sts.get_federation_token(Name="alice", Policy=json.dumps(narrow), DurationSeconds=900)
+    assert got["FederatedUser"]["Arn"] == f"arn:aws:sts::{keyward.account}:federated-user/alice"
+    assert got["FederatedUser"]["FederatedUserId"] == f"{keyward.account}:alice"
+    fed_iam, fed_sts = session_clients(keyward, got["Credentials"])
+    assert fed_sts.get_caller_identity()["Arn"] == got["FederatedUser"]["Arn"]
+    with pytest.raises(ClientError) as e:
+        fed_iam.list_users()
+    assert error_code(e) == "AccessDenied", "federated users never call IAM"
+
+    with pytest.raises(ClientError) as e:
+        fed_sts.get_federation_token(Name="again")
+    assert error_code(e) == "AccessDenied", "nor STS, but GetCallerIdentity"
+
+    unpermitted = user_with_key(iam, name + "-np")
+    with pytest.raises(ClientError) as e:
+        keyward.client("sts", key=unpermitted[0], secret=unpermitted[1]).get_federation_token(Name="bob")
+    assert error_code(e) == "AccessDenied", "needs sts:GetFederationToken"
+    assert f"federated-user/bob" in str(e.value)
+
+
+def test_access_key_info_names_the_account(iam, keyward, name):
+    key = user_with_key(iam, name)
+    sts = keyward.client("sts")
+    assert sts.get_access_key_info(AccessKeyId=key[0])["Account"] == keyward.account
+    role_arn = make_role(iam, name, trust(allow_assume(f"arn:aws:iam::{keyward.account}:root")))
+    temporary = sts.assume_role(RoleArn=role_arn, RoleSessionName="info")["Credentials"]["AccessKeyId"]
+    assert sts.get_access_key_info(AccessKeyId=temporary)["Account"] == keyward.account
+
+
+def test_revoking_sessions_by_token_issue_time(iam, keyward, name):
+    account = keyward.account
+    role_arn = make_role(iam, name, trust(allow_assume(f"arn:aws:iam::{account}:root")),
+                         managed="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+    sts = keyward.client("sts")
+    old = sts.assume_role(RoleArn=role_arn, RoleSessionName="old")["Credentials"]
+    old_iam, old_sts = session_clients(keyward, old)
+    old_iam.get_role(RoleName=name)
+    # What the console's "Revoke active sessions" writes: deny everything to tokens issued
+    # before now.
+    time.sleep(1.1)
+    cutoff = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    time.sleep(1.1)
+    iam.put_role_policy(RoleName=name, PolicyName="AWSRevokeOlderSessions", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*",
+                                                 "Condition": {"DateLessThan": {"aws:TokenIssueTime": cutoff}}}]}))
+    with pytest.raises(ClientError) as e:
+        old_iam.get_role(RoleName=name)
+    assert error_code(e) == "AccessDenied" and "explicit deny" in str(e.value)
+    new = sts.assume_role(RoleArn=role_arn, RoleSessionName="new")["Credentials"]
+    session_clients(keyward, new)[0].get_role(RoleName=name)

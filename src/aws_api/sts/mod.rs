@@ -7,7 +7,9 @@ use super::xml::{XmlBody, XmlResponse, STS_NAMESPACE};
 use crate::audit::{AuditEvent, EventSource};
 use crate::secrets::ExposeSecret;
 use crate::sts::assume_role::{self, AssumeRoleRequest};
+use crate::sts::federation_token::{self, FederationTokenRequest};
 use crate::sts::session::SessionRequest;
+use crate::sts::session_token::{self, SessionTokenRequest};
 use crate::sts::{StsError, TemporaryCredentials};
 use serde_json::{json, Value};
 
@@ -20,6 +22,9 @@ pub fn dispatch(env: &Env<'_>, action: &str) -> Result<XmlResponse, AwsError> {
     match action {
         "AssumeRole" => assume(env),
         "GetCallerIdentity" => caller_identity(env),
+        "GetSessionToken" => session_token(env),
+        "GetFederationToken" => federation_token(env),
+        "GetAccessKeyInfo" => access_key_info(env),
         "" => Err(AwsError::missing_action()),
         _ => Err(AwsError::invalid_action(action, "2011-06-15")),
     }
@@ -154,5 +159,82 @@ fn caller_identity(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
         .text("UserId", &env.caller.user_id())
         .text("Account", env.account())
         .text("Arn", &env.caller.arn());
+    Ok(r)
+}
+
+fn session_token(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
+    let request = SessionTokenRequest {
+        duration_seconds: env.params.int("DurationSeconds", i64::MIN, i64::MAX)?,
+        serial_number: opt(env, "SerialNumber"),
+        token_code: opt(env, "TokenCode"),
+    };
+    let credentials =
+        session_token::get_session_token(env.ctx(), &env.caller, &env.facts, &request)?;
+    audit_issue(
+        env,
+        "GetSessionToken",
+        json!({
+            "durationSeconds": request.duration_seconds,
+            "serialNumber": request.serial_number,
+        }),
+        json!({
+            "accessKeyId": credentials.access_key_id,
+            "expiration": credentials.expiration.to_rfc3339(),
+        }),
+    );
+    let mut r = response("GetSessionToken");
+    write_credentials(&mut r.body(), &credentials);
+    Ok(r)
+}
+
+fn federation_token(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
+    let request = FederationTokenRequest {
+        name: env.params.required("Name")?.to_string(),
+        duration_seconds: env.params.int("DurationSeconds", i64::MIN, i64::MAX)?,
+        session: session_request(env)?,
+    };
+    let arn = federation_token::federated_arn(env.account(), &request.name);
+    env.authorize("sts:GetFederationToken", &arn)?;
+    if !request.session.tags.is_empty() {
+        env.authorize("sts:TagSession", &arn)?;
+    }
+    let federated =
+        federation_token::get_federation_token(env.ctx(), &env.caller, &env.facts, &request)?;
+    audit_issue(
+        env,
+        "GetFederationToken",
+        json!({
+            "name": request.name,
+            "durationSeconds": request.duration_seconds,
+            "tagKeys": request.session.tags.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            "policyArns": request.session.policy_arns,
+        }),
+        json!({
+            "accessKeyId": federated.credentials.access_key_id,
+            "federatedUserId": federated.federated_user_id,
+            "expiration": federated.credentials.expiration.to_rfc3339(),
+        }),
+    );
+    let mut r = response("GetFederationToken");
+    let mut b = r.body();
+    write_credentials(&mut b, &federated.credentials);
+    b.element("FederatedUser", |b| {
+        b.text("FederatedUserId", &federated.federated_user_id)
+            .text("Arn", &federated.arn);
+    });
+    b.int("PackedPolicySize", i64::from(federated.packed_policy_size));
+    Ok(r)
+}
+
+/// The account a key belongs to: read from a temporary key's id, or from the store for a
+/// long-term key. Needs `sts:GetAccessKeyInfo`.
+fn access_key_info(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
+    let key_id = env.params.required("AccessKeyId")?.to_string();
+    env.authorize("sts:GetAccessKeyInfo", "*")?;
+    let account = crate::sts::key_account(env.ctx(), &key_id)?.ok_or_else(|| {
+        AwsError::invalid_parameter_value(format!("The access key ID {key_id} is not valid."))
+    })?;
+    let mut r = response("GetAccessKeyInfo");
+    r.body().text("Account", &account);
     Ok(r)
 }
