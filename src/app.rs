@@ -168,7 +168,7 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
     let _notices = store
         .follow_changes(move || invalidated.invalidate())
         .map_err(StartError::Server)?;
-    let metrics = http::metrics::Metrics::new()?;
+    let metrics = http::metrics::Metrics::new(&store)?;
 
     let store_data = web::Data::new(store.clone());
     let metrics_data = web::Data::new(metrics);

@@ -61,7 +61,10 @@ impl AuditQueue {
         let (tx, rx) = sync_channel(CAPACITY);
         let writer = std::thread::Builder::new()
             .name("audit-writer".into())
-            .spawn(move || write_batches(store, random, rx))?;
+            .spawn(move || {
+                crate::storage::connection::mark_background_thread();
+                write_batches(store, random, rx)
+            })?;
         Ok(Self {
             sender: Mutex::new(Some(tx)),
             writer: Mutex::new(Some(writer)),

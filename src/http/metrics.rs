@@ -1,4 +1,5 @@
-//! Prometheus metrics: request count and latency by route and status, served at `/metrics`.
+//! Prometheus metrics: request count and latency by route and status, and the statements sent
+//! to the database, served at `/metrics`.
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -17,8 +18,10 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn new() -> Result<Self, prometheus::Error> {
+    /// The registry, with the store's statement counter (`keyward_db_queries_total`).
+    pub fn new(store: &crate::storage::Store) -> Result<Self, prometheus::Error> {
         let registry = Registry::new();
+        registry.register(Box::new(store.query_counter()))?;
         let requests = IntCounterVec::new(
             Opts::new("keyward_http_requests_total", "HTTP requests served"),
             &["route", "method", "status"],

@@ -6,12 +6,16 @@
 
 use super::error::StorageError;
 use crate::config::{DatabaseTarget, StoreSettings};
-use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::connection::{
+    AnsiTransactionManager, InstrumentationEvent, SimpleConnection, TransactionManager,
+};
 use diesel::pg::PgConnection;
 use diesel::r2d2::{self, ManageConnection};
 use diesel::sqlite::SqliteConnection;
 use diesel::Connection;
+use prometheus::{IntCounterVec, Opts};
 use secrecy::ExposeSecret;
+use std::cell::Cell;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -37,21 +41,46 @@ const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NO
 pub struct Manager {
     backend: Backend,
     url: secrecy::SecretString,
+    /// Counts every statement sent on the pool's connections (`keyward_db_queries_total`).
+    queries: IntCounterVec,
+}
+
+thread_local! {
+    /// Set on threads that write in the background (the audit writer), so that the statements
+    /// of requests can be told from theirs.
+    static BACKGROUND: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks the calling thread as a background writer for `keyward_db_queries_total`.
+pub fn mark_background_thread() {
+    BACKGROUND.with(|b| b.set(true));
 }
 
 impl Manager {
     fn establish(&self) -> Result<DbConnection, diesel::ConnectionError> {
-        match self.backend {
+        let mut conn = match self.backend {
             Backend::Postgres => {
-                PgConnection::establish(self.url.expose_secret()).map(DbConnection::Pg)
+                PgConnection::establish(self.url.expose_secret()).map(DbConnection::Pg)?
             }
             Backend::Sqlite => {
                 let mut conn = SqliteConnection::establish(self.url.expose_secret())?;
                 conn.batch_execute(SQLITE_PRAGMAS)
                     .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-                Ok(DbConnection::Sqlite(conn))
+                DbConnection::Sqlite(conn)
             }
-        }
+        };
+        let request = self.queries.with_label_values(&["request"]);
+        let background = self.queries.with_label_values(&["background"]);
+        conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+            if matches!(event, InstrumentationEvent::StartQuery { .. }) {
+                if BACKGROUND.with(Cell::get) {
+                    background.inc();
+                } else {
+                    request.inc();
+                }
+            }
+        });
+        Ok(conn)
     }
 }
 
@@ -89,6 +118,7 @@ pub struct Store {
     sqlite_writer: Arc<Mutex<()>>,
     /// The PostgreSQL URL, for the connection that listens for other instances' changes.
     postgres_url: Option<secrecy::SecretString>,
+    queries: IntCounterVec,
 }
 
 impl std::fmt::Debug for Store {
@@ -126,7 +156,23 @@ impl Store {
         };
         let description = settings.database.redacted();
         let postgres_url = (backend == Backend::Postgres).then(|| url.clone());
-        let manager = Manager { backend, url };
+        let queries = IntCounterVec::new(
+            Opts::new(
+                "keyward_db_queries_total",
+                "Statements sent to the database (including BEGIN, COMMIT and pool checks), \
+                 by origin: serving requests or writing in the background (audit batches)",
+            ),
+            &["origin"],
+        )
+        .map_err(|e| StorageError::Unavailable {
+            database: description.clone(),
+            reason: e.to_string(),
+        })?;
+        let manager = Manager {
+            backend,
+            url,
+            queries: queries.clone(),
+        };
         // Connect once directly: r2d2 would only report a timeout.
         manager.establish().map_err(|e| StorageError::Unavailable {
             database: description.clone(),
@@ -147,7 +193,13 @@ impl Store {
             description,
             sqlite_writer: Arc::default(),
             postgres_url,
+            queries,
         })
+    }
+
+    /// The counter of statements sent to the database, for `/metrics`.
+    pub fn query_counter(&self) -> IntCounterVec {
+        self.queries.clone()
     }
 
     pub fn backend(&self) -> Backend {

@@ -2,158 +2,8 @@
 //! XML bodies pinned by snapshots (ids, dates and request ids redacted).
 
 use crate::harness::{Backend, Server, TestDb};
-use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{
-    sign, SignableBody, SignableRequest, SignatureLocation, SigningSettings,
-};
+use crate::signer::{element, eventually, Client};
 use std::time::{Duration, SystemTime};
-
-struct Client {
-    url: String,
-    key: String,
-    secret: String,
-}
-
-struct Reply {
-    status: u16,
-    body: String,
-}
-
-impl Client {
-    fn for_server(server: &Server, db: &TestDb) -> Self {
-        let text = std::fs::read_to_string(db.data_dir().join("credentials")).unwrap();
-        let value = |name: &str| {
-            text.lines()
-                .find_map(|l| {
-                    l.strip_prefix(name)
-                        .map(|v| v.trim_start_matches([' ', '=']).trim().to_string())
-                })
-                .unwrap()
-        };
-        Self {
-            url: server.url.clone(),
-            key: value("aws_access_key_id"),
-            secret: value("aws_secret_access_key"),
-        }
-    }
-
-    fn with_secret(&self, secret: &str) -> Self {
-        Self {
-            url: self.url.clone(),
-            key: self.key.clone(),
-            secret: secret.to_string(),
-        }
-    }
-
-    /// Signs and sends a form POST of `Action=...` parameters, at `time`.
-    fn post_at(&self, params: &[(&str, &str)], time: SystemTime) -> Reply {
-        let mut form = url::form_urlencoded::Serializer::new(String::new());
-        form.append_pair("Version", "2010-05-08");
-        for (k, v) in params {
-            form.append_pair(k, v);
-        }
-        let body = form.finish();
-        let host = self.url.trim_start_matches("http://").to_string();
-        let headers = [
-            ("host".to_string(), host),
-            (
-                "content-type".to_string(),
-                "application/x-www-form-urlencoded; charset=utf-8".to_string(),
-            ),
-        ];
-        let signed = self.sign(
-            "POST",
-            &format!("{}/", self.url),
-            &headers,
-            body.as_bytes(),
-            time,
-            SigningSettings::default(),
-        );
-        let mut request = reqwest::blocking::Client::new()
-            .post(format!("{}/", self.url))
-            .body(body);
-        for (k, v) in headers.iter().skip(1).chain(signed.0.iter()) {
-            request = request.header(k.as_str(), v.as_str());
-        }
-        reply(request.send().unwrap())
-    }
-
-    fn post(&self, params: &[(&str, &str)]) -> Reply {
-        self.post_at(params, SystemTime::now())
-    }
-
-    /// A presigned `GET /?Action=...` (signature in the query string).
-    fn presigned_get(&self, query: &str) -> Reply {
-        let host = self.url.trim_start_matches("http://").to_string();
-        let mut settings = SigningSettings::default();
-        settings.signature_location = SignatureLocation::QueryParams;
-        settings.expires_in = Some(Duration::from_secs(300));
-        let uri = format!("{}/?{query}", self.url);
-        let (_, extra) = self.sign(
-            "GET",
-            &uri,
-            &[("host".into(), host)],
-            b"",
-            SystemTime::now(),
-            settings,
-        );
-        let mut url = url::Url::parse(&uri).unwrap();
-        for (k, v) in extra {
-            url.query_pairs_mut().append_pair(&k, &v);
-        }
-        reply(reqwest::blocking::get(url).unwrap())
-    }
-
-    /// Returns the headers and the query parameters the signer adds.
-    #[allow(clippy::type_complexity)]
-    fn sign(
-        &self,
-        method: &str,
-        uri: &str,
-        headers: &[(String, String)],
-        body: &[u8],
-        time: SystemTime,
-        settings: SigningSettings,
-    ) -> (Vec<(String, String)>, Vec<(String, String)>) {
-        let identity = Credentials::new(&self.key, &self.secret, None, None, "test").into();
-        let params = aws_sigv4::sign::v4::SigningParams::builder()
-            .identity(&identity)
-            .region("us-east-1")
-            .name("iam")
-            .time(time)
-            .settings(settings)
-            .build()
-            .unwrap()
-            .into();
-        let signable = SignableRequest::new(
-            method,
-            uri,
-            headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-            SignableBody::Bytes(body),
-        )
-        .unwrap();
-        let (instructions, _) = sign(signable, &params).unwrap().into_parts();
-        let (headers, query) = instructions.into_parts();
-        (
-            headers
-                .into_iter()
-                .map(|h| (h.name().to_string(), h.value().to_string()))
-                .collect(),
-            query
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        )
-    }
-}
-
-fn reply(response: reqwest::blocking::Response) -> Reply {
-    let status = response.status().as_u16();
-    Reply {
-        status,
-        body: response.text().unwrap(),
-    }
-}
 
 /// Redacts what differs between runs, so a snapshot pins only the shape and fixed values.
 fn snapshot(name: &str, body: &str) {
@@ -278,26 +128,6 @@ fn signed_requests_create_read_and_fail_like_iam() {
         .any(|e| e.event_name == "GetGroup" && e.error_code.as_deref() == Some("NoSuchEntity")));
 }
 
-/// The text of the first `<tag>` element of an XML body.
-fn element<'a>(body: &'a str, tag: &str) -> &'a str {
-    let open = format!("<{tag}>");
-    let start = body.find(&open).map(|i| i + open.len()).unwrap();
-    let end = body[start..].find(&format!("</{tag}>")).unwrap() + start;
-    &body[start..end]
-}
-
-/// Polls `check` until it holds, for at most ten seconds; returns whether it did.
-fn eventually(mut check: impl FnMut() -> bool) -> bool {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while std::time::Instant::now() < deadline {
-        if check() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    false
-}
-
 #[test]
 fn a_change_on_one_instance_reaches_the_caches_of_the_others() {
     let db = TestDb::new(Backend::Postgres);
@@ -317,6 +147,7 @@ fn a_change_on_one_instance_reaches_the_caches_of_the_others() {
         url: second.url.clone(),
         key: element(&key.body, "AccessKeyId").to_string(),
         secret: element(&key.body, "SecretAccessKey").to_string(),
+        ..admin.clone()
     };
     let list_users = [("Action", "ListUsers")];
     // The second instance now caches the worker's key and its (empty) policies.

@@ -6,4 +6,6 @@ mod harness;
 mod iam_api;
 mod policy_cli;
 mod serve;
+mod signer;
 mod storage;
+mod sts;

@@ -91,16 +91,22 @@ fn session_request(env: &Env<'_>) -> Result<SessionRequest, AwsError> {
     })
 }
 
-/// Audits a successful call that issued `credentials` (their key id; never secret or token).
-fn audit_issue(env: &Env<'_>, action: &str, parameters: Value, response: Value) {
-    let event = AuditEvent::new(EventSource::Sts, action)
+/// Audits a successful call (failures are audited by the endpoint). Calls that issue
+/// credentials record their key id, never the secret or the token.
+fn audit(env: &Env<'_>, action: &str, read_only: bool, parameters: Value, response: Value) {
+    let mut event = AuditEvent::new(EventSource::Sts, action)
         .account(env.account())
         .actor(env.caller.arn())
         .parameters(parameters)
         .response(response);
+    event.read_only = read_only;
     env.api
         .audit
         .push(env.ctx().clock.now_naive(), &env.call.meta, event);
+}
+
+fn audit_issue(env: &Env<'_>, action: &str, parameters: Value, response: Value) {
+    audit(env, action, false, parameters, response);
 }
 
 fn assume(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
@@ -154,6 +160,7 @@ fn assume(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
 
 /// Always allowed, whatever the policies: it only tells callers who they are.
 fn caller_identity(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
+    audit(env, "GetCallerIdentity", true, json!({}), json!({}));
     let mut r = response("GetCallerIdentity");
     r.body()
         .text("UserId", &env.caller.user_id())
@@ -234,6 +241,13 @@ fn access_key_info(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
     let account = crate::sts::key_account(env.ctx(), &key_id)?.ok_or_else(|| {
         AwsError::invalid_parameter_value(format!("The access key ID {key_id} is not valid."))
     })?;
+    audit(
+        env,
+        "GetAccessKeyInfo",
+        true,
+        json!({ "accessKeyId": key_id }),
+        json!({ "account": account }),
+    );
     let mut r = response("GetAccessKeyInfo");
     r.body().text("Account", &account);
     Ok(r)
