@@ -60,7 +60,7 @@ impl Client {
     }
 
     /// A client for the temporary credentials in an STS response body.
-    pub fn from_credentials(&self, body: &str) -> Self {
+    pub fn with_credentials_from(&self, body: &str) -> Self {
         Self {
             key: element(body, "AccessKeyId").to_string(),
             secret: element(body, "SecretAccessKey").to_string(),

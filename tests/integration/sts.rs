@@ -34,7 +34,7 @@ fn assume(admin: &Client, role: &str) -> Client {
     assert!(assumed
         .body
         .contains("<PackedPolicySize>0</PackedPolicySize>"));
-    admin.sts().from_credentials(&assumed.body)
+    admin.sts().with_credentials_from(&assumed.body)
 }
 
 #[test]
