@@ -13,7 +13,9 @@ pub mod simulate;
 
 use crate::context::ServiceContext;
 use crate::iam::IamError;
-use crate::policy::{self, Decision, EvaluationInput, Policy, PolicyKind, RequestContext};
+use crate::policy::{
+    self, ContextValue, Decision, EvaluationInput, Policy, PolicyKind, RequestContext,
+};
 use crate::sts::SessionPrincipal;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -188,19 +190,57 @@ impl Authorizer {
         action: &str,
         resource: &str,
     ) -> Result<(Decision, RequestContext), IamError> {
+        self.decide_for(
+            ctx,
+            caller,
+            facts,
+            &ResourceRequest {
+                action,
+                resource,
+                context: Vec::new(),
+                resource_policy: None,
+                resource_account: None,
+            },
+        )
+    }
+
+    /// Decides a request on any resource, with the context keys and the resource policy its
+    /// owner supplies (the authorization endpoint for resource servers).
+    pub fn decide_for(
+        &self,
+        ctx: &ServiceContext,
+        caller: &Caller,
+        facts: &RequestFacts,
+        request: &ResourceRequest<'_>,
+    ) -> Result<(Decision, RequestContext), IamError> {
         let policies = self.policies(ctx, caller)?;
         let session = self.session_policies(ctx, caller)?;
-        let request = Self::context(caller, &policies, facts, action, resource);
+        let mut context = Self::context(caller, &policies, facts, request.action, request.resource);
+        for (key, value) in &request.context {
+            context.insert(key, value.clone());
+        }
         let decision = policy::evaluate(&EvaluationInput {
-            context: &request,
+            context: &context,
             identity: &policies.identity,
             boundary: policies.boundary_policy(),
             session: session.as_deref().map(Vec::as_slice).unwrap_or_default(),
-            resource: None,
-            resource_account: None,
+            resource: request.resource_policy,
+            resource_account: request.resource_account,
         });
-        Ok((decision, request))
+        Ok((decision, context))
     }
+}
+
+/// A request on a resource as its owner describes it.
+#[derive(Debug, Clone)]
+pub struct ResourceRequest<'a> {
+    pub action: &'a str,
+    pub resource: &'a str,
+    /// Context keys the owner knows (`s3:prefix`, `aws:SourceIp` as it saw the caller, ...).
+    pub context: Vec<(String, ContextValue)>,
+    pub resource_policy: Option<&'a Policy>,
+    /// The account owning the resource; `None`: the caller's own.
+    pub resource_account: Option<&'a str>,
 }
 
 /// A session policy that allows nothing: the session policies' intersection then grants no

@@ -135,48 +135,82 @@ fn session_restriction(caller: &Caller, action: &str) -> Option<&'static str> {
     }
 }
 
-struct Incoming {
-    method: String,
-    path: String,
-    query: String,
-    headers: Vec<(String, String)>,
-    body: web::Bytes,
-    meta: RequestMeta,
-    secure: bool,
+/// An HTTP request as the AWS surfaces need it, and its request id.
+pub(super) struct Incoming {
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    pub headers: Vec<(String, String)>,
+    pub body: web::Bytes,
+    pub meta: RequestMeta,
+    pub secure: bool,
+}
+
+impl Incoming {
+    pub(super) fn read(req: &HttpRequest, body: web::Bytes) -> (Self, String) {
+        let request_id = req
+            .extensions()
+            .get::<RequestId>()
+            .map(|r| r.0.clone())
+            .unwrap_or_default();
+        let incoming = Incoming {
+            method: req.method().as_str().to_string(),
+            path: req.path().to_string(),
+            query: req.query_string().to_string(),
+            headers: req
+                .headers()
+                .iter()
+                .filter_map(|(k, v)| {
+                    v.to_str()
+                        .ok()
+                        .map(|v| (k.as_str().to_string(), v.to_string()))
+                })
+                .collect(),
+            body,
+            meta: RequestMeta {
+                source_ip: req.peer_addr().map(|a| a.ip().to_string()),
+                user_agent: req
+                    .headers()
+                    .get("user-agent")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string),
+                request_id: Some(request_id.clone()),
+            },
+            secure: req.connection_info().scheme() == "https",
+        };
+        (incoming, request_id)
+    }
+
+    pub(super) fn parts(&self) -> RequestParts<'_> {
+        RequestParts {
+            method: &self.method,
+            path: &self.path,
+            query: &self.query,
+            headers: &self.headers,
+            body: &self.body,
+            payload_hash: None,
+        }
+    }
+
+    /// The facts of this request that become `aws:*` keys.
+    pub(super) fn facts(&self, api: &AwsApi, now: chrono::DateTime<chrono::Utc>) -> RequestFacts {
+        RequestFacts {
+            now,
+            source_ip: self
+                .meta
+                .source_ip
+                .as_deref()
+                .and_then(|ip| ip.parse().ok()),
+            user_agent: self.meta.user_agent.clone(),
+            secure_transport: self.secure,
+            region: api.region.clone(),
+        }
+    }
 }
 
 /// `POST /` and `GET /`.
 pub async fn handle(req: HttpRequest, body: web::Bytes, api: web::Data<AwsApi>) -> HttpResponse {
-    let request_id = req
-        .extensions()
-        .get::<RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_default();
-    let incoming = Incoming {
-        method: req.method().as_str().to_string(),
-        path: req.path().to_string(),
-        query: req.query_string().to_string(),
-        headers: req
-            .headers()
-            .iter()
-            .filter_map(|(k, v)| {
-                v.to_str()
-                    .ok()
-                    .map(|v| (k.as_str().to_string(), v.to_string()))
-            })
-            .collect(),
-        body,
-        meta: RequestMeta {
-            source_ip: req.peer_addr().map(|a| a.ip().to_string()),
-            user_agent: req
-                .headers()
-                .get("user-agent")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string),
-            request_id: Some(request_id.clone()),
-        },
-        secure: req.connection_info().scheme() == "https",
-    };
+    let (incoming, request_id) = Incoming::read(&req, body);
     let api = api.into_inner();
     let rid = request_id.clone();
     let outcome = web::block(move || serve(&api, incoming)).await;
@@ -211,13 +245,7 @@ pub async fn handle(req: HttpRequest, body: web::Bytes, api: web::Data<AwsApi>) 
 }
 
 fn serve(api: &AwsApi, incoming: Incoming) -> (&'static str, Result<XmlResponse, AwsError>) {
-    let parts = RequestParts {
-        method: &incoming.method,
-        path: &incoming.path,
-        query: &incoming.query,
-        headers: &incoming.headers,
-        body: &incoming.body,
-    };
+    let parts = incoming.parts();
     let params = if incoming.method == "POST" {
         QueryParams::from_query_and_body(&incoming.query, &incoming.body)
     } else {
@@ -253,17 +281,7 @@ fn serve(api: &AwsApi, incoming: Incoming) -> (&'static str, Result<XmlResponse,
                 actor_arn: caller.arn(),
                 meta: incoming.meta.clone(),
             },
-            facts: RequestFacts {
-                now,
-                source_ip: incoming
-                    .meta
-                    .source_ip
-                    .as_deref()
-                    .and_then(|ip| ip.parse().ok()),
-                user_agent: incoming.meta.user_agent.clone(),
-                secure_transport: incoming.secure,
-                region: api.region.clone(),
-            },
+            facts: incoming.facts(api, now),
             caller,
             params,
         },
@@ -304,7 +322,7 @@ fn serve(api: &AwsApi, incoming: Incoming) -> (&'static str, Result<XmlResponse,
 }
 
 /// Finds the key, checks the signature and says who is calling.
-fn authenticate(
+pub(super) fn authenticate(
     api: &AwsApi,
     parts: &RequestParts<'_>,
     now: chrono::DateTime<chrono::Utc>,
@@ -461,7 +479,7 @@ fn write_event(api: &AwsApi, meta: &RequestMeta, event: AuditEvent) {
     api.audit.push(api.ctx.clock.now_naive(), meta, event);
 }
 
-fn audit_failure(
+pub(super) fn audit_failure(
     api: &AwsApi,
     caller: Option<&Caller>,
     meta: &RequestMeta,

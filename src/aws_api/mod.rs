@@ -5,6 +5,7 @@
 //! - [`query`]: form-body / query-string parameters (`Foo.member.N`, tags, pagination).
 //! - [`xml`]: `<{Action}Response>` and `<ErrorResponse>` bodies.
 //! - [`error`]: [`error::AwsError`], the one mapping to AWS codes, messages and statuses.
+pub mod authorize;
 pub mod endpoint;
 pub mod error;
 pub mod iam;

@@ -77,6 +77,10 @@ pub struct RequestParts<'a> {
     pub headers: &'a [(String, String)],
     /// The body bytes.
     pub body: &'a [u8],
+    /// The body's SHA-256 (hex) or `UNSIGNED-PAYLOAD`, when the body itself is not at hand: a
+    /// resource server asking Keyward to check a request it received passes the hash it
+    /// computed. `None`: hash `body`.
+    pub payload_hash: Option<&'a str>,
 }
 
 impl<'a> RequestParts<'a> {
@@ -605,6 +609,21 @@ fn payload_hashes(
     parsed: &ParsedSignature,
     request: &RequestParts<'_>,
 ) -> Result<Vec<String>, SigV4Error> {
+    if let Some(forwarded) = request.payload_hash {
+        let claimed = request.single_header("x-amz-content-sha256").ok().flatten();
+        if claimed.is_some_and(|c| !c.trim().eq_ignore_ascii_case(forwarded)) {
+            return Err(SigV4Error::SignatureDoesNotMatch(
+                "The provided 'x-amz-content-sha256' header does not match what was computed."
+                    .to_owned(),
+            ));
+        }
+        let hash = if forwarded.eq_ignore_ascii_case(UNSIGNED_PAYLOAD) {
+            UNSIGNED_PAYLOAD.to_owned()
+        } else {
+            forwarded.to_ascii_lowercase()
+        };
+        return Ok(vec![hash]);
+    }
     let body_hash = HEXLOWER.encode(Sha256::digest(request.body).as_slice());
     let claimed = request
         .single_header("x-amz-content-sha256")

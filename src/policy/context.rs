@@ -155,6 +155,14 @@ impl ContextValue {
         }
     }
 
+    /// Each single value as text (for explanations and encoded authorization messages).
+    pub fn texts(&self) -> Vec<String> {
+        match self {
+            ContextValue::Strings(v) => v.clone(),
+            other => vec![other.scalar().to_text().into_owned()],
+        }
+    }
+
     /// The value as one string for policy variables; `None` for a list of other than one element.
     pub fn as_variable(&self) -> Option<String> {
         match self {

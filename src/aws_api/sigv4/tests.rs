@@ -41,6 +41,7 @@ impl Received {
             query: &self.query,
             headers: &self.headers,
             body: &self.body,
+            payload_hash: None,
         }
     }
 
@@ -285,6 +286,47 @@ fn assert_tampering_refused(request: &Received, service: &str) {
             .starts_with("Credential should be scoped to correct service"),
         "{err}"
     );
+}
+
+#[test]
+fn a_forwarded_payload_hash_stands_for_the_body() {
+    // A resource server forwards the request without its body, with the body's SHA-256.
+    let body = br#"{"objects":["a","b"]}"#;
+    let request = sign_with_aws_sigv4(
+        "PUT",
+        "api.example.test",
+        "",
+        &[("content-type", "application/json")],
+        body,
+        "execute-api",
+        None,
+        None,
+    );
+    let hash = HEXLOWER.encode(Sha256::digest(body).as_slice());
+    let check = |payload_hash: &str| {
+        let parts = RequestParts {
+            body: b"",
+            payload_hash: Some(payload_hash),
+            ..request.parts()
+        };
+        let parsed = parse(&parts)?;
+        verify(
+            &parsed,
+            &parts,
+            &secret(),
+            signing_time(),
+            "execute-api",
+            &SigningKeyCache::default(),
+        )
+    };
+    assert_eq!(check(&hash), Ok(()));
+    assert_eq!(check(&hash.to_ascii_uppercase()), Ok(()));
+    let other = HEXLOWER.encode(Sha256::digest(b"{}").as_slice());
+    assert!(matches!(
+        check(&other),
+        Err(SigV4Error::SignatureDoesNotMatch(_))
+    ));
+    assert!(check("UNSIGNED-PAYLOAD").is_err());
 }
 
 #[test]
@@ -754,7 +796,7 @@ proptest! {
             ("X-Amz-Date".to_owned(), date),
             ("Authorization".to_owned(), auth),
         ];
-        let parts = RequestParts { method: "POST", path: "/", query: &query, headers: &headers, body: &body };
+        let parts = RequestParts { method: "POST", path: "/", query: &query, headers: &headers, body: &body, payload_hash: None };
         if let Ok(parsed) = parse(&parts) {
             let _ = verify(&parsed, &parts, &secret(), signing_time(), "iam", &SigningKeyCache::new(4));
         }
@@ -776,7 +818,7 @@ proptest! {
             "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential={cred}&X-Amz-Date={date}&X-Amz-Expires={expires}&X-Amz-SignedHeaders={signed}&X-Amz-Signature=ab"
         );
         let headers = vec![("host".to_owned(), "h".to_owned())];
-        let parts = RequestParts { method: "GET", path: "/", query: &query, headers: &headers, body: b"" };
+        let parts = RequestParts { method: "GET", path: "/", query: &query, headers: &headers, body: b"", payload_hash: None };
         if let Ok(parsed) = parse(&parts) {
             let _ = verify(&parsed, &parts, &secret(), signing_time(), "sts", &SigningKeyCache::new(4));
         }

@@ -25,6 +25,7 @@ pub fn dispatch(env: &Env<'_>, action: &str) -> Result<XmlResponse, AwsError> {
         "GetSessionToken" => session_token(env),
         "GetFederationToken" => federation_token(env),
         "GetAccessKeyInfo" => access_key_info(env),
+        "DecodeAuthorizationMessage" => decode_message(env),
         "" => Err(AwsError::missing_action()),
         _ => Err(AwsError::invalid_action(action, "2011-06-15")),
     }
@@ -250,5 +251,33 @@ fn access_key_info(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
     );
     let mut r = response("GetAccessKeyInfo");
     r.body().text("Account", &account);
+    Ok(r)
+}
+
+/// Opens an encoded authorization message of the authorization endpoint's denials. Needs
+/// `sts:DecodeAuthorizationMessage`.
+fn decode_message(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
+    let encoded = env.params.required("EncodedMessage")?.to_string();
+    env.authorize("sts:DecodeAuthorizationMessage", "*")?;
+    let decoded = env
+        .ctx()
+        .master_key
+        .open_string(super::authorize::MESSAGE_PURPOSE, &encoded)
+        .map_err(|_| {
+            AwsError::sender(
+                "InvalidAuthorizationMessageException",
+                400,
+                "The encoded authorization message is not valid.",
+            )
+        })?;
+    audit(
+        env,
+        "DecodeAuthorizationMessage",
+        true,
+        json!({}),
+        json!({}),
+    );
+    let mut r = response("DecodeAuthorizationMessage");
+    r.body().text("DecodedMessage", decoded.expose_secret());
     Ok(r)
 }
