@@ -86,15 +86,15 @@ class Keyward:
             config=botocore.config.Config(retries={"max_attempts": 1}, parameter_validation=validate),
         )
 
-    def cli(self, *args, check=True, profile="keyward", config=None):
-        """Runs the AWS CLI with the files Keyward wrote at its first start (or another config
-        file beside them)."""
-        env = dict(os.environ, AWS_SHARED_CREDENTIALS_FILE=os.path.join(self.dir, "credentials"),
+    def cli(self, *args, check=True, profile="keyward", config=None, credentials=None, input=None):
+        """Runs the AWS CLI with the files Keyward wrote at its first start (or other config and
+        credentials files beside them); `input` answers its prompts (an MFA code)."""
+        env = dict(os.environ, AWS_SHARED_CREDENTIALS_FILE=credentials or os.path.join(self.dir, "credentials"),
                    AWS_CONFIG_FILE=config or os.path.join(self.dir, "config"), AWS_PAGER="")
         for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
             env.pop(k, None)
         return subprocess.run(["aws", "--profile", profile, *args], env=env, capture_output=True,
-                              text=True, check=check, timeout=60)
+                              text=True, check=check, timeout=60, input=input)
 
     def create_account(self):
         """`keyward account create` on this server's store; returns (account id, key, secret)."""

@@ -331,3 +331,86 @@ def test_revoking_sessions_by_token_issue_time(iam, keyward, name):
     assert error_code(e) == "AccessDenied" and "explicit deny" in str(e.value)
     new = sts.assume_role(RoleArn=role_arn, RoleSessionName="new")["Credentials"]
     session_clients(keyward, new)[0].get_role(RoleName=name)
+
+
+def test_cli_profile_with_mfa_external_id_and_duration(iam, keyward, name):
+    account = keyward.account
+    key = user_with_key(iam, name)
+    serial, totp = enable_mfa(iam, name)
+    role_arn = make_role(iam, name, trust(allow_assume(
+        f"arn:aws:iam::{account}:user/{name}",
+        Condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}, "StringEquals": {"sts:ExternalId": "ext-1"}})),
+        MaxSessionDuration=7200)
+    credentials = os.path.join(keyward.dir, f"credentials-{name}")
+    with open(credentials, "w") as f:
+        f.write(f"[{name}-src]\naws_access_key_id = {key[0]}\naws_secret_access_key = {key[1]}\n")
+    config = os.path.join(keyward.dir, f"config-{name}")
+    with open(config, "w") as f:
+        f.write(f"[profile {name}-src]\nregion = us-east-1\nendpoint_url = {keyward.url}\n"
+                f"[profile {name}]\nrole_arn = {role_arn}\nsource_profile = {name}-src\nmfa_serial = {serial}\n"
+                f"external_id = ext-1\nduration_seconds = 7200\nregion = us-east-1\nendpoint_url = {keyward.url}\n")
+    out = keyward.cli("sts", "get-caller-identity", profile=name, config=config, credentials=credentials,
+                      input=totp.now() + "\n", check=False)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["Arn"].startswith(f"arn:aws:sts::{account}:assumed-role/{name}/")
+
+
+def test_source_identity_and_transitive_tags_follow_a_chain(iam, keyward, name):
+    account = keyward.account
+    first = make_role(iam, name + "-a", trust(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+         "Action": ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"]}),
+        inline={"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]})
+    second = make_role(iam, name + "-b", trust(
+        {"Effect": "Allow", "Principal": {"AWS": first},
+         "Action": ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
+         "Condition": {"StringEquals": {"aws:PrincipalTag/project": "apollo", "sts:SourceIdentity": "alice"}}}),
+        inline={"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "iam:GetRole", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:PrincipalTag/project": "apollo",
+                                            "aws:SourceIdentity": "alice"}}}]})
+    sts = keyward.client("sts")
+    with pytest.raises(ClientError) as e:
+        sts.assume_role(RoleArn=first, RoleSessionName="one", SourceIdentity="alice",
+                        Tags=[{"Key": "project", "Value": "apollo"}], TransitiveTagKeys=["other"])
+    assert error_code(e) == "InvalidParameterValue", "transitive keys must be session tags"
+    one = sts.assume_role(RoleArn=first, RoleSessionName="one", SourceIdentity="alice",
+                          Tags=[{"Key": "project", "Value": "apollo"}], TransitiveTagKeys=["project"])
+    assert one["SourceIdentity"] == "alice"
+    _, one_sts = session_clients(keyward, one["Credentials"])
+    with pytest.raises(ClientError) as e:
+        one_sts.assume_role(RoleArn=second, RoleSessionName="two", SourceIdentity="mallory")
+    assert error_code(e) == "InvalidParameterValue", "a source identity is set once"
+    with pytest.raises(ClientError) as e:
+        one_sts.assume_role(RoleArn=second, RoleSessionName="two", Tags=[{"Key": "project", "Value": "x"}])
+    assert error_code(e) == "InvalidParameterValue", "inherited transitive tags cannot be replaced"
+    two = one_sts.assume_role(RoleArn=second, RoleSessionName="two")
+    assert two["SourceIdentity"] == "alice"
+    two_iam, _ = session_clients(keyward, two["Credentials"])
+    assert two_iam.get_role(RoleName=name + "-b")["Role"]["RoleName"] == name + "-b"
+
+
+def test_cross_account_needs_both_sides(iam, keyward, name):
+    other_account, other_key, other_secret = keyward.create_account()
+    theirs = keyward.client(key=other_key, secret=other_secret)
+    trusting = make_role(theirs, name, trust(allow_assume(keyward.account)),
+                         managed="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+    distrusting = make_role(theirs, name + "-closed", trust(allow_assume(other_account)))
+    allowed_key = user_with_key(iam, name + "-yes", policy={"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": f"arn:aws:iam::{other_account}:role/*"}]})
+    bare_key = user_with_key(iam, name + "-no")
+    allowed = keyward.client("sts", key=allowed_key[0], secret=allowed_key[1])
+    got = allowed.assume_role(RoleArn=trusting, RoleSessionName="visit")
+    assert got["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{other_account}:assumed-role/{name}/visit"
+    visit_iam, visit_sts = session_clients(keyward, got["Credentials"])
+    assert visit_sts.get_caller_identity()["Account"] == other_account
+    assert all(f":{other_account}:" in u["Arn"] for u in visit_iam.list_users()["Users"]), \
+        "the session acts in the role's account"
+    with pytest.raises(ClientError) as e:
+        keyward.client("sts", key=bare_key[0], secret=bare_key[1]).assume_role(
+            RoleArn=trusting, RoleSessionName="visit")
+    assert error_code(e) == "AccessDenied", "the caller's account must allow it too"
+    with pytest.raises(ClientError) as e:
+        allowed.assume_role(RoleArn=distrusting, RoleSessionName="visit")
+    assert error_code(e) == "AccessDenied", "the role's trust policy must allow it"
