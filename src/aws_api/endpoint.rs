@@ -30,7 +30,8 @@ pub struct AwsApi {
     pub authorizer: Authorizer,
     pub signing_keys: SigningKeyCache,
     pub region: String,
-    /// When each access key's use was last written, so a busy key writes at most once a minute.
+    /// When each access key's (and role's) use was last written, so a busy one writes at most
+    /// once a minute.
     last_use_written: Mutex<HashMap<String, chrono::NaiveDateTime>>,
     /// Access keys already looked up, with their secret and owner, valid until the next IAM
     /// change (the same epoch that invalidates cached policies: a key deactivated, deleted or
@@ -439,24 +440,31 @@ fn internal(error: &dyn std::fmt::Display) -> AwsError {
     AwsError::service_failure()
 }
 
-/// Writes a key's last use, at most once a minute per key.
+/// Whether the last use of `what` (a key or role id) is due to be written again: at most once
+/// a minute each, so that busy credentials do not write on every request.
+pub(super) fn use_due(api: &AwsApi, what: &str, now: chrono::NaiveDateTime) -> bool {
+    let mut written = api
+        .last_use_written
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if written
+        .get(what)
+        .is_some_and(|at| now - *at < chrono::Duration::seconds(60))
+    {
+        return false;
+    }
+    if written.len() > 100_000 {
+        written.clear();
+    }
+    written.insert(what.to_string(), now);
+    true
+}
+
+/// Writes a key's last use (see [`use_due`]).
 fn record_use(api: &AwsApi, key_id: &str, service: &str, region: &str) {
     let now = api.ctx.clock.now_naive();
-    {
-        let mut written = api
-            .last_use_written
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if written
-            .get(key_id)
-            .is_some_and(|at| now - *at < chrono::Duration::seconds(60))
-        {
-            return;
-        }
-        if written.len() > 100_000 {
-            written.clear();
-        }
-        written.insert(key_id.to_string(), now);
+    if !use_due(api, key_id, now) {
+        return;
     }
     let result = api
         .ctx

@@ -51,6 +51,24 @@ pub fn not_found(name: &str) -> IamError {
     IamError::NoSuchEntity(format!("The role with name {name} cannot be found."))
 }
 
+/// Records that the role was used (assumed) at `now` in `region`, for `RoleLastUsed`.
+pub fn record_use(
+    ctx: &ServiceContext,
+    role_id: &str,
+    now: NaiveDateTime,
+    region: &str,
+) -> Result<(), StorageError> {
+    ctx.store.write(|conn| {
+        diesel::update(roles::table.find(role_id))
+            .set((
+                roles::last_used_at.eq(now),
+                roles::last_used_region.eq(region),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
 pub fn find(conn: &mut DbConnection, account_id: &str, name: &str) -> Result<Role, IamError> {
     roles::table
         .filter(roles::account_id.eq(account_id))

@@ -37,6 +37,8 @@ pub struct AssumedRole {
     pub assumed_role_id: String,
     pub packed_policy_size: u32,
     pub source_identity: Option<String>,
+    /// The role's unique id, to record its last use.
+    pub role_id: String,
 }
 
 /// `arn:aws:iam::ACCOUNT:role/PATH/NAME` as (account, path, name).
@@ -201,6 +203,7 @@ pub fn assume_role(
         assumed_role_id: format!("{}:{}", role.id, request.session_name),
         packed_policy_size: checked.packed_percent,
         source_identity: checked.source_identity,
+        role_id: role.id,
     })
 }
 

@@ -54,8 +54,10 @@ def test_assumed_role_credentials_act_with_the_role_policies(iam, keyward, name)
     assert creds["AccessKeyId"].startswith("ASIA") and len(creds["AccessKeyId"]) == 20
     assert len(creds["SecretAccessKey"]) == 40 and creds["SessionToken"]
     assert got["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{account}:assumed-role/{name}/build-42"
-    role_id = iam.get_role(RoleName=name)["Role"]["RoleId"]
-    assert got["AssumedRoleUser"]["AssumedRoleId"] == f"{role_id}:build-42"
+    role = iam.get_role(RoleName=name)["Role"]
+    assert got["AssumedRoleUser"]["AssumedRoleId"] == f"{role['RoleId']}:build-42"
+    assert role["RoleLastUsed"]["Region"] == "us-east-1" and role["RoleLastUsed"]["LastUsedDate"]
+    role_id = role["RoleId"]
     lifetime = (creds["Expiration"] - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
     assert 3500 < lifetime <= 3600, "one hour by default"
 
