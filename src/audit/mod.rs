@@ -141,6 +141,40 @@ pub fn record(
     meta: &RequestMeta,
     event: AuditEvent,
 ) -> Result<(), StorageError> {
+    record_all(conn, vec![row(now, random, meta, event)])
+}
+
+/// Writes events: in one statement on PostgreSQL (one round trip for a whole batch of the
+/// audit queue), one prepared statement per row on the embedded store (no round trips there;
+/// diesel's SQLite batch insert does not take rows with NULLs).
+pub(crate) fn record_all(
+    conn: &mut DbConnection,
+    rows: Vec<AuditEventRow>,
+) -> Result<(), StorageError> {
+    match conn {
+        DbConnection::Pg(pg) => {
+            diesel::insert_into(audit_events::table)
+                .values(&rows)
+                .execute(pg)?;
+        }
+        DbConnection::Sqlite(_) => {
+            for row in &rows {
+                diesel::insert_into(audit_events::table)
+                    .values(row)
+                    .execute(conn)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The stored form of an event, with secrets redacted from its parameters and response.
+pub(crate) fn row(
+    now: NaiveDateTime,
+    random: &dyn Random,
+    meta: &RequestMeta,
+    event: AuditEvent,
+) -> AuditEventRow {
     let json = |v: Option<Value>| {
         v.map(|mut v| {
             redact(&mut v);
@@ -148,7 +182,7 @@ pub fn record(
         })
     };
     let (error_code, error_message) = event.error.unzip();
-    let row = AuditEventRow {
+    AuditEventRow {
         id: opaque_id(random),
         event_time: now,
         account_id: event.account_id,
@@ -163,11 +197,7 @@ pub fn record(
         error_code,
         error_message,
         request_id: meta.request_id.clone(),
-    };
-    diesel::insert_into(audit_events::table)
-        .values(&row)
-        .execute(conn)?;
-    Ok(())
+    }
 }
 
 /// Events of an account, oldest first (the search API comes with the insight issue).

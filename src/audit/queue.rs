@@ -1,12 +1,12 @@
-//! A queue for the audit events of calls that change nothing (reads, denials, failures): a
-//! writer thread stores them in batches, one transaction per batch, so that a busy read path
-//! does not pay for one write transaction per call. Changes are never queued: their events are
+//! A queue for the audit events of calls that change nothing (reads, denials, failures, STS
+//! credentials issued): a writer thread stores them in batches, one statement per batch, so
+//! that a busy read path does not pay for one write transaction per call. Changes are never queued: their events are
 //! written in the change's own transaction. Pushing blocks when the queue is full (nothing is
 //! dropped); dropping the queue stores what is left before it returns.
 
-use super::{record, AuditEvent, RequestMeta};
+use super::{record_all, row, AuditEvent, RequestMeta};
 use crate::clock::SharedRandom;
-use crate::storage::{StorageError, Store};
+use crate::storage::Store;
 use chrono::NaiveDateTime;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Mutex;
@@ -14,7 +14,8 @@ use std::thread::JoinHandle;
 
 /// Events waiting at most; past it, callers wait for the writer.
 const CAPACITY: usize = 10_000;
-/// Events stored per transaction at most.
+/// Events stored per statement at most (14 columns each: well within SQLite's and
+/// PostgreSQL's limits on bound parameters).
 const BATCH: usize = 512;
 
 struct Pending {
@@ -44,12 +45,11 @@ fn write_batches(store: Store, random: SharedRandom, rx: Receiver<Pending>) {
             }
         }
         let count = batch.len();
-        let result = store.write(|conn| {
-            for p in batch {
-                record(conn, p.at, random.as_ref(), &p.meta, p.event)?;
-            }
-            Ok::<(), StorageError>(())
-        });
+        let rows = batch
+            .into_iter()
+            .map(|p| row(p.at, random.as_ref(), &p.meta, p.event))
+            .collect();
+        let result = store.write(|conn| record_all(conn, rows));
         if let Err(e) = result {
             tracing::error!(error = %e, events = count, "cannot store audit events");
         }

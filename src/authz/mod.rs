@@ -12,6 +12,7 @@ pub use load::{PolicySource, PrincipalPolicies};
 pub mod simulate;
 
 use crate::context::ServiceContext;
+use crate::iam::roles::{self, Role};
 use crate::iam::IamError;
 use crate::policy::{
     self, ContextValue, Decision, EvaluationInput, Policy, PolicyKind, RequestContext,
@@ -33,15 +34,26 @@ pub struct RequestFacts {
 }
 
 /// Bound on cached principals; past it the cache starts over (policies reload on demand).
-const CACHE_CAPACITY: usize = 10_000;
+const CACHE_CAPACITY: usize = 100_000;
 
 /// Cached session policies of one temporary credential (`None`: the session is not narrowed).
 type SessionEntry = (u64, Option<Arc<Vec<Policy>>>);
+
+/// A role as AssumeRole needs it: its row and its compiled trust policy.
+#[derive(Debug)]
+pub struct TrustedRole {
+    pub role: Role,
+    pub trust: Policy,
+}
+
+/// Cached roles by (account, lower-case name); `None` remembers that there is none.
+type RoleEntry = (u64, Option<Arc<TrustedRole>>);
 
 #[derive(Default)]
 pub struct Authorizer {
     cache: Mutex<HashMap<String, (u64, Arc<PrincipalPolicies>)>>,
     sessions: Mutex<HashMap<String, SessionEntry>>,
+    roles: Mutex<HashMap<(String, String), RoleEntry>>,
 }
 
 impl std::fmt::Debug for Authorizer {
@@ -71,6 +83,43 @@ impl Authorizer {
         }
         let loaded = Arc::new(ctx.store.read(|conn| load::for_caller(conn, caller))?);
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= CACHE_CAPACITY {
+            cache.clear();
+        }
+        cache.insert(key, (epoch, loaded.clone()));
+        Ok(loaded)
+    }
+
+    /// The role `name` of the account with its compiled trust policy, cached like policies
+    /// until the next IAM change: AssumeRole reads nothing from the store on its hot path.
+    pub fn trusted_role(
+        &self,
+        ctx: &ServiceContext,
+        account_id: &str,
+        name: &str,
+    ) -> Result<Option<Arc<TrustedRole>>, IamError> {
+        let key = (account_id.to_string(), name.to_lowercase());
+        let epoch = ctx.epoch();
+        if let Some((at, cached)) = self
+            .roles
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            if *at == epoch {
+                return Ok(cached.clone());
+            }
+        }
+        let loaded = match ctx.store.query(|conn| roles::find(conn, account_id, name)) {
+            Ok(role) => {
+                let trust = Policy::parse(&role.assume_role_policy, PolicyKind::Trust)
+                    .map_err(|e| IamError::Internal(format!("stored trust policy: {e}")))?;
+                Some(Arc::new(TrustedRole { role, trust }))
+            }
+            Err(IamError::NoSuchEntity(_)) => None,
+            Err(e) => return Err(e),
+        };
+        let mut cache = self.roles.lock().unwrap_or_else(|e| e.into_inner());
         if cache.len() >= CACHE_CAPACITY {
             cache.clear();
         }

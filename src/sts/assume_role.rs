@@ -10,8 +10,7 @@ use super::token::{SessionClaims, SessionPrincipal};
 use super::{mfa_check, session, StsError};
 use crate::authz::{Authorizer, Caller, RequestFacts};
 use crate::context::ServiceContext;
-use crate::iam::roles;
-use crate::policy::{self, AssumeRoleInput, Policy, PolicyKind};
+use crate::policy::{self, AssumeRoleInput};
 
 /// The longest session of a role assumed with role-session credentials (role chaining).
 pub const CHAINED_MAX_SECONDS: i64 = 3600;
@@ -102,13 +101,11 @@ pub fn assume_role(
     let checked = session::check_request(ctx, caller, account, &request.session)?;
     // A missing role is refused exactly like a role that does not trust the caller, so that
     // callers cannot probe which roles exist.
-    let role = match ctx.store.query(|conn| roles::find(conn, account, name)) {
-        Ok(role) if role.path == path => role,
-        Ok(_) | Err(crate::iam::IamError::NoSuchEntity(_)) => {
-            return Err(not_authorized(caller, &request.role_arn))
-        }
-        Err(e) => return Err(e.into()),
+    let trusted = match authorizer.trusted_role(ctx, account, name)? {
+        Some(trusted) if trusted.role.path == path => trusted,
+        _ => return Err(not_authorized(caller, &request.role_arn)),
     };
+    let role = &trusted.role;
     let role_arn = crate::iam::arn::role(&role.account_id, &role.path, &role.name);
 
     let max = i64::from(role.max_session_duration);
@@ -129,11 +126,7 @@ pub fn assume_role(
         prior.and_then(|s| s.mfa_at)
     };
 
-    let trust = Policy::parse(&role.assume_role_policy, PolicyKind::Trust).map_err(|e| {
-        StsError::Iam(crate::iam::IamError::Internal(format!(
-            "stored trust policy of {role_arn}: {e}"
-        )))
-    })?;
+    let trust = &trusted.trust;
     let caller_policies = authorizer.policies(ctx, caller)?;
     let caller_session = authorizer.session_policies(ctx, caller)?;
     let allowed = |action: &str| {
@@ -149,7 +142,7 @@ pub fn assume_role(
         checked.add_request_keys(&mut context);
         policy::evaluate_assume_role(&AssumeRoleInput {
             context: &context,
-            trust_policy: &trust,
+            trust_policy: trust,
             role_account: &role.account_id,
             caller_identity: &caller_policies.identity,
             caller_boundary: caller_policies.boundary_policy(),
@@ -203,7 +196,7 @@ pub fn assume_role(
         assumed_role_id: format!("{}:{}", role.id, request.session_name),
         packed_policy_size: checked.packed_percent,
         source_identity: checked.source_identity,
-        role_id: role.id,
+        role_id: role.id.clone(),
     })
 }
 
