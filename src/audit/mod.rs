@@ -9,7 +9,7 @@ mod queue;
 pub use queue::AuditQueue;
 
 use crate::clock::Random;
-use crate::storage::ids::opaque_id;
+use crate::storage::ids::time_ordered_id;
 use crate::storage::models::AuditEventRow;
 use crate::storage::schema::audit_events;
 use crate::storage::{DbConnection, StorageError};
@@ -145,8 +145,8 @@ pub fn record(
 }
 
 /// Writes events: in one statement on PostgreSQL (one round trip for a whole batch of the
-/// audit queue), one prepared statement per row on the embedded store (no round trips there;
-/// diesel's SQLite batch insert does not take rows with NULLs).
+/// audit queue), row by row with one prepared statement on the embedded store (no round trips
+/// there). Both go straight to the backend's own connection, past the generic query layer.
 pub(crate) fn record_all(
     conn: &mut DbConnection,
     rows: Vec<AuditEventRow>,
@@ -157,11 +157,11 @@ pub(crate) fn record_all(
                 .values(&rows)
                 .execute(pg)?;
         }
-        DbConnection::Sqlite(_) => {
+        DbConnection::Sqlite(lite) => {
             for row in &rows {
                 diesel::insert_into(audit_events::table)
                     .values(row)
-                    .execute(conn)?;
+                    .execute(lite)?;
             }
         }
     }
@@ -183,7 +183,7 @@ pub(crate) fn row(
     };
     let (error_code, error_message) = event.error.unzip();
     AuditEventRow {
-        id: opaque_id(random),
+        id: time_ordered_id(now.and_utc().timestamp_millis(), random),
         event_time: now,
         account_id: event.account_id,
         actor_arn: event.actor_arn,

@@ -11,12 +11,15 @@ use chrono::NaiveDateTime;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Mutex;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 /// Events waiting at most; past it, callers wait for the writer.
 const CAPACITY: usize = 10_000;
 /// Events stored per statement at most (14 columns each: well within SQLite's and
 /// PostgreSQL's limits on bound parameters).
 const BATCH: usize = 512;
+/// How long the writer waits for more events before storing a batch.
+const GATHER: Duration = Duration::from_millis(5);
 
 struct Pending {
     at: NaiveDateTime,
@@ -38,6 +41,9 @@ impl std::fmt::Debug for AuditQueue {
 fn write_batches(store: Store, random: SharedRandom, rx: Receiver<Pending>) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
+        // Let events gather for a moment, then take them all at once: the writer wakes once
+        // per batch rather than once per event, and stores many events per transaction.
+        std::thread::sleep(GATHER);
         while batch.len() < BATCH {
             match rx.try_recv() {
                 Ok(p) => batch.push(p),

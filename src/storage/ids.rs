@@ -127,14 +127,17 @@ impl fmt::Display for AccountId {
     }
 }
 
-/// An opaque id for rows that AWS gives no id of their own (audit events, for example).
-pub fn opaque_id(random: &dyn Random) -> String {
-    let bytes: [u8; 16] = {
-        let mut b = [0u8; 16];
-        random.fill(&mut b);
-        b
-    };
-    data_encoding::HEXLOWER.encode(&bytes)
+/// An id that sorts by time: the milliseconds since the epoch (12 hex digits), then 16 random
+/// bytes. Rows written in time order (audit events) then append to their primary-key index
+/// instead of landing on random pages of it.
+pub fn time_ordered_id(unix_millis: i64, random: &dyn Random) -> String {
+    let mut bytes = [0u8; 16];
+    random.fill(&mut bytes);
+    format!(
+        "{:012x}{}",
+        unix_millis.clamp(0, 0xffff_ffff_ffff),
+        data_encoding::HEXLOWER.encode(&bytes)
+    )
 }
 
 #[cfg(test)]
@@ -164,6 +167,9 @@ mod tests {
             None
         );
         assert!(!AccessKeyId::is_well_formed(user.as_str()));
+        let early = time_ordered_id(1_000, &r);
+        let late = time_ordered_id(2_000, &r);
+        assert!(early < late && early.len() == 44, "{early} {late}");
         for id in [
             GroupId::generate(&r).into_string(),
             RoleId::generate(&r).into_string(),
