@@ -21,6 +21,11 @@ const BATCH: usize = 512;
 /// How long the writer waits for more events before storing a batch.
 const GATHER: Duration = Duration::from_millis(5);
 
+thread_local! {
+    /// Events of an attempt that runs without the store, until it is known to stand.
+    static HELD: std::cell::RefCell<Vec<Pending>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 struct Pending {
     at: NaiveDateTime,
     meta: RequestMeta,
@@ -77,21 +82,46 @@ impl AuditQueue {
         })
     }
 
-    /// Queues one event; waits when the queue is full.
+    /// Queues one event; waits when the queue is full. While the calling thread runs without
+    /// the store, the event is held back until [`AuditQueue::release_held`] (the attempt
+    /// stands) or [`AuditQueue::drop_held`] (it is run again, and records its events again).
     pub fn push(&self, at: NaiveDateTime, meta: &RequestMeta, event: AuditEvent) {
+        if crate::storage::connection::running_without_store() {
+            HELD.with(|held| {
+                held.borrow_mut().push(Pending {
+                    at,
+                    meta: meta.clone(),
+                    event,
+                })
+            });
+            return;
+        }
+        self.send(Pending {
+            at,
+            meta: meta.clone(),
+            event,
+        });
+    }
+
+    /// Queues the events held back on this thread.
+    pub fn release_held(&self) {
+        for pending in HELD.with(|held| std::mem::take(&mut *held.borrow_mut())) {
+            self.send(pending);
+        }
+    }
+
+    /// Forgets the events held back on this thread.
+    pub fn drop_held(&self) {
+        HELD.with(|held| held.borrow_mut().clear());
+    }
+
+    fn send(&self, pending: Pending) {
         let sender = self
             .sender
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        let sent = sender.is_some_and(|tx| {
-            tx.send(Pending {
-                at,
-                meta: meta.clone(),
-                event,
-            })
-            .is_ok()
-        });
+        let sent = sender.is_some_and(|tx| tx.send(pending).is_ok());
         if !sent {
             tracing::error!("audit queue is closed; event not stored");
         }

@@ -18,7 +18,9 @@ use crate::context::ServiceContext;
 use crate::http::request_id::RequestId;
 use crate::iam::{access_keys, users, Call};
 use crate::secrets::ExposeSecret;
+use crate::storage::connection::without_store;
 use crate::storage::ids::{AccessKeyId, TemporaryAccessKeyId};
+use crate::storage::StorageError;
 use crate::sts::{SessionPrincipal, TokenError};
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use std::collections::HashMap;
@@ -214,7 +216,16 @@ pub async fn handle(req: HttpRequest, body: web::Bytes, api: web::Data<AwsApi>) 
     let (incoming, request_id) = Incoming::read(&req, body);
     let api = api.into_inner();
     let rid = request_id.clone();
-    let outcome = web::block(move || serve(&api, incoming)).await;
+    // First on this worker without the store: calls answered from caches alone end here. A
+    // call that wants the store is run again on the blocking pool.
+    let (attempt, wants_store) = without_store(|| serve(&api, &incoming));
+    let outcome = if wants_store {
+        api.audit.drop_held();
+        web::block(move || serve(&api, &incoming)).await
+    } else {
+        api.audit.release_held();
+        Ok(attempt)
+    };
     let (status, body) = match outcome {
         Ok((namespace, Ok(response))) => match response.finish(&rid) {
             Ok(body) => (200, body),
@@ -245,14 +256,16 @@ pub async fn handle(req: HttpRequest, body: web::Bytes, api: web::Data<AwsApi>) 
     .body(body)
 }
 
-fn serve(api: &AwsApi, incoming: Incoming) -> (&'static str, Result<XmlResponse, AwsError>) {
+fn serve(api: &AwsApi, incoming: &Incoming) -> (&'static str, Result<XmlResponse, AwsError>) {
     let parts = incoming.parts();
     let params = if incoming.method == "POST" {
         QueryParams::from_query_and_body(&incoming.query, &incoming.body)
     } else {
         QueryParams::from_query_string(&incoming.query)
     };
-    let service = sigv4::parse(&parts)
+    let signature = sigv4::parse(&parts);
+    let service = signature
+        .as_ref()
         .map(|p| p.scope.service.clone())
         .unwrap_or_default();
     let namespace = if service == "sts" {
@@ -267,7 +280,10 @@ fn serve(api: &AwsApi, incoming: Incoming) -> (&'static str, Result<XmlResponse,
         .unwrap_or("")
         .to_string();
     let now = api.ctx.clock.now();
-    let caller = match authenticate(api, &parts, now) {
+    let caller = match signature
+        .map_err(AwsError::from)
+        .and_then(|parsed| authenticate_parsed(api, &parts, &parsed, now))
+    {
         Ok(caller) => caller,
         Err(error) => {
             audit_failure(api, None, &incoming.meta, &service, &action, &error);
@@ -328,14 +344,23 @@ pub(super) fn authenticate(
     parts: &RequestParts<'_>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Caller, AwsError> {
-    let parsed = sigv4::parse(parts)?;
+    authenticate_parsed(api, parts, &sigv4::parse(parts)?, now)
+}
+
+/// [`authenticate`] with the signature already parsed.
+fn authenticate_parsed(
+    api: &AwsApi,
+    parts: &RequestParts<'_>,
+    parsed: &sigv4::ParsedSignature,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Caller, AwsError> {
     if let Some(token) = &parsed.security_token {
-        return authenticate_session(api, parts, &parsed, token.expose_secret(), now);
+        return authenticate_session(api, parts, parsed, token.expose_secret(), now);
     }
     let key =
         known_key(api, &parsed.access_key_id)?.ok_or_else(AwsError::invalid_client_token_id)?;
     sigv4::verify(
-        &parsed,
+        parsed,
         parts,
         &key.secret,
         now,
@@ -401,7 +426,13 @@ fn known_key(api: &AwsApi, id: &str) -> Result<Option<Arc<KnownKey>>, AwsError> 
     let found = ctx
         .store
         .read(|conn| access_keys::lookup(conn, id))
-        .map_err(|e| internal(&e))?;
+        .map_err(|e: StorageError| {
+            if e.is_deferred() {
+                AwsError::service_failure()
+            } else {
+                internal(&e)
+            }
+        })?;
     let Some((key, _)) = found else {
         return Ok(None);
     };
@@ -440,39 +471,47 @@ fn internal(error: &dyn std::fmt::Display) -> AwsError {
     AwsError::service_failure()
 }
 
-/// Whether the last use of `what` (a key or role id) is due to be written again: at most once
-/// a minute each, so that busy credentials do not write on every request.
-pub(super) fn use_due(api: &AwsApi, what: &str, now: chrono::NaiveDateTime) -> bool {
-    let mut written = api
+/// Writes the last use of `what` (a key or role id) with `write`, at most once a minute each,
+/// so that busy credentials do not write on every request.
+pub(super) fn record_use_with(
+    api: &AwsApi,
+    what: &str,
+    write: impl FnOnce(chrono::NaiveDateTime) -> Result<(), StorageError>,
+) {
+    let now = api.ctx.clock.now_naive();
+    let recent = api
         .last_use_written
         .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    if written
+        .unwrap_or_else(|e| e.into_inner())
         .get(what)
-        .is_some_and(|at| now - *at < chrono::Duration::seconds(60))
-    {
-        return false;
-    }
-    if written.len() > 100_000 {
-        written.clear();
-    }
-    written.insert(what.to_string(), now);
-    true
-}
-
-/// Writes a key's last use (see [`use_due`]).
-fn record_use(api: &AwsApi, key_id: &str, service: &str, region: &str) {
-    let now = api.ctx.clock.now_naive();
-    if !use_due(api, key_id, now) {
+        .is_some_and(|at| now - *at < chrono::Duration::seconds(60));
+    if recent {
         return;
     }
-    let result = api
-        .ctx
-        .store
-        .write(|conn| access_keys::record_use(conn, key_id, now, service, region));
-    if let Err(e) = result {
-        tracing::warn!(error = %e, "cannot record access key use");
+    match write(now) {
+        // Marked only once written: a write deferred to the blocking pool is made there.
+        Ok(()) => {
+            let mut written = api
+                .last_use_written
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if written.len() > 100_000 {
+                written.clear();
+            }
+            written.insert(what.to_string(), now);
+        }
+        Err(e) if e.is_deferred() => {}
+        Err(e) => tracing::warn!(error = %e, what, "cannot record the last use"),
     }
+}
+
+/// Writes a key's last use (see [`record_use_with`]).
+fn record_use(api: &AwsApi, key_id: &str, service: &str, region: &str) {
+    record_use_with(api, key_id, |now| {
+        api.ctx
+            .store
+            .write(|conn| access_keys::record_use(conn, key_id, now, service, region))
+    });
 }
 
 fn source(service: &str) -> EventSource {

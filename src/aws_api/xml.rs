@@ -39,7 +39,7 @@ pub struct XmlError(#[from] std::io::Error);
 
 /// Formats a timestamp as AWS does in Query responses: `2026-11-23T15:04:05Z`.
 pub fn format_timestamp(time: DateTime<Utc>) -> String {
-    time.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// XML 1.0 forbids most control characters even when escaped; they are replaced by U+FFFD so

@@ -51,6 +51,47 @@ thread_local! {
     static BACKGROUND: Cell<bool> = const { Cell::new(false) };
 }
 
+thread_local! {
+    /// Set while a request runs on an async worker, where waiting for the database would hold
+    /// up every other request of that worker.
+    static WITHOUT_STORE: Cell<bool> = const { Cell::new(false) };
+    /// Set when something asked for the store meanwhile.
+    static STORE_WANTED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with the store refusing every use ([`StorageError::Deferred`]); returns its result
+/// and whether it wanted the store. Requests served from caches alone (a role session's
+/// GetCallerIdentity, an AssumeRole of a cached role) then finish right where they arrived; the
+/// others are run again on the blocking pool, so `f` must leave no trace before it first uses
+/// the store (audit events are held back meanwhile, see `AuditQueue`).
+pub fn without_store<T>(f: impl FnOnce() -> T) -> (T, bool) {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            WITHOUT_STORE.with(|w| w.set(false));
+        }
+    }
+    WITHOUT_STORE.with(|w| w.set(true));
+    STORE_WANTED.with(|w| w.set(false));
+    let reset = Reset;
+    let out = f();
+    drop(reset);
+    (out, STORE_WANTED.with(|w| w.replace(false)))
+}
+
+/// Whether the calling thread runs without the store right now.
+pub fn running_without_store() -> bool {
+    WITHOUT_STORE.with(Cell::get)
+}
+
+fn refuse_without_store() -> Result<(), StorageError> {
+    if running_without_store() {
+        STORE_WANTED.with(|w| w.set(true));
+        return Err(StorageError::Deferred);
+    }
+    Ok(())
+}
+
 /// Marks the calling thread as a background writer for `keyward_db_queries_total`.
 pub fn mark_background_thread() {
     BACKGROUND.with(|b| b.set(true));
@@ -212,6 +253,7 @@ impl Store {
     }
 
     pub fn connection(&self) -> Result<PooledConnection, StorageError> {
+        refuse_without_store()?;
         self.pool.get().map_err(|e| StorageError::Unavailable {
             database: self.description.clone(),
             reason: one_line(&e.to_string()),
@@ -246,6 +288,7 @@ impl Store {
     where
         E: From<StorageError> + From<diesel::result::Error>,
     {
+        refuse_without_store()?;
         // The writer lock is taken before a pooled connection, so that writers waiting for it
         // hold no connection that readers (or the current writer) could need.
         let _writer = match self.backend {

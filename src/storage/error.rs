@@ -21,6 +21,10 @@ pub enum StorageError {
     Database(DieselError),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
+    /// The store was not used because the caller runs without it (see
+    /// [`crate::storage::connection::without_store`]); the work is done again where it may.
+    #[error("the store is not used on this thread")]
+    Deferred,
 }
 
 impl From<DieselError> for StorageError {
@@ -39,6 +43,11 @@ impl From<DieselError> for StorageError {
 }
 
 impl StorageError {
+    /// True for [`StorageError::Deferred`]: not a failure, nothing to log.
+    pub fn is_deferred(&self) -> bool {
+        matches!(self, Self::Deferred)
+    }
+
     pub fn is_conflict(&self) -> bool {
         matches!(self, Self::Conflict(_))
     }

@@ -115,6 +115,16 @@ fn signed_requests_create_read_and_fail_like_iam() {
     assert!(find("GetUser", Some("NoSuchEntity")));
     assert!(find("ListUsers", None), "reads are audited too");
     assert!(find("FlyToTheMoon", Some("InvalidAction")));
+    // Calls first tried without the store and then run again on the blocking pool (every call
+    // here reads or writes the store) are audited once, not once per attempt.
+    let mut ids: Vec<&str> = events
+        .iter()
+        .filter_map(|e| e.request_id.as_deref())
+        .collect();
+    let total = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), total, "one event per request");
 
     // Events still queued when the server is told to stop are stored before it exits.
     let last = client.post(&[("Action", "GetGroup"), ("GroupName", "never-there")]);

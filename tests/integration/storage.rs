@@ -96,3 +96,21 @@ fn concurrent_creates_of_one_name_leave_exactly_one_row() {
         assert_eq!(rows, 1);
     }
 }
+
+#[test]
+fn work_run_without_the_store_is_refused_and_reported() {
+    use keyward::storage::connection::without_store;
+    let db = TestDb::new(crate::harness::Backend::Sqlite);
+    let store = Store::open(&db.store_settings()).unwrap();
+    let (read, wanted) = without_store(|| store.ping());
+    assert!(matches!(read, Err(StorageError::Deferred)) && wanted);
+    let (write, wanted) = without_store(|| store.write(|_| Ok::<(), StorageError>(())));
+    assert!(matches!(write, Err(StorageError::Deferred)) && wanted);
+    let (value, wanted) = without_store(|| 42);
+    assert_eq!(
+        (value, wanted),
+        (42, false),
+        "work that needs no store is not flagged"
+    );
+    store.ping().expect("outside, the store serves again");
+}

@@ -67,7 +67,9 @@ impl From<IamError> for AwsError {
             IamError::InvalidAuthenticationCode(m) => AwsError::invalid_authentication_code(m),
             IamError::ReportNotPresent(m) => AwsError::report_not_present(m),
             IamError::Storage(e) => {
-                tracing::error!(error = %e, "storage error in an IAM call");
+                if !e.is_deferred() {
+                    tracing::error!(error = %e, "storage error in an IAM call");
+                }
                 AwsError::service_failure()
             }
             IamError::Internal(m) => {

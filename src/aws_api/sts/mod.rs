@@ -127,6 +127,10 @@ fn assume(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
         &env.facts,
         &request,
     )?;
+    // Before the audit event: a write deferred to the blocking pool leaves no event behind.
+    super::endpoint::record_use_with(env.api, &assumed.role_id, |now| {
+        crate::iam::roles::record_use(env.ctx(), &assumed.role_id, now, &env.api.region)
+    });
     audit_issue(
         env,
         "AssumeRole",
@@ -147,14 +151,6 @@ fn assume(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
             "expiration": assumed.credentials.expiration.to_rfc3339(),
         }),
     );
-    let now = env.ctx().clock.now_naive();
-    if super::endpoint::use_due(env.api, &assumed.role_id, now) {
-        if let Err(e) =
-            crate::iam::roles::record_use(env.ctx(), &assumed.role_id, now, &env.api.region)
-        {
-            tracing::warn!(error = %e, "cannot record the role's last use");
-        }
-    }
     let mut r = response("AssumeRole");
     let mut b = r.body();
     write_credentials(&mut b, &assumed.credentials);
