@@ -195,6 +195,18 @@ impl Incoming {
         }
     }
 
+    /// Whether the request's credential scope names `service` (a cheap look at the
+    /// `Authorization` header or the presigned `X-Amz-Credential`, before any parsing).
+    pub(super) fn signed_for(&self, service: &str) -> bool {
+        let scope = format!("/{service}/aws4_request");
+        let encoded = format!("%2F{service}%2Faws4_request");
+        self.headers
+            .iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case("authorization") && v.contains(&scope))
+            || self.query.contains(&encoded)
+            || self.query.contains(&scope)
+    }
+
     /// The facts of this request that become `aws:*` keys.
     pub(super) fn facts(&self, api: &AwsApi, now: chrono::DateTime<chrono::Utc>) -> RequestFacts {
         RequestFacts {
@@ -216,15 +228,21 @@ pub async fn handle(req: HttpRequest, body: web::Bytes, api: web::Data<AwsApi>) 
     let (incoming, request_id) = Incoming::read(&req, body);
     let api = api.into_inner();
     let rid = request_id.clone();
-    // First on this worker without the store: calls answered from caches alone end here. A
-    // call that wants the store is run again on the blocking pool.
-    let (attempt, wants_store) = without_store(|| serve(&api, &incoming));
-    let outcome = if wants_store {
-        api.audit.drop_held();
-        web::block(move || serve(&api, &incoming)).await
+    // STS calls are tried first on this worker without the store: those answered from
+    // caches alone (GetCallerIdentity, AssumeRole of a cached role) end here, and one that
+    // wants the store is run again on the blocking pool. IAM calls all read or write the
+    // store, so they go to the pool at once.
+    let outcome = if incoming.signed_for("sts") {
+        let (attempt, wants_store) = without_store(|| serve(&api, &incoming));
+        if wants_store {
+            api.audit.drop_held();
+            web::block(move || serve(&api, &incoming)).await
+        } else {
+            api.audit.release_held();
+            Ok(attempt)
+        }
     } else {
-        api.audit.release_held();
-        Ok(attempt)
+        web::block(move || serve(&api, &incoming)).await
     };
     let (status, body) = match outcome {
         Ok((namespace, Ok(response))) => match response.finish(&rid) {

@@ -200,3 +200,50 @@ async fn expired_credentials_answer_expired_token() {
     let body = String::from_utf8(test::read_body(response).await.to_vec()).unwrap();
     assert!(body.contains("<Code>ExpiredToken</Code>"), "{body}");
 }
+
+#[test]
+fn calls_tried_without_the_store_are_audited_once() {
+    let db = TestDb::new(Backend::Sqlite);
+    let server = Server::start(&db, &[]);
+    let admin = Client::for_server(&server, &db);
+    let me = admin.sts().post(&[("Action", "GetCallerIdentity")]).body;
+    let account = crate::signer::element(&me, "Account").to_string();
+    // The first AssumeRole of a role reads it from the store (tried on the worker, then run
+    // again on the blocking pool); the second is answered from the cache on the worker.
+    assume(&admin, "audited");
+    let again = admin.sts().post(&[
+        ("Action", "AssumeRole"),
+        ("RoleArn", &format!("arn:aws:iam::{account}:role/audited")),
+        ("RoleSessionName", "second"),
+    ]);
+    assert_eq!(again.status, 200, "{}", again.body);
+
+    let store = keyward::storage::Store::open(&db.store_settings()).unwrap();
+    let events = || {
+        let mut conn = store.connection().unwrap();
+        keyward::audit::list_for_account(&mut conn, &account).unwrap()
+    };
+    let assumed = |events: &[keyward::storage::models::AuditEventRow]| {
+        events
+            .iter()
+            .filter(|e| e.event_name == "AssumeRole")
+            .map(|e| e.request_id.clone())
+            .collect::<Vec<_>>()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while assumed(&events()).len() < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // Anything more would be written within the writer's next batch.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let all = events();
+    let mut ids = assumed(&all);
+    assert_eq!(ids.len(), 2, "two AssumeRole calls, two events");
+    ids.dedup();
+    assert_eq!(ids.len(), 2, "each with its own request id");
+    assert!(
+        !all.iter()
+            .any(|e| e.error_code.as_deref() == Some("ServiceFailure")),
+        "a refused first attempt leaves no failure behind"
+    );
+}
