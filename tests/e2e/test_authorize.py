@@ -157,3 +157,27 @@ def test_services_need_permission_and_cannot_speak_for_the_principal(keyward, pa
     forged = botocore.credentials.Credentials(alice.access_key, "y" * 40)
     answer = ask(keyward, service, forged, "photos:ListPhotos", "arn:aws:photos:::album/1")
     assert answer["decision"] == "Deny" and answer["error"]["code"] == "SignatureDoesNotMatch"
+
+
+def test_federated_users_get_the_intersection_of_policies(iam, keyward, name, parties):
+    service, _ = parties
+    fed_user = user(iam, name + "-fed", policy(
+        allow("sts:GetFederationToken", "*"),
+        allow("photos:ListPhotos", "arn:aws:photos:::album/*")))
+    sts = keyward.client("sts", key=fed_user.access_key, secret=fed_user.secret_key)
+
+    def session(**kwargs):
+        c = sts.get_federation_token(Name="guest", DurationSeconds=900, **kwargs)["Credentials"]
+        return botocore.credentials.Credentials(c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
+
+    wide = session(Policy=json.dumps(policy(allow("photos:*", "*"))))
+    assert ask(keyward, service, wide, "photos:ListPhotos", "arn:aws:photos:::album/1")["decision"] == "Allow"
+    denied = ask(keyward, service, wide, "photos:DeletePhoto", "arn:aws:photos:::album/1")
+    assert denied["decision"] == "Deny", "the session policy does not add to the user's"
+    narrow = session(Policy=json.dumps(policy(allow("photos:ListPhotos", "arn:aws:photos:::album/2"))))
+    assert ask(keyward, service, narrow, "photos:ListPhotos", "arn:aws:photos:::album/1")["decision"] == "Deny"
+    assert ask(keyward, service, narrow, "photos:ListPhotos", "arn:aws:photos:::album/2")["decision"] == "Allow"
+    bare = session()
+    answer = ask(keyward, service, bare, "photos:ListPhotos", "arn:aws:photos:::album/1")
+    assert answer["decision"] == "Deny", "a federated user given no policy may do nothing"
+    assert answer["principal"]["arn"] == f"arn:aws:sts::{keyward.account}:federated-user/guest"
