@@ -115,13 +115,21 @@ impl AuditEvent {
     }
 }
 
+/// Whether a key names a secret: it contains one of [`SECRET_KEY_FRAGMENTS`], in any case.
+fn names_secret(key: &str) -> bool {
+    let key = key.as_bytes();
+    SECRET_KEY_FRAGMENTS.iter().any(|fragment| {
+        key.windows(fragment.len())
+            .any(|w| w.eq_ignore_ascii_case(fragment.as_bytes()))
+    })
+}
+
 /// Replaces, in place, every value whose key names a secret.
 pub fn redact(value: &mut Value) {
     match value {
         Value::Object(map) => {
             for (key, v) in map.iter_mut() {
-                let lower = key.to_ascii_lowercase();
-                if SECRET_KEY_FRAGMENTS.iter().any(|f| lower.contains(f)) {
+                if names_secret(key) {
                     *v = Value::String(REDACTED.to_string());
                 } else {
                     redact(v);

@@ -49,7 +49,11 @@ fn xml_safe(text: &str) -> std::borrow::Cow<'_, str> {
         matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}')
             || c >= '\u{10000}'
     };
-    if text.chars().all(allowed) {
+    // Most values (ids, ARNs, tokens) are printable ASCII: one pass over the bytes.
+    let printable_ascii = text
+        .bytes()
+        .all(|b| (0x20..0x7f).contains(&b) || matches!(b, b'\t' | b'\n' | b'\r'));
+    if printable_ascii || text.chars().all(allowed) {
         std::borrow::Cow::Borrowed(text)
     } else {
         std::borrow::Cow::Owned(
