@@ -120,6 +120,7 @@ pub fn write_aws_config(path: &Path, region: &str, endpoint: &Url) -> std::io::R
 }
 
 fn print_banner(
+    bound: SocketAddr,
     public_url: &Url,
     outcome: &Outcome,
     credentials: &Path,
@@ -128,7 +129,10 @@ fn print_banner(
 ) {
     let base = public_url.as_str().trim_end_matches('/');
     let account = outcome.account_id();
-    println!("Keyward is listening on {base}");
+    println!("Keyward is listening on http://{bound}");
+    if base != format!("http://{bound}") {
+        println!("  public URL:       {base}");
+    }
     println!("  store:            {}", store.description());
     println!("  account:          {account}");
     println!("  console sign-in:  {base}/signin/{account}");
@@ -172,19 +176,40 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
 
     let store_data = web::Data::new(store.clone());
     let metrics_data = web::Data::new(metrics);
-    let audit_queue = crate::audit::AuditQueue::start(store.clone(), ctx.random.clone())
-        .map_err(StartError::Server)?;
+    let audit_queue = Arc::new(
+        crate::audit::AuditQueue::start(store.clone(), ctx.random.clone())
+            .map_err(StartError::Server)?,
+    );
     let aws_data = web::Data::new(crate::aws_api::endpoint::AwsApi::new(
         ctx.clone(),
         settings.region.clone(),
-        audit_queue,
+        audit_queue.clone(),
     ));
-    let aws_for_shutdown = aws_data.clone();
+    let https = settings
+        .public_url
+        .as_ref()
+        .is_some_and(|u| u.scheme() == "https");
+    let portal = crate::portal::Portal::new(
+        ctx.clone(),
+        audit_queue.clone(),
+        crate::portal::sessions::Lifetimes {
+            idle: chrono::Duration::seconds(to_i64(settings.session_idle_timeout)),
+            absolute: chrono::Duration::seconds(to_i64(settings.session_max_lifetime)),
+        },
+        settings.region.clone(),
+        https,
+    )
+    .map_err(|e| StartError::Server(std::io::Error::other(e)))?;
+    let portal_data = web::Data::new(portal);
+    let https_data = web::Data::new(http::security_headers::ServedOverHttps(https));
+    let portal_for_start = portal_data.clone();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(store_data.clone())
             .app_data(metrics_data.clone())
             .app_data(aws_data.clone())
+            .app_data(portal_data.clone())
+            .app_data(https_data.clone())
             .app_data(web::PayloadConfig::new(1 << 20))
             .configure(routes::configure)
             .wrap(from_fn(http::metrics::middleware))
@@ -215,13 +240,28 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
     write_aws_config(&config_path, &settings.region, &public_url)
         .map_err(|e| StartError::Export(config_path, e))?;
 
-    print_banner(&public_url, &outcome, &credentials, &settings, &store);
+    let _ = portal_for_start
+        .public_url
+        .set(public_url.as_str().to_string());
+    print_banner(
+        bound,
+        &public_url,
+        &outcome,
+        &credentials,
+        &settings,
+        &store,
+    );
     tracing::info!(%bound, account = %outcome.account_id(), "serving");
     server.run().await.map_err(StartError::Server)?;
     // Store the audit events still queued before the process ends.
-    aws_for_shutdown.audit.close();
+    portal_for_start.hashing.close();
+    audit_queue.close();
     tracing::info!("stopped");
     Ok(())
+}
+
+fn to_i64(seconds: u64) -> i64 {
+    i64::try_from(seconds).unwrap_or(i64::MAX)
 }
 
 fn default_public_url(bound: SocketAddr) -> Result<Url, StartError> {

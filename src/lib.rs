@@ -16,6 +16,7 @@ pub mod context;
 pub mod http;
 pub mod iam;
 pub mod policy;
+pub mod portal;
 pub mod routes;
 pub mod secrets;
 pub mod storage;

@@ -2,6 +2,7 @@
 
 use crate::aws_api::{authorize, endpoint};
 use crate::http::{health, metrics};
+use crate::portal;
 use actix_web::web;
 
 /// Registers every route. Middleware that wraps the whole app (request ids, metrics, access
@@ -14,5 +15,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/", web::post().to(endpoint::handle))
         .route("/", web::get().to(endpoint::handle))
         // Resource servers ask whether a request they received is allowed.
-        .route("/keyward/authorize", web::post().to(authorize::handle));
+        .route("/keyward/authorize", web::post().to(authorize::handle))
+        // People: /signin, /signout, /console and /static, behind the pages' security headers.
+        .configure(portal::configure);
 }

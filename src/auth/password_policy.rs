@@ -88,9 +88,54 @@ pub fn violations(policy: &Applicable, password: &str, user_name: &str) -> Vec<S
     out
 }
 
+/// The rules of a policy in one sentence, for the change-password page.
+pub fn describe(policy: &Applicable) -> String {
+    match policy {
+        Applicable::Default => {
+            "Passwords need at least 8 characters with at least three of: upper \
+             case letters, lower case letters, numbers, symbols; not the user name."
+                .to_string()
+        }
+        Applicable::Account(p) => {
+            let mut needs: Vec<&str> = Vec::new();
+            for (required, what) in [
+                (p.require_uppercase, "an uppercase letter"),
+                (p.require_lowercase, "a lowercase letter"),
+                (p.require_numbers, "a number"),
+                (p.require_symbols, "a symbol"),
+            ] {
+                if required {
+                    needs.push(what);
+                }
+            }
+            let mut text = format!("Passwords need at least {} characters", p.minimum_length);
+            if !needs.is_empty() {
+                text.push_str(" including ");
+                text.push_str(&needs.join(", "));
+            }
+            text.push('.');
+            if let Some(n) = p.reuse_prevention {
+                text.push_str(&format!(" The last {n} passwords cannot be reused."));
+            }
+            text
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_description_names_every_rule() {
+        let text = describe(&Applicable::Account(strict()));
+        assert_eq!(
+            text,
+            "Passwords need at least 12 characters including an uppercase letter, a lowercase \
+             letter, a number, a symbol. The last 3 passwords cannot be reused."
+        );
+        assert!(describe(&Applicable::Default).contains("at least 8 characters"));
+    }
 
     fn strict() -> PasswordPolicy {
         PasswordPolicy {

@@ -31,6 +31,17 @@ pub struct RequestFacts {
     pub user_agent: Option<String>,
     pub secure_transport: bool,
     pub region: String,
+    /// How the console session behind the request signed in (`None` off the console).
+    pub console: Option<ConsoleSignin>,
+}
+
+/// A console session's sign-in, as the `aws:*` keys describe it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConsoleSignin {
+    /// Unix time of the sign-in (`aws:TokenIssueTime`).
+    pub signed_in_at: i64,
+    /// Unix time the second factor was proved, if it was.
+    pub mfa_at: Option<i64>,
 }
 
 /// Bound on cached principals; past it the cache starts over (policies reload on demand).
@@ -210,6 +221,18 @@ impl Authorizer {
         }
         if let Some(agent) = &facts.user_agent {
             ctx.insert("aws:UserAgent", agent.as_str());
+        }
+        if let Some(console) = facts.console {
+            if let Some(issued) = DateTime::from_timestamp(console.signed_in_at, 0) {
+                ctx.insert("aws:TokenIssueTime", issued);
+            }
+            ctx.insert("aws:MultiFactorAuthPresent", console.mfa_at.is_some());
+            if let Some(mfa_at) = console.mfa_at {
+                ctx.insert(
+                    "aws:MultiFactorAuthAge",
+                    (facts.now.timestamp() - mfa_at).max(0),
+                );
+            }
         }
         if let Some(session) = session {
             if let Some(issued) = DateTime::from_timestamp(session.issued_at, 0) {

@@ -40,7 +40,7 @@ pub struct AwsApi {
     /// its user renamed is read again).
     keys: Mutex<HashMap<String, (u64, Arc<KnownKey>)>>,
     /// Where the events of reads, denials and failures go (changes audit themselves).
-    pub audit: AuditQueue,
+    pub audit: Arc<AuditQueue>,
 }
 
 /// An access key as authentication needs it.
@@ -54,7 +54,7 @@ struct KnownKey {
 const KEY_CACHE_CAPACITY: usize = 100_000;
 
 impl AwsApi {
-    pub fn new(ctx: ServiceContext, region: String, audit: AuditQueue) -> Self {
+    pub fn new(ctx: ServiceContext, region: String, audit: Arc<AuditQueue>) -> Self {
         Self {
             audit,
             ctx,
@@ -219,12 +219,22 @@ impl Incoming {
             user_agent: self.meta.user_agent.clone(),
             secure_transport: self.secure,
             region: api.region.clone(),
+            console: None,
         }
     }
 }
 
 /// `POST /` and `GET /`.
 pub async fn handle(req: HttpRequest, body: web::Bytes, api: web::Data<AwsApi>) -> HttpResponse {
+    // A person's browser at the root, not an AWS client: show them the console.
+    if req.method() == actix_web::http::Method::GET
+        && req.query_string().is_empty()
+        && !req.headers().contains_key("authorization")
+    {
+        return HttpResponse::SeeOther()
+            .insert_header(("location", "/console"))
+            .finish();
+    }
     let (incoming, request_id) = Incoming::read(&req, body);
     let api = api.into_inner();
     let rid = request_id.clone();

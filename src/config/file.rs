@@ -20,6 +20,8 @@ pub struct FileSettings {
     pub log: Option<String>,
     pub workers: Option<usize>,
     pub shutdown_timeout: Option<u64>,
+    pub session_idle_timeout: Option<u64>,
+    pub session_max_lifetime: Option<u64>,
 }
 
 impl FileSettings {

@@ -92,6 +92,14 @@ pub struct ServeArgs {
     /// Seconds to let in-flight requests finish after SIGTERM/SIGINT [default: 10]
     #[arg(long, env = "KEYWARD_SHUTDOWN_TIMEOUT", value_name = "SECONDS")]
     pub shutdown_timeout: Option<u64>,
+
+    /// Console sessions end after this many seconds without a request [default: 3600]
+    #[arg(long, env = "KEYWARD_SESSION_IDLE_TIMEOUT", value_name = "SECONDS")]
+    pub session_idle_timeout: Option<u64>,
+
+    /// Console sessions end this many seconds after sign-in, however busy [default: 43200]
+    #[arg(long, env = "KEYWARD_SESSION_MAX_LIFETIME", value_name = "SECONDS")]
+    pub session_max_lifetime: Option<u64>,
 }
 
 /// Where state lives.
@@ -189,6 +197,10 @@ pub struct Settings {
     pub log_filter: String,
     pub workers: usize,
     pub shutdown_timeout: u64,
+    /// Console session idle timeout, seconds.
+    pub session_idle_timeout: u64,
+    /// Console session absolute lifetime, seconds.
+    pub session_max_lifetime: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -224,6 +236,8 @@ pub const KNOWN_ENV: &[&str] = &[
     "KEYWARD_LOG",
     "KEYWARD_WORKERS",
     "KEYWARD_SHUTDOWN_TIMEOUT",
+    "KEYWARD_SESSION_IDLE_TIMEOUT",
+    "KEYWARD_SESSION_MAX_LIFETIME",
     // Read by the test suite, not by the server.
     "KEYWARD_TEST_DATABASE_URL",
 ];
@@ -374,7 +388,36 @@ impl ServeArgs {
             .shutdown_timeout
             .or(file.shutdown_timeout)
             .unwrap_or(10);
+        let session_idle_timeout = self
+            .session_idle_timeout
+            .or(file.session_idle_timeout)
+            .unwrap_or(3600);
+        let session_max_lifetime = self
+            .session_max_lifetime
+            .or(file.session_max_lifetime)
+            .unwrap_or(43_200);
+        // One minute at least (the last-seen time is written at most once a minute); at most
+        // 30 days, past which a "session" is a long-term credential.
+        for (setting, value) in [
+            ("session_idle_timeout", session_idle_timeout),
+            ("session_max_lifetime", session_max_lifetime),
+        ] {
+            if !(60..=30 * 86_400).contains(&value) {
+                return Err(ConfigError::Invalid {
+                    setting,
+                    reason: format!("{value} seconds is outside 60..=2592000"),
+                });
+            }
+        }
+        if session_idle_timeout > session_max_lifetime {
+            return Err(ConfigError::Invalid {
+                setting: "session_idle_timeout",
+                reason: "longer than session_max_lifetime".to_string(),
+            });
+        }
         Ok(Settings {
+            session_idle_timeout,
+            session_max_lifetime,
             store,
             listen,
             public_url,

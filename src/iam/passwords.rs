@@ -9,7 +9,9 @@ use crate::auth::password_policy::{
 };
 use crate::context::ServiceContext;
 use crate::secrets::{ExposeSecret, SecretString};
-use crate::storage::schema::{account_password_policies, login_profiles, password_history};
+use crate::storage::schema::{
+    account_password_policies, console_sessions, login_profiles, password_history, root_users,
+};
 use crate::storage::{DbConnection, StorageError};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -45,7 +47,7 @@ fn to_policy(r: PolicyRow) -> PasswordPolicy {
     }
 }
 
-fn stored_policy(
+pub(crate) fn stored_policy(
     conn: &mut DbConnection,
     account_id: &str,
 ) -> Result<Option<PasswordPolicy>, StorageError> {
@@ -320,6 +322,9 @@ pub fn delete_profile(ctx: &ServiceContext, call: &Call, user_name: &str) -> Res
         if removed == 0 {
             return Err(profile_not_found(user_name));
         }
+        // Without a password the user has no console: its sessions end with it.
+        diesel::delete(console_sessions::table.filter(console_sessions::user_id.eq(&user.id)))
+            .execute(conn)?;
         call.audit(
             ctx,
             conn,
@@ -375,6 +380,65 @@ pub fn change_own(
             "ChangePassword",
             json!({ "userName": user.name }),
         )?;
+        Ok(())
+    })
+}
+
+/// The rules for the root user's password, for the change-password page.
+pub const ROOT_RULES: &str = "Passwords need at least 8 characters with at least three of: upper \
+     case letters, lower case letters, numbers, symbols.";
+
+/// The account's password rules in one sentence (IAM's default when it has no policy).
+pub fn rules_text(ctx: &ServiceContext, account_id: &str) -> Result<String, IamError> {
+    let policy = ctx.store.read(|conn| stored_policy(conn, account_id))?;
+    Ok(password_policy::describe(
+        &policy.map_or(Applicable::Default, Applicable::Account),
+    ))
+}
+
+/// The root user changes its own password: the old one must match, and the new one pass
+/// IAM's default rules (the account's password policy applies to IAM users only, as on AWS).
+pub fn change_root(
+    ctx: &ServiceContext,
+    call: &Call,
+    old: &SecretString,
+    new: &SecretString,
+) -> Result<(), IamError> {
+    let stored: String = ctx.store.read(|conn| {
+        root_users::table
+            .find(&call.account_id)
+            .select(root_users::password_hash)
+            .first::<String>(conn)
+            .map_err(StorageError::from)
+    })?;
+    if !password::verify(old, &stored).map_err(|e| IamError::Internal(e.to_string()))? {
+        return Err(IamError::InvalidInput(
+            "The old password is incorrect.".into(),
+        ));
+    }
+    let problems = password_policy::violations(&Applicable::Default, new.expose_secret(), "root");
+    if !problems.is_empty() {
+        return Err(IamError::PasswordPolicyViolation(format!(
+            "Password does not conform to the password rules. {}",
+            problems.join(" ")
+        )));
+    }
+    if password::verify(new, &stored).unwrap_or(false) {
+        return Err(IamError::PasswordPolicyViolation(
+            "The new password must differ from the current one.".into(),
+        ));
+    }
+    let hashed = hash(ctx, new)?;
+    let now = ctx.clock.now_naive();
+    ctx.change(|conn| {
+        diesel::update(root_users::table.find(&call.account_id))
+            .set((
+                root_users::password_hash.eq(&hashed),
+                root_users::password_changed_at.eq(now),
+                root_users::must_change_password.eq(false),
+            ))
+            .execute(conn)?;
+        call.audit(ctx, conn, "ChangePassword", json!({ "userName": "root" }))?;
         Ok(())
     })
 }

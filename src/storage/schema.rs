@@ -61,8 +61,10 @@ diesel::table! {
         id_hash -> Text,
         account_id -> Text,
         user_id -> Nullable<Text>,
+        stage -> Text,
         csrf_secret -> Text,
         mfa_authenticated_at -> Nullable<Timestamp>,
+        mfa_method -> Nullable<Text>,
         created_at -> Timestamp,
         last_seen_at -> Timestamp,
         expires_at -> Timestamp,
@@ -284,6 +286,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    signin_throttle (throttle_key) {
+        throttle_key -> Text,
+        failures -> Int4,
+        last_failure_at -> Nullable<Timestamp>,
+        blocked_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     signing_keys (kid) {
         kid -> Text,
         purpose -> Text,
@@ -399,6 +410,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     roles,
     root_users,
     saml_providers,
+    signin_throttle,
     signing_keys,
     tags,
     user_inline_policies,

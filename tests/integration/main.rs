@@ -5,6 +5,7 @@
 mod harness;
 mod iam_api;
 mod policy_cli;
+mod portal;
 mod serve;
 mod signer;
 mod storage;

@@ -145,6 +145,7 @@ async fn expired_credentials_answer_expired_token() {
         user_agent: None,
         secure_transport: false,
         region: "us-east-1".into(),
+        console: None,
     };
     let credentials = keyward::sts::session_token::get_session_token(
         &ctx,
@@ -161,7 +162,9 @@ async fn expired_credentials_answer_expired_token() {
         start + chrono::Duration::seconds(900)
     );
 
-    let audit = keyward::audit::AuditQueue::start(ctx.store.clone(), ctx.random.clone()).unwrap();
+    let audit = std::sync::Arc::new(
+        keyward::audit::AuditQueue::start(ctx.store.clone(), ctx.random.clone()).unwrap(),
+    );
     let api = web::Data::new(keyward::aws_api::endpoint::AwsApi::new(
         ctx.clone(),
         "us-east-1".into(),

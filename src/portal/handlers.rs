@@ -1,0 +1,731 @@
+//! The portal's HTTP handlers: read the cookie and form, check the CSRF token, call one
+//! service function, answer with a page or a redirect (303 after every successful POST).
+
+use super::pages::{
+    ChangePasswordPage, Check, Count, DashboardPage, MessagePage, MfaPage, SignedIn, SigninPage,
+};
+use super::sessions::{self, Session, Stage};
+use super::signin::{self, Attempt, NewPassword, Outcome, Refusal, SigninError};
+use super::Portal;
+use crate::audit::RequestMeta;
+use crate::auth::hash_pool::PoolError;
+use crate::authz::{Caller, ConsoleSignin, RequestFacts};
+use crate::http::request_id::RequestId;
+use crate::http::security_headers;
+use crate::iam;
+use crate::secrets::SecretString;
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::{header, StatusCode};
+use actix_web::middleware::from_fn;
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+/// The session cookie. With https it carries the `__Host-` prefix, which browsers accept only
+/// with `Secure`, `Path=/` and no `Domain`: no subdomain can plant or read it.
+const SESSION_COOKIE: &str = "keyward_session";
+const SECURE_SESSION_COOKIE: &str = "__Host-keyward_session";
+/// The pre-sign-in cookie that the sign-in form's CSRF token is bound to.
+const SIGNIN_COOKIE: &str = "keyward_signin";
+const SECURE_SIGNIN_COOKIE: &str = "__Host-keyward_signin";
+
+const STYLESHEET: &str = include_str!("../../static/keyward.css");
+
+/// The portal's routes, each behind the security headers.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/signin")
+            .wrap(from_fn(security_headers::middleware))
+            .route("", web::get().to(signin_page))
+            .route("", web::post().to(signin_submit))
+            .route("/mfa", web::get().to(mfa_page))
+            .route("/mfa", web::post().to(mfa_submit))
+            .route("/{account}", web::get().to(signin_page_for)),
+    )
+    .service(
+        web::scope("/signout")
+            .wrap(from_fn(security_headers::middleware))
+            .route("", web::post().to(signout))
+            .route("/everywhere", web::post().to(signout_everywhere)),
+    )
+    .service(
+        web::scope("/console")
+            .wrap(from_fn(security_headers::middleware))
+            .route("", web::get().to(dashboard))
+            .route("/password", web::get().to(password_page))
+            .route("/password", web::post().to(password_submit)),
+    )
+    .service(
+        web::scope("/static")
+            .wrap(from_fn(security_headers::middleware))
+            .route("/keyward.css", web::get().to(stylesheet)),
+    );
+}
+
+fn session_cookie_name(portal: &Portal) -> &'static str {
+    if portal.secure {
+        SECURE_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
+
+fn signin_cookie_name(portal: &Portal) -> &'static str {
+    if portal.secure {
+        SECURE_SIGNIN_COOKIE
+    } else {
+        SIGNIN_COOKIE
+    }
+}
+
+fn cookie(portal: &Portal, name: &'static str, value: String) -> Cookie<'static> {
+    Cookie::build(name, value)
+        .path("/")
+        .http_only(true)
+        .secure(portal.secure)
+        .same_site(SameSite::Lax)
+        .finish()
+}
+
+fn removal(portal: &Portal, name: &'static str) -> Cookie<'static> {
+    let mut c = cookie(portal, name, String::new());
+    c.make_removal();
+    c
+}
+
+fn meta(req: &HttpRequest) -> RequestMeta {
+    RequestMeta {
+        source_ip: req.peer_addr().map(|a| a.ip().to_string()),
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        request_id: req.extensions().get::<RequestId>().map(|r| r.0.clone()),
+    }
+}
+
+fn render(status: StatusCode, page: &impl Template) -> HttpResponse {
+    match page.render() {
+        Ok(body) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(body),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot render a page");
+            HttpResponse::InternalServerError()
+                .content_type("text/plain; charset=utf-8")
+                .body("Keyward could not show this page.")
+        }
+    }
+}
+
+fn message(status: StatusCode, title: &str, text: &str, back: &str) -> HttpResponse {
+    render(
+        status,
+        &MessagePage {
+            signed_in: None,
+            title: title.to_string(),
+            message: text.to_string(),
+            back: back.to_string(),
+        },
+    )
+}
+
+fn see_other(location: &str) -> actix_web::HttpResponseBuilder {
+    let mut b = HttpResponse::SeeOther();
+    b.insert_header((header::LOCATION, location.to_string()));
+    b
+}
+
+/// Something failed inside: logged with the request id, never shown.
+fn internal(req: &HttpRequest, error: &dyn std::fmt::Display) -> HttpResponse {
+    let id = meta(req).request_id.unwrap_or_default();
+    tracing::error!(request_id = %id, error = %error, "portal request failed");
+    message(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong",
+        &format!("Keyward could not complete the request. Request id: {id}"),
+        "/console",
+    )
+}
+
+fn busy() -> HttpResponse {
+    let mut r = message(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Busy",
+        "Too many sign-ins are being checked right now. Try again in a moment.",
+        "/signin",
+    );
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from_static("2"));
+    r
+}
+
+fn csrf_refused() -> HttpResponse {
+    message(
+        StatusCode::FORBIDDEN,
+        "Form expired",
+        "The form was too old or did not come from this site. Reload the page and try again.",
+        "/signin",
+    )
+}
+
+/// The session behind the request's cookie, if it is alive.
+async fn current(
+    portal: &web::Data<Portal>,
+    req: &HttpRequest,
+) -> Result<Option<Session>, HttpResponse> {
+    let Some(value) = req
+        .cookie(session_cookie_name(portal))
+        .map(|c| c.value().to_string())
+    else {
+        return Ok(None);
+    };
+    let p = portal.clone();
+    match web::block(move || sessions::load(&p.ctx, p.lifetimes, &value)).await {
+        Ok(Ok(session)) => Ok(session),
+        Ok(Err(e)) => Err(internal(req, &e)),
+        Err(e) => Err(internal(req, &e)),
+    }
+}
+
+/// Where a session at `stage` belongs.
+fn home_of(stage: Stage) -> &'static str {
+    match stage {
+        Stage::Mfa => "/signin/mfa",
+        Stage::ChangePassword => "/console/password",
+        Stage::Active => "/console",
+    }
+}
+
+fn session_token(portal: &Portal, session: &Session) -> String {
+    portal.csrf.token("session", &session.csrf_secret)
+}
+
+fn session_csrf_ok(portal: &Portal, session: &Session, offered: &str) -> bool {
+    portal.csrf.verify("session", &session.csrf_secret, offered)
+}
+
+fn unix(t: chrono::NaiveDateTime) -> i64 {
+    t.and_utc().timestamp()
+}
+
+/// The caller a session acts as, and its display name and ARN.
+async fn who(
+    portal: &web::Data<Portal>,
+    session: &Session,
+) -> Result<(Caller, SignedIn), SigninError> {
+    let caller = match &session.user_id {
+        None => Caller::Root {
+            account_id: session.account_id.clone(),
+        },
+        Some(id) => {
+            let p = portal.clone();
+            let id = id.clone();
+            let user = web::block(move || iam::users::get_by_id(&p.ctx, &id))
+                .await
+                .map_err(|e| SigninError::Iam(iam::IamError::Internal(e.to_string())))??;
+            Caller::User {
+                account_id: user.account_id,
+                user_id: user.id,
+                name: user.name,
+                path: user.path,
+            }
+        }
+    };
+    let display = match &caller {
+        Caller::User { name, .. } => name.clone(),
+        _ => "root".to_string(),
+    };
+    let signed_in = SignedIn {
+        display,
+        arn: caller.arn(),
+        account_id: session.account_id.clone(),
+        csrf: session_token(portal, session),
+    };
+    Ok((caller, signed_in))
+}
+
+/// The facts of a console request that become `aws:*` keys.
+fn facts(req: &HttpRequest, portal: &Portal, session: &Session) -> RequestFacts {
+    RequestFacts {
+        now: portal.ctx.clock.now(),
+        source_ip: req.peer_addr().map(|a| a.ip()),
+        user_agent: meta(req).user_agent,
+        secure_transport: portal.secure,
+        region: portal.region.clone(),
+        console: Some(ConsoleSignin {
+            signed_in_at: unix(session.created_at),
+            mfa_at: session.mfa_authenticated_at.map(unix),
+        }),
+    }
+}
+
+// ---- sign-in -------------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+pub struct SigninQuery {
+    account: Option<String>,
+}
+
+async fn signin_page(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    query: web::Query<SigninQuery>,
+) -> HttpResponse {
+    show_signin(
+        &req,
+        &portal,
+        query.into_inner().account.unwrap_or_default(),
+    )
+    .await
+}
+
+async fn signin_page_for(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    account: web::Path<String>,
+) -> HttpResponse {
+    show_signin(&req, &portal, account.into_inner()).await
+}
+
+async fn show_signin(
+    req: &HttpRequest,
+    portal: &web::Data<Portal>,
+    account: String,
+) -> HttpResponse {
+    match current(portal, req).await {
+        Ok(Some(session)) => return see_other(home_of(session.stage)).finish(),
+        Ok(None) => {}
+        Err(response) => return response,
+    }
+    signin_form(req, portal, StatusCode::OK, account, String::new(), None)
+}
+
+/// The sign-in form, with a fresh pre-sign-in cookie when the browser has none.
+fn signin_form(
+    req: &HttpRequest,
+    portal: &Portal,
+    status: StatusCode,
+    account: String,
+    user_name: String,
+    error: Option<String>,
+) -> HttpResponse {
+    let existing = req
+        .cookie(signin_cookie_name(portal))
+        .map(|c| c.value().to_string())
+        .filter(|v| v.len() >= 16);
+    let binding = existing.clone().unwrap_or_else(|| {
+        crate::clock::random_string(
+            portal.ctx.random.as_ref(),
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+            32,
+        )
+    });
+    let page = SigninPage {
+        signed_in: None,
+        csrf: portal.csrf.token("signin", &binding),
+        account,
+        user_name,
+        error,
+        notice: None,
+    };
+    let mut response = render(status, &page);
+    if existing.is_none() {
+        let _ = response.add_cookie(&cookie(portal, signin_cookie_name(portal), binding));
+    }
+    response
+}
+
+#[derive(Deserialize)]
+pub struct SigninForm {
+    csrf_token: String,
+    account: String,
+    username: String,
+    password: String,
+}
+
+fn refusal_text(refusal: &Refusal) -> String {
+    match refusal {
+        Refusal::Incorrect => {
+            "Your authentication information is incorrect. Please try again.".into()
+        }
+        Refusal::Blocked { until, locked } => {
+            let when = until.format("%H:%M:%S UTC");
+            if *locked {
+                format!("Too many failed attempts: sign-in is locked until {when}.")
+            } else {
+                format!("Too many failed attempts. Try again after {when}.")
+            }
+        }
+        Refusal::Expired => "Your password has expired. Ask your administrator to reset it.".into(),
+        Refusal::Rejected(why) => why.clone(),
+    }
+}
+
+fn refusal_status(refusal: &Refusal) -> StatusCode {
+    match refusal {
+        Refusal::Blocked { .. } => StatusCode::TOO_MANY_REQUESTS,
+        Refusal::Rejected(_) => StatusCode::BAD_REQUEST,
+        _ => StatusCode::UNAUTHORIZED,
+    }
+}
+
+/// Sets the session cookie of an outcome and sends the browser where the session belongs.
+fn signed(portal: &Portal, cookie_value: String, stage: Stage) -> HttpResponse {
+    let mut response = see_other(home_of(stage)).finish();
+    let _ = response.add_cookie(&cookie(portal, session_cookie_name(portal), cookie_value));
+    let _ = response.add_removal_cookie(&removal(portal, signin_cookie_name(portal)));
+    response
+}
+
+async fn signin_submit(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    form: web::Form<SigninForm>,
+) -> HttpResponse {
+    let form = form.into_inner();
+    let binding = req
+        .cookie(signin_cookie_name(&portal))
+        .map(|c| c.value().to_string())
+        .unwrap_or_default();
+    if !portal.csrf.verify("signin", &binding, &form.csrf_token) {
+        return csrf_refused();
+    }
+    let attempt = Attempt {
+        account: form.account.clone(),
+        user_name: form.username.clone(),
+        password: SecretString::from(form.password),
+    };
+    let request = meta(&req);
+    let p = portal.clone();
+    let outcome = portal
+        .hashing
+        .run(move || signin::with_password(&p, &attempt, &request))
+        .await;
+    match outcome {
+        Ok(Ok(Outcome::Session { cookie, stage })) => signed(&portal, cookie, stage),
+        Ok(Ok(Outcome::Refused(refusal))) => signin_form(
+            &req,
+            &portal,
+            refusal_status(&refusal),
+            form.account,
+            form.username,
+            Some(refusal_text(&refusal)),
+        ),
+        Ok(Err(e)) => internal(&req, &e),
+        Err(PoolError::Busy) => busy(),
+        Err(e) => internal(&req, &e),
+    }
+}
+
+// ---- second factor -------------------------------------------------------------------------
+
+async fn mfa_page(req: HttpRequest, portal: web::Data<Portal>) -> HttpResponse {
+    let session = match current(&portal, &req).await {
+        Ok(Some(s)) if s.stage == Stage::Mfa => s,
+        Ok(Some(s)) => return see_other(home_of(s.stage)).finish(),
+        Ok(None) => return see_other("/signin").finish(),
+        Err(response) => return response,
+    };
+    show_mfa(&req, &portal, &session, StatusCode::OK, None).await
+}
+
+async fn show_mfa(
+    req: &HttpRequest,
+    portal: &web::Data<Portal>,
+    session: &Session,
+    status: StatusCode,
+    error: Option<String>,
+) -> HttpResponse {
+    match who(portal, session).await {
+        Ok((_, signed_in)) => render(
+            status,
+            &MfaPage {
+                csrf: signed_in.csrf.clone(),
+                user_name: signed_in.display,
+                signed_in: None,
+                error,
+            },
+        ),
+        Err(e) => internal(req, &e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    csrf_token: String,
+    code: String,
+}
+
+async fn mfa_submit(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    form: web::Form<CodeForm>,
+) -> HttpResponse {
+    let session = match current(&portal, &req).await {
+        Ok(Some(s)) if s.stage == Stage::Mfa => s,
+        Ok(Some(s)) => return see_other(home_of(s.stage)).finish(),
+        Ok(None) => return see_other("/signin").finish(),
+        Err(response) => return response,
+    };
+    if !session_csrf_ok(&portal, &session, &form.csrf_token) {
+        return csrf_refused();
+    }
+    let request = meta(&req);
+    let (p, s) = (portal.clone(), session.clone());
+    let code = form.into_inner().code;
+    match web::block(move || signin::with_code(&p, &s, &code, &request)).await {
+        Ok(Ok(Outcome::Session { cookie, stage })) => signed(&portal, cookie, stage),
+        Ok(Ok(Outcome::Refused(refusal))) => {
+            show_mfa(
+                &req,
+                &portal,
+                &session,
+                refusal_status(&refusal),
+                Some(refusal_text(&refusal)),
+            )
+            .await
+        }
+        Ok(Err(e)) => internal(&req, &e),
+        Err(e) => internal(&req, &e),
+    }
+}
+
+// ---- password ------------------------------------------------------------------------------
+
+/// A session that may use the password page: signed in, owing nothing but maybe a new
+/// password.
+async fn password_session(
+    req: &HttpRequest,
+    portal: &web::Data<Portal>,
+) -> Result<Session, HttpResponse> {
+    match current(portal, req).await? {
+        Some(s) if matches!(s.stage, Stage::ChangePassword | Stage::Active) => Ok(s),
+        Some(s) => Err(see_other(home_of(s.stage)).finish()),
+        None => Err(see_other("/signin").finish()),
+    }
+}
+
+async fn password_page(req: HttpRequest, portal: web::Data<Portal>) -> HttpResponse {
+    match password_session(&req, &portal).await {
+        Ok(session) => show_password(&req, &portal, &session, StatusCode::OK, None).await,
+        Err(response) => response,
+    }
+}
+
+async fn show_password(
+    req: &HttpRequest,
+    portal: &web::Data<Portal>,
+    session: &Session,
+    status: StatusCode,
+    error: Option<String>,
+) -> HttpResponse {
+    let (p, account) = (portal.clone(), session.account_id.clone());
+    let rules = match (
+        &session.user_id,
+        web::block(move || iam::passwords::rules_text(&p.ctx, &account)).await,
+    ) {
+        (None, _) => iam::passwords::ROOT_RULES.to_string(),
+        (Some(_), Ok(Ok(text))) => text,
+        (Some(_), Ok(Err(e))) => return internal(req, &e),
+        (Some(_), Err(e)) => return internal(req, &e),
+    };
+    match who(portal, session).await {
+        Ok((_, signed_in)) => render(
+            status,
+            &ChangePasswordPage {
+                csrf: signed_in.csrf.clone(),
+                forced: session.stage == Stage::ChangePassword,
+                signed_in: Some(signed_in),
+                rules,
+                error,
+                notice: None,
+            },
+        ),
+        Err(e) => internal(req, &e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    csrf_token: String,
+    old_password: String,
+    new_password: String,
+    confirm_password: String,
+}
+
+async fn password_submit(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    form: web::Form<PasswordForm>,
+) -> HttpResponse {
+    let session = match password_session(&req, &portal).await {
+        Ok(s) => s,
+        Err(response) => return response,
+    };
+    let form = form.into_inner();
+    if !session_csrf_ok(&portal, &session, &form.csrf_token) {
+        return csrf_refused();
+    }
+    let change = NewPassword {
+        old: SecretString::from(form.old_password),
+        new: SecretString::from(form.new_password),
+        confirm: SecretString::from(form.confirm_password),
+    };
+    let request = meta(&req);
+    let (p, s) = (portal.clone(), session.clone());
+    let outcome = portal
+        .hashing
+        .run(move || signin::change_password(&p, &s, &change, &request))
+        .await;
+    match outcome {
+        Ok(Ok(Outcome::Session { cookie, stage })) => signed(&portal, cookie, stage),
+        Ok(Ok(Outcome::Refused(refusal))) => {
+            show_password(
+                &req,
+                &portal,
+                &session,
+                refusal_status(&refusal),
+                Some(refusal_text(&refusal)),
+            )
+            .await
+        }
+        Ok(Err(e)) => internal(&req, &e),
+        Err(PoolError::Busy) => busy(),
+        Err(e) => internal(&req, &e),
+    }
+}
+
+// ---- sign-out ------------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    csrf_token: String,
+}
+
+async fn end_sessions(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    form: web::Form<TokenForm>,
+    everywhere: bool,
+) -> HttpResponse {
+    let session = match current(&portal, &req).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return see_other("/signin").finish(),
+        Err(response) => return response,
+    };
+    if !session_csrf_ok(&portal, &session, &form.csrf_token) {
+        return csrf_refused();
+    }
+    let request = meta(&req);
+    let p = portal.clone();
+    let ended = web::block(move || signin::sign_out(&p, &session, everywhere, &request)).await;
+    match ended {
+        Ok(Ok(())) => {
+            let mut response = see_other("/signin").finish();
+            let _ = response.add_removal_cookie(&removal(&portal, session_cookie_name(&portal)));
+            response
+        }
+        Ok(Err(e)) => internal(&req, &e),
+        Err(e) => internal(&req, &e),
+    }
+}
+
+async fn signout(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    form: web::Form<TokenForm>,
+) -> HttpResponse {
+    end_sessions(req, portal, form, false).await
+}
+
+async fn signout_everywhere(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    form: web::Form<TokenForm>,
+) -> HttpResponse {
+    end_sessions(req, portal, form, true).await
+}
+
+// ---- console -------------------------------------------------------------------------------
+
+/// An active session, or the response that sends the browser where it must go first.
+async fn active(req: &HttpRequest, portal: &web::Data<Portal>) -> Result<Session, HttpResponse> {
+    match current(portal, req).await? {
+        Some(s) if s.stage == Stage::Active => Ok(s),
+        Some(s) => Err(see_other(home_of(s.stage)).finish()),
+        None => Err(see_other("/signin").finish()),
+    }
+}
+
+const COUNTED: &[(&str, &str, &str)] = &[
+    ("Users", "Users", "UsersQuota"),
+    ("Groups", "Groups", "GroupsQuota"),
+    ("Roles", "Roles", "RolesQuota"),
+    ("Customer managed policies", "Policies", "PoliciesQuota"),
+    (
+        "Instance profiles",
+        "InstanceProfiles",
+        "InstanceProfilesQuota",
+    ),
+];
+
+async fn dashboard(req: HttpRequest, portal: web::Data<Portal>) -> HttpResponse {
+    let session = match active(&req, &portal).await {
+        Ok(s) => s,
+        Err(response) => return response,
+    };
+    let (caller, signed_in) = match who(&portal, &session).await {
+        Ok(w) => w,
+        Err(e) => return internal(&req, &e),
+    };
+    let facts = facts(&req, &portal, &session);
+    let p = portal.clone();
+    let account = session.account_id.clone();
+    let gathered = web::block(move || {
+        iam::account::dashboard(&p.ctx, &p.authorizer, &caller, &facts, &account)
+    })
+    .await;
+    let view = match gathered {
+        Ok(Ok(view)) => view,
+        Ok(Err(e)) => return internal(&req, &e),
+        Err(e) => return internal(&req, &e),
+    };
+    let value = |key: &str| {
+        view.summary
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or(0, |(_, v)| *v)
+    };
+    let counts = COUNTED
+        .iter()
+        .map(|(label, used, quota)| Count {
+            label,
+            used: value(used),
+            quota: value(quota),
+        })
+        .collect();
+    let security = view
+        .checks
+        .into_iter()
+        .map(|(label, ok)| Check { label, ok })
+        .collect();
+    let page = DashboardPage {
+        csrf: signed_in.csrf.clone(),
+        signed_in: Some(signed_in),
+        signin_url: format!("{}/signin/{}", portal.public_url(), view.signin_name),
+        counts,
+        security,
+        mfa: session.mfa_authenticated_at.is_some(),
+        notice: view.denied,
+    };
+    render(StatusCode::OK, &page)
+}
+
+async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(STYLESHEET)
+}

@@ -1,0 +1,92 @@
+//! The sign-in portal and console: HTML pages (askama templates in `templates/`), cookies,
+//! CSRF tokens. Handlers translate forms into calls of the sign-in service ([`signin`]) and
+//! the IAM services, and outcomes into pages; nothing here decides who may do what.
+
+pub mod csrf;
+mod handlers;
+mod pages;
+pub mod sessions;
+pub mod signin;
+pub mod throttling;
+
+pub use handlers::configure;
+
+use crate::audit::AuditQueue;
+use crate::auth::hash_pool::HashPool;
+use crate::auth::password;
+use crate::authz::Authorizer;
+use crate::context::ServiceContext;
+use crate::secrets::SecretString;
+use csrf::CsrfKey;
+use sessions::Lifetimes;
+use std::sync::{Arc, OnceLock};
+
+/// Shared state of the portal.
+pub struct Portal {
+    pub ctx: ServiceContext,
+    pub audit: Arc<AuditQueue>,
+    pub hashing: HashPool,
+    pub csrf: CsrfKey,
+    pub lifetimes: Lifetimes,
+    /// Decides console actions with the same policies as the API.
+    pub authorizer: Authorizer,
+    /// The region `aws:RequestedRegion` names.
+    pub region: String,
+    /// Cookies carry `Secure` (and the `__Host-` prefix) when served over https.
+    pub secure: bool,
+    /// The public URL, known once the server is bound.
+    pub public_url: OnceLock<String>,
+    /// What a password is checked against when the user name names nobody, so that unknown
+    /// and known names cost the same argon2id work.
+    dummy_hash: String,
+}
+
+impl std::fmt::Debug for Portal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Portal").finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PortalStartError {
+    #[error("cannot start the password threads: {0}")]
+    Threads(#[from] std::io::Error),
+    #[error(transparent)]
+    Hash(#[from] password::PasswordError),
+}
+
+impl Portal {
+    pub fn new(
+        ctx: ServiceContext,
+        audit: Arc<AuditQueue>,
+        lifetimes: Lifetimes,
+        region: String,
+        secure: bool,
+    ) -> Result<Self, PortalStartError> {
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let dummy = SecretString::from(crate::clock::random_string(
+            ctx.random.as_ref(),
+            b"abcdefghijklmnopqrstuvwxyz",
+            24,
+        ));
+        Ok(Self {
+            dummy_hash: password::hash(&dummy, ctx.random.as_ref())?,
+            csrf: CsrfKey::derive(&ctx.master_key),
+            // Room for a few seconds of sign-ins per thread; beyond that, "busy, try again".
+            hashing: HashPool::start(threads, threads * 32)?,
+            ctx,
+            audit,
+            lifetimes,
+            authorizer: Authorizer::default(),
+            region,
+            secure,
+            public_url: OnceLock::new(),
+        })
+    }
+
+    pub fn public_url(&self) -> &str {
+        self.public_url
+            .get()
+            .map_or("", |u| u.trim_end_matches('/'))
+    }
+}

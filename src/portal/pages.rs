@@ -1,0 +1,80 @@
+//! The portal's views: one askama template each, in `templates/`. Views hold only what the
+//! page shows; askama escapes every value for HTML.
+
+use askama::Template;
+
+/// Who is signed in, for the header.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub display: String,
+    pub arn: String,
+    pub account_id: String,
+    pub csrf: String,
+}
+
+#[derive(Template)]
+#[template(path = "signin.html")]
+pub struct SigninPage {
+    pub signed_in: Option<SignedIn>,
+    pub csrf: String,
+    pub account: String,
+    pub user_name: String,
+    pub error: Option<String>,
+    pub notice: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "mfa.html")]
+pub struct MfaPage {
+    pub signed_in: Option<SignedIn>,
+    pub csrf: String,
+    pub user_name: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "change_password.html")]
+pub struct ChangePasswordPage {
+    pub signed_in: Option<SignedIn>,
+    pub csrf: String,
+    pub forced: bool,
+    pub rules: String,
+    pub error: Option<String>,
+    pub notice: Option<String>,
+}
+
+/// One line of the resource table.
+#[derive(Debug, Clone)]
+pub struct Count {
+    pub label: &'static str,
+    pub used: i64,
+    pub quota: i64,
+}
+
+/// One line of the security status.
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub label: String,
+    pub ok: bool,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+pub struct DashboardPage {
+    pub signed_in: Option<SignedIn>,
+    pub csrf: String,
+    pub signin_url: String,
+    pub counts: Vec<Count>,
+    pub security: Vec<Check>,
+    pub mfa: bool,
+    pub notice: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    pub signed_in: Option<SignedIn>,
+    pub title: String,
+    pub message: String,
+    pub back: String,
+}

@@ -1,0 +1,559 @@
+//! The sign-in service: password, second factor and forced password change, each step
+//! throttled and audited as `ConsoleLogin` (CloudTrail's name), success or failure.
+//!
+//! What a person is told is deliberately poor: a wrong account, an unknown user, a user
+//! without a password and a wrong password all read "incorrect", after the same argon2id work
+//! (an unknown user is checked against a dummy hash). The audit event records the real reason.
+
+use super::sessions::{self, NewSession, Session, Stage};
+use super::throttling::{self, Key};
+use super::Portal;
+use crate::audit::{self, AuditEvent, EventSource, RequestMeta, REDACTED};
+use crate::auth::password;
+use crate::auth::throttle::Verdict;
+use crate::iam::{self, Call, IamError};
+use crate::secrets::SecretString;
+use crate::storage::schema::{accounts, login_profiles, mfa_devices, root_users, users};
+use crate::storage::sql::lower;
+use crate::storage::{DbConnection, StorageError};
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use serde_json::json;
+
+/// What a person typed on the sign-in page.
+#[derive(Debug)]
+pub struct Attempt {
+    /// Account id or alias.
+    pub account: String,
+    pub user_name: String,
+    pub password: SecretString,
+}
+
+/// Why a step was refused; each maps to one message on the page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Wrong account, user, password or code (never which).
+    Incorrect,
+    /// Too many failures: try again after this time.
+    Blocked { until: NaiveDateTime, locked: bool },
+    /// The password expired and the policy lets only an administrator reset it.
+    Expired,
+    /// The new password was refused (policy, reuse, confirmation); the message says why.
+    Rejected(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// A session at `stage`, behind the new cookie value.
+    Session {
+        cookie: String,
+        stage: Stage,
+    },
+    Refused(Refusal),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SigninError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Iam(#[from] IamError),
+    #[error("password hashing: {0}")]
+    Hash(#[from] password::PasswordError),
+}
+
+impl From<diesel::result::Error> for SigninError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Storage(e.into())
+    }
+}
+
+/// The principal a user name names, with what sign-in needs to know about it.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub account_id: String,
+    /// `None`: the root user.
+    pub user_id: Option<String>,
+    pub name: String,
+    pub arn: String,
+    pub password_hash: String,
+    pub must_change: bool,
+    pub changed_at: NaiveDateTime,
+    pub has_mfa: bool,
+}
+
+/// The account an id or alias names.
+pub fn resolve_account(
+    conn: &mut DbConnection,
+    text: &str,
+) -> Result<Option<String>, StorageError> {
+    let text = text.trim().to_lowercase();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    Ok(accounts::table
+        .filter(accounts::id.eq(&text).or(accounts::alias.eq(&text)))
+        .select(accounts::id)
+        .first(conn)
+        .optional()?)
+}
+
+/// The root user (by its login) or the IAM user with a login profile that `name` names.
+pub fn find_principal(
+    conn: &mut DbConnection,
+    account_id: &str,
+    name: &str,
+) -> Result<Option<Principal>, StorageError> {
+    let root: Option<(String, String, bool, NaiveDateTime)> = root_users::table
+        .find(account_id)
+        .filter(lower(root_users::login).eq(name.to_lowercase()))
+        .select((
+            root_users::login,
+            root_users::password_hash,
+            root_users::must_change_password,
+            root_users::password_changed_at,
+        ))
+        .first(conn)
+        .optional()?;
+    if let Some((login, hash, must_change, changed_at)) = root {
+        return Ok(Some(Principal {
+            account_id: account_id.to_string(),
+            user_id: None,
+            name: login,
+            arn: iam::arn::root(account_id),
+            password_hash: hash,
+            must_change,
+            changed_at,
+            has_mfa: false,
+        }));
+    }
+    let user: Option<(String, String, String, String, bool, NaiveDateTime)> = users::table
+        .inner_join(login_profiles::table)
+        .filter(users::account_id.eq(account_id))
+        .filter(lower(users::name).eq(name.to_lowercase()))
+        .select((
+            users::id,
+            users::name,
+            users::path,
+            login_profiles::password_hash,
+            login_profiles::must_change_password,
+            login_profiles::password_changed_at,
+        ))
+        .first(conn)
+        .optional()?;
+    let Some((id, name, path, hash, must_change, changed_at)) = user else {
+        return Ok(None);
+    };
+    let devices: i64 = mfa_devices::table
+        .filter(mfa_devices::user_id.eq(&id))
+        .filter(mfa_devices::enabled.eq(true))
+        .count()
+        .get_result(conn)?;
+    Ok(Some(Principal {
+        account_id: account_id.to_string(),
+        arn: iam::arn::user(account_id, &path, &name),
+        user_id: Some(id),
+        name,
+        password_hash: hash,
+        must_change,
+        changed_at,
+        has_mfa: devices > 0,
+    }))
+}
+
+/// The principal behind a session (it may have been deleted since).
+fn session_principal(
+    conn: &mut DbConnection,
+    session: &Session,
+) -> Result<Option<Principal>, StorageError> {
+    let name = match &session.user_id {
+        None => root_users::table
+            .find(&session.account_id)
+            .select(root_users::login)
+            .first::<String>(conn)
+            .optional()?,
+        Some(id) => users::table
+            .find(id)
+            .select(users::name)
+            .first::<String>(conn)
+            .optional()?,
+    };
+    match name {
+        Some(name) => find_principal(conn, &session.account_id, &name),
+        None => Ok(None),
+    }
+}
+
+/// Whether the password is older than the account's maximum age; `Some(hard)` when it is,
+/// with whether only an administrator may reset it.
+fn expiry(
+    conn: &mut DbConnection,
+    p: &Principal,
+    now: NaiveDateTime,
+) -> Result<Option<bool>, IamError> {
+    if p.user_id.is_none() {
+        return Ok(None);
+    }
+    let policy = iam::passwords::stored_policy(conn, &p.account_id)?;
+    Ok(policy.and_then(|policy| {
+        let days = policy.max_age_days?;
+        (now - p.changed_at >= Duration::days(i64::from(days))).then_some(policy.hard_expiry)
+    }))
+}
+
+fn event(meta_name: &str, p: Option<&Principal>, account: Option<&str>, mfa: bool) -> AuditEvent {
+    let mut e = AuditEvent::new(EventSource::Signin, "ConsoleLogin").parameters(json!({
+        "userName": meta_name,
+        "MFAUsed": if mfa { "Yes" } else { "No" },
+    }));
+    e.read_only = false;
+    if let Some(account) = p.map(|p| p.account_id.as_str()).or(account) {
+        e = e.account(account);
+    }
+    if let Some(p) = p {
+        e = e.actor(&p.arn);
+    }
+    e
+}
+
+fn success(p: &Principal, mfa: bool) -> AuditEvent {
+    event(&p.name, Some(p), None, mfa).response(json!({ "ConsoleLogin": "Success" }))
+}
+
+/// A failed sign-in. The user name typed is recorded only when it names a principal: an
+/// unknown "name" is often a password typed in the wrong field.
+fn failure(
+    typed: &str,
+    p: Option<&Principal>,
+    account: Option<&str>,
+    mfa: bool,
+    reason: &str,
+) -> AuditEvent {
+    let name = if p.is_some() { typed } else { REDACTED };
+    event(name, p, account, mfa)
+        .response(json!({ "ConsoleLogin": "Failure" }))
+        .failed("Failed authentication", reason)
+}
+
+/// Counts a failure against `keys`; a concurrent first failure of the same key may collide
+/// on the insert, so one retry.
+fn count_failure(portal: &Portal, keys: &[Key], now: NaiveDateTime) -> Result<(), StorageError> {
+    let once = || {
+        portal
+            .ctx
+            .store
+            .write(|conn| throttling::fail(conn, keys, now))
+    };
+    match once() {
+        Err(StorageError::Conflict(_)) => once(),
+        other => other,
+    }
+}
+
+fn throttle_keys(account: &str, user_name: &str, meta: &RequestMeta) -> Vec<Key> {
+    let mut keys = vec![Key::user(account, user_name)];
+    if let Some(ip) = &meta.source_ip {
+        keys.push(Key::address(ip));
+    }
+    keys
+}
+
+/// The first step. Runs on the password pool: it hashes.
+pub fn with_password(
+    portal: &Portal,
+    attempt: &Attempt,
+    meta: &RequestMeta,
+) -> Result<Outcome, SigninError> {
+    let ctx = &portal.ctx;
+    let now = ctx.clock.now_naive();
+    let (account_id, verdict, principal) = ctx.store.read(|conn| {
+        let account_id = resolve_account(conn, &attempt.account)?;
+        let key_account = account_id.as_deref().unwrap_or(attempt.account.trim());
+        let keys = throttle_keys(key_account, attempt.user_name.trim(), meta);
+        let verdict = throttling::check(conn, &keys, now)?;
+        let principal = match &account_id {
+            Some(id) => find_principal(conn, id, attempt.user_name.trim())?,
+            None => None,
+        };
+        Ok::<_, StorageError>((account_id, verdict, principal))
+    })?;
+    let account = account_id.as_deref();
+    let typed = attempt.user_name.trim();
+    let keys = throttle_keys(account.unwrap_or(attempt.account.trim()), typed, meta);
+    if let Verdict::Blocked { until, locked } = verdict {
+        let e = failure(typed, principal.as_ref(), account, false, "throttled");
+        portal.audit.push(now, meta, e);
+        return Ok(Outcome::Refused(Refusal::Blocked { until, locked }));
+    }
+    let stored = principal
+        .as_ref()
+        .map_or(portal.dummy_hash.as_str(), |p| p.password_hash.as_str());
+    let matched = password::verify(&attempt.password, stored).unwrap_or(false);
+    let reason = match (account, &principal) {
+        (None, _) => "no such account",
+        (Some(_), None) => "no such user, or no login profile",
+        (Some(_), Some(_)) => "wrong password",
+    };
+    let p = match principal {
+        Some(p) if matched => p,
+        other => {
+            count_failure(portal, &keys, now)?;
+            let e = failure(typed, other.as_ref(), account, false, reason);
+            portal.audit.push(now, meta, e);
+            return Ok(Outcome::Refused(Refusal::Incorrect));
+        }
+    };
+    let rehashed = if password::needs_rehash(&p.password_hash) {
+        Some(password::hash(&attempt.password, ctx.random.as_ref())?)
+    } else {
+        None
+    };
+    let expired = ctx.store.read(|conn| expiry(conn, &p, now))?;
+    if expired == Some(true) {
+        portal.audit.push(
+            now,
+            meta,
+            failure(typed, Some(&p), account, false, "password expired"),
+        );
+        return Ok(Outcome::Refused(Refusal::Expired));
+    }
+    let stage = if p.has_mfa {
+        Stage::Mfa
+    } else if p.must_change || expired.is_some() {
+        Stage::ChangePassword
+    } else {
+        Stage::Active
+    };
+    let cookie = ctx.store.write(|conn| {
+        throttling::clear(conn, &keys[0])?;
+        mark_password_used(conn, &p, now, rehashed.as_deref())?;
+        let cookie = sessions::create(
+            conn,
+            ctx.random.as_ref(),
+            now,
+            portal.lifetimes,
+            &NewSession {
+                account_id: &p.account_id,
+                user_id: p.user_id.as_deref(),
+                stage,
+                mfa: None,
+            },
+        )?;
+        if stage != Stage::Mfa {
+            audit::record(conn, now, ctx.random.as_ref(), meta, success(&p, false))?;
+        }
+        Ok::<_, StorageError>(cookie)
+    })?;
+    Ok(Outcome::Session { cookie, stage })
+}
+
+fn mark_password_used(
+    conn: &mut DbConnection,
+    p: &Principal,
+    now: NaiveDateTime,
+    rehashed: Option<&str>,
+) -> Result<(), StorageError> {
+    match &p.user_id {
+        None => {
+            diesel::update(root_users::table.find(&p.account_id))
+                .set(root_users::password_last_used_at.eq(now))
+                .execute(conn)?;
+            if let Some(hash) = rehashed {
+                diesel::update(root_users::table.find(&p.account_id))
+                    .set(root_users::password_hash.eq(hash))
+                    .execute(conn)?;
+            }
+        }
+        Some(id) => {
+            diesel::update(users::table.find(id))
+                .set(users::password_last_used_at.eq(now))
+                .execute(conn)?;
+            if let Some(hash) = rehashed {
+                diesel::update(login_profiles::table.find(id))
+                    .set(login_profiles::password_hash.eq(hash))
+                    .execute(conn)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The second step: a code from one of the user's enabled virtual MFA devices (each tried;
+/// a code once accepted is refused for the rest of its window).
+pub fn with_code(
+    portal: &Portal,
+    session: &Session,
+    code: &str,
+    meta: &RequestMeta,
+) -> Result<Outcome, SigninError> {
+    let ctx = &portal.ctx;
+    let now = ctx.clock.now_naive();
+    let Some(p) = ctx.store.read(|conn| session_principal(conn, session))? else {
+        return Ok(Outcome::Refused(Refusal::Incorrect));
+    };
+    let keys = throttle_keys(&p.account_id, &p.name, meta);
+    let verdict = ctx.store.read(|conn| throttling::check(conn, &keys, now))?;
+    if let Verdict::Blocked { until, locked } = verdict {
+        portal.audit.push(
+            now,
+            meta,
+            failure(&p.name, Some(&p), None, true, "throttled"),
+        );
+        return Ok(Outcome::Refused(Refusal::Blocked { until, locked }));
+    }
+    let code = code.trim();
+    let accepted = match &p.user_id {
+        Some(user_id) if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) => {
+            let serials: Vec<String> = ctx.store.read(|conn| {
+                mfa_devices::table
+                    .filter(mfa_devices::user_id.eq(user_id))
+                    .filter(mfa_devices::enabled.eq(true))
+                    .filter(mfa_devices::kind.eq("totp"))
+                    .select(mfa_devices::serial_number)
+                    .load(conn)
+                    .map_err(StorageError::from)
+            })?;
+            let mut accepted = false;
+            for serial in serials {
+                if iam::mfa::verify_code(ctx, user_id, &serial, code)? {
+                    accepted = true;
+                    break;
+                }
+            }
+            accepted
+        }
+        _ => false,
+    };
+    if !accepted {
+        count_failure(portal, &keys, now)?;
+        let e = failure(&p.name, Some(&p), None, true, "MFA code rejected");
+        portal.audit.push(now, meta, e);
+        return Ok(Outcome::Refused(Refusal::Incorrect));
+    }
+    let expired = ctx.store.read(|conn| expiry(conn, &p, now))?;
+    let stage = if p.must_change || expired.is_some() {
+        Stage::ChangePassword
+    } else {
+        Stage::Active
+    };
+    let cookie = ctx.store.write(|conn| {
+        throttling::clear(conn, &keys[0])?;
+        let cookie =
+            sessions::advance(conn, ctx.random.as_ref(), now, session, stage, Some("totp"))?;
+        audit::record(conn, now, ctx.random.as_ref(), meta, success(&p, true))?;
+        Ok::<_, StorageError>(cookie)
+    })?;
+    Ok(Outcome::Session { cookie, stage })
+}
+
+/// What the change-password form sends.
+#[derive(Debug)]
+pub struct NewPassword {
+    pub old: SecretString,
+    pub new: SecretString,
+    pub confirm: SecretString,
+}
+
+/// Changes the signed-in principal's password (the current one must be given) and moves the
+/// session on under a new id. Runs on the password pool: it hashes.
+pub fn change_password(
+    portal: &Portal,
+    session: &Session,
+    form: &NewPassword,
+    meta: &RequestMeta,
+) -> Result<Outcome, SigninError> {
+    use crate::secrets::ExposeSecret;
+    let ctx = &portal.ctx;
+    let now = ctx.clock.now_naive();
+    let Some(p) = ctx.store.read(|conn| session_principal(conn, session))? else {
+        return Ok(Outcome::Refused(Refusal::Incorrect));
+    };
+    if form.new.expose_secret() != form.confirm.expose_secret() {
+        return Ok(Outcome::Refused(Refusal::Rejected(
+            "The new passwords do not match.".into(),
+        )));
+    }
+    let keys = throttle_keys(&p.account_id, &p.name, meta);
+    if let Verdict::Blocked { until, locked } =
+        ctx.store.read(|conn| throttling::check(conn, &keys, now))?
+    {
+        return Ok(Outcome::Refused(Refusal::Blocked { until, locked }));
+    }
+    let call = Call {
+        account_id: p.account_id.clone(),
+        actor_arn: p.arn.clone(),
+        meta: meta.clone(),
+    };
+    let changed = match &p.user_id {
+        Some(user_id) => iam::passwords::change_own(ctx, &call, user_id, &form.old, &form.new),
+        None => iam::passwords::change_root(ctx, &call, &form.old, &form.new),
+    };
+    match changed {
+        Ok(()) => {}
+        Err(IamError::InvalidInput(_)) => {
+            // The current password was wrong: a guess like any other.
+            count_failure(portal, &keys, now)?;
+            return Ok(Outcome::Refused(Refusal::Rejected(
+                "The current password is incorrect.".into(),
+            )));
+        }
+        Err(IamError::PasswordPolicyViolation(message)) => {
+            return Ok(Outcome::Refused(Refusal::Rejected(message)));
+        }
+        Err(other) => return Err(other.into()),
+    }
+    let cookie = ctx.store.write(|conn| {
+        sessions::advance(conn, ctx.random.as_ref(), now, session, Stage::Active, None)
+    })?;
+    Ok(Outcome::Session {
+        cookie,
+        stage: Stage::Active,
+    })
+}
+
+/// Signs out: this session, or every session of its principal. Audited.
+pub fn sign_out(
+    portal: &Portal,
+    session: &Session,
+    everywhere: bool,
+    meta: &RequestMeta,
+) -> Result<(), SigninError> {
+    let ctx = &portal.ctx;
+    let now = ctx.clock.now_naive();
+    let actor = match &session.user_id {
+        None => Some(iam::arn::root(&session.account_id)),
+        Some(id) => ctx
+            .store
+            .read(|conn| {
+                users::table
+                    .find(id)
+                    .select((users::path, users::name))
+                    .first::<(String, String)>(conn)
+                    .optional()
+                    .map_err(StorageError::from)
+            })?
+            .map(|(path, name)| iam::arn::user(&session.account_id, &path, &name)),
+    };
+    ctx.store.write(|conn| {
+        let ended = if everywhere {
+            sessions::end_all(conn, &session.account_id, session.user_id.as_deref())?
+        } else {
+            sessions::end(conn, &session.id_hash)?;
+            1
+        };
+        let name = if everywhere {
+            "SignOutEverywhere"
+        } else {
+            "SignOut"
+        };
+        let mut e = AuditEvent::new(EventSource::Signin, name)
+            .account(&session.account_id)
+            .parameters(json!({ "sessionsEnded": ended }));
+        if let Some(actor) = &actor {
+            e = e.actor(actor);
+        }
+        audit::record(conn, now, ctx.random.as_ref(), meta, e)?;
+        Ok::<_, StorageError>(())
+    })?;
+    Ok(())
+}

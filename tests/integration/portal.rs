@@ -1,0 +1,746 @@
+//! The sign-in portal over HTTP, as a browser without JavaScript uses it: cookies, forms with
+//! CSRF tokens, redirects. (The same flows run in Chromium in the end-to-end suite.)
+
+use crate::harness::{banner_value, Backend, Server, TestDb, BACKENDS};
+use crate::signer::{element, eventually, Client};
+use keyward::auth::totp;
+use std::time::Duration;
+
+/// A cookie-keeping HTTP client that does not follow redirects, so tests see them.
+pub struct Browser {
+    http: reqwest::blocking::Client,
+    base: String,
+}
+
+pub struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub cookies: Vec<String>,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    /// The CSRF token of the first form on the page.
+    pub fn csrf(&self) -> String {
+        let marker = r#"name="csrf_token" value=""#;
+        let start = self.body.find(marker).expect("a form with a CSRF token") + marker.len();
+        let end = self.body[start..].find('"').unwrap();
+        self.body[start..start + end].to_string()
+    }
+}
+
+impl Browser {
+    pub fn new(server: &Server) -> Self {
+        Self {
+            http: reqwest::blocking::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
+            base: server.url.clone(),
+        }
+    }
+
+    fn page(response: reqwest::blocking::Response) -> Page {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let location = headers
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_string());
+        let cookies = headers
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect();
+        Page {
+            status,
+            location,
+            cookies,
+            headers,
+            body: response.text().unwrap(),
+        }
+    }
+
+    pub fn get(&self, path: &str) -> Page {
+        Self::page(
+            self.http
+                .get(format!("{}{path}", self.base))
+                .send()
+                .unwrap(),
+        )
+    }
+
+    pub fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        Self::page(
+            self.http
+                .post(format!("{}{path}", self.base))
+                .form(fields)
+                .send()
+                .unwrap(),
+        )
+    }
+
+    /// Fills the sign-in form.
+    pub fn sign_in(&self, account: &str, user: &str, password: &str) -> Page {
+        let form = self.get("/signin");
+        assert_eq!(form.status, 200, "{}", form.body);
+        self.post(
+            "/signin",
+            &[
+                ("csrf_token", &form.csrf()),
+                ("account", account),
+                ("username", user),
+                ("password", password),
+            ],
+        )
+    }
+
+    /// Posts a form found at `form_path` to `action` with its CSRF token.
+    pub fn submit(&self, form_path: &str, action: &str, fields: &[(&str, &str)]) -> Page {
+        let form = self.get(form_path);
+        assert_eq!(form.status, 200, "{}", form.body);
+        let token = form.csrf();
+        let mut all = vec![("csrf_token", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post(action, &all)
+    }
+}
+
+fn root_password(server: &Server) -> String {
+    banner_value(&server.stdout(), "root password").unwrap()
+}
+
+fn account(server: &Server) -> String {
+    banner_value(&server.stdout(), "account").unwrap()
+}
+
+/// An IAM user with a console password, through the IAM API.
+fn console_user(admin: &Client, name: &str, password: &str, reset: bool) {
+    let created = admin.post(&[("Action", "CreateUser"), ("UserName", name)]);
+    assert_eq!(created.status, 200, "{}", created.body);
+    let profile = admin.post(&[
+        ("Action", "CreateLoginProfile"),
+        ("UserName", name),
+        ("Password", password),
+        (
+            "PasswordResetRequired",
+            if reset { "true" } else { "false" },
+        ),
+    ]);
+    assert_eq!(profile.status, 200, "{}", profile.body);
+}
+
+/// Gives `user` an enabled virtual MFA device; returns its seed.
+fn enable_totp(admin: &Client, user: &str) -> Vec<u8> {
+    let created = admin.post(&[
+        ("Action", "CreateVirtualMFADevice"),
+        ("VirtualMFADeviceName", user),
+    ]);
+    assert_eq!(created.status, 200, "{}", created.body);
+    let serial = element(&created.body, "SerialNumber").to_string();
+    // IAM's Base32StringSeed is a blob: base64 of the base32 text.
+    let base32 = data_encoding::BASE64
+        .decode(element(&created.body, "Base32StringSeed").as_bytes())
+        .unwrap();
+    let seed = data_encoding::BASE32_NOPAD
+        .decode(
+            String::from_utf8(base32)
+                .unwrap()
+                .trim_end_matches('=')
+                .as_bytes(),
+        )
+        .unwrap();
+    let step = now_step();
+    let enabled = admin.post(&[
+        ("Action", "EnableMFADevice"),
+        ("UserName", user),
+        ("SerialNumber", &serial),
+        (
+            "AuthenticationCode1",
+            &totp::code_at_step(&seed, step - 2).unwrap(),
+        ),
+        (
+            "AuthenticationCode2",
+            &totp::code_at_step(&seed, step - 1).unwrap(),
+        ),
+    ]);
+    assert_eq!(enabled.status, 200, "{}", enabled.body);
+    seed
+}
+
+fn now_step() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        / totp::STEP_SECONDS
+}
+
+/// Replaces the root user's first password in a session at the password stage; returns
+/// the new one.
+fn change_root_password(server: &Server, browser: &Browser) -> String {
+    let new = "Fresh-Root-Passw0rd";
+    let changed = browser.submit(
+        "/console/password",
+        "/console/password",
+        &[
+            ("old_password", &root_password(server)),
+            ("new_password", new),
+            ("confirm_password", new),
+        ],
+    );
+    assert_eq!(changed.status, 303, "{}", changed.body);
+    assert_eq!(changed.location.as_deref(), Some("/console"));
+    new.to_string()
+}
+
+#[test]
+fn pages_carry_security_headers_and_the_signin_cookie_is_locked_down() {
+    let db = TestDb::new(Backend::Sqlite);
+    let server = Server::start(&db, &[]);
+    let browser = Browser::new(&server);
+    let page = browser.get("/signin");
+    assert_eq!(page.status, 200);
+    let csp = page.headers["content-security-policy"].to_str().unwrap();
+    for directive in [
+        "default-src 'none'",
+        "script-src 'self'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ] {
+        assert!(csp.contains(directive), "{csp}");
+    }
+    assert!(!csp.contains("unsafe-inline"));
+    assert_eq!(page.headers["x-frame-options"], "DENY");
+    assert_eq!(page.headers["referrer-policy"], "same-origin");
+    assert_eq!(page.headers["cache-control"], "no-store");
+    assert!(page.headers.get("strict-transport-security").is_none());
+    let cookie = page
+        .cookies
+        .iter()
+        .find(|c| c.starts_with("keyward_signin="))
+        .unwrap();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
+    assert!(!page.body.contains("<script>"), "no inline script");
+    let css = browser.get("/static/keyward.css");
+    assert_eq!(css.status, 200);
+    assert!(css.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/css"));
+    // A browser at the root is sent to the console, which sends it to sign in.
+    assert_eq!(browser.get("/").location.as_deref(), Some("/console"));
+    assert_eq!(browser.get("/console").location.as_deref(), Some("/signin"));
+}
+
+#[test]
+fn over_https_cookies_are_secure_host_cookies_and_hsts_is_sent() {
+    let db = TestDb::new(Backend::Sqlite);
+    let server = Server::start(&db, &[("KEYWARD_PUBLIC_URL", "https://id.example.test")]);
+    let page = Browser::new(&server).get("/signin");
+    let cookie = page.cookies.first().unwrap();
+    assert!(cookie.starts_with("__Host-keyward_signin="), "{cookie}");
+    assert!(cookie.contains("Secure") && cookie.contains("Path=/"));
+    assert!(page.headers["strict-transport-security"]
+        .to_str()
+        .unwrap()
+        .starts_with("max-age="));
+}
+
+#[test]
+fn the_root_user_changes_its_first_password_before_anything_else() {
+    for backend in BACKENDS {
+        let db = TestDb::new(backend);
+        let server = Server::start(&db, &[]);
+        let browser = Browser::new(&server);
+        let first = browser.sign_in(&account(&server), "root", &root_password(&server));
+        assert_eq!(first.status, 303, "{backend:?}: {}", first.body);
+        let session_cookie = first
+            .cookies
+            .iter()
+            .find(|c| c.starts_with("keyward_session="))
+            .unwrap();
+        assert!(session_cookie.contains("HttpOnly") && session_cookie.contains("SameSite=Lax"));
+        // Nothing but the password page until the password is changed.
+        assert_eq!(
+            browser.get("/console").location.as_deref(),
+            Some("/console/password")
+        );
+        let page = browser.get("/console/password");
+        assert!(page.body.contains("You must choose a new password"));
+        // The policy is enforced and the confirmation must match.
+        let weak = browser.submit(
+            "/console/password",
+            "/console/password",
+            &[
+                ("old_password", &root_password(&server)),
+                ("new_password", "short"),
+                ("confirm_password", "short"),
+            ],
+        );
+        assert_eq!(weak.status, 400);
+        assert!(weak.body.contains("at least 8 characters"), "{}", weak.body);
+        let mismatch = browser.submit(
+            "/console/password",
+            "/console/password",
+            &[
+                ("old_password", &root_password(&server)),
+                ("new_password", "Fresh-Root-Passw0rd"),
+                ("confirm_password", "Fresh-Root-Passw0rd!"),
+            ],
+        );
+        assert!(mismatch.body.contains("do not match"));
+        let new = change_root_password(&server, &browser);
+        let dashboard = browser.get("/console");
+        assert_eq!(dashboard.status, 200, "{}", dashboard.body);
+        assert!(dashboard
+            .body
+            .contains(&format!("/signin/{}", account(&server))));
+        assert!(dashboard
+            .body
+            .contains("<td>Users</td><td class=\"num\">1</td>"));
+        // The old password is gone, the new one works.
+        let again = Browser::new(&server);
+        assert_eq!(
+            again
+                .sign_in(&account(&server), "root", &root_password(&server))
+                .status,
+            401
+        );
+        let ok = again.sign_in(&account(&server), "root", &new);
+        assert_eq!(ok.location.as_deref(), Some("/console"), "{backend:?}");
+    }
+}
+
+#[test]
+fn unknown_users_wrong_passwords_and_wrong_accounts_get_one_answer() {
+    let db = TestDb::new(Backend::Sqlite);
+    let server = Server::start(&db, &[]);
+    let admin = Client::for_server(&server, &db);
+    console_user(&admin, "alice", "Alice-Passw0rd", false);
+    let account = account(&server);
+    let answers: Vec<(u16, String)> = [
+        (account.as_str(), "alice", "wrong-password"),
+        (account.as_str(), "nobody", "Alice-Passw0rd"),
+        ("000000000000", "alice", "Alice-Passw0rd"),
+    ]
+    .iter()
+    .map(|(acct, user, pw)| {
+        let page = Browser::new(&server).sign_in(acct, user, pw);
+        let start = page.body.find("<p class=\"error\"").unwrap();
+        let end = page.body[start..].find("</p>").unwrap();
+        (page.status, page.body[start..start + end].to_string())
+    })
+    .collect();
+    assert_eq!(answers[0].0, 401);
+    assert!(answers[0]
+        .1
+        .contains("authentication information is incorrect"));
+    assert!(answers.iter().all(|a| *a == answers[0]), "{answers:?}");
+
+    // The trail has the reasons; a typed name that names nobody is not recorded.
+    let ctx = keyward::app::service_context(&db.store_settings()).unwrap();
+    let logins = || -> Vec<String> {
+        ctx.store
+            .read(|conn| keyward::audit::list_for_account(conn, &account))
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.event_name == "ConsoleLogin")
+            .map(|e| {
+                format!(
+                    "{:?} {:?} {:?} {:?}",
+                    e.request_parameters, e.response_elements, e.error_message, e.actor_arn
+                )
+            })
+            .collect()
+    };
+    assert!(eventually(|| logins().len() >= 2), "{:?}", logins());
+    let texts = logins();
+    assert!(texts.iter().all(|t| t.contains("Failure")), "{texts:?}");
+    assert!(texts
+        .iter()
+        .any(|t| t.contains("wrong password") && t.contains("alice") && t.contains(":user/alice")));
+    assert!(texts.iter().any(|t| t.contains("no such user")
+        && t.contains("HIDDEN_DUE_TO_SECURITY_REASONS")
+        && !t.contains("nobody")));
+    assert!(!texts.iter().any(|t| t.contains("Alice-Passw0rd")));
+}
+
+#[test]
+fn forms_without_their_csrf_token_are_refused() {
+    let db = TestDb::new(Backend::Sqlite);
+    let server = Server::start(&db, &[]);
+    let account = account(&server);
+    let password = root_password(&server);
+    let browser = Browser::new(&server);
+    let form = browser.get("/signin");
+    let fields = |token: &str| {
+        vec![
+            ("csrf_token".to_string(), token.to_string()),
+            ("account".to_string(), account.clone()),
+            ("username".to_string(), "root".to_string()),
+            ("password".to_string(), password.clone()),
+        ]
+    };
+    let post = |b: &Browser, token: &str| {
+        let f = fields(token);
+        let refs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        b.post("/signin", &refs)
+    };
+    // No token, a made-up token, and a real token from another browser's page.
+    assert_eq!(post(&browser, "").status, 403);
+    assert_eq!(post(&browser, "forged").status, 403);
+    let other = Browser::new(&server);
+    let foreign = other.get("/signin").csrf();
+    let refused = post(&browser, &foreign);
+    assert_eq!(refused.status, 403);
+    assert!(refused.body.contains("did not come from this site"));
+    assert!(refused
+        .cookies
+        .iter()
+        .all(|c| !c.starts_with("keyward_session")));
+    // The page's own token works.
+    assert_eq!(post(&browser, &form.csrf()).status, 303);
+
+    // Signed in, the session's forms want the session's token.
+    let out = browser.post("/signout", &[("csrf_token", "forged")]);
+    assert_eq!(out.status, 403);
+    assert_eq!(
+        browser.get("/console").location.as_deref(),
+        Some("/console/password"),
+        "still signed in"
+    );
+}
+
+#[test]
+fn guessing_is_delayed_then_allowed_again_and_the_right_password_waits_too() {
+    let db = TestDb::new(Backend::Postgres);
+    let server = Server::start(&db, &[]);
+    let admin = Client::for_server(&server, &db);
+    console_user(&admin, "bob", "Bob-Passw0rd!", false);
+    let account = account(&server);
+    let browser = Browser::new(&server);
+    // Three free failures, the fourth earns a one-second delay.
+    for _ in 0..4 {
+        assert_eq!(browser.sign_in(&account, "bob", "guess").status, 401);
+    }
+    let blocked = browser.sign_in(&account, "bob", "Bob-Passw0rd!");
+    assert_eq!(blocked.status, 429, "{}", blocked.body);
+    assert!(blocked.body.contains("Try again after"), "{}", blocked.body);
+    // The block is per user: another user of the same account is not held up.
+    console_user(&admin, "carol", "Carol-Passw0rd!", false);
+    assert_eq!(
+        Browser::new(&server)
+            .sign_in(&account, "carol", "Carol-Passw0rd!")
+            .status,
+        303
+    );
+    // Once the delay has passed, the right password works and the count starts over.
+    std::thread::sleep(Duration::from_millis(1100));
+    let ok = browser.sign_in(&account, "bob", "Bob-Passw0rd!");
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    assert_eq!(ok.location.as_deref(), Some("/console"));
+    let fresh = Browser::new(&server);
+    for _ in 0..3 {
+        assert_eq!(fresh.sign_in(&account, "bob", "guess").status, 401);
+    }
+}
+
+#[test]
+fn a_user_with_a_virtual_mfa_device_signs_in_with_a_code_that_works_once() {
+    for backend in BACKENDS {
+        let db = TestDb::new(backend);
+        let server = Server::start(&db, &[]);
+        let admin = Client::for_server(&server, &db);
+        console_user(&admin, "dana", "Dana-Passw0rd!", false);
+        let seed = enable_totp(&admin, "dana");
+        let account = account(&server);
+
+        let browser = Browser::new(&server);
+        let first = browser.sign_in(&account, "dana", "Dana-Passw0rd!");
+        assert_eq!(
+            first.location.as_deref(),
+            Some("/signin/mfa"),
+            "{backend:?}"
+        );
+        let half_signed = first
+            .cookies
+            .iter()
+            .find(|c| c.starts_with("keyward_session="))
+            .unwrap()
+            .clone();
+        // The password alone opens nothing.
+        assert_eq!(
+            browser.get("/console").location.as_deref(),
+            Some("/signin/mfa")
+        );
+        let wrong = browser.submit("/signin/mfa", "/signin/mfa", &[("code", "000000")]);
+        assert_eq!(wrong.status, 401);
+        let code = totp::code_at_step(&seed, now_step()).unwrap();
+        let done = browser.submit("/signin/mfa", "/signin/mfa", &[("code", &code)]);
+        assert_eq!(done.location.as_deref(), Some("/console"), "{}", done.body);
+        let signed_in = done
+            .cookies
+            .iter()
+            .find(|c| c.starts_with("keyward_session="))
+            .unwrap();
+        assert_ne!(
+            signed_in, &half_signed,
+            "a new session id after the second factor"
+        );
+        let dashboard = browser.get("/console");
+        assert!(dashboard.body.contains("Signed in with a second factor"));
+
+        // The id from before the second factor is worth nothing now.
+        let stale_value = half_signed
+            .split(';')
+            .next()
+            .unwrap()
+            .trim_start_matches("keyward_session=");
+        let stale = reqwest::blocking::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .get(format!("{}/console", server.url))
+            .header("cookie", format!("keyward_session={stale_value}"))
+            .send()
+            .unwrap();
+        assert_eq!(
+            stale.headers()["location"].to_str().unwrap(),
+            "/signin",
+            "{backend:?}"
+        );
+
+        // The same code again, in the same window: refused.
+        let replay = Browser::new(&server);
+        assert_eq!(
+            replay
+                .sign_in(&account, "dana", "Dana-Passw0rd!")
+                .location
+                .as_deref(),
+            Some("/signin/mfa")
+        );
+        let again = replay.submit("/signin/mfa", "/signin/mfa", &[("code", &code)]);
+        assert_eq!(again.status, 401, "{backend:?}: a used code is refused");
+    }
+}
+
+#[test]
+fn signing_out_ends_the_session_and_everywhere_ends_them_all() {
+    let db = TestDb::new(Backend::Sqlite);
+    let server = Server::start(&db, &[]);
+    let admin = Client::for_server(&server, &db);
+    console_user(&admin, "erin", "Erin-Passw0rd!", false);
+    let account = account(&server);
+    let (one, two, three) = (
+        Browser::new(&server),
+        Browser::new(&server),
+        Browser::new(&server),
+    );
+    for b in [&one, &two, &three] {
+        assert_eq!(b.sign_in(&account, "erin", "Erin-Passw0rd!").status, 303);
+        assert_eq!(b.get("/console").status, 200);
+    }
+    let out = one.submit("/console", "/signout", &[]);
+    assert_eq!(out.location.as_deref(), Some("/signin"));
+    assert_eq!(one.get("/console").location.as_deref(), Some("/signin"));
+    assert_eq!(two.get("/console").status, 200, "other sessions live on");
+    let everywhere = two.submit("/console", "/signout/everywhere", &[]);
+    assert_eq!(everywhere.location.as_deref(), Some("/signin"));
+    assert_eq!(two.get("/console").location.as_deref(), Some("/signin"));
+    assert_eq!(three.get("/console").location.as_deref(), Some("/signin"));
+}
+
+#[test]
+fn an_iam_user_made_to_reset_changes_the_password_under_the_account_policy() {
+    let db = TestDb::new(Backend::Postgres);
+    let server = Server::start(&db, &[]);
+    let admin = Client::for_server(&server, &db);
+    let policy = admin.post(&[
+        ("Action", "UpdateAccountPasswordPolicy"),
+        ("MinimumPasswordLength", "12"),
+        ("RequireSymbols", "true"),
+        ("PasswordReusePrevention", "2"),
+        ("AllowUsersToChangePassword", "true"),
+    ]);
+    assert_eq!(policy.status, 200, "{}", policy.body);
+    console_user(&admin, "fred", "Fred-Passw0rd!", true);
+    let account = account(&server);
+    let browser = Browser::new(&server);
+    let first = browser.sign_in(&account, "fred", "Fred-Passw0rd!");
+    assert_eq!(first.location.as_deref(), Some("/console/password"));
+    let page = browser.get("/console/password");
+    assert!(
+        page.body
+            .contains("at least 12 characters including a symbol"),
+        "{}",
+        page.body
+    );
+    let change = |old: &str, new: &str| {
+        browser.submit(
+            "/console/password",
+            "/console/password",
+            &[
+                ("old_password", old),
+                ("new_password", new),
+                ("confirm_password", new),
+            ],
+        )
+    };
+    let reused = change("Fred-Passw0rd!", "Fred-Passw0rd!");
+    assert_eq!(reused.status, 400);
+    assert!(reused.body.contains("used recently"), "{}", reused.body);
+    let no_symbol = change("Fred-Passw0rd!", "FredPassw0rdLonger");
+    assert!(no_symbol.body.contains("symbol"), "{}", no_symbol.body);
+    let wrong_old = change("not-it", "Fred-New-Passw0rd!");
+    assert!(wrong_old.body.contains("current password is incorrect"));
+    let ok = change("Fred-Passw0rd!", "Fred-New-Passw0rd!");
+    assert_eq!(ok.location.as_deref(), Some("/console"), "{}", ok.body);
+    // Without iam:GetAccountSummary the dashboard says why, as AWS words it.
+    let dashboard = browser.get("/console");
+    assert_eq!(dashboard.status, 200);
+    assert!(dashboard
+        .body
+        .contains("is not authorized to perform: iam:GetAccountSummary on resource: *"));
+    let profile = admin.post(&[("Action", "GetLoginProfile"), ("UserName", "fred")]);
+    assert!(profile
+        .body
+        .contains("<PasswordResetRequired>false</PasswordResetRequired>"));
+}
+
+/// The sign-in service on a store of its own with a clock the test moves.
+mod with_a_fixed_clock {
+    use super::*;
+    use keyward::audit::{AuditQueue, RequestMeta};
+    use keyward::clock::FixedClock;
+    use keyward::portal::sessions::{self, Lifetimes, Stage};
+    use keyward::portal::signin::{self, Attempt, Outcome, Refusal};
+    use keyward::portal::Portal;
+    use keyward::secrets::{ExposeSecret, SecretString};
+    use std::sync::Arc;
+
+    struct Setup {
+        _db: TestDb,
+        portal: Portal,
+        clock: Arc<FixedClock>,
+        account: String,
+        root_password: String,
+        start: chrono::NaiveDateTime,
+    }
+
+    fn now(s: &Setup) -> chrono::NaiveDateTime {
+        keyward::clock::Clock::now_naive(s.clock.as_ref())
+    }
+
+    fn setup() -> Setup {
+        let db = TestDb::new(Backend::Sqlite);
+        let mut ctx = keyward::app::service_context(&db.store_settings()).unwrap();
+        let clock = Arc::new(FixedClock::new(
+            chrono::DateTime::from_timestamp(1_900_000_000, 0).unwrap(),
+        ));
+        ctx.clock = clock.clone();
+        let created = match keyward::iam::bootstrap::ensure(&ctx, |_| Ok(())).unwrap() {
+            keyward::iam::bootstrap::Outcome::Created(created) => created,
+            _ => panic!("a fresh store bootstraps"),
+        };
+        let audit = Arc::new(AuditQueue::start(ctx.store.clone(), ctx.random.clone()).unwrap());
+        let lifetimes = Lifetimes {
+            idle: chrono::Duration::hours(1),
+            absolute: chrono::Duration::hours(12),
+        };
+        let portal = Portal::new(ctx, audit, lifetimes, "us-east-1".into(), false).unwrap();
+        Setup {
+            start: keyward::clock::Clock::now_naive(clock.as_ref()),
+            _db: db,
+            portal,
+            clock,
+            account: created.account_id.to_string(),
+            root_password: created.root_password.expose_secret().to_string(),
+        }
+    }
+
+    fn attempt(s: &Setup, password: &str) -> Outcome {
+        let meta = RequestMeta {
+            source_ip: Some("192.0.2.7".into()),
+            ..RequestMeta::default()
+        };
+        signin::with_password(
+            &s.portal,
+            &Attempt {
+                account: s.account.clone(),
+                user_name: "root".into(),
+                password: SecretString::from(password.to_string()),
+            },
+            &meta,
+        )
+        .unwrap()
+    }
+
+    fn cookie(outcome: Outcome) -> String {
+        match outcome {
+            Outcome::Session { cookie, stage } => {
+                assert_eq!(stage, Stage::ChangePassword);
+                cookie
+            }
+            other => panic!("expected a session, got {other:?}"),
+        }
+    }
+
+    fn alive(s: &Setup, cookie: &str) -> bool {
+        sessions::load(&s.portal.ctx, s.portal.lifetimes, cookie)
+            .unwrap()
+            .is_some()
+    }
+
+    #[test]
+    fn sessions_end_after_an_idle_hour_or_twelve_hours_however_busy() {
+        let s = setup();
+        let idle = cookie(attempt(&s, &s.root_password));
+        let busy = cookie(attempt(&s, &s.root_password));
+        s.clock.advance(chrono::Duration::minutes(59));
+        assert!(alive(&s, &busy));
+        s.clock.advance(chrono::Duration::minutes(2));
+        assert!(!alive(&s, &idle), "idle for 61 minutes");
+        // Seen every 50 minutes, the busy one lives until its twelve hours are up.
+        for _ in 0..14 {
+            s.clock.advance(chrono::Duration::minutes(50));
+            let expected = now(&s) < s.start + chrono::Duration::hours(12);
+            assert_eq!(alive(&s, &busy), expected);
+        }
+        assert!(!alive(&s, &busy));
+    }
+
+    #[test]
+    fn ten_failures_lock_the_user_for_fifteen_minutes_then_the_password_works() {
+        let s = setup();
+        let mut waited = chrono::Duration::zero();
+        let mut failures = 0;
+        while failures < 10 {
+            match attempt(&s, "wrong") {
+                Outcome::Refused(Refusal::Incorrect) => failures += 1,
+                Outcome::Refused(Refusal::Blocked { until, locked }) => {
+                    assert!(!locked, "not locked before ten failures");
+                    let wait = until - now(&s);
+                    waited += wait;
+                    s.clock.advance(wait);
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        // 1 + 2 + 4 + ... + 32 seconds of delays on the way.
+        assert_eq!(waited, chrono::Duration::seconds(63));
+        let locked = attempt(&s, &s.root_password);
+        assert_eq!(
+            locked,
+            Outcome::Refused(Refusal::Blocked {
+                until: now(&s) + chrono::Duration::minutes(15),
+                locked: true
+            }),
+            "even the right password waits out the lockout"
+        );
+        s.clock.advance(chrono::Duration::minutes(15));
+        cookie(attempt(&s, &s.root_password));
+    }
+}
