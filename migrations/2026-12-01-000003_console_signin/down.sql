@@ -1,3 +1,5 @@
+ALTER TABLE mfa_devices DROP COLUMN passkey;
+DROP TABLE webauthn_ceremonies;
 DROP TABLE signin_throttle;
 DROP TABLE console_sessions;
 CREATE TABLE console_sessions (

@@ -13,6 +13,9 @@ CREATE TABLE console_sessions (
     mfa_authenticated_at TIMESTAMP,
     -- 'totp' or 'webauthn' once a second factor was proved.
     mfa_method TEXT,
+    -- The last time the password or a factor was entered (sign-in, or asked again before a
+    -- sensitive change such as adding a factor).
+    reauthenticated_at TIMESTAMP NOT NULL,
     created_at TIMESTAMP NOT NULL,
     last_seen_at TIMESTAMP NOT NULL,
     -- The absolute end; the idle end is last_seen_at plus the idle timeout.
@@ -27,3 +30,18 @@ CREATE TABLE signin_throttle (
     last_failure_at TIMESTAMP,
     blocked_until TIMESTAMP
 );
+
+-- WebAuthn ceremonies under way: the challenge state a browser must answer, kept server side
+-- and taken (deleted) by the answer, so that an answer cannot be replayed. Keyed by the hash
+-- of the session or sign-in cookie and the ceremony's purpose.
+CREATE TABLE webauthn_ceremonies (
+    binding_hash TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    state TEXT NOT NULL,
+    expires_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (binding_hash, purpose)
+);
+
+-- Security keys and passkeys: a passkey is a discoverable credential that signs in without a
+-- user name or password; a security key is a second factor after the password.
+ALTER TABLE mfa_devices ADD COLUMN passkey BOOLEAN NOT NULL DEFAULT FALSE;

@@ -72,6 +72,19 @@ pub fn otpauth_uri(seed: &[u8], issuer: &str, account: &str) -> Option<String> {
         .and_then(|t| t.to_url().ok())
 }
 
+/// A QR code of `text` as an SVG image for pages (dark modules on white, quiet zone
+/// included, at least 180 pixels wide).
+pub fn qr_svg(text: &str) -> Option<String> {
+    let code = qrcode::QrCode::new(text.as_bytes()).ok()?;
+    Some(
+        code.render::<qrcode::render::svg::Color<'_>>()
+            .min_dimensions(180, 180)
+            .dark_color(qrcode::render::svg::Color("#000000"))
+            .light_color(qrcode::render::svg::Color("#ffffff"))
+            .build(),
+    )
+}
+
 /// A QR code of `text` as a PNG image (the `QRCodePNG` IAM returns), 4 pixels per module with
 /// the standard 4-module quiet zone.
 pub fn qr_png(text: &str) -> Option<Vec<u8>> {

@@ -409,3 +409,352 @@ pub fn verify_code(
         Ok(true)
     })
 }
+
+/// One of a user's devices as the console lists them.
+#[derive(Debug, Clone)]
+pub struct DeviceSummary {
+    pub serial_number: String,
+    pub name: String,
+    /// `totp` or `webauthn`.
+    pub kind: String,
+    pub passkey: bool,
+    pub enabled_at: Option<NaiveDateTime>,
+    pub last_used_at: Option<NaiveDateTime>,
+}
+
+/// Every enabled device of a user, virtual and WebAuthn, oldest first.
+pub fn devices_of(ctx: &ServiceContext, user_id: &str) -> Result<Vec<DeviceSummary>, IamError> {
+    type Row = (
+        String,
+        String,
+        String,
+        bool,
+        Option<NaiveDateTime>,
+        Option<NaiveDateTime>,
+    );
+    let rows: Vec<Row> = ctx.store.read(|conn| {
+        mfa_devices::table
+            .filter(mfa_devices::user_id.eq(user_id))
+            .filter(mfa_devices::enabled.eq(true))
+            .order((
+                mfa_devices::created_at.asc(),
+                mfa_devices::serial_number.asc(),
+            ))
+            .select((
+                mfa_devices::serial_number,
+                mfa_devices::name,
+                mfa_devices::kind,
+                mfa_devices::passkey,
+                mfa_devices::enabled_at,
+                mfa_devices::last_used_at,
+            ))
+            .load(conn)
+            .map_err(StorageError::from)
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(serial_number, name, kind, passkey, enabled_at, last_used_at)| DeviceSummary {
+                serial_number,
+                name,
+                kind,
+                passkey,
+                enabled_at,
+                last_used_at,
+            },
+        )
+        .collect())
+}
+
+/// A device's name as the console shows it: 1 to 64 printable characters.
+fn device_label(name: &str) -> Result<&str, IamError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+        return Err(IamError::InvalidInput(
+            "A device name has 1 to 64 printable characters.".into(),
+        ));
+    }
+    Ok(name)
+}
+
+/// A WebAuthn credential to store for a user.
+#[derive(Debug, Clone)]
+pub struct NewSecurityKey<'a> {
+    pub user_id: &'a str,
+    pub name: &'a str,
+    /// A discoverable credential that signs in on its own.
+    pub passkey: bool,
+    /// The credential id, base64url.
+    pub credential_id: &'a str,
+    /// The credential as webauthn-rs serialises it.
+    pub credential: &'a str,
+}
+
+/// Stores a registered security key or passkey, enabled at once (the registration ceremony
+/// proved possession). Its serial number is a `u2f` ARN, as IAM names security keys.
+pub fn add_security_key(
+    ctx: &ServiceContext,
+    call: &Call,
+    key: &NewSecurityKey<'_>,
+) -> Result<String, IamError> {
+    let name = device_label(key.name)?;
+    let now = ctx.clock.now_naive();
+    let mut suffix = [0u8; 8];
+    ctx.random.fill(&mut suffix);
+    ctx.change(|conn| {
+        lock_account(conn, &call.account_id)?;
+        let user = users::get_by_id_in(conn, key.user_id)?;
+        let count: i64 = mfa_devices::table
+            .filter(mfa_devices::user_id.eq(&user.id))
+            .count()
+            .get_result(conn)?;
+        if count >= ctx.limits.mfa_devices_per_user {
+            return Err(IamError::LimitExceeded(format!(
+                "Cannot exceed quota for MFADevicesPerUser: {}",
+                ctx.limits.mfa_devices_per_user
+            )));
+        }
+        let serial = format!(
+            "arn:aws:iam::{}:u2f/user/{}/{}",
+            call.account_id,
+            user.name,
+            data_encoding::BASE32_NOPAD.encode(&suffix)
+        );
+        diesel::insert_into(mfa_devices::table)
+            .values((
+                mfa_devices::serial_number.eq(&serial),
+                mfa_devices::account_id.eq(&call.account_id),
+                mfa_devices::user_id.eq(&user.id),
+                mfa_devices::kind.eq("webauthn"),
+                mfa_devices::name.eq(name),
+                mfa_devices::webauthn_credential.eq(key.credential),
+                mfa_devices::webauthn_credential_id.eq(key.credential_id),
+                mfa_devices::passkey.eq(key.passkey),
+                mfa_devices::enabled.eq(true),
+                mfa_devices::enabled_at.eq(now),
+                mfa_devices::created_at.eq(now),
+            ))
+            .execute(conn)
+            .map_err(StorageError::from)
+            .map_err(|e| match e {
+                StorageError::Conflict(_) => {
+                    IamError::EntityAlreadyExists("This security key is already registered.".into())
+                }
+                other => other.into(),
+            })?;
+        call.audit(
+            ctx,
+            conn,
+            "EnableMFADevice",
+            json!({ "userName": user.name, "serialNumber": serial, "passkey": key.passkey }),
+        )?;
+        Ok(serial)
+    })
+}
+
+/// A stored WebAuthn credential: serial number, owner and the credential itself.
+#[derive(Debug, Clone)]
+pub struct StoredSecurityKey {
+    pub serial_number: String,
+    pub account_id: String,
+    pub user_id: String,
+    pub passkey: bool,
+    pub credential: String,
+}
+
+type KeyRow = (String, String, Option<String>, bool, Option<String>);
+
+fn stored_key(row: KeyRow) -> Option<StoredSecurityKey> {
+    let (serial_number, account_id, user_id, passkey, credential) = row;
+    Some(StoredSecurityKey {
+        serial_number,
+        account_id,
+        user_id: user_id?,
+        passkey,
+        credential: credential?,
+    })
+}
+
+const KEY_COLUMNS: (
+    mfa_devices::serial_number,
+    mfa_devices::account_id,
+    mfa_devices::user_id,
+    mfa_devices::passkey,
+    mfa_devices::webauthn_credential,
+) = (
+    mfa_devices::serial_number,
+    mfa_devices::account_id,
+    mfa_devices::user_id,
+    mfa_devices::passkey,
+    mfa_devices::webauthn_credential,
+);
+
+/// A user's enabled security keys and passkeys.
+pub fn security_keys(
+    conn: &mut DbConnection,
+    user_id: &str,
+) -> Result<Vec<StoredSecurityKey>, StorageError> {
+    let rows: Vec<KeyRow> = mfa_devices::table
+        .filter(mfa_devices::user_id.eq(user_id))
+        .filter(mfa_devices::enabled.eq(true))
+        .filter(mfa_devices::kind.eq("webauthn"))
+        .select(KEY_COLUMNS)
+        .load(conn)?;
+    Ok(rows.into_iter().filter_map(stored_key).collect())
+}
+
+/// The enabled key with this credential id (base64url), whoever owns it.
+pub fn security_key_by_credential(
+    conn: &mut DbConnection,
+    credential_id: &str,
+) -> Result<Option<StoredSecurityKey>, StorageError> {
+    let row: Option<KeyRow> = mfa_devices::table
+        .filter(mfa_devices::webauthn_credential_id.eq(credential_id))
+        .filter(mfa_devices::enabled.eq(true))
+        .select(KEY_COLUMNS)
+        .first(conn)
+        .optional()?;
+    Ok(row.and_then(stored_key))
+}
+
+/// Records a use of a key, with its updated credential (signature counter, backup state).
+pub fn security_key_used(
+    conn: &mut DbConnection,
+    serial: &str,
+    credential: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<(), StorageError> {
+    diesel::update(mfa_devices::table.find(serial))
+        .set(mfa_devices::last_used_at.eq(now))
+        .execute(conn)?;
+    if let Some(credential) = credential {
+        diesel::update(mfa_devices::table.find(serial))
+            .set(mfa_devices::webauthn_credential.eq(credential))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// A user renames one of its own devices.
+pub fn rename_own(
+    ctx: &ServiceContext,
+    call: &Call,
+    user_id: &str,
+    serial: &str,
+    name: &str,
+) -> Result<(), IamError> {
+    let name = device_label(name)?;
+    ctx.change(|conn| {
+        let changed = diesel::update(
+            mfa_devices::table
+                .find(serial)
+                .filter(mfa_devices::user_id.eq(user_id)),
+        )
+        .set(mfa_devices::name.eq(name))
+        .execute(conn)?;
+        if changed == 0 {
+            return Err(not_found(serial));
+        }
+        call.audit(
+            ctx,
+            conn,
+            "RenameMFADevice",
+            json!({ "serialNumber": serial, "name": name }),
+        )?;
+        Ok(())
+    })
+}
+
+/// A user removes one of its own devices (a virtual device is deleted with its seed, as
+/// DeactivateMFADevice followed by DeleteVirtualMFADevice would).
+pub fn remove_own(
+    ctx: &ServiceContext,
+    call: &Call,
+    user_id: &str,
+    serial: &str,
+) -> Result<(), IamError> {
+    ctx.change(|conn| {
+        let removed = diesel::delete(
+            mfa_devices::table
+                .find(serial)
+                .filter(mfa_devices::user_id.eq(user_id)),
+        )
+        .execute(conn)?;
+        if removed == 0 {
+            return Err(not_found(serial));
+        }
+        tags::remove_all(conn, Taggable::Mfa, serial)?;
+        call.audit(
+            ctx,
+            conn,
+            "DeactivateMFADevice",
+            json!({ "serialNumber": serial }),
+        )?;
+        Ok(())
+    })
+}
+
+/// A user assigns itself a new virtual device in one step: the seed was shown to it (and kept
+/// sealed in its form), and two consecutive codes prove the app has it. Nothing is stored
+/// until then, so an abandoned enrolment leaves no device behind.
+pub fn assign_new_virtual(
+    ctx: &ServiceContext,
+    call: &Call,
+    user_id: &str,
+    label: &str,
+    raw_seed: &[u8],
+    first: &str,
+    second: &str,
+) -> Result<String, IamError> {
+    let label = device_label(label)?;
+    let now = ctx.clock.now_naive();
+    let step =
+        totp::verify_consecutive(raw_seed, first, second, unix(now)).ok_or_else(invalid_code)?;
+    let mut suffix = [0u8; 8];
+    ctx.random.fill(&mut suffix);
+    ctx.change(|conn| {
+        lock_account(conn, &call.account_id)?;
+        let user = users::get_by_id_in(conn, user_id)?;
+        let count: i64 = mfa_devices::table
+            .filter(mfa_devices::user_id.eq(&user.id))
+            .count()
+            .get_result(conn)?;
+        if count >= ctx.limits.mfa_devices_per_user {
+            return Err(IamError::LimitExceeded(format!(
+                "Cannot exceed quota for MFADevicesPerUser: {}",
+                ctx.limits.mfa_devices_per_user
+            )));
+        }
+        let name = format!(
+            "{}-{}",
+            user.name,
+            data_encoding::BASE32_NOPAD.encode(&suffix)
+        );
+        let serial = format!("arn:aws:iam::{}:mfa/{name}", call.account_id);
+        let sealed = ctx
+            .master_key
+            .seal(&seal_purpose(&serial), raw_seed, ctx.random.as_ref())
+            .map_err(|e| IamError::Internal(e.to_string()))?;
+        diesel::insert_into(mfa_devices::table)
+            .values((
+                mfa_devices::serial_number.eq(&serial),
+                mfa_devices::account_id.eq(&call.account_id),
+                mfa_devices::user_id.eq(&user.id),
+                mfa_devices::kind.eq("totp"),
+                mfa_devices::name.eq(label),
+                mfa_devices::sealed_seed.eq(&sealed),
+                mfa_devices::enabled.eq(true),
+                mfa_devices::enabled_at.eq(now),
+                mfa_devices::last_used_step.eq(step_i64(step)),
+                mfa_devices::created_at.eq(now),
+            ))
+            .execute(conn)?;
+        call.audit(
+            ctx,
+            conn,
+            "EnableMFADevice",
+            json!({ "userName": user.name, "serialNumber": serial }),
+        )?;
+        Ok(serial)
+    })
+}

@@ -6,7 +6,7 @@ use super::pages::{
 };
 use super::sessions::{self, Session, Stage};
 use super::signin::{self, Attempt, NewPassword, Outcome, Refusal, SigninError};
-use super::Portal;
+use super::{credentials, webauthn_api, Portal};
 use crate::audit::RequestMeta;
 use crate::auth::hash_pool::PoolError;
 use crate::authz::{Caller, ConsoleSignin, RequestFacts};
@@ -30,6 +30,7 @@ const SIGNIN_COOKIE: &str = "keyward_signin";
 const SECURE_SIGNIN_COOKIE: &str = "__Host-keyward_signin";
 
 const STYLESHEET: &str = include_str!("../../static/keyward.css");
+const SCRIPT: &str = include_str!("../../static/webauthn.js");
 
 /// The portal's routes, each behind the security headers.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -40,6 +41,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("", web::post().to(signin_submit))
             .route("/mfa", web::get().to(mfa_page))
             .route("/mfa", web::post().to(mfa_submit))
+            .route(
+                "/mfa/webauthn/begin",
+                web::post().to(webauthn_api::second_factor_begin),
+            )
+            .route(
+                "/mfa/webauthn/finish",
+                web::post().to(webauthn_api::second_factor_finish),
+            )
+            .route(
+                "/passkey/begin",
+                web::post().to(webauthn_api::passkey_begin),
+            )
+            .route(
+                "/passkey/finish",
+                web::post().to(webauthn_api::passkey_finish),
+            )
             .route("/{account}", web::get().to(signin_page_for)),
     )
     .service(
@@ -53,16 +70,34 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .wrap(from_fn(security_headers::middleware))
             .route("", web::get().to(dashboard))
             .route("/password", web::get().to(password_page))
-            .route("/password", web::post().to(password_submit)),
+            .route("/password", web::post().to(password_submit))
+            .route("/mfa", web::get().to(credentials::devices_page))
+            .route("/mfa/rename", web::post().to(credentials::rename_device))
+            .route("/mfa/remove", web::post().to(credentials::remove_device))
+            .route("/mfa/totp", web::get().to(credentials::totp_page))
+            .route("/mfa/totp", web::post().to(credentials::totp_submit))
+            .route(
+                "/mfa/webauthn/begin",
+                web::post().to(webauthn_api::register_begin),
+            )
+            .route(
+                "/mfa/webauthn/finish",
+                web::post().to(webauthn_api::register_finish),
+            )
+            .route(
+                "/reauthenticate",
+                web::post().to(credentials::reauthenticate),
+            ),
     )
     .service(
         web::scope("/static")
             .wrap(from_fn(security_headers::middleware))
-            .route("/keyward.css", web::get().to(stylesheet)),
+            .route("/keyward.css", web::get().to(stylesheet))
+            .route("/webauthn.js", web::get().to(script)),
     );
 }
 
-fn session_cookie_name(portal: &Portal) -> &'static str {
+pub(super) fn session_cookie_name(portal: &Portal) -> &'static str {
     if portal.secure {
         SECURE_SESSION_COOKIE
     } else {
@@ -70,7 +105,7 @@ fn session_cookie_name(portal: &Portal) -> &'static str {
     }
 }
 
-fn signin_cookie_name(portal: &Portal) -> &'static str {
+pub(super) fn signin_cookie_name(portal: &Portal) -> &'static str {
     if portal.secure {
         SECURE_SIGNIN_COOKIE
     } else {
@@ -78,7 +113,7 @@ fn signin_cookie_name(portal: &Portal) -> &'static str {
     }
 }
 
-fn cookie(portal: &Portal, name: &'static str, value: String) -> Cookie<'static> {
+pub(super) fn cookie(portal: &Portal, name: &'static str, value: String) -> Cookie<'static> {
     Cookie::build(name, value)
         .path("/")
         .http_only(true)
@@ -87,13 +122,13 @@ fn cookie(portal: &Portal, name: &'static str, value: String) -> Cookie<'static>
         .finish()
 }
 
-fn removal(portal: &Portal, name: &'static str) -> Cookie<'static> {
+pub(super) fn removal(portal: &Portal, name: &'static str) -> Cookie<'static> {
     let mut c = cookie(portal, name, String::new());
     c.make_removal();
     c
 }
 
-fn meta(req: &HttpRequest) -> RequestMeta {
+pub(super) fn meta(req: &HttpRequest) -> RequestMeta {
     RequestMeta {
         source_ip: req.peer_addr().map(|a| a.ip().to_string()),
         user_agent: req
@@ -105,7 +140,7 @@ fn meta(req: &HttpRequest) -> RequestMeta {
     }
 }
 
-fn render(status: StatusCode, page: &impl Template) -> HttpResponse {
+pub(super) fn render(status: StatusCode, page: &impl Template) -> HttpResponse {
     match page.render() {
         Ok(body) => HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")
@@ -119,7 +154,7 @@ fn render(status: StatusCode, page: &impl Template) -> HttpResponse {
     }
 }
 
-fn message(status: StatusCode, title: &str, text: &str, back: &str) -> HttpResponse {
+pub(super) fn message(status: StatusCode, title: &str, text: &str, back: &str) -> HttpResponse {
     render(
         status,
         &MessagePage {
@@ -131,14 +166,14 @@ fn message(status: StatusCode, title: &str, text: &str, back: &str) -> HttpRespo
     )
 }
 
-fn see_other(location: &str) -> actix_web::HttpResponseBuilder {
+pub(super) fn see_other(location: &str) -> actix_web::HttpResponseBuilder {
     let mut b = HttpResponse::SeeOther();
     b.insert_header((header::LOCATION, location.to_string()));
     b
 }
 
 /// Something failed inside: logged with the request id, never shown.
-fn internal(req: &HttpRequest, error: &dyn std::fmt::Display) -> HttpResponse {
+pub(super) fn internal(req: &HttpRequest, error: &dyn std::fmt::Display) -> HttpResponse {
     let id = meta(req).request_id.unwrap_or_default();
     tracing::error!(request_id = %id, error = %error, "portal request failed");
     message(
@@ -149,7 +184,16 @@ fn internal(req: &HttpRequest, error: &dyn std::fmt::Display) -> HttpResponse {
     )
 }
 
-fn busy() -> HttpResponse {
+/// [`internal`] for the JSON endpoints.
+pub(super) fn internal_json(req: &HttpRequest, error: &dyn std::fmt::Display) -> HttpResponse {
+    let id = meta(req).request_id.unwrap_or_default();
+    tracing::error!(request_id = %id, error = %error, "portal request failed");
+    HttpResponse::InternalServerError().json(serde_json::json!({
+        "error": format!("Keyward could not complete the request. Request id: {id}")
+    }))
+}
+
+pub(super) fn busy() -> HttpResponse {
     let mut r = message(
         StatusCode::SERVICE_UNAVAILABLE,
         "Busy",
@@ -161,7 +205,7 @@ fn busy() -> HttpResponse {
     r
 }
 
-fn csrf_refused() -> HttpResponse {
+pub(super) fn csrf_refused() -> HttpResponse {
     message(
         StatusCode::FORBIDDEN,
         "Form expired",
@@ -171,7 +215,7 @@ fn csrf_refused() -> HttpResponse {
 }
 
 /// The session behind the request's cookie, if it is alive.
-async fn current(
+pub(super) async fn current(
     portal: &web::Data<Portal>,
     req: &HttpRequest,
 ) -> Result<Option<Session>, HttpResponse> {
@@ -190,7 +234,7 @@ async fn current(
 }
 
 /// Where a session at `stage` belongs.
-fn home_of(stage: Stage) -> &'static str {
+pub(super) fn home_of(stage: Stage) -> &'static str {
     match stage {
         Stage::Mfa => "/signin/mfa",
         Stage::ChangePassword => "/console/password",
@@ -198,11 +242,11 @@ fn home_of(stage: Stage) -> &'static str {
     }
 }
 
-fn session_token(portal: &Portal, session: &Session) -> String {
+pub(super) fn session_token(portal: &Portal, session: &Session) -> String {
     portal.csrf.token("session", &session.csrf_secret)
 }
 
-fn session_csrf_ok(portal: &Portal, session: &Session, offered: &str) -> bool {
+pub(super) fn session_csrf_ok(portal: &Portal, session: &Session, offered: &str) -> bool {
     portal.csrf.verify("session", &session.csrf_secret, offered)
 }
 
@@ -211,7 +255,7 @@ fn unix(t: chrono::NaiveDateTime) -> i64 {
 }
 
 /// The caller a session acts as, and its display name and ARN.
-async fn who(
+pub(super) async fn who(
     portal: &web::Data<Portal>,
     session: &Session,
 ) -> Result<(Caller, SignedIn), SigninError> {
@@ -247,7 +291,7 @@ async fn who(
 }
 
 /// The facts of a console request that become `aws:*` keys.
-fn facts(req: &HttpRequest, portal: &Portal, session: &Session) -> RequestFacts {
+pub(super) fn facts(req: &HttpRequest, portal: &Portal, session: &Session) -> RequestFacts {
     RequestFacts {
         now: portal.ctx.clock.now(),
         source_ip: req.peer_addr().map(|a| a.ip()),
@@ -345,7 +389,7 @@ pub struct SigninForm {
     password: String,
 }
 
-fn refusal_text(refusal: &Refusal) -> String {
+pub(super) fn refusal_text(refusal: &Refusal) -> String {
     match refusal {
         Refusal::Incorrect => {
             "Your authentication information is incorrect. Please try again.".into()
@@ -363,7 +407,7 @@ fn refusal_text(refusal: &Refusal) -> String {
     }
 }
 
-fn refusal_status(refusal: &Refusal) -> StatusCode {
+pub(super) fn refusal_status(refusal: &Refusal) -> StatusCode {
     match refusal {
         Refusal::Blocked { .. } => StatusCode::TOO_MANY_REQUESTS,
         Refusal::Rejected(_) => StatusCode::BAD_REQUEST,
@@ -372,7 +416,7 @@ fn refusal_status(refusal: &Refusal) -> StatusCode {
 }
 
 /// Sets the session cookie of an outcome and sends the browser where the session belongs.
-fn signed(portal: &Portal, cookie_value: String, stage: Stage) -> HttpResponse {
+pub(super) fn signed(portal: &Portal, cookie_value: String, stage: Stage) -> HttpResponse {
     let mut response = see_other(home_of(stage)).finish();
     let _ = response.add_cookie(&cookie(portal, session_cookie_name(portal), cookie_value));
     let _ = response.add_removal_cookie(&removal(portal, signin_cookie_name(portal)));
@@ -438,6 +482,16 @@ async fn show_mfa(
     status: StatusCode,
     error: Option<String>,
 ) -> HttpResponse {
+    let (p, user_id) = (portal.clone(), session.user_id.clone());
+    let devices = match user_id {
+        Some(id) => web::block(move || crate::iam::mfa::devices_of(&p.ctx, &id)).await,
+        None => Ok(Ok(Vec::new())),
+    };
+    let devices = match devices {
+        Ok(Ok(d)) => d,
+        Ok(Err(e)) => return internal(req, &e),
+        Err(e) => return internal(req, &e),
+    };
     match who(portal, session).await {
         Ok((_, signed_in)) => render(
             status,
@@ -445,6 +499,8 @@ async fn show_mfa(
                 csrf: signed_in.csrf.clone(),
                 user_name: signed_in.display,
                 signed_in: None,
+                has_totp: devices.iter().any(|d| d.kind == "totp"),
+                has_keys: devices.iter().any(|d| d.kind == "webauthn"),
                 error,
             },
         ),
@@ -651,7 +707,10 @@ async fn signout_everywhere(
 // ---- console -------------------------------------------------------------------------------
 
 /// An active session, or the response that sends the browser where it must go first.
-async fn active(req: &HttpRequest, portal: &web::Data<Portal>) -> Result<Session, HttpResponse> {
+pub(super) async fn active(
+    req: &HttpRequest,
+    portal: &web::Data<Portal>,
+) -> Result<Session, HttpResponse> {
     match current(portal, req).await? {
         Some(s) if s.stage == Stage::Active => Ok(s),
         Some(s) => Err(see_other(home_of(s.stage)).finish()),
@@ -721,6 +780,13 @@ async fn dashboard(req: HttpRequest, portal: web::Data<Portal>) -> HttpResponse 
         notice: view.denied,
     };
     render(StatusCode::OK, &page)
+}
+
+async fn script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(SCRIPT)
 }
 
 async fn stylesheet() -> HttpResponse {

@@ -2,12 +2,15 @@
 //! CSRF tokens. Handlers translate forms into calls of the sign-in service ([`signin`]) and
 //! the IAM services, and outcomes into pages; nothing here decides who may do what.
 
+mod credentials;
 pub mod csrf;
 mod handlers;
 mod pages;
 pub mod sessions;
 pub mod signin;
 pub mod throttling;
+pub mod webauthn;
+mod webauthn_api;
 
 pub use handlers::configure;
 
@@ -36,6 +39,9 @@ pub struct Portal {
     pub secure: bool,
     /// The public URL, known once the server is bound.
     pub public_url: OnceLock<String>,
+    /// The WebAuthn relying party, made from the public URL at first use (`None` when the
+    /// public URL cannot be one: WebAuthn needs https or localhost).
+    relying_party: OnceLock<Option<webauthn_rs::Webauthn>>,
     /// What a password is checked against when the user name names nobody, so that unknown
     /// and known names cost the same argon2id work.
     dummy_hash: String,
@@ -81,7 +87,16 @@ impl Portal {
             region,
             secure,
             public_url: OnceLock::new(),
+            relying_party: OnceLock::new(),
         })
+    }
+
+    /// The WebAuthn relying party for the public URL.
+    pub fn webauthn(&self) -> Result<&webauthn_rs::Webauthn, webauthn::WebauthnFlowError> {
+        self.relying_party
+            .get_or_init(|| webauthn::relying_party(self.public_url()).ok())
+            .as_ref()
+            .ok_or_else(|| webauthn::WebauthnFlowError::Unavailable(self.public_url().to_string()))
     }
 
     pub fn public_url(&self) -> &str {

@@ -29,6 +29,8 @@ pub struct MfaPage {
     pub signed_in: Option<SignedIn>,
     pub csrf: String,
     pub user_name: String,
+    pub has_totp: bool,
+    pub has_keys: bool,
     pub error: Option<String>,
 }
 
@@ -77,4 +79,39 @@ pub struct MessagePage {
     pub title: String,
     pub message: String,
     pub back: String,
+}
+
+/// One device on the security credentials page.
+#[derive(Debug, Clone)]
+pub struct DeviceRow {
+    pub serial: String,
+    pub name: String,
+    pub kind: &'static str,
+    pub added: String,
+    pub last_used: String,
+}
+
+#[derive(Template)]
+#[template(path = "mfa_devices.html")]
+pub struct MfaDevicesPage {
+    pub signed_in: Option<SignedIn>,
+    pub csrf: String,
+    pub devices: Vec<DeviceRow>,
+    pub recently_authenticated: bool,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "totp_enrol.html")]
+pub struct TotpEnrolPage {
+    pub signed_in: Option<SignedIn>,
+    pub csrf: String,
+    /// The QR code, an SVG document made by the qrcode crate (not user input).
+    pub qr_svg: String,
+    pub secret: String,
+    /// The seed, sealed to the session, for the confirming form.
+    pub enrolment: String,
+    pub name: String,
+    pub error: Option<String>,
 }

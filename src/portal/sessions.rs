@@ -73,6 +73,7 @@ struct Row {
     csrf_secret: String,
     mfa_authenticated_at: Option<NaiveDateTime>,
     mfa_method: Option<String>,
+    reauthenticated_at: NaiveDateTime,
     created_at: NaiveDateTime,
     last_seen_at: NaiveDateTime,
     expires_at: NaiveDateTime,
@@ -89,6 +90,8 @@ pub struct Session {
     pub csrf_secret: String,
     pub mfa_authenticated_at: Option<NaiveDateTime>,
     pub mfa_method: Option<String>,
+    /// When the password or a factor was last entered.
+    pub reauthenticated_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
 }
@@ -103,6 +106,7 @@ impl Session {
             csrf_secret: row.csrf_secret,
             mfa_authenticated_at: row.mfa_authenticated_at,
             mfa_method: row.mfa_method,
+            reauthenticated_at: row.reauthenticated_at,
             created_at: row.created_at,
             expires_at: row.expires_at,
         })
@@ -156,6 +160,7 @@ pub fn create(
         csrf_secret: new_id(random),
         mfa_authenticated_at: new.mfa.map(|(at, _)| at),
         mfa_method: new.mfa.map(|(_, m)| m.to_string()),
+        reauthenticated_at: now,
         created_at: now,
         last_seen_at: now,
         expires_at: now + lifetimes.absolute,
@@ -225,6 +230,11 @@ pub fn advance(
         csrf_secret: new_id(random),
         mfa_authenticated_at: mfa_at,
         mfa_method,
+        reauthenticated_at: if mfa.is_some() {
+            now
+        } else {
+            session.reauthenticated_at
+        },
         created_at: session.created_at,
         last_seen_at: now,
         expires_at: session.expires_at,
@@ -234,6 +244,29 @@ pub fn advance(
         .values(&row)
         .execute(conn)?;
     Ok(cookie)
+}
+
+/// How long a re-entered password or factor counts for sensitive changes (adding a factor).
+/// Longer lets a borrowed, unlocked browser add its own factor to someone's account.
+pub const REAUTHENTICATION_WINDOW: Duration = Duration::minutes(5);
+
+impl Session {
+    /// Whether the password or a factor was entered recently enough for a sensitive change.
+    pub fn recently_authenticated(&self, now: NaiveDateTime) -> bool {
+        now - self.reauthenticated_at < REAUTHENTICATION_WINDOW
+    }
+}
+
+/// Notes that the password or a factor was just entered again.
+pub fn reauthenticated(
+    conn: &mut DbConnection,
+    session: &Session,
+    now: NaiveDateTime,
+) -> Result<(), StorageError> {
+    diesel::update(console_sessions::table.find(&session.id_hash))
+        .set(console_sessions::reauthenticated_at.eq(now))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Ends one session.

@@ -166,21 +166,19 @@ fn session_principal(
     conn: &mut DbConnection,
     session: &Session,
 ) -> Result<Option<Principal>, StorageError> {
-    let name = match &session.user_id {
-        None => root_users::table
-            .find(&session.account_id)
-            .select(root_users::login)
-            .first::<String>(conn)
-            .optional()?,
-        Some(id) => users::table
-            .find(id)
-            .select(users::name)
-            .first::<String>(conn)
-            .optional()?,
-    };
-    match name {
-        Some(name) => find_principal(conn, &session.account_id, &name),
-        None => Ok(None),
+    match &session.user_id {
+        Some(id) => principal_by_id(conn, &session.account_id, id),
+        None => {
+            let login: Option<String> = root_users::table
+                .find(&session.account_id)
+                .select(root_users::login)
+                .first(conn)
+                .optional()?;
+            match login {
+                Some(login) => find_principal(conn, &session.account_id, &login),
+                None => Ok(None),
+            }
+        }
     }
 }
 
@@ -425,11 +423,43 @@ pub fn with_code(
         _ => false,
     };
     if !accepted {
-        count_failure(portal, &keys, now)?;
-        let e = failure(&p.name, Some(&p), None, true, "MFA code rejected");
-        portal.audit.push(now, meta, e);
-        return Ok(Outcome::Refused(Refusal::Incorrect));
+        return second_factor_failed(portal, session, meta, "MFA code rejected");
     }
+    second_factor_passed(portal, session, "totp", meta)
+}
+
+/// A second factor was refused: counted against the user like a wrong password, audited.
+pub fn second_factor_failed(
+    portal: &Portal,
+    session: &Session,
+    meta: &RequestMeta,
+    reason: &str,
+) -> Result<Outcome, SigninError> {
+    let ctx = &portal.ctx;
+    let now = ctx.clock.now_naive();
+    if let Some(p) = ctx.store.read(|conn| session_principal(conn, session))? {
+        count_failure(portal, &throttle_keys(&p.account_id, &p.name, meta), now)?;
+        portal
+            .audit
+            .push(now, meta, failure(&p.name, Some(&p), None, true, reason));
+    }
+    Ok(Outcome::Refused(Refusal::Incorrect))
+}
+
+/// A second factor (`method`: totp or webauthn) was proved: the session moves on under a new
+/// id, to the password page if the password must change.
+pub fn second_factor_passed(
+    portal: &Portal,
+    session: &Session,
+    method: &str,
+    meta: &RequestMeta,
+) -> Result<Outcome, SigninError> {
+    let ctx = &portal.ctx;
+    let now = ctx.clock.now_naive();
+    let Some(p) = ctx.store.read(|conn| session_principal(conn, session))? else {
+        return Ok(Outcome::Refused(Refusal::Incorrect));
+    };
+    let keys = throttle_keys(&p.account_id, &p.name, meta);
     let expired = ctx.store.read(|conn| expiry(conn, &p, now))?;
     let stage = if p.must_change || expired.is_some() {
         Stage::ChangePassword
@@ -439,11 +469,125 @@ pub fn with_code(
     let cookie = ctx.store.write(|conn| {
         throttling::clear(conn, &keys[0])?;
         let cookie =
-            sessions::advance(conn, ctx.random.as_ref(), now, session, stage, Some("totp"))?;
+            sessions::advance(conn, ctx.random.as_ref(), now, session, stage, Some(method))?;
         audit::record(conn, now, ctx.random.as_ref(), meta, success(&p, true))?;
         Ok::<_, StorageError>(cookie)
     })?;
     Ok(Outcome::Session { cookie, stage })
+}
+
+/// A passkey proved its user (possession and user verification): a session with both
+/// factors, unless the password has expired under a hard-expiry policy.
+pub fn with_passkey(
+    portal: &Portal,
+    key: &iam::mfa::StoredSecurityKey,
+    updated_credential: Option<&str>,
+    meta: &RequestMeta,
+) -> Result<Outcome, SigninError> {
+    let ctx = &portal.ctx;
+    let now = ctx.clock.now_naive();
+    let Some(p) = ctx
+        .store
+        .read(|conn| principal_by_id(conn, &key.account_id, &key.user_id))?
+    else {
+        audit_passkey_failure(
+            portal,
+            Some(&key.user_id),
+            meta,
+            "user without a console password",
+        );
+        return Ok(Outcome::Refused(Refusal::Incorrect));
+    };
+    let keys = throttle_keys(&p.account_id, &p.name, meta);
+    if let Verdict::Blocked { until, locked } =
+        ctx.store.read(|conn| throttling::check(conn, &keys, now))?
+    {
+        portal.audit.push(
+            now,
+            meta,
+            failure(&p.name, Some(&p), None, true, "throttled"),
+        );
+        return Ok(Outcome::Refused(Refusal::Blocked { until, locked }));
+    }
+    let expired = ctx.store.read(|conn| expiry(conn, &p, now))?;
+    if expired == Some(true) {
+        portal.audit.push(
+            now,
+            meta,
+            failure(&p.name, Some(&p), None, true, "password expired"),
+        );
+        return Ok(Outcome::Refused(Refusal::Expired));
+    }
+    let stage = if p.must_change || expired.is_some() {
+        Stage::ChangePassword
+    } else {
+        Stage::Active
+    };
+    let cookie = ctx.store.write(|conn| {
+        throttling::clear(conn, &keys[0])?;
+        iam::mfa::security_key_used(conn, &key.serial_number, updated_credential, now)?;
+        let cookie = sessions::create(
+            conn,
+            ctx.random.as_ref(),
+            now,
+            portal.lifetimes,
+            &NewSession {
+                account_id: &p.account_id,
+                user_id: p.user_id.as_deref(),
+                stage,
+                mfa: Some((now, "webauthn")),
+            },
+        )?;
+        audit::record(conn, now, ctx.random.as_ref(), meta, success(&p, true))?;
+        Ok::<_, StorageError>(cookie)
+    })?;
+    Ok(Outcome::Session { cookie, stage })
+}
+
+/// Audits a refused passkey sign-in (`user_id` when the passkey named a known user).
+pub fn audit_passkey_failure(
+    portal: &Portal,
+    user_id: Option<&str>,
+    meta: &RequestMeta,
+    reason: &str,
+) {
+    let ctx = &portal.ctx;
+    let now = ctx.clock.now_naive();
+    let principal = user_id.and_then(|id| {
+        ctx.store
+            .read(|conn| {
+                let account: Option<String> = users::table
+                    .find(id)
+                    .select(users::account_id)
+                    .first(conn)
+                    .optional()?;
+                match account {
+                    Some(account) => principal_by_id(conn, &account, id),
+                    None => Ok(None),
+                }
+            })
+            .ok()
+            .flatten()
+    });
+    let name = principal.as_ref().map_or(REDACTED, |p| p.name.as_str());
+    let event = failure(name, principal.as_ref(), None, true, reason);
+    portal.audit.push(now, meta, event);
+}
+
+fn principal_by_id(
+    conn: &mut DbConnection,
+    account_id: &str,
+    user_id: &str,
+) -> Result<Option<Principal>, StorageError> {
+    let name: Option<String> = users::table
+        .find(user_id)
+        .select(users::name)
+        .first(conn)
+        .optional()?;
+    match name {
+        Some(name) => find_principal(conn, account_id, &name),
+        None => Ok(None),
+    }
 }
 
 /// What the change-password form sends.
@@ -556,4 +700,32 @@ pub fn sign_out(
         Ok::<_, StorageError>(())
     })?;
     Ok(())
+}
+
+/// The signed-in principal enters its password again (before adding a factor). `None` when
+/// it was right; a wrong one counts as a failed guess. Runs on the password pool.
+pub fn reauthenticate(
+    portal: &Portal,
+    session: &Session,
+    password: &SecretString,
+    meta: &RequestMeta,
+) -> Result<Option<Refusal>, SigninError> {
+    let ctx = &portal.ctx;
+    let now = ctx.clock.now_naive();
+    let Some(p) = ctx.store.read(|conn| session_principal(conn, session))? else {
+        return Ok(Some(Refusal::Incorrect));
+    };
+    let keys = throttle_keys(&p.account_id, &p.name, meta);
+    if let Verdict::Blocked { until, locked } =
+        ctx.store.read(|conn| throttling::check(conn, &keys, now))?
+    {
+        return Ok(Some(Refusal::Blocked { until, locked }));
+    }
+    if !password::verify(password, &p.password_hash).unwrap_or(false) {
+        count_failure(portal, &keys, now)?;
+        return Ok(Some(Refusal::Incorrect));
+    }
+    ctx.store
+        .write(|conn| sessions::reauthenticated(conn, session, now))?;
+    Ok(None)
 }

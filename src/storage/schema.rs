@@ -65,6 +65,7 @@ diesel::table! {
         csrf_secret -> Text,
         mfa_authenticated_at -> Nullable<Timestamp>,
         mfa_method -> Nullable<Text>,
+        reauthenticated_at -> Timestamp,
         created_at -> Timestamp,
         last_seen_at -> Timestamp,
         expires_at -> Timestamp,
@@ -180,6 +181,7 @@ diesel::table! {
         last_used_step -> Nullable<Int8>,
         last_used_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        passkey -> Bool,
     }
 }
 
@@ -347,6 +349,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webauthn_ceremonies (binding_hash, purpose) {
+        binding_hash -> Text,
+        purpose -> Text,
+        state -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(access_keys -> accounts (account_id));
 diesel::joinable!(access_keys -> users (user_id));
 diesel::joinable!(account_password_policies -> accounts (account_id));
@@ -416,4 +427,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_inline_policies,
     user_policy_attachments,
     users,
+    webauthn_ceremonies,
 );

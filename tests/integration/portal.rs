@@ -744,3 +744,125 @@ mod with_a_fixed_clock {
         cookie(attempt(&s, &s.root_password));
     }
 }
+
+/// The text of the element with this id.
+fn by_id<'a>(body: &'a str, id: &str) -> &'a str {
+    let marker = format!("id=\"{id}\"");
+    let start = body.find(&marker).unwrap();
+    let open_end = body[start..].find('>').unwrap() + start + 1;
+    let close = body[open_end..].find('<').unwrap() + open_end;
+    &body[open_end..close]
+}
+
+#[test]
+fn a_user_assigns_itself_an_authenticator_app_from_the_page_and_then_needs_it() {
+    let db = TestDb::new(Backend::Sqlite);
+    let server = Server::start(&db, &[]);
+    let admin = Client::for_server(&server, &db);
+    console_user(&admin, "gina", "Gina-Passw0rd!", false);
+    let account = account(&server);
+    let browser = Browser::new(&server);
+    assert_eq!(
+        browser
+            .sign_in(&account, "gina", "Gina-Passw0rd!")
+            .location
+            .as_deref(),
+        Some("/console")
+    );
+    let devices = browser.get("/console/mfa");
+    assert!(devices.body.contains("No MFA device is assigned"));
+    let enrol = browser.get("/console/mfa/totp");
+    assert_eq!(enrol.status, 200, "{}", enrol.body);
+    assert!(enrol.body.contains("<svg"), "a QR code");
+    let secret = by_id(&enrol.body, "totp-secret").trim().to_string();
+    let seed = data_encoding::BASE32_NOPAD
+        .decode(secret.as_bytes())
+        .unwrap();
+    let enrolment = {
+        let marker = r#"name="enrolment" value=""#;
+        let start = enrol.body.find(marker).unwrap() + marker.len();
+        let end = enrol.body[start..].find('"').unwrap() + start;
+        enrol.body[start..end].to_string()
+    };
+    let step = now_step();
+    let submit = |c1: &str, c2: &str, enrolment: &str| {
+        browser.post(
+            "/console/mfa/totp",
+            &[
+                ("csrf_token", &enrol.csrf()),
+                ("enrolment", enrolment),
+                ("name", "Gina's phone"),
+                ("code1", c1),
+                ("code2", c2),
+            ],
+        )
+    };
+    let code = |s: u64| totp::code_at_step(&seed, s).unwrap();
+    let wrong = submit("000000", "111111", &enrolment);
+    assert_eq!(wrong.status, 400);
+    assert!(wrong.body.contains("not valid"), "{}", wrong.body);
+    // A sealed enrolment from another session is refused.
+    let other = Browser::new(&server);
+    other.sign_in(&account, "gina", "Gina-Passw0rd!");
+    let foreign = other.get("/console/mfa/totp");
+    let foreign_enrolment = {
+        let marker = r#"name="enrolment" value=""#;
+        let start = foreign.body.find(marker).unwrap() + marker.len();
+        let end = foreign.body[start..].find('"').unwrap() + start;
+        foreign.body[start..end].to_string()
+    };
+    assert_eq!(
+        submit(&code(step - 1), &code(step), &foreign_enrolment).status,
+        400
+    );
+    let done = submit(&code(step - 1), &code(step), &enrolment);
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(done.body.contains("The authenticator app was assigned."));
+    assert!(done.body.contains("Gina&#39;s phone") || done.body.contains("Gina's phone"));
+    let listed = admin.post(&[("Action", "ListMFADevices"), ("UserName", "gina")]);
+    assert!(
+        listed.body.contains("<SerialNumber>arn:aws:iam::"),
+        "{}",
+        listed.body
+    );
+
+    // From now on the password alone is not enough.
+    let later = Browser::new(&server);
+    assert_eq!(
+        later
+            .sign_in(&account, "gina", "Gina-Passw0rd!")
+            .location
+            .as_deref(),
+        Some("/signin/mfa")
+    );
+    // The code used to enrol cannot be used again; the next one can.
+    let replay = later.submit("/signin/mfa", "/signin/mfa", &[("code", &code(step))]);
+    assert_eq!(replay.status, 401);
+    let next = later.submit("/signin/mfa", "/signin/mfa", &[("code", &code(step + 1))]);
+    assert_eq!(next.location.as_deref(), Some("/console"), "{}", next.body);
+
+    // Removing the device brings back password-only sign-in.
+    let page = later.get("/console/mfa");
+    let serial = {
+        let marker = r#"name="serial" value=""#;
+        let start = page.body.find(marker).unwrap() + marker.len();
+        let end = page.body[start..].find('"').unwrap() + start;
+        page.body[start..end].to_string()
+    };
+    let removed = later.post(
+        "/console/mfa/remove",
+        &[("csrf_token", &page.csrf()), ("serial", &serial)],
+    );
+    assert!(
+        removed.body.contains("The device was removed."),
+        "{}",
+        removed.body
+    );
+    assert_eq!(
+        Browser::new(&server)
+            .sign_in(&account, "gina", "Gina-Passw0rd!")
+            .location
+            .as_deref(),
+        Some("/console")
+    );
+}

@@ -1,0 +1,411 @@
+//! "Security credentials": a user's own MFA devices. Listing, renaming and removing need an
+//! active session; adding a factor also needs the password (or a factor) entered within the
+//! last few minutes, so a browser left signed in cannot be given someone else's key.
+
+use super::handlers::{
+    active, csrf_refused, internal, message, meta, render, see_other, session_csrf_ok, who,
+};
+use super::pages::{DeviceRow, MfaDevicesPage, TotpEnrolPage};
+use super::sessions::{self, Session};
+use super::signin;
+use super::Portal;
+use crate::auth::totp;
+use crate::iam::{self, Call, IamError};
+use crate::secrets::{ExposeSecret, SecretString};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use data_encoding::{BASE32_NOPAD, BASE64URL_NOPAD};
+use serde::Deserialize;
+
+/// The signed-in principal as the actor of its own changes.
+pub(super) fn call_for(req: &HttpRequest, session: &Session, arn: &str) -> Call {
+    Call {
+        account_id: session.account_id.clone(),
+        actor_arn: arn.to_string(),
+        meta: meta(req),
+    }
+}
+
+fn when(t: Option<chrono::NaiveDateTime>) -> String {
+    t.map_or_else(
+        || "never".to_string(),
+        |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+    )
+}
+
+/// What a failed self-service change says on the page.
+fn refusal(e: &IamError) -> Option<String> {
+    match e {
+        IamError::InvalidInput(m)
+        | IamError::LimitExceeded(m)
+        | IamError::EntityAlreadyExists(m)
+        | IamError::NoSuchEntity(m)
+        | IamError::InvalidAuthenticationCode(m) => Some(m.clone()),
+        _ => None,
+    }
+}
+
+pub(super) async fn devices_page(req: HttpRequest, portal: web::Data<Portal>) -> HttpResponse {
+    let session = match active(&req, &portal).await {
+        Ok(s) => s,
+        Err(response) => return response,
+    };
+    show_devices(&req, &portal, &session, StatusCode::OK, None, None).await
+}
+
+async fn show_devices(
+    req: &HttpRequest,
+    portal: &web::Data<Portal>,
+    session: &Session,
+    status: StatusCode,
+    notice: Option<String>,
+    error: Option<String>,
+) -> HttpResponse {
+    let (_, signed_in) = match who(portal, session).await {
+        Ok(w) => w,
+        Err(e) => return internal(req, &e),
+    };
+    let devices = match &session.user_id {
+        None => Vec::new(),
+        Some(id) => {
+            let (p, id) = (portal.clone(), id.clone());
+            match web::block(move || iam::mfa::devices_of(&p.ctx, &id)).await {
+                Ok(Ok(d)) => d,
+                Ok(Err(e)) => return internal(req, &e),
+                Err(e) => return internal(req, &e),
+            }
+        }
+    };
+    let rows = devices
+        .into_iter()
+        .map(|d| DeviceRow {
+            kind: match (d.kind.as_str(), d.passkey) {
+                ("totp", _) => "Authenticator app",
+                (_, true) => "Passkey",
+                _ => "Security key",
+            },
+            name: d.name,
+            serial: d.serial_number,
+            added: when(d.enabled_at),
+            last_used: when(d.last_used_at),
+        })
+        .collect();
+    let now = portal.ctx.clock.now_naive();
+    let root_note = session
+        .user_id
+        .is_none()
+        .then(|| "The root user's MFA devices are managed with the IAM API for now.".to_string());
+    render(
+        status,
+        &MfaDevicesPage {
+            csrf: signed_in.csrf.clone(),
+            signed_in: Some(signed_in),
+            devices: rows,
+            recently_authenticated: session.user_id.is_some()
+                && session.recently_authenticated(now),
+            notice: notice.or(root_note),
+            error,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub(super) struct PasswordOnly {
+    csrf_token: String,
+    password: String,
+}
+
+/// `POST /console/reauthenticate`: the password again, before adding a factor.
+pub(super) async fn reauthenticate(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    form: web::Form<PasswordOnly>,
+) -> HttpResponse {
+    let session = match active(&req, &portal).await {
+        Ok(s) => s,
+        Err(response) => return response,
+    };
+    let form = form.into_inner();
+    if !session_csrf_ok(&portal, &session, &form.csrf_token) {
+        return csrf_refused();
+    }
+    let (p, s, request) = (portal.clone(), session.clone(), meta(&req));
+    let password = SecretString::from(form.password);
+    let checked = portal
+        .hashing
+        .run(move || signin::reauthenticate(&p, &s, &password, &request))
+        .await;
+    match checked {
+        Ok(Ok(None)) => see_other("/console/mfa").finish(),
+        Ok(Ok(Some(refusal))) => {
+            show_devices(
+                &req,
+                &portal,
+                &session,
+                super::handlers::refusal_status(&refusal),
+                None,
+                Some(super::handlers::refusal_text(&refusal)),
+            )
+            .await
+        }
+        Ok(Err(e)) => internal(&req, &e),
+        Err(e) => internal(&req, &e),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct DeviceForm {
+    csrf_token: String,
+    serial: String,
+    name: Option<String>,
+}
+
+async fn change_device(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    form: web::Form<DeviceForm>,
+    remove: bool,
+) -> HttpResponse {
+    let session = match active(&req, &portal).await {
+        Ok(s) => s,
+        Err(response) => return response,
+    };
+    let form = form.into_inner();
+    if !session_csrf_ok(&portal, &session, &form.csrf_token) {
+        return csrf_refused();
+    }
+    let Some(user_id) = session.user_id.clone() else {
+        return see_other("/console/mfa").finish();
+    };
+    let (_, signed_in) = match who(&portal, &session).await {
+        Ok(w) => w,
+        Err(e) => return internal(&req, &e),
+    };
+    let call = call_for(&req, &session, &signed_in.arn);
+    let p = portal.clone();
+    let name = form.name.unwrap_or_default();
+    let serial = form.serial;
+    let done = web::block(move || {
+        if remove {
+            iam::mfa::remove_own(&p.ctx, &call, &user_id, &serial)
+        } else {
+            iam::mfa::rename_own(&p.ctx, &call, &user_id, &serial, &name)
+        }
+    })
+    .await;
+    match done {
+        Ok(Ok(())) => {
+            let notice = if remove {
+                "The device was removed."
+            } else {
+                "The device was renamed."
+            };
+            show_devices(
+                &req,
+                &portal,
+                &session,
+                StatusCode::OK,
+                Some(notice.into()),
+                None,
+            )
+            .await
+        }
+        Ok(Err(e)) => match refusal(&e) {
+            Some(text) => {
+                show_devices(
+                    &req,
+                    &portal,
+                    &session,
+                    StatusCode::BAD_REQUEST,
+                    None,
+                    Some(text),
+                )
+                .await
+            }
+            None => internal(&req, &e),
+        },
+        Err(e) => internal(&req, &e),
+    }
+}
+
+pub(super) async fn rename_device(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    form: web::Form<DeviceForm>,
+) -> HttpResponse {
+    change_device(req, portal, form, false).await
+}
+
+pub(super) async fn remove_device(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    form: web::Form<DeviceForm>,
+) -> HttpResponse {
+    change_device(req, portal, form, true).await
+}
+
+/// The seed of an enrolment in progress travels in the form, sealed to this session: the
+/// server stores nothing until the codes prove the app has it.
+fn seal_purpose(session: &Session) -> String {
+    format!("portal-totp-enrolment:{}", session.id_hash)
+}
+
+/// A session allowed to add a factor, or the page that says what is missing.
+async fn may_add_factor(
+    req: &HttpRequest,
+    portal: &web::Data<Portal>,
+) -> Result<(Session, String), HttpResponse> {
+    let session = active(req, portal).await?;
+    let now = portal.ctx.clock.now_naive();
+    if session.user_id.is_none() || !session.recently_authenticated(now) {
+        return Err(see_other("/console/mfa").finish());
+    }
+    let (_, signed_in) = who(portal, &session).await.map_err(|e| internal(req, &e))?;
+    Ok((session, signed_in.arn))
+}
+
+pub(super) async fn totp_page(req: HttpRequest, portal: web::Data<Portal>) -> HttpResponse {
+    let (session, _) = match may_add_factor(&req, &portal).await {
+        Ok(s) => s,
+        Err(response) => return response,
+    };
+    let mut raw = [0u8; totp::SEED_LEN];
+    portal.ctx.random.fill(&mut raw);
+    show_totp(
+        &req,
+        &portal,
+        &session,
+        &raw,
+        "Authenticator app",
+        StatusCode::OK,
+        None,
+    )
+    .await
+}
+
+async fn show_totp(
+    req: &HttpRequest,
+    portal: &web::Data<Portal>,
+    session: &Session,
+    raw: &[u8],
+    name: &str,
+    status: StatusCode,
+    error: Option<String>,
+) -> HttpResponse {
+    let (_, signed_in) = match who(portal, session).await {
+        Ok(w) => w,
+        Err(e) => return internal(req, &e),
+    };
+    let label = format!("{}@{}", signed_in.display, session.account_id);
+    let qr = totp::otpauth_uri(raw, "Keyward", &label).and_then(|uri| totp::qr_svg(&uri));
+    let sealed =
+        portal
+            .ctx
+            .master_key
+            .seal(&seal_purpose(session), raw, portal.ctx.random.as_ref());
+    let (Some(qr_svg), Ok(sealed)) = (qr, sealed) else {
+        return internal(req, &"cannot prepare the enrolment");
+    };
+    render(
+        status,
+        &TotpEnrolPage {
+            csrf: signed_in.csrf.clone(),
+            signed_in: Some(signed_in),
+            qr_svg,
+            secret: BASE32_NOPAD.encode(raw),
+            enrolment: BASE64URL_NOPAD.encode(sealed.as_bytes()),
+            name: name.to_string(),
+            error,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub(super) struct TotpForm {
+    csrf_token: String,
+    enrolment: String,
+    name: String,
+    code1: String,
+    code2: String,
+}
+
+pub(super) async fn totp_submit(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    form: web::Form<TotpForm>,
+) -> HttpResponse {
+    let (session, arn) = match may_add_factor(&req, &portal).await {
+        Ok(s) => s,
+        Err(response) => return response,
+    };
+    let form = form.into_inner();
+    if !session_csrf_ok(&portal, &session, &form.csrf_token) {
+        return csrf_refused();
+    }
+    let raw = BASE64URL_NOPAD
+        .decode(form.enrolment.as_bytes())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|sealed| {
+            portal
+                .ctx
+                .master_key
+                .open(&seal_purpose(&session), &sealed)
+                .ok()
+        });
+    let Some(raw) = raw.map(|r| r.expose_secret().to_vec()) else {
+        return message(
+            StatusCode::BAD_REQUEST,
+            "Enrolment expired",
+            "This enrolment belongs to another session. Start again.",
+            "/console/mfa",
+        );
+    };
+    let call = call_for(&req, &session, &arn);
+    let (p, user_id, seed) = (
+        portal.clone(),
+        session.user_id.clone().unwrap_or_default(),
+        raw.clone(),
+    );
+    let (name, c1, c2) = (form.name.clone(), form.code1, form.code2);
+    let done = web::block(move || {
+        iam::mfa::assign_new_virtual(&p.ctx, &call, &user_id, &name, &seed, c1.trim(), c2.trim())
+    })
+    .await;
+    match done {
+        Ok(Ok(_)) => {
+            show_devices(
+                &req,
+                &portal,
+                &session,
+                StatusCode::OK,
+                Some("The authenticator app was assigned.".into()),
+                None,
+            )
+            .await
+        }
+        Ok(Err(e)) => match refusal(&e) {
+            Some(text) => {
+                show_totp(
+                    &req,
+                    &portal,
+                    &session,
+                    &raw,
+                    &form.name,
+                    StatusCode::BAD_REQUEST,
+                    Some(text),
+                )
+                .await
+            }
+            None => internal(&req, &e),
+        },
+        Err(e) => internal(&req, &e),
+    }
+}
+
+/// Whether the cookie's session may still add factors (for the JSON ceremony handlers).
+pub(super) fn may_register(portal: &Portal, session: &Session) -> bool {
+    session.user_id.is_some()
+        && session.stage == sessions::Stage::Active
+        && session.recently_authenticated(portal.ctx.clock.now_naive())
+}

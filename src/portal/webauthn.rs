@@ -1,0 +1,433 @@
+//! WebAuthn ceremonies (webauthn-rs): registering security keys and passkeys, a security key
+//! as the second step after the password, and signing in with a passkey alone.
+//!
+//! ```text
+//!   begin: options to the browser, the ceremony's state kept here (bound to the cookie)
+//!   finish: the browser's answer + the state, taken once  ──> credential stored / verified
+//! ```
+//!
+//! Each state is stored server side, keyed by the hash of the session (or sign-in) cookie and
+//! the ceremony's purpose, and deleted by the answer that uses it, so an answer cannot be
+//! replayed and a challenge cannot be carried to another browser. States expire with the
+//! authenticator timeout. webauthn-rs checks the origin, the challenge, the signature and the
+//! signature counter (a counter that goes backwards means a cloned key and is refused).
+
+use super::sessions::{self, Session};
+use super::signin::{self, Outcome, Refusal, SigninError};
+use super::Portal;
+use crate::audit::RequestMeta;
+use crate::iam::{self, mfa, Call, IamError};
+use crate::storage::schema::webauthn_ceremonies;
+use crate::storage::{DbConnection, StorageError};
+
+use chrono::{Duration, NaiveDateTime};
+use data_encoding::BASE64URL_NOPAD;
+use diesel::prelude::*;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use webauthn_rs::prelude::{
+    DiscoverableAuthentication, DiscoverableKey, Passkey, PasskeyRegistration, PublicKeyCredential,
+    RegisterPublicKeyCredential, SecurityKey, SecurityKeyAuthentication, SecurityKeyRegistration,
+    Url, Uuid, Webauthn, WebauthnBuilder,
+};
+
+/// How long a browser has to answer a challenge (WebAuthn's recommended timeout is 5 min).
+const CEREMONY_TIMEOUT: Duration = Duration::minutes(5);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    /// A second factor after the password.
+    SecurityKey,
+    /// A discoverable credential with user verification: signs in on its own.
+    Passkey,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebauthnFlowError {
+    #[error("WebAuthn needs an https origin or http://localhost (the public URL is {0})")]
+    Unavailable(String),
+    #[error("no ceremony is under way, or it expired; start again")]
+    NoCeremony,
+    #[error("the authenticator's answer was refused: {0}")]
+    Refused(String),
+    #[error(transparent)]
+    Signin(#[from] SigninError),
+    #[error(transparent)]
+    Iam(#[from] IamError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("ceremony state: {0}")]
+    State(#[from] serde_json::Error),
+}
+
+impl From<diesel::result::Error> for WebauthnFlowError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Storage(e.into())
+    }
+}
+
+/// The relying party for a public URL: its host is the RP id, its origin the only one allowed.
+pub fn relying_party(public_url: &str) -> Result<Webauthn, WebauthnFlowError> {
+    let unavailable = || WebauthnFlowError::Unavailable(public_url.to_string());
+    let url = Url::parse(public_url).map_err(|_| unavailable())?;
+    let host = url.host_str().ok_or_else(unavailable)?.to_string();
+    WebauthnBuilder::new(&host, &url)
+        .and_then(|b| {
+            b.rp_name("Keyward")
+                .timeout(CEREMONY_TIMEOUT.to_std().unwrap_or_default())
+                .build()
+        })
+        .map_err(|_| unavailable())
+}
+
+/// The WebAuthn user handle of a user: stable, and revealing nothing about the user.
+fn user_handle(user_id: &str) -> Uuid {
+    let digest = Sha256::digest(format!("keyward-webauthn-user:{user_id}").as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_random_bytes(bytes).into_uuid()
+}
+
+fn binding(cookie_hash: &str) -> String {
+    cookie_hash.to_string()
+}
+
+fn keep(
+    conn: &mut DbConnection,
+    binding_hash: &str,
+    purpose: &str,
+    state: &impl serde::Serialize,
+    now: NaiveDateTime,
+) -> Result<(), WebauthnFlowError> {
+    let text = serde_json::to_string(state)?;
+    diesel::delete(webauthn_ceremonies::table.find((binding_hash, purpose))).execute(conn)?;
+    diesel::delete(webauthn_ceremonies::table.filter(webauthn_ceremonies::expires_at.le(now)))
+        .execute(conn)?;
+    diesel::insert_into(webauthn_ceremonies::table)
+        .values((
+            webauthn_ceremonies::binding_hash.eq(binding_hash),
+            webauthn_ceremonies::purpose.eq(purpose),
+            webauthn_ceremonies::state.eq(text),
+            webauthn_ceremonies::expires_at.eq(now + CEREMONY_TIMEOUT),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Takes (and so ends) the ceremony under way, if it has not expired.
+fn take<T: serde::de::DeserializeOwned>(
+    conn: &mut DbConnection,
+    binding_hash: &str,
+    purpose: &str,
+    now: NaiveDateTime,
+) -> Result<T, WebauthnFlowError> {
+    let found: Option<(String, NaiveDateTime)> = webauthn_ceremonies::table
+        .find((binding_hash, purpose))
+        .select((webauthn_ceremonies::state, webauthn_ceremonies::expires_at))
+        .first(conn)
+        .optional()?;
+    let taken =
+        diesel::delete(webauthn_ceremonies::table.find((binding_hash, purpose))).execute(conn)?;
+    match found {
+        Some((state, expires)) if taken == 1 && expires > now => Ok(serde_json::from_str(&state)?),
+        _ => Err(WebauthnFlowError::NoCeremony),
+    }
+}
+
+fn credential_id(bytes: &[u8]) -> String {
+    BASE64URL_NOPAD.encode(bytes)
+}
+
+/// Asks for a discoverable credential (the browser otherwise may keep it on a security key
+/// only as a non-resident one, which cannot sign in without a user name).
+fn require_resident_key(options: &mut Value) {
+    if let Some(selection) = options
+        .pointer_mut("/publicKey/authenticatorSelection")
+        .and_then(Value::as_object_mut)
+    {
+        selection.insert("residentKey".into(), Value::from("required"));
+        selection.insert("requireResidentKey".into(), Value::from(true));
+    }
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+enum Registration {
+    SecurityKey(SecurityKeyRegistration),
+    Passkey(PasskeyRegistration),
+}
+
+/// Starts registering a key for the session's user; returns the options for
+/// `navigator.credentials.create`.
+pub fn begin_registration(
+    portal: &Portal,
+    session: &Session,
+    kind: KeyKind,
+) -> Result<Value, WebauthnFlowError> {
+    let rp = portal.webauthn()?;
+    let ctx = &portal.ctx;
+    let user_id = session
+        .user_id
+        .as_deref()
+        .ok_or_else(|| IamError::InvalidInput("The root user cannot add keys here yet.".into()))?;
+    let user = iam::users::get_by_id(ctx, user_id)?;
+    let existing = ctx.store.read(|conn| mfa::security_keys(conn, user_id))?;
+    let exclude = existing
+        .iter()
+        .filter_map(|k| serde_json::from_str::<SecurityKey>(&k.credential).ok())
+        .map(|k| k.cred_id().clone())
+        .collect::<Vec<_>>();
+    let handle = user_handle(user_id);
+    let display = format!("{} ({})", user.name, user.account_id);
+    let refused =
+        |e: webauthn_rs::prelude::WebauthnError| WebauthnFlowError::Refused(e.to_string());
+    let (mut options, state) = match kind {
+        KeyKind::SecurityKey => {
+            let (ccr, state) = rp
+                .start_securitykey_registration(
+                    handle,
+                    &user.name,
+                    &display,
+                    Some(exclude),
+                    None,
+                    None,
+                )
+                .map_err(refused)?;
+            (serde_json::to_value(ccr)?, Registration::SecurityKey(state))
+        }
+        KeyKind::Passkey => {
+            let (ccr, state) = rp
+                .start_passkey_registration(handle, &user.name, &display, Some(exclude))
+                .map_err(refused)?;
+            let mut options = serde_json::to_value(ccr)?;
+            require_resident_key(&mut options);
+            (options, Registration::Passkey(state))
+        }
+    };
+    if let Some(o) = options.as_object_mut() {
+        o.insert("kind".into(), Value::from(kind == KeyKind::Passkey));
+    }
+    let now = ctx.clock.now_naive();
+    ctx.store
+        .write(|conn| keep(conn, &binding(&session.id_hash), "register", &state, now))?;
+    Ok(options)
+}
+
+/// Finishes a registration with the browser's answer; stores the key under `name`.
+pub fn finish_registration(
+    portal: &Portal,
+    session: &Session,
+    call: &Call,
+    name: &str,
+    answer: &RegisterPublicKeyCredential,
+) -> Result<String, WebauthnFlowError> {
+    let rp = portal.webauthn()?;
+    let ctx = &portal.ctx;
+    let user_id = session
+        .user_id
+        .as_deref()
+        .ok_or_else(|| IamError::InvalidInput("The root user cannot add keys here yet.".into()))?;
+    let now = ctx.clock.now_naive();
+    let state: Registration = ctx
+        .store
+        .write(|conn| take(conn, &binding(&session.id_hash), "register", now))?;
+    let refused =
+        |e: webauthn_rs::prelude::WebauthnError| WebauthnFlowError::Refused(e.to_string());
+    let (passkey, id, credential) = match state {
+        Registration::SecurityKey(state) => {
+            let key = rp
+                .finish_securitykey_registration(answer, &state)
+                .map_err(refused)?;
+            (
+                false,
+                credential_id(key.cred_id()),
+                serde_json::to_string(&key)?,
+            )
+        }
+        Registration::Passkey(state) => {
+            let key = rp
+                .finish_passkey_registration(answer, &state)
+                .map_err(refused)?;
+            (
+                true,
+                credential_id(key.cred_id()),
+                serde_json::to_string(&key)?,
+            )
+        }
+    };
+    Ok(mfa::add_security_key(
+        ctx,
+        call,
+        &mfa::NewSecurityKey {
+            user_id,
+            name,
+            passkey,
+            credential_id: &id,
+            credential: &credential,
+        },
+    )?)
+}
+
+/// Starts the second step with a security key (or passkey) of the session's user.
+pub fn begin_second_factor(portal: &Portal, session: &Session) -> Result<Value, WebauthnFlowError> {
+    let rp = portal.webauthn()?;
+    let ctx = &portal.ctx;
+    let keys: Vec<SecurityKey> = match &session.user_id {
+        Some(user_id) => ctx
+            .store
+            .read(|conn| mfa::security_keys(conn, user_id))?
+            .iter()
+            .filter_map(|k| serde_json::from_str(&k.credential).ok())
+            .collect(),
+        None => Vec::new(),
+    };
+    if keys.is_empty() {
+        return Err(WebauthnFlowError::NoCeremony);
+    }
+    let (rcr, state) = rp
+        .start_securitykey_authentication(&keys)
+        .map_err(|e| WebauthnFlowError::Refused(e.to_string()))?;
+    let now = ctx.clock.now_naive();
+    ctx.store.write(|conn| {
+        keep(
+            conn,
+            &binding(&session.id_hash),
+            "second-factor",
+            &state,
+            now,
+        )
+    })?;
+    Ok(serde_json::to_value(rcr)?)
+}
+
+/// Finishes the second step; the session moves on under a new id, as after a TOTP code.
+pub fn finish_second_factor(
+    portal: &Portal,
+    session: &Session,
+    answer: &PublicKeyCredential,
+    meta: &RequestMeta,
+) -> Result<Outcome, WebauthnFlowError> {
+    let rp = portal.webauthn()?;
+    let ctx = &portal.ctx;
+    let now = ctx.clock.now_naive();
+    let state: SecurityKeyAuthentication = ctx
+        .store
+        .write(|conn| take(conn, &binding(&session.id_hash), "second-factor", now))?;
+    let id = credential_id(answer.get_credential_id());
+    let stored = ctx
+        .store
+        .read(|conn| mfa::security_key_by_credential(conn, &id))?
+        .filter(|k| Some(&k.user_id) == session.user_id.as_ref());
+    let verified = rp.finish_securitykey_authentication(answer, &state);
+    let (Some(stored), Ok(result)) = (stored, verified) else {
+        return Ok(signin::second_factor_failed(
+            portal,
+            session,
+            meta,
+            "security key refused",
+        )?);
+    };
+    let updated = serde_json::from_str::<SecurityKey>(&stored.credential)
+        .ok()
+        .and_then(|mut key| key.update_credential(&result).filter(|c| *c).map(|_| key))
+        .map(|key| serde_json::to_string(&key))
+        .transpose()?;
+    ctx.store.write(|conn| {
+        mfa::security_key_used(conn, &stored.serial_number, updated.as_deref(), now)
+    })?;
+    Ok(signin::second_factor_passed(
+        portal, session, "webauthn", meta,
+    )?)
+}
+
+/// Starts a passkey sign-in (no user name): options for `navigator.credentials.get`, bound to
+/// the sign-in cookie. `conditional` asks the browser to offer passkeys in the user name
+/// field's autofill instead of a dialog.
+pub fn begin_passkey(
+    portal: &Portal,
+    signin_cookie: &str,
+    conditional: bool,
+) -> Result<Value, WebauthnFlowError> {
+    let rp = portal.webauthn()?;
+    let ctx = &portal.ctx;
+    let (rcr, state) = rp
+        .start_discoverable_authentication()
+        .map_err(|e| WebauthnFlowError::Refused(e.to_string()))?;
+    let mut options = serde_json::to_value(rcr)?;
+    if !conditional {
+        if let Some(o) = options.as_object_mut() {
+            o.remove("mediation");
+        }
+    }
+    let now = ctx.clock.now_naive();
+    let purpose = if conditional {
+        "passkey-autofill"
+    } else {
+        "passkey"
+    };
+    ctx.store.write(|conn| {
+        keep(
+            conn,
+            &sessions::hash_id(signin_cookie),
+            purpose,
+            &state,
+            now,
+        )
+    })?;
+    Ok(options)
+}
+
+/// Finishes a passkey sign-in: the passkey names its user, proves possession and user
+/// verification, and the session starts with both factors proved.
+pub fn finish_passkey(
+    portal: &Portal,
+    signin_cookie: &str,
+    conditional: bool,
+    answer: &PublicKeyCredential,
+    meta: &RequestMeta,
+) -> Result<Outcome, WebauthnFlowError> {
+    let rp = portal.webauthn()?;
+    let ctx = &portal.ctx;
+    let now = ctx.clock.now_naive();
+    let purpose = if conditional {
+        "passkey-autofill"
+    } else {
+        "passkey"
+    };
+    let state: DiscoverableAuthentication = ctx
+        .store
+        .write(|conn| take(conn, &sessions::hash_id(signin_cookie), purpose, now))?;
+    let id = credential_id(answer.get_credential_id());
+    let stored = ctx
+        .store
+        .read(|conn| mfa::security_key_by_credential(conn, &id))?
+        .filter(|k| k.passkey);
+    let Some(stored) = stored else {
+        signin::audit_passkey_failure(portal, None, meta, "unknown passkey");
+        return Ok(Outcome::Refused(Refusal::Incorrect));
+    };
+    let handle_matches = rp
+        .identify_discoverable_authentication(answer)
+        .is_ok_and(|(handle, _)| handle == user_handle(&stored.user_id));
+    let key: Passkey = serde_json::from_str(&stored.credential)?;
+    let verified =
+        rp.finish_discoverable_authentication_v2(answer, state, DiscoverableKey::from(&key));
+    let result = match verified {
+        Ok(result) if handle_matches => result,
+        _ => {
+            signin::audit_passkey_failure(portal, Some(&stored.user_id), meta, "passkey refused");
+            return Ok(Outcome::Refused(Refusal::Incorrect));
+        }
+    };
+    let mut key = key;
+    let updated = key
+        .update_credential(&result)
+        .filter(|c| *c)
+        .map(|_| serde_json::to_string(&key))
+        .transpose()?;
+    Ok(signin::with_passkey(
+        portal,
+        &stored,
+        updated.as_deref(),
+        meta,
+    )?)
+}

@@ -1,0 +1,285 @@
+//! The JSON side of the WebAuthn ceremonies, called by `static/webauthn.js`. Every call
+//! carries the page's CSRF token in `x-csrf-token`; answers are `{"redirect": ...}` or
+//! `{"error": ...}` with a 4xx status.
+
+use super::credentials::{call_for, may_register};
+use super::handlers::{
+    cookie, current, home_of, internal_json, meta, refusal_text, removal, session_cookie_name,
+    signin_cookie_name, who,
+};
+use super::sessions::{Session, Stage};
+use super::signin::Outcome;
+use super::webauthn::{self, KeyKind, WebauthnFlowError};
+use super::Portal;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
+
+fn error(status: actix_web::http::StatusCode, text: &str) -> HttpResponse {
+    HttpResponse::build(status).json(json!({ "error": text }))
+}
+
+fn forbidden() -> HttpResponse {
+    error(
+        actix_web::http::StatusCode::FORBIDDEN,
+        "The page is too old or did not come from this site. Reload it and try again.",
+    )
+}
+
+fn token(req: &HttpRequest) -> String {
+    req.headers()
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Maps a ceremony's failure to its answer.
+fn failed(req: &HttpRequest, e: &WebauthnFlowError) -> HttpResponse {
+    use actix_web::http::StatusCode;
+    match e {
+        WebauthnFlowError::Unavailable(_) => error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+        WebauthnFlowError::NoCeremony | WebauthnFlowError::Refused(_) => {
+            error(StatusCode::BAD_REQUEST, &e.to_string())
+        }
+        WebauthnFlowError::Iam(iam) => match iam {
+            crate::iam::IamError::InvalidInput(m)
+            | crate::iam::IamError::LimitExceeded(m)
+            | crate::iam::IamError::EntityAlreadyExists(m) => error(StatusCode::BAD_REQUEST, m),
+            other => internal_json(req, other),
+        },
+        other => internal_json(req, other),
+    }
+}
+
+/// The session behind the cookie when its CSRF token matches.
+async fn session_for(
+    req: &HttpRequest,
+    portal: &web::Data<Portal>,
+) -> Result<Session, HttpResponse> {
+    match current(portal, req).await {
+        Ok(Some(s)) if portal.csrf.verify("session", &s.csrf_secret, &token(req)) => Ok(s),
+        Ok(Some(_)) => Err(forbidden()),
+        Ok(None) => Err(error(
+            actix_web::http::StatusCode::UNAUTHORIZED,
+            "You are not signed in.",
+        )),
+        Err(response) => Err(response),
+    }
+}
+
+/// Answers a ceremony that ended in a session: the new cookie and where to go.
+fn outcome(
+    req: &HttpRequest,
+    portal: &Portal,
+    result: Result<Outcome, WebauthnFlowError>,
+) -> HttpResponse {
+    match result {
+        Ok(Outcome::Session {
+            cookie: value,
+            stage,
+        }) => {
+            let mut response = HttpResponse::Ok().json(json!({ "redirect": home_of(stage) }));
+            let _ = response.add_cookie(&cookie(portal, session_cookie_name(portal), value));
+            let _ = response.add_removal_cookie(&removal(portal, signin_cookie_name(portal)));
+            response
+        }
+        Ok(Outcome::Refused(refusal)) => error(
+            super::handlers::refusal_status(&refusal),
+            &refusal_text(&refusal),
+        ),
+        Err(e) => failed(req, &e),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct BeginRegistration {
+    kind: String,
+}
+
+/// `POST /console/mfa/webauthn/begin`
+pub(super) async fn register_begin(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    body: web::Json<BeginRegistration>,
+) -> HttpResponse {
+    let session = match session_for(&req, &portal).await {
+        Ok(s) => s,
+        Err(response) => return response,
+    };
+    if !may_register(&portal, &session) {
+        return error(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "Enter your password again before adding a factor.",
+        );
+    }
+    let kind = match body.kind.as_str() {
+        "passkey" => KeyKind::Passkey,
+        "security_key" => KeyKind::SecurityKey,
+        _ => {
+            return error(
+                actix_web::http::StatusCode::BAD_REQUEST,
+                "Unknown kind of key.",
+            )
+        }
+    };
+    let p = portal.clone();
+    match web::block(move || webauthn::begin_registration(&p, &session, kind)).await {
+        Ok(Ok(options)) => HttpResponse::Ok().json(options),
+        Ok(Err(e)) => failed(&req, &e),
+        Err(e) => internal_json(&req, &e),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct FinishRegistration {
+    name: String,
+    credential: RegisterPublicKeyCredential,
+}
+
+/// `POST /console/mfa/webauthn/finish`
+pub(super) async fn register_finish(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    body: web::Json<FinishRegistration>,
+) -> HttpResponse {
+    let session = match session_for(&req, &portal).await {
+        Ok(s) => s,
+        Err(response) => return response,
+    };
+    if !may_register(&portal, &session) {
+        return error(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "Enter your password again before adding a factor.",
+        );
+    }
+    let arn = match who(&portal, &session).await {
+        Ok((_, signed_in)) => signed_in.arn,
+        Err(e) => return internal_json(&req, &e),
+    };
+    let call = call_for(&req, &session, &arn);
+    let p = portal.clone();
+    let body = body.into_inner();
+    let done = web::block(move || {
+        webauthn::finish_registration(&p, &session, &call, &body.name, &body.credential)
+    })
+    .await;
+    match done {
+        Ok(Ok(_)) => HttpResponse::Ok().json(json!({ "redirect": "/console/mfa" })),
+        Ok(Err(e)) => failed(&req, &e),
+        Err(e) => internal_json(&req, &e),
+    }
+}
+
+/// `POST /signin/mfa/webauthn/begin`
+pub(super) async fn second_factor_begin(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+) -> HttpResponse {
+    let session = match session_for(&req, &portal).await {
+        Ok(s) if s.stage == Stage::Mfa => s,
+        Ok(_) => {
+            return error(
+                actix_web::http::StatusCode::BAD_REQUEST,
+                "No second step is owed.",
+            )
+        }
+        Err(response) => return response,
+    };
+    let p = portal.clone();
+    match web::block(move || webauthn::begin_second_factor(&p, &session)).await {
+        Ok(Ok(options)) => HttpResponse::Ok().json(options),
+        Ok(Err(e)) => failed(&req, &e),
+        Err(e) => internal_json(&req, &e),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct Answer {
+    credential: PublicKeyCredential,
+    #[serde(default)]
+    conditional: bool,
+}
+
+/// `POST /signin/mfa/webauthn/finish`
+pub(super) async fn second_factor_finish(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    body: web::Json<Answer>,
+) -> HttpResponse {
+    let session = match session_for(&req, &portal).await {
+        Ok(s) if s.stage == Stage::Mfa => s,
+        Ok(_) => {
+            return error(
+                actix_web::http::StatusCode::BAD_REQUEST,
+                "No second step is owed.",
+            )
+        }
+        Err(response) => return response,
+    };
+    let (p, request) = (portal.clone(), meta(&req));
+    let answer = body.into_inner().credential;
+    let result =
+        web::block(move || webauthn::finish_second_factor(&p, &session, &answer, &request))
+            .await
+            .unwrap_or_else(|e| Err(WebauthnFlowError::Refused(e.to_string())));
+    outcome(&req, &portal, result)
+}
+
+/// The sign-in cookie, when the CSRF token of its page matches.
+fn signin_binding(req: &HttpRequest, portal: &Portal) -> Option<String> {
+    let value = req
+        .cookie(signin_cookie_name(portal))
+        .map(|c| c.value().to_string())?;
+    portal
+        .csrf
+        .verify("signin", &value, &token(req))
+        .then_some(value)
+}
+
+#[derive(Deserialize)]
+pub(super) struct BeginPasskey {
+    #[serde(default)]
+    conditional: bool,
+}
+
+/// `POST /signin/passkey/begin`
+pub(super) async fn passkey_begin(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    body: web::Json<BeginPasskey>,
+) -> HttpResponse {
+    let Some(binding) = signin_binding(&req, &portal) else {
+        return forbidden();
+    };
+    let p = portal.clone();
+    let conditional = body.conditional;
+    match web::block(move || webauthn::begin_passkey(&p, &binding, conditional)).await {
+        Ok(Ok(options)) => HttpResponse::Ok().json(options),
+        Ok(Err(e)) => failed(&req, &e),
+        Err(e) => internal_json(&req, &e),
+    }
+}
+
+/// `POST /signin/passkey/finish`
+pub(super) async fn passkey_finish(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    body: web::Json<Answer>,
+) -> HttpResponse {
+    let Some(binding) = signin_binding(&req, &portal) else {
+        return forbidden();
+    };
+    let (p, request) = (portal.clone(), meta(&req));
+    let Answer {
+        credential,
+        conditional,
+    } = body.into_inner();
+    let result = web::block(move || {
+        webauthn::finish_passkey(&p, &binding, conditional, &credential, &request)
+    })
+    .await
+    .unwrap_or_else(|e| Err(WebauthnFlowError::Refused(e.to_string())));
+    outcome(&req, &portal, result)
+}
