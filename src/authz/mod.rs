@@ -74,6 +74,18 @@ impl std::fmt::Debug for Authorizer {
 }
 
 impl Authorizer {
+    /// Whether the caller's identity policies test `aws:MultiFactorAuthPresent` or
+    /// `aws:MultiFactorAuthAge`: what they allow depends on MFA, so removing its last factor
+    /// would lock it out of part of its access.
+    pub fn requires_mfa(&self, ctx: &ServiceContext, caller: &Caller) -> Result<bool, IamError> {
+        Ok(self.policies(ctx, caller)?.identity.iter().any(|p| {
+            p.condition_keys().iter().any(|k| {
+                k.eq_ignore_ascii_case("aws:MultiFactorAuthPresent")
+                    || k.eq_ignore_ascii_case("aws:MultiFactorAuthAge")
+            })
+        }))
+    }
+
     /// The caller's policies, from the cache while no IAM change happened since they were read.
     pub fn policies(
         &self,

@@ -666,14 +666,28 @@ pub fn rename_own(
 }
 
 /// A user removes one of its own devices (a virtual device is deleted with its seed, as
-/// DeactivateMFADevice followed by DeleteVirtualMFADevice would).
+/// DeactivateMFADevice followed by DeleteVirtualMFADevice would). With `keep_one` (the user's
+/// policies depend on MFA) its last device is refused: an administrator can still deactivate it.
 pub fn remove_own(
     ctx: &ServiceContext,
     call: &Call,
     user_id: &str,
     serial: &str,
+    keep_one: bool,
 ) -> Result<(), IamError> {
     ctx.change(|conn| {
+        let devices: i64 = mfa_devices::table
+            .filter(mfa_devices::user_id.eq(user_id))
+            .filter(mfa_devices::enabled.eq(true))
+            .count()
+            .get_result(conn)?;
+        if keep_one && devices <= 1 {
+            return Err(IamError::InvalidInput(
+                "This is your last MFA device and your policies require MFA. Add another \
+                 device before you remove this one."
+                    .into(),
+            ));
+        }
         let removed = diesel::delete(
             mfa_devices::table
                 .find(serial)

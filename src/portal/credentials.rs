@@ -144,7 +144,7 @@ pub(super) async fn reauthenticate(
                 &session,
                 super::handlers::refusal_status(&refusal),
                 None,
-                Some(super::handlers::refusal_text(&refusal)),
+                Some(super::handlers::refusal_text(&refusal, portal.ctx.clock.now_naive())),
             )
             .await
         }
@@ -177,7 +177,7 @@ async fn change_device(
     let Some(user_id) = session.user_id.clone() else {
         return see_other("/console/mfa").finish();
     };
-    let (_, signed_in) = match who(&portal, &session).await {
+    let (caller, signed_in) = match who(&portal, &session).await {
         Ok(w) => w,
         Err(e) => return internal(&req, &e),
     };
@@ -187,7 +187,8 @@ async fn change_device(
     let serial = form.serial;
     let done = web::block(move || {
         if remove {
-            iam::mfa::remove_own(&p.ctx, &call, &user_id, &serial)
+            let keep_one = p.authorizer.requires_mfa(&p.ctx, &caller)?;
+            iam::mfa::remove_own(&p.ctx, &call, &user_id, &serial, keep_one)
         } else {
             iam::mfa::rename_own(&p.ctx, &call, &user_id, &serial, &name)
         }

@@ -209,7 +209,7 @@ pub(super) fn csrf_refused() -> HttpResponse {
     message(
         StatusCode::FORBIDDEN,
         "Form expired",
-        "The form was too old or did not come from this site. Reload the page and try again.",
+        "The form was too old or did not come from this site. Open the page again and retry.",
         "/signin",
     )
 }
@@ -282,6 +282,7 @@ pub(super) async fn who(
         _ => "root".to_string(),
     };
     let signed_in = SignedIn {
+        active: session.stage == Stage::Active,
         display,
         arn: caller.arn(),
         account_id: session.account_id.clone(),
@@ -389,20 +390,31 @@ pub struct SigninForm {
     password: String,
 }
 
-pub(super) fn refusal_text(refusal: &Refusal) -> String {
+pub(super) fn refusal_text(refusal: &Refusal, now: chrono::NaiveDateTime) -> String {
     match refusal {
         Refusal::Incorrect => {
             "Your authentication information is incorrect. Please try again.".into()
         }
         Refusal::Blocked { until, locked } => {
-            let when = until.format("%H:%M:%S UTC");
-            if *locked {
-                format!("Too many failed attempts: sign-in is locked until {when}.")
+            // Whole seconds, rounded up, so that "try again in N seconds" is never too early.
+            let wait = (*until - now).num_milliseconds().max(0);
+            let seconds = (wait + 999) / 1000;
+            let when = if seconds == 1 {
+                "in 1 second".to_string()
+            } else if seconds < 120 {
+                format!("in {seconds} seconds")
             } else {
-                format!("Too many failed attempts. Try again after {when}.")
+                format!("in {} minutes", (seconds + 59) / 60)
+            };
+            if *locked {
+                format!("Too many failed attempts: sign-in is locked. Try again {when}.")
+            } else {
+                format!("Too many failed attempts. Try again {when}.")
             }
         }
-        Refusal::Expired => "Your password has expired. Ask your administrator to reset it.".into(),
+        Refusal::Expired => {
+            "Your password has expired. Ask your administrator to reset it.".into()
+        }
         Refusal::Rejected(why) => why.clone(),
     }
 }
@@ -455,7 +467,7 @@ async fn signin_submit(
             refusal_status(&refusal),
             form.account,
             form.username,
-            Some(refusal_text(&refusal)),
+            Some(refusal_text(&refusal, portal.ctx.clock.now_naive())),
         ),
         Ok(Err(e)) => internal(&req, &e),
         Err(PoolError::Busy) => busy(),
@@ -539,7 +551,7 @@ async fn mfa_submit(
                 &portal,
                 &session,
                 refusal_status(&refusal),
-                Some(refusal_text(&refusal)),
+                Some(refusal_text(&refusal, portal.ctx.clock.now_naive())),
             )
             .await
         }
@@ -643,7 +655,7 @@ async fn password_submit(
                 &portal,
                 &session,
                 refusal_status(&refusal),
-                Some(refusal_text(&refusal)),
+                Some(refusal_text(&refusal, portal.ctx.clock.now_naive())),
             )
             .await
         }

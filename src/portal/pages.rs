@@ -6,6 +6,8 @@ use askama::Template;
 /// Who is signed in, for the header.
 #[derive(Debug, Clone)]
 pub struct SignedIn {
+    /// Signed in completely (not owing a new password): the console's menu is shown.
+    pub active: bool,
     pub display: String,
     pub arn: String,
     pub account_id: String,

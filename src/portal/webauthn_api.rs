@@ -87,7 +87,7 @@ fn outcome(
         }
         Ok(Outcome::Refused(refusal)) => error(
             super::handlers::refusal_status(&refusal),
-            &refusal_text(&refusal),
+            &refusal_text(&refusal, portal.ctx.clock.now_naive()),
         ),
         Err(e) => failed(req, &e),
     }

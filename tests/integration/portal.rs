@@ -428,7 +428,11 @@ fn guessing_is_delayed_then_allowed_again_and_the_right_password_waits_too() {
     }
     let blocked = browser.sign_in(&account, "bob", "Bob-Passw0rd!");
     assert_eq!(blocked.status, 429, "{}", blocked.body);
-    assert!(blocked.body.contains("Try again after"), "{}", blocked.body);
+    assert!(
+        blocked.body.contains("Try again in 1 second."),
+        "{}",
+        blocked.body
+    );
     // The block is per user: another user of the same account is not held up.
     console_user(&admin, "carol", "Carol-Passw0rd!", false);
     assert_eq!(
