@@ -14,6 +14,7 @@ that rate (wrk's per-connection delay) to read its p99 latency there. Bounded: f
 """
 import argparse
 import configparser
+import json
 import os
 import re
 import shutil
@@ -57,19 +58,30 @@ def signed_headers(url, key, secret, query):
 LUA_DELAY = "function delay() return {ms} end\n"
 
 
-def wrk(url, headers, seconds, connections, delay_ms=None):
+def wrk_command(url, headers, seconds, connections, delay_ms=None, method=None, body=None):
+    """wrk's command line and the Lua script it needs (delete it afterwards), for replaying one
+    request: headers, optional method and body, optional delay between requests."""
     args = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
     for k, v in headers.items():
         args += ["-H", f"{k}: {v}"]
-    script = None
+    lua = ""
     if delay_ms is not None:
+        lua += LUA_DELAY.format(ms=max(1, round(delay_ms)))
+    if method:
+        lua += f"wrk.method = {json.dumps(method)}\n"
+    if body is not None:
+        lua += f"wrk.body = {json.dumps(body)}\n"
+    script = None
+    if lua:
         script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
-        script.write(LUA_DELAY.format(ms=max(1, round(delay_ms))))
+        script.write(lua)
         script.close()
         args += ["-s", script.name]
-    out = subprocess.run(args + [url], capture_output=True, text=True, check=True).stdout
-    if script:
-        os.unlink(script.name)
+    return args + [url], script and script.name
+
+
+def wrk_result(out, url):
+    """Throughput and latency from wrk's output; stops the run on any error response."""
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if non2xx:
@@ -80,6 +92,16 @@ def wrk(url, headers, seconds, connections, delay_ms=None):
         value, unit = float(m.group(1)), m.group(2)
         return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
     return {"rps": rate, "p50": pct(50), "p99": pct(99)}
+
+
+def wrk(url, headers, seconds, connections, delay_ms=None, method=None, body=None):
+    args, script = wrk_command(url, headers, seconds, connections, delay_ms, method, body)
+    try:
+        out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    finally:
+        if script:
+            os.unlink(script)
+    return wrk_result(out, url)
 
 
 def start_keyward(binary, data_dir):

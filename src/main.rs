@@ -133,6 +133,20 @@ fn account(cmd: AccountCommand) -> ExitCode {
     }
 }
 
+fn password_speed(threads: Option<usize>, seconds: f64, json: bool) -> ExitCode {
+    use keyward::cli::password_speed;
+    let threads =
+        threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let duration = std::time::Duration::from_secs_f64(seconds.clamp(0.1, 600.0));
+    match password_speed::measure(threads, duration) {
+        Ok(speed) => {
+            println!("{}", password_speed::report(&speed, json));
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -143,5 +157,10 @@ fn main() -> ExitCode {
             Ok(code) => code,
             Err(e) => fail(e),
         },
+        Command::PasswordSpeed {
+            threads,
+            seconds,
+            json,
+        } => password_speed(threads, seconds, json),
     }
 }

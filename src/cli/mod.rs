@@ -1,5 +1,6 @@
 //! The command line: `keyward serve`, `keyward migrate`, `keyward policy ...`.
 
+pub mod password_speed;
 pub mod policy;
 
 use crate::config::{ServeArgs, StoreArgs};
@@ -33,6 +34,19 @@ pub enum Command {
     /// Validate policy documents and simulate decisions, without a server.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// Measure argon2id password checks per second with Keyward's parameters (the ceiling on
+    /// password sign-ins per second, for sizing).
+    PasswordSpeed {
+        /// Threads to measure on [default: number of CPUs]
+        #[arg(long)]
+        threads: Option<usize>,
+        /// How long to measure, in seconds
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug, Clone, Copy)]
