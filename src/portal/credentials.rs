@@ -144,7 +144,10 @@ pub(super) async fn reauthenticate(
                 &session,
                 super::handlers::refusal_status(&refusal),
                 None,
-                Some(super::handlers::refusal_text(&refusal, portal.ctx.clock.now_naive())),
+                Some(super::handlers::refusal_text(
+                    &refusal,
+                    portal.ctx.clock.now_naive(),
+                )),
             )
             .await
         }

@@ -412,9 +412,7 @@ pub(super) fn refusal_text(refusal: &Refusal, now: chrono::NaiveDateTime) -> Str
                 format!("Too many failed attempts. Try again {when}.")
             }
         }
-        Refusal::Expired => {
-            "Your password has expired. Ask your administrator to reset it.".into()
-        }
+        Refusal::Expired => "Your password has expired. Ask your administrator to reset it.".into(),
         Refusal::Rejected(why) => why.clone(),
     }
 }
@@ -789,6 +787,7 @@ async fn dashboard(req: HttpRequest, portal: web::Data<Portal>) -> HttpResponse 
         counts,
         security,
         mfa: session.mfa_authenticated_at.is_some(),
+        allowed: view.denied.is_none(),
         notice: view.denied,
     };
     render(StatusCode::OK, &page)

@@ -70,6 +70,8 @@ pub struct DashboardPage {
     pub signin_url: String,
     pub counts: Vec<Count>,
     pub security: Vec<Check>,
+    /// Whether the caller may read the account summary (else `notice` says why not).
+    pub allowed: bool,
     pub mfa: bool,
     pub notice: Option<String>,
 }

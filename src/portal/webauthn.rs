@@ -150,6 +150,20 @@ fn require_resident_key(options: &mut Value) {
     }
 }
 
+/// Drops the credProtect request from a security key's options. webauthn-rs asks for
+/// "user verification required" protection without enforcing it, which Chromium refuses as
+/// inconsistent for a non-discoverable credential with user verification only preferred; the
+/// key is a second factor after the password, so the protection adds nothing here.
+fn without_cred_protect(options: &mut Value) {
+    if let Some(extensions) = options
+        .pointer_mut("/publicKey/extensions")
+        .and_then(Value::as_object_mut)
+    {
+        extensions.remove("credentialProtectionPolicy");
+        extensions.remove("enforceCredentialProtectionPolicy");
+    }
+}
+
 #[derive(serde::Serialize, serde::Deserialize)]
 enum Registration {
     SecurityKey(SecurityKeyRegistration),
@@ -192,7 +206,9 @@ pub fn begin_registration(
                     None,
                 )
                 .map_err(refused)?;
-            (serde_json::to_value(ccr)?, Registration::SecurityKey(state))
+            let mut options = serde_json::to_value(ccr)?;
+            without_cred_protect(&mut options);
+            (options, Registration::SecurityKey(state))
         }
         KeyKind::Passkey => {
             let (ccr, state) = rp

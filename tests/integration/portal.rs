@@ -870,3 +870,142 @@ fn a_user_assigns_itself_an_authenticator_app_from_the_page_and_then_needs_it() 
         Some("/console")
     );
 }
+
+#[test]
+fn webauthn_ceremonies_want_their_page_token_and_a_challenge_of_their_own() {
+    let db = TestDb::new(Backend::Sqlite);
+    let server = Server::start(&db, &[]);
+    let browser = Browser::new(&server);
+    let page = browser.get("/signin");
+    let token = page.csrf();
+    let json = |path: &str, token: &str, body: serde_json::Value| {
+        browser
+            .http
+            .post(format!("{}{path}", browser.base))
+            .header("x-csrf-token", token)
+            .json(&body)
+            .send()
+            .unwrap()
+    };
+    // The public URL is http://127.0.0.1:PORT: WebAuthn cannot work there, and says why.
+    let begin = json("/signin/passkey/begin", &token, serde_json::json!({}));
+    assert_eq!(begin.status(), 503);
+    assert!(begin
+        .text()
+        .unwrap()
+        .contains("https origin or http://localhost"));
+    // A forged token is refused before anything else.
+    let forged = json("/signin/passkey/begin", "forged", serde_json::json!({}));
+    assert_eq!(forged.status(), 403);
+    // Without a session there is nothing to register for.
+    let anonymous = json(
+        "/console/mfa/webauthn/begin",
+        &token,
+        serde_json::json!({"kind": "passkey"}),
+    );
+    assert_eq!(anonymous.status(), 401);
+}
+
+#[test]
+fn a_passkey_answer_without_a_ceremony_under_way_is_refused() {
+    let db = TestDb::new(Backend::Sqlite);
+    let server = Server::start(&db, &[]);
+    let port = server.url.rsplit(':').next().unwrap().to_string();
+    drop(server);
+    // The same store served at http://localhost:PORT, where WebAuthn is available.
+    let server = Server::start(
+        &db,
+        &[
+            ("KEYWARD_LISTEN", &format!("127.0.0.1:{port}")),
+            ("KEYWARD_PUBLIC_URL", &format!("http://localhost:{port}")),
+        ],
+    );
+    let browser = Browser::new(&server);
+    let token = browser.get("/signin").csrf();
+    let answer = serde_json::json!({
+        "credential": {
+            "id": "AAAA", "rawId": "AAAA", "type": "public-key", "extensions": {},
+            "response": {"authenticatorData": "AAAA", "clientDataJSON": "AAAA",
+                         "signature": "AAAA", "userHandle": null}
+        }
+    });
+    let post = |path: &str| {
+        browser
+            .http
+            .post(format!("{}{path}", browser.base))
+            .header("x-csrf-token", &token)
+            .json(&answer)
+            .send()
+            .unwrap()
+    };
+    let refused = post("/signin/passkey/finish");
+    assert_eq!(refused.status(), 400);
+    assert!(refused.text().unwrap().contains("no ceremony is under way"));
+    // A ceremony is taken by its first answer: a second answer to it finds none.
+    let begin = browser
+        .http
+        .post(format!("{}/signin/passkey/begin", browser.base))
+        .header("x-csrf-token", &token)
+        .json(&serde_json::json!({}))
+        .send()
+        .unwrap();
+    assert_eq!(begin.status(), 200);
+    let options: serde_json::Value = begin.json().unwrap();
+    assert_eq!(options["publicKey"]["rpId"], "localhost");
+    assert_eq!(options["publicKey"]["userVerification"], "required");
+    let first = post("/signin/passkey/finish");
+    assert_eq!(first.status(), 401, "a made-up credential is no passkey");
+    let second = post("/signin/passkey/finish");
+    assert_eq!(second.status(), 400, "the ceremony was used up");
+}
+
+#[test]
+fn the_last_factor_stays_while_the_users_policies_depend_on_mfa() {
+    let db = TestDb::new(Backend::Sqlite);
+    let server = Server::start(&db, &[]);
+    let admin = Client::for_server(&server, &db);
+    console_user(&admin, "hank", "Hank-Passw0rd!", false);
+    let seed = enable_totp(&admin, "hank");
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","NotAction":"iam:*MFA*","Resource":"*","Condition":{"BoolIfExists":{"aws:MultiFactorAuthPresent":"false"}}}]}"#;
+    let put = admin.post(&[
+        ("Action", "PutUserPolicy"),
+        ("UserName", "hank"),
+        ("PolicyName", "force-mfa"),
+        ("PolicyDocument", policy),
+    ]);
+    assert_eq!(put.status, 200, "{}", put.body);
+    let account = account(&server);
+    let browser = Browser::new(&server);
+    browser.sign_in(&account, "hank", "Hank-Passw0rd!");
+    let step = now_step();
+    let mut signed_in = false;
+    for s in [step + 1, step] {
+        let page = browser.submit(
+            "/signin/mfa",
+            "/signin/mfa",
+            &[("code", &totp::code_at_step(&seed, s).unwrap())],
+        );
+        if page.location.as_deref() == Some("/console") {
+            signed_in = true;
+            break;
+        }
+    }
+    assert!(signed_in);
+    let page = browser.get("/console/mfa");
+    let marker = r#"name="serial" value=""#;
+    let start = page.body.find(marker).unwrap() + marker.len();
+    let end = page.body[start..].find('"').unwrap() + start;
+    let serial = page.body[start..end].to_string();
+    let refused = browser.post(
+        "/console/mfa/remove",
+        &[("csrf_token", &page.csrf()), ("serial", &serial)],
+    );
+    assert_eq!(refused.status, 400);
+    assert!(
+        refused.body.contains("your policies require MFA"),
+        "{}",
+        refused.body
+    );
+    let listed = admin.post(&[("Action", "ListMFADevices"), ("UserName", "hank")]);
+    assert!(listed.body.contains(&serial));
+}
