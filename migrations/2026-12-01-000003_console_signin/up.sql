@@ -16,6 +16,8 @@ CREATE TABLE console_sessions (
     -- The last time the password or a factor was entered (sign-in, or asked again before a
     -- sensitive change such as adding a factor).
     reauthenticated_at TIMESTAMP NOT NULL,
+    -- After "switch role": the role session's credentials, sealed under the master key.
+    role_session TEXT,
     created_at TIMESTAMP NOT NULL,
     last_seen_at TIMESTAMP NOT NULL,
     -- The absolute end; the idle end is last_seen_at plus the idle timeout.

@@ -571,7 +571,7 @@ pub(super) fn audit_failure(
     write_event(api, meta, event);
 }
 
-fn audit_read(env: &Env<'_>, action: &str) {
+pub(super) fn audit_read(env: &Env<'_>, action: &str) {
     let mut parameters = serde_json::Map::new();
     for (k, v) in env
         .params

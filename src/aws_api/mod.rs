@@ -6,6 +6,7 @@
 //! - [`xml`]: `<{Action}Response>` and `<ErrorResponse>` bodies.
 //! - [`error`]: [`error::AwsError`], the one mapping to AWS codes, messages and statuses.
 pub mod authorize;
+pub mod console;
 pub mod endpoint;
 pub mod error;
 pub mod iam;

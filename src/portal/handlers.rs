@@ -66,7 +66,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/everywhere", web::post().to(signout_everywhere)),
     )
     .service(
-        web::scope("/console")
+        super::console::configure(web::scope("/console"))
             .wrap(from_fn(security_headers::middleware))
             .route("", web::get().to(dashboard))
             .route("/password", web::get().to(password_page))
@@ -254,12 +254,12 @@ fn unix(t: chrono::NaiveDateTime) -> i64 {
     t.and_utc().timestamp()
 }
 
-/// The caller a session acts as, and its display name and ARN.
-pub(super) async fn who(
+/// The session's own identity: its root user or IAM user.
+pub(super) async fn base_caller(
     portal: &web::Data<Portal>,
     session: &Session,
-) -> Result<(Caller, SignedIn), SigninError> {
-    let caller = match &session.user_id {
+) -> Result<Caller, SigninError> {
+    Ok(match &session.user_id {
         None => Caller::Root {
             account_id: session.account_id.clone(),
         },
@@ -276,19 +276,33 @@ pub(super) async fn who(
                 path: user.path,
             }
         }
-    };
+    })
+}
+
+/// The caller a session acts as (the role after a switch), and the header's view of it.
+pub(super) async fn who(
+    portal: &web::Data<Portal>,
+    session: &Session,
+) -> Result<(Caller, SignedIn), SigninError> {
+    let caller = base_caller(portal, session).await?;
     let display = match &caller {
         Caller::User { name, .. } => name.clone(),
         _ => "root".to_string(),
     };
+    let role = super::console::role_caller(portal, session);
     let signed_in = SignedIn {
         active: session.stage == Stage::Active,
         display,
-        arn: caller.arn(),
-        account_id: session.account_id.clone(),
+        arn: role.as_ref().map_or_else(|| caller.arn(), |(c, _)| c.arn()),
+        account_id: role
+            .as_ref()
+            .map_or(&caller, |(c, _)| c)
+            .account_id()
+            .to_string(),
         csrf: session_token(portal, session),
+        role: role.as_ref().map(|(_, badge)| badge.clone()),
     };
-    Ok((caller, signed_in))
+    Ok((role.map_or(caller, |(c, _)| c), signed_in))
 }
 
 /// The facts of a console request that become `aws:*` keys.
@@ -451,12 +465,7 @@ async fn signin_submit(
         user_name: form.username.clone(),
         password: SecretString::from(form.password),
     };
-    let request = meta(&req);
-    let p = portal.clone();
-    let outcome = portal
-        .hashing
-        .run(move || signin::with_password(&p, &attempt, &request))
-        .await;
+    let outcome = password_signin(&portal, attempt, meta(&req)).await;
     match outcome {
         Ok(Ok(Outcome::Session { cookie, stage })) => signed(&portal, cookie, stage),
         Ok(Ok(Outcome::Refused(refusal))) => signin_form(
@@ -471,6 +480,41 @@ async fn signin_submit(
         Err(PoolError::Busy) => busy(),
         Err(e) => internal(&req, &e),
     }
+}
+
+/// The password step in its three phases: the store read on the blocking pool, argon2id on
+/// the password pool (low priority, bounded), the store write on the blocking pool again, so
+/// no niced thread ever holds the store's write lock.
+async fn password_signin(
+    portal: &web::Data<Portal>,
+    attempt: Attempt,
+    request: RequestMeta,
+) -> Result<Result<Outcome, SigninError>, PoolError> {
+    let attempt = std::sync::Arc::new(attempt);
+    let (p, a, r) = (portal.clone(), attempt.clone(), request.clone());
+    let step = match web::block(move || signin::prepare_password(&p, &a, &r)).await {
+        Ok(Ok(step)) => step,
+        Ok(Err(e)) => return Ok(Err(e)),
+        Err(_) => return Err(PoolError::Stopped),
+    };
+    let check = match step {
+        signin::PasswordStep::Decided(outcome) => return Ok(Ok(outcome)),
+        signin::PasswordStep::Check(check) => std::sync::Arc::new(check),
+    };
+    let (c, a, random) = (check.clone(), attempt.clone(), portal.ctx.random.clone());
+    let verified = match portal
+        .hashing
+        .run(move || signin::verify_password(&c, &a.password, random.as_ref()))
+        .await?
+    {
+        Ok(v) => v,
+        Err(e) => return Ok(Err(e)),
+    };
+    let p = portal.clone();
+    let check = std::sync::Arc::try_unwrap(check).map_err(|_| PoolError::Stopped)?;
+    web::block(move || signin::finish_password(&p, &attempt, check, verified, &request))
+        .await
+        .map_err(|_| PoolError::Stopped)
 }
 
 // ---- second factor -------------------------------------------------------------------------

@@ -2,10 +2,11 @@
 //! CSRF tokens. Handlers translate forms into calls of the sign-in service ([`signin`]) and
 //! the IAM services, and outcomes into pages; nothing here decides who may do what.
 
+pub mod console;
 mod credentials;
 pub mod csrf;
-mod handlers;
-mod pages;
+pub(crate) mod handlers;
+pub(crate) mod pages;
 pub mod sessions;
 pub mod signin;
 pub mod throttling;

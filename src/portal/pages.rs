@@ -3,9 +3,19 @@
 
 use askama::Template;
 
+/// The role a console session switched to, as the header shows it.
+#[derive(Debug, Clone)]
+pub struct RoleBadge {
+    pub label: String,
+    /// `role-<colour>`, a class of `static/keyward.css`.
+    pub colour_class: String,
+}
+
 /// Who is signed in, for the header.
 #[derive(Debug, Clone)]
 pub struct SignedIn {
+    /// The role acted as after "switch role".
+    pub role: Option<RoleBadge>,
     /// Signed in completely (not owing a new password): the console's menu is shown.
     pub active: bool,
     pub display: String,

@@ -74,6 +74,7 @@ struct Row {
     mfa_authenticated_at: Option<NaiveDateTime>,
     mfa_method: Option<String>,
     reauthenticated_at: NaiveDateTime,
+    role_session: Option<String>,
     created_at: NaiveDateTime,
     last_seen_at: NaiveDateTime,
     expires_at: NaiveDateTime,
@@ -92,6 +93,8 @@ pub struct Session {
     pub mfa_method: Option<String>,
     /// When the password or a factor was last entered.
     pub reauthenticated_at: NaiveDateTime,
+    /// The role switched to, sealed (see `portal::console::switch`).
+    pub role_session: Option<String>,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
 }
@@ -107,6 +110,7 @@ impl Session {
             mfa_authenticated_at: row.mfa_authenticated_at,
             mfa_method: row.mfa_method,
             reauthenticated_at: row.reauthenticated_at,
+            role_session: row.role_session,
             created_at: row.created_at,
             expires_at: row.expires_at,
         })
@@ -161,6 +165,7 @@ pub fn create(
         mfa_authenticated_at: new.mfa.map(|(at, _)| at),
         mfa_method: new.mfa.map(|(_, m)| m.to_string()),
         reauthenticated_at: now,
+        role_session: None,
         created_at: now,
         last_seen_at: now,
         expires_at: now + lifetimes.absolute,
@@ -235,6 +240,7 @@ pub fn advance(
         } else {
             session.reauthenticated_at
         },
+        role_session: session.role_session.clone(),
         created_at: session.created_at,
         last_seen_at: now,
         expires_at: session.expires_at,
@@ -267,6 +273,20 @@ pub fn reauthenticated(
         .set(console_sessions::reauthenticated_at.eq(now))
         .execute(conn)?;
     Ok(())
+}
+
+/// Sets (or clears) the role a session acts as, under a new id (a change of privilege);
+/// returns the new cookie value.
+pub fn switch_role(
+    conn: &mut DbConnection,
+    random: &dyn Random,
+    now: NaiveDateTime,
+    session: &Session,
+    sealed_role: Option<String>,
+) -> Result<String, StorageError> {
+    let mut changed = session.clone();
+    changed.role_session = sealed_role;
+    advance(conn, random, now, &changed, session.stage, None)
 }
 
 /// Ends one session.

@@ -256,44 +256,122 @@ fn throttle_keys(account: &str, user_name: &str, meta: &RequestMeta) -> Vec<Key>
     keys
 }
 
-/// The first step. Runs on the password pool: it hashes.
-pub fn with_password(
+/// The first step, read from the store before any hashing: either already decided (the
+/// key is throttled) or a [`PasswordCheck`] to run on the password pool.
+pub enum PasswordStep {
+    Decided(Outcome),
+    Check(PasswordCheck),
+}
+
+/// What the password is checked against, found before the check.
+pub struct PasswordCheck {
+    account_id: Option<String>,
+    principal: Option<Principal>,
+    keys: Vec<Key>,
+    /// The hash to verify against: the principal's, or the dummy one.
+    stored: String,
+    now: NaiveDateTime,
+}
+
+/// The result of the argon2id work: whether the password matched, and a new hash when the
+/// stored one was made with older parameters.
+pub struct Verified {
+    matched: bool,
+    rehashed: Option<String>,
+}
+
+/// Reads what the first step needs (runs on the blocking pool; no hashing).
+pub fn prepare_password(
     portal: &Portal,
     attempt: &Attempt,
     meta: &RequestMeta,
-) -> Result<Outcome, SigninError> {
+) -> Result<PasswordStep, SigninError> {
     let ctx = &portal.ctx;
     let now = ctx.clock.now_naive();
+    let typed = attempt.user_name.trim();
     let (account_id, verdict, principal) = ctx.store.read(|conn| {
         let account_id = resolve_account(conn, &attempt.account)?;
         let key_account = account_id.as_deref().unwrap_or(attempt.account.trim());
-        let keys = throttle_keys(key_account, attempt.user_name.trim(), meta);
-        let verdict = throttling::check(conn, &keys, now)?;
+        let verdict = throttling::check(conn, &throttle_keys(key_account, typed, meta), now)?;
         let principal = match &account_id {
-            Some(id) => find_principal(conn, id, attempt.user_name.trim())?,
+            Some(id) => find_principal(conn, id, typed)?,
             None => None,
         };
         Ok::<_, StorageError>((account_id, verdict, principal))
     })?;
-    let account = account_id.as_deref();
-    let typed = attempt.user_name.trim();
-    let keys = throttle_keys(account.unwrap_or(attempt.account.trim()), typed, meta);
+    let keys = throttle_keys(
+        account_id.as_deref().unwrap_or(attempt.account.trim()),
+        typed,
+        meta,
+    );
     if let Verdict::Blocked { until, locked } = verdict {
-        let e = failure(typed, principal.as_ref(), account, false, "throttled");
+        let e = failure(
+            typed,
+            principal.as_ref(),
+            account_id.as_deref(),
+            false,
+            "throttled",
+        );
         portal.audit.push(now, meta, e);
-        return Ok(Outcome::Refused(Refusal::Blocked { until, locked }));
+        return Ok(PasswordStep::Decided(Outcome::Refused(Refusal::Blocked {
+            until,
+            locked,
+        })));
     }
     let stored = principal
         .as_ref()
-        .map_or(portal.dummy_hash.as_str(), |p| p.password_hash.as_str());
-    let matched = password::verify(&attempt.password, stored).unwrap_or(false);
+        .map_or_else(|| portal.dummy_hash.clone(), |p| p.password_hash.clone());
+    Ok(PasswordStep::Check(PasswordCheck {
+        account_id,
+        principal,
+        keys,
+        stored,
+        now,
+    }))
+}
+
+/// The argon2id work of the first step (runs on the password pool, touches nothing else).
+pub fn verify_password(
+    check: &PasswordCheck,
+    password: &SecretString,
+    random: &dyn crate::clock::Random,
+) -> Result<Verified, SigninError> {
+    let matched = password::verify(password, &check.stored).unwrap_or(false);
+    let rehashed = if matched && check.principal.is_some() && password::needs_rehash(&check.stored)
+    {
+        Some(password::hash(password, random)?)
+    } else {
+        None
+    };
+    Ok(Verified { matched, rehashed })
+}
+
+/// Completes the first step with the check's result: counts and audits a failure, or starts
+/// the session at the stage the principal has reached (runs on the blocking pool).
+pub fn finish_password(
+    portal: &Portal,
+    attempt: &Attempt,
+    check: PasswordCheck,
+    verified: Verified,
+    meta: &RequestMeta,
+) -> Result<Outcome, SigninError> {
+    let ctx = &portal.ctx;
+    let PasswordCheck {
+        account_id,
+        principal,
+        keys,
+        now,
+        ..
+    } = check;
+    let account = account_id.as_deref();
+    let typed = attempt.user_name.trim();
     let reason = match (account, &principal) {
         (None, _) => "no such account",
         (Some(_), None) => "no such user, or no login profile",
         (Some(_), Some(_)) => "wrong password",
     };
     let p = match principal {
-        Some(p) if matched => p,
+        Some(p) if verified.matched => p,
         other => {
             count_failure(portal, &keys, now)?;
             let e = failure(typed, other.as_ref(), account, false, reason);
@@ -301,18 +379,10 @@ pub fn with_password(
             return Ok(Outcome::Refused(Refusal::Incorrect));
         }
     };
-    let rehashed = if password::needs_rehash(&p.password_hash) {
-        Some(password::hash(&attempt.password, ctx.random.as_ref())?)
-    } else {
-        None
-    };
     let expired = ctx.store.read(|conn| expiry(conn, &p, now))?;
     if expired == Some(true) {
-        portal.audit.push(
-            now,
-            meta,
-            failure(typed, Some(&p), account, false, "password expired"),
-        );
+        let e = failure(typed, Some(&p), account, false, "password expired");
+        portal.audit.push(now, meta, e);
         return Ok(Outcome::Refused(Refusal::Expired));
     }
     let stage = if p.has_mfa {
@@ -324,7 +394,7 @@ pub fn with_password(
     };
     let cookie = ctx.store.write(|conn| {
         throttling::clear(conn, &keys[0])?;
-        mark_password_used(conn, &p, now, rehashed.as_deref())?;
+        mark_password_used(conn, &p, now, verified.rehashed.as_deref())?;
         let cookie = sessions::create(
             conn,
             ctx.random.as_ref(),
@@ -343,6 +413,22 @@ pub fn with_password(
         Ok::<_, StorageError>(cookie)
     })?;
     Ok(Outcome::Session { cookie, stage })
+}
+
+/// The whole first step on the calling thread (tests and tools; the portal runs the phases
+/// on their pools).
+pub fn with_password(
+    portal: &Portal,
+    attempt: &Attempt,
+    meta: &RequestMeta,
+) -> Result<Outcome, SigninError> {
+    match prepare_password(portal, attempt, meta)? {
+        PasswordStep::Decided(outcome) => Ok(outcome),
+        PasswordStep::Check(check) => {
+            let verified = verify_password(&check, &attempt.password, portal.ctx.random.as_ref())?;
+            finish_password(portal, attempt, check, verified, meta)
+        }
+    }
 }
 
 fn mark_password_used(

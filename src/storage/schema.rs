@@ -66,6 +66,7 @@ diesel::table! {
         mfa_authenticated_at -> Nullable<Timestamp>,
         mfa_method -> Nullable<Text>,
         reauthenticated_at -> Timestamp,
+        role_session -> Nullable<Text>,
         created_at -> Timestamp,
         last_seen_at -> Timestamp,
         expires_at -> Timestamp,

@@ -1009,3 +1009,157 @@ fn the_last_factor_stays_while_the_users_policies_depend_on_mfa() {
     let listed = admin.post(&[("Action", "ListMFADevices"), ("UserName", "hank")]);
     assert!(listed.body.contains(&serial));
 }
+
+/// Signs the root user in with a changed password; returns the browser.
+fn root_browser(server: &Server) -> Browser {
+    let browser = Browser::new(server);
+    browser.sign_in(&account(server), "root", &root_password(server));
+    change_root_password(server, &browser);
+    browser
+}
+
+#[test]
+fn the_console_manages_users_groups_and_policies_through_the_iam_actions() {
+    for backend in BACKENDS {
+        let db = TestDb::new(backend);
+        let server = Server::start(&db, &[]);
+        let admin = Client::for_server(&server, &db);
+        let root = root_browser(&server);
+        let users = root.get("/console/users");
+        assert_eq!(users.status, 200, "{}", users.body);
+        assert!(
+            users.body.contains(">admin</a>"),
+            "the bootstrap admin is listed"
+        );
+        // Create a user with a console password, as the console's form does.
+        let created = root.submit(
+            "/console/users",
+            "/console/users",
+            &[
+                ("name", "ivy"),
+                ("path", "/"),
+                ("password", "Ivy-Passw0rd!"),
+                ("reset", "true"),
+            ],
+        );
+        assert_eq!(
+            created.location.as_deref(),
+            Some("/console/users/ivy?done=created"),
+            "{backend:?}: {}",
+            created.body
+        );
+        let page = root.get("/console/users/ivy");
+        assert!(page.body.contains("arn:aws:iam::"), "{}", page.body);
+        assert!(page.body.contains("Must change at next sign-in"));
+        // A group with a policy, and the user in it.
+        let group = root.submit(
+            "/console/groups",
+            "/console/groups",
+            &[("name", "readers"), ("path", "/")],
+        );
+        assert_eq!(
+            group.location.as_deref(),
+            Some("/console/groups/readers?done=created")
+        );
+        let attach = root.submit(
+            "/console/groups/readers",
+            "/console/groups/readers/attach",
+            &[("arn", "arn:aws:iam::aws:policy/IAMReadOnlyAccess")],
+        );
+        assert_eq!(
+            attach.location.as_deref(),
+            Some("/console/groups/readers?done=attached"),
+            "{}",
+            attach.body
+        );
+        let added = root.submit(
+            "/console/users/ivy",
+            "/console/users/ivy/add-to-group",
+            &[("group", "readers")],
+        );
+        assert_eq!(
+            added.location.as_deref(),
+            Some("/console/users/ivy?done=added")
+        );
+        // The API sees what the console did.
+        let groups = admin.post(&[("Action", "ListGroupsForUser"), ("UserName", "ivy")]);
+        assert!(
+            groups.body.contains("<GroupName>readers</GroupName>"),
+            "{}",
+            groups.body
+        );
+        let attached = admin.post(&[
+            ("Action", "ListAttachedGroupPolicies"),
+            ("GroupName", "readers"),
+        ]);
+        assert!(attached.body.contains("IAMReadOnlyAccess"));
+        // A refused change shows IAM's own message.
+        let again = root.submit(
+            "/console/users",
+            "/console/users",
+            &[("name", "IVY"), ("path", "/")],
+        );
+        assert_eq!(again.status, 409, "{}", again.body);
+        assert!(again.body.contains("already exists"), "{}", again.body);
+        // An access key: the secret is shown once, with a CSV to download.
+        let key = root.submit("/console/users/ivy", "/console/users/ivy/create-key", &[]);
+        assert_eq!(key.status, 200);
+        assert!(key
+            .body
+            .contains("This is the only time the secret access key can be seen"));
+        assert!(key.body.contains("data:text/csv;base64,"));
+        let shown = root.get("/console/users/ivy");
+        assert!(
+            !shown.body.contains("Secret access key"),
+            "never shown again"
+        );
+        let keys = admin.post(&[("Action", "ListAccessKeys"), ("UserName", "ivy")]);
+        assert!(keys.body.contains("<Status>Active</Status>"));
+    }
+}
+
+#[test]
+fn a_user_sees_only_what_its_policies_allow_with_aws_reasons() {
+    let db = TestDb::new(Backend::Sqlite);
+    let server = Server::start(&db, &[]);
+    let admin = Client::for_server(&server, &db);
+    console_user(&admin, "jo", "Jo-Passw0rd!", false);
+    let browser = Browser::new(&server);
+    browser.sign_in(&account(&server), "jo", "Jo-Passw0rd!");
+    let users = browser.get("/console/users");
+    assert_eq!(users.status, 200);
+    assert!(
+        users
+            .body
+            .contains("is not authorized to perform: iam:ListUsers"),
+        "{}",
+        users.body
+    );
+    let create = browser.submit(
+        "/console/users",
+        "/console/users",
+        &[("name", "mallory"), ("path", "/")],
+    );
+    assert_eq!(create.status, 403);
+    assert!(
+        create
+            .body
+            .contains("is not authorized to perform: iam:CreateUser"),
+        "{}",
+        create.body
+    );
+    let missing = admin.post(&[("Action", "GetUser"), ("UserName", "mallory")]);
+    assert_eq!(missing.status, 404, "nothing was created");
+    // Read-only access lets it list, not change.
+    let attach = admin.post(&[
+        ("Action", "AttachUserPolicy"),
+        ("UserName", "jo"),
+        ("PolicyArn", "arn:aws:iam::aws:policy/IAMReadOnlyAccess"),
+    ]);
+    assert_eq!(attach.status, 200, "{}", attach.body);
+    let users = browser.get("/console/users");
+    assert!(users.body.contains(">jo</a>"), "{}", users.body);
+    let delete = browser.submit("/console/users/jo", "/console/users/jo/delete", &[]);
+    assert_eq!(delete.status, 403);
+    assert!(delete.body.contains("iam:DeleteUser"));
+}

@@ -1,0 +1,236 @@
+//! Groups: the list, creating one, and a group's page: members, attached policies, deletion.
+
+use super::users::attached_section;
+use super::view::{Cell, Field, Form, Section, Table};
+use super::{change, date, enter, field, iam, posted, read, seg, show, Built, Console, HOME};
+use crate::aws_api::endpoint::AwsApi;
+use crate::aws_api::error::AwsError;
+use crate::portal::Portal;
+use actix_web::{web, HttpRequest, HttpResponse};
+use std::collections::HashMap;
+
+pub async fn list(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    api: web::Data<AwsApi>,
+) -> HttpResponse {
+    let c = match enter(&req, &portal).await {
+        Ok(c) => c,
+        Err(response) => return response,
+    };
+    show(&req, &api, c, list_page).await
+}
+
+fn list_page(api: &AwsApi, c: &Console) -> Built {
+    let mut section = Section::new("groups", "User groups");
+    if let Some(reply) = read(api, c, "ListGroups", &[("MaxItems", "1000")], &mut section) {
+        let mut table = Table::new(
+            "group-list",
+            &["Group name", "Path", "Created"],
+            "No groups.",
+        );
+        for g in reply.items("member") {
+            let name = g.value("GroupName").unwrap_or_default();
+            table.row(
+                vec![
+                    Cell::link(&name, format!("/console/groups/{}", seg(&name))),
+                    Cell::text(g.value("Path").unwrap_or_default()),
+                    Cell::text(date(&g.value("CreateDate").unwrap_or_default())),
+                ],
+                Vec::new(),
+            );
+        }
+        section = section.table(table);
+    }
+    Built::new("User groups", &[HOME]).section(section).section(
+        Section::new("create-group", "Create group").form(
+            Form::post("create-group-form", "/console/groups", "Create group")
+                .field(Field::text("Group name", "name").required())
+                .field(Field::text("Path", "path").value("/")),
+        ),
+    )
+}
+
+pub async fn create(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    api: web::Data<AwsApi>,
+    form: web::Form<HashMap<String, String>>,
+) -> HttpResponse {
+    let (c, form) = match posted(&req, &portal, form).await {
+        Ok(x) => x,
+        Err(response) => return response,
+    };
+    change(
+        &req,
+        &api,
+        c,
+        move |api, c| {
+            let name = field(&form, "name");
+            let path = field(&form, "path");
+            let mut params = vec![("GroupName", name)];
+            if !path.is_empty() {
+                params.push(("Path", path));
+            }
+            iam(api, c, "CreateGroup", &params)?;
+            Ok(format!("/console/groups/{}?done=created", seg(name)))
+        },
+        list_page,
+    )
+    .await
+}
+
+pub async fn detail(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    api: web::Data<AwsApi>,
+    name: web::Path<String>,
+) -> HttpResponse {
+    let c = match enter(&req, &portal).await {
+        Ok(c) => c,
+        Err(response) => return response,
+    };
+    let name = name.into_inner();
+    show(&req, &api, c, move |api, c| detail_page(api, c, &name)).await
+}
+
+fn detail_page(api: &AwsApi, c: &Console, name: &str) -> Built {
+    let base = format!("/console/groups/{}", seg(name));
+    let crumbs = [HOME, ("User groups", "/console/groups")];
+    let group = match iam(api, c, "GetGroup", &[("GroupName", name)]) {
+        Ok(g) => g,
+        Err(e) => return Built::new(name, &crumbs).failed(&e),
+    };
+    let header = group
+        .items("Group")
+        .into_iter()
+        .next()
+        .unwrap_or(group.clone());
+    let summary = Section::new("summary", "Summary")
+        .fact("ARN", header.value("Arn").unwrap_or_default())
+        .fact(
+            "Created",
+            date(&header.value("CreateDate").unwrap_or_default()),
+        );
+    let mut members = Section::new("members", "Users in this group");
+    let mut table = Table::new("group-members", &["User"], "No users.");
+    let mut in_group = Vec::new();
+    for u in group
+        .items("Users")
+        .into_iter()
+        .flat_map(|users| users.items("member"))
+    {
+        let user = u.value("UserName").unwrap_or_default();
+        let mut remove = Form::post("", &format!("{base}/remove-user"), "Remove").inline();
+        remove.fields.push(Field::hidden("user", &user));
+        table.row(
+            vec![Cell::link(&user, format!("/console/users/{}", seg(&user)))],
+            vec![remove],
+        );
+        in_group.push(user);
+    }
+    members = members.table(table);
+    if let Ok(all) = iam(api, c, "ListUsers", &[("MaxItems", "1000")]) {
+        let options: Vec<(String, String)> = all
+            .values("UserName")
+            .into_iter()
+            .filter(|u| !in_group.contains(u))
+            .map(|u| (u.clone(), u))
+            .collect();
+        if !options.is_empty() {
+            members = members.form(
+                Form::post("add-user", &format!("{base}/add-user"), "Add user")
+                    .inline()
+                    .field(Field::select("User", "user", options)),
+            );
+        }
+    }
+    Built::new(name, &crumbs)
+        .section(summary)
+        .section(members)
+        .section(attached_section(api, c, "Group", name, &base))
+        .section(
+            Section::new("delete", "Delete group")
+                .line("Remove the group's users and policies first.")
+                .form(
+                    Form::post("delete-group", &format!("{base}/delete"), "Delete group").danger(),
+                ),
+        )
+}
+
+pub async fn change_group(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    api: web::Data<AwsApi>,
+    path: web::Path<(String, String)>,
+    form: web::Form<HashMap<String, String>>,
+) -> HttpResponse {
+    let (c, form) = match posted(&req, &portal, form).await {
+        Ok(x) => x,
+        Err(response) => return response,
+    };
+    let (name, op) = path.into_inner();
+    let name2 = name.clone();
+    change(
+        &req,
+        &api,
+        c,
+        move |api, c| apply(api, c, &name, &op, &form),
+        move |api, c| detail_page(api, c, &name2),
+    )
+    .await
+}
+
+fn apply(
+    api: &AwsApi,
+    c: &Console,
+    name: &str,
+    op: &str,
+    form: &HashMap<String, String>,
+) -> Result<String, AwsError> {
+    let group = ("GroupName", name);
+    let done = match op {
+        "delete" => {
+            iam(api, c, "DeleteGroup", &[group])?;
+            return Ok("/console/groups?done=deleted".into());
+        }
+        "add-user" => {
+            iam(
+                api,
+                c,
+                "AddUserToGroup",
+                &[group, ("UserName", field(form, "user"))],
+            )?;
+            "added"
+        }
+        "remove-user" => {
+            iam(
+                api,
+                c,
+                "RemoveUserFromGroup",
+                &[group, ("UserName", field(form, "user"))],
+            )?;
+            "removed"
+        }
+        "attach" => {
+            iam(
+                api,
+                c,
+                "AttachGroupPolicy",
+                &[group, ("PolicyArn", field(form, "arn"))],
+            )?;
+            "attached"
+        }
+        "detach" => {
+            iam(
+                api,
+                c,
+                "DetachGroupPolicy",
+                &[group, ("PolicyArn", field(form, "arn"))],
+            )?;
+            "detached"
+        }
+        _ => return Err(AwsError::invalid_action(op, "console")),
+    };
+    Ok(format!("/console/groups/{}?done={done}", seg(name)))
+}

@@ -1,0 +1,280 @@
+//! The IAM console: users, groups, roles, policies, the account, the policy simulator and
+//! switching roles. Every read and every change is an IAM (or STS) action run through
+//! [`crate::aws_api::console`] as the signed-in principal, so a page shows and changes only
+//! what that principal's policies allow, audited like the API, and a refusal shows AWS's
+//! reason.
+//!
+//! Pages are built on the blocking pool (the actions read the store) from the pieces in
+//! [`view`]; every successful POST answers with a redirect (303) to the page to show next,
+//! with `?done=<what>` naming a fixed message.
+
+mod account;
+mod groups;
+mod policies;
+mod roles;
+mod simulator;
+mod switch;
+mod users;
+pub mod view;
+
+use super::handlers::{active, internal, meta, render, see_other, session_csrf_ok, who};
+use super::pages::SignedIn;
+use super::sessions::Session;
+use super::Portal;
+use crate::authz::Caller;
+use crate::aws_api::console::{self as acting_api, Acting, Reply};
+use crate::aws_api::endpoint::AwsApi;
+use crate::aws_api::error::AwsError;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use std::collections::HashMap;
+use view::{ConsolePage, Section};
+
+pub use switch::role_caller;
+
+/// The console's routes (under `/console`).
+pub fn configure(scope: actix_web::Scope) -> actix_web::Scope {
+    scope
+        .route("/users", web::get().to(users::list))
+        .route("/users", web::post().to(users::create))
+        .route("/users/{name}", web::get().to(users::detail))
+        .route("/users/{name}/{op}", web::post().to(users::change_user))
+        .route("/groups", web::get().to(groups::list))
+        .route("/groups", web::post().to(groups::create))
+        .route("/groups/{name}", web::get().to(groups::detail))
+        .route("/groups/{name}/{op}", web::post().to(groups::change_group))
+        .route("/roles", web::get().to(roles::list))
+        .route("/roles", web::post().to(roles::create))
+        .route("/roles/{name}", web::get().to(roles::detail))
+        .route("/roles/{name}/{op}", web::post().to(roles::change_role))
+        .route("/policies", web::get().to(policies::list))
+        .route("/policies", web::post().to(policies::create))
+        .route("/policies/view", web::get().to(policies::detail))
+        .route(
+            "/policies/change/{op}",
+            web::post().to(policies::change_policy),
+        )
+        .route("/account", web::get().to(account::page))
+        .route("/account/{op}", web::post().to(account::change_account))
+        .route("/simulator", web::get().to(simulator::page))
+        .route("/simulator", web::post().to(simulator::run))
+        .route("/switch-role", web::get().to(switch::page))
+        .route("/switch-role", web::post().to(switch::switch))
+        .route("/switch-back", web::post().to(switch::back))
+}
+
+/// One console request: the session, who it acts as, and the header's view of it.
+#[derive(Clone)]
+pub struct Console {
+    pub session: Session,
+    pub signed_in: SignedIn,
+    pub acting: Acting,
+    /// The session's own identity (the same as the acting one unless it switched roles).
+    pub base: Caller,
+}
+
+/// The active session behind the request, as the principal it acts as (the assumed role
+/// after a switch), or the response that sends the browser where it must go first.
+pub async fn enter(req: &HttpRequest, portal: &web::Data<Portal>) -> Result<Console, HttpResponse> {
+    let session = active(req, portal).await?;
+    let (caller, signed_in) = who(portal, &session).await.map_err(|e| internal(req, &e))?;
+    let base = super::handlers::base_caller(portal, &session)
+        .await
+        .map_err(|e| internal(req, &e))?;
+    let facts = super::handlers::facts(req, portal, &session);
+    Ok(Console {
+        acting: Acting {
+            caller,
+            facts,
+            meta: meta(req),
+        },
+        session,
+        signed_in,
+        base,
+    })
+}
+
+/// Runs an IAM action as the console's principal.
+pub fn iam(
+    api: &AwsApi,
+    c: &Console,
+    action: &str,
+    params: &[(&str, &str)],
+) -> Result<Reply, AwsError> {
+    acting_api::iam(api, &c.acting, action, params)
+}
+
+/// What a refused action says on the page.
+pub fn explain(e: &AwsError) -> String {
+    e.message().to_string()
+}
+
+/// A read for a section: its reply, or the section marked with AWS's reason.
+pub fn read(
+    api: &AwsApi,
+    c: &Console,
+    action: &str,
+    params: &[(&str, &str)],
+    section: &mut Section,
+) -> Option<Reply> {
+    match iam(api, c, action, params) {
+        Ok(reply) => Some(reply),
+        Err(e) => {
+            section.denied = explain(&e);
+            None
+        }
+    }
+}
+
+/// A built page, or an error to show in place of it.
+pub struct Built {
+    pub title: String,
+    pub crumbs: Vec<(String, String)>,
+    pub sections: Vec<Section>,
+    pub error: Option<String>,
+    pub status: StatusCode,
+}
+
+impl Built {
+    pub fn new(title: impl Into<String>, crumbs: &[(&str, &str)]) -> Self {
+        Self {
+            title: title.into(),
+            crumbs: crumbs
+                .iter()
+                .map(|(t, h)| (t.to_string(), h.to_string()))
+                .collect(),
+            sections: Vec::new(),
+            error: None,
+            status: StatusCode::OK,
+        }
+    }
+
+    pub fn section(mut self, section: Section) -> Self {
+        self.sections.push(section);
+        self
+    }
+
+    /// The page of something that could not be read at all.
+    pub fn failed(mut self, e: &AwsError) -> Self {
+        self.error = Some(explain(e));
+        self.status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+        self
+    }
+}
+
+/// The fixed messages a `?done=` may name.
+fn done_message(what: &str) -> Option<&'static str> {
+    Some(match what {
+        "created" => "Created.",
+        "deleted" => "Deleted.",
+        "updated" => "Saved.",
+        "attached" => "The policy was attached.",
+        "detached" => "The policy was detached.",
+        "added" => "Added to the group.",
+        "removed" => "Removed from the group.",
+        "key-updated" => "The access key was updated.",
+        "key-deleted" => "The access key was deleted.",
+        "password-set" => "The console password was set.",
+        "password-deleted" => "The console password was removed.",
+        "mfa-deactivated" => "The MFA device was deactivated.",
+        "switched-back" => "You are back in your own identity.",
+        _ => return None,
+    })
+}
+
+/// Builds a page on the blocking pool and renders it.
+pub async fn show(
+    req: &HttpRequest,
+    api: &web::Data<AwsApi>,
+    c: Console,
+    build: impl FnOnce(&AwsApi, &Console) -> Built + Send + 'static,
+) -> HttpResponse {
+    let done = web::Query::<HashMap<String, String>>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| q.get("done").and_then(|d| done_message(d)))
+        .map(str::to_string);
+    let api = api.clone();
+    let csrf = c.signed_in.csrf.clone();
+    let signed_in = c.signed_in.clone();
+    let built = match web::block(move || build(&api, &c)).await {
+        Ok(built) => built,
+        Err(e) => return internal(req, &e),
+    };
+    render(
+        built.status,
+        &ConsolePage {
+            signed_in: Some(signed_in),
+            csrf,
+            title: built.title,
+            crumbs: built.crumbs,
+            notice: done,
+            error: built.error,
+            sections: built.sections,
+        },
+    )
+}
+
+/// A POSTed console form: its CSRF token checked, its fields.
+pub async fn posted(
+    req: &HttpRequest,
+    portal: &web::Data<Portal>,
+    form: web::Form<HashMap<String, String>>,
+) -> Result<(Console, HashMap<String, String>), HttpResponse> {
+    let c = enter(req, portal).await?;
+    let form = form.into_inner();
+    let token = form
+        .get("csrf_token")
+        .map(String::as_str)
+        .unwrap_or_default();
+    if !session_csrf_ok(portal, &c.session, token) {
+        return Err(super::handlers::csrf_refused());
+    }
+    Ok((c, form))
+}
+
+/// Runs a change on the blocking pool: on success, a redirect to `then`; on a refusal, the
+/// page `on_error` builds with AWS's message.
+pub async fn change(
+    req: &HttpRequest,
+    api: &web::Data<AwsApi>,
+    c: Console,
+    act: impl FnOnce(&AwsApi, &Console) -> Result<String, AwsError> + Send + 'static,
+    on_error: impl FnOnce(&AwsApi, &Console) -> Built + Send + 'static,
+) -> HttpResponse {
+    let api2 = api.clone();
+    let c2 = c.clone();
+    match web::block(move || act(&api2, &c2)).await {
+        Ok(Ok(then)) => see_other(&then).finish(),
+        Ok(Err(e)) => {
+            let message = explain(&e);
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            show(req, api, c, move |api, c| {
+                let mut built = on_error(api, c);
+                built.error = Some(message);
+                built.status = status;
+                built
+            })
+            .await
+        }
+        Err(e) => internal(req, &e),
+    }
+}
+
+/// A form field's value, trimmed ("" when missing).
+pub fn field<'a>(form: &'a HashMap<String, String>, name: &str) -> &'a str {
+    form.get(name).map_or("", |v| v.trim())
+}
+
+/// `/console/...` path part, percent-encoded.
+pub fn seg(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// A compact date from an ISO 8601 timestamp as the API writes it.
+pub fn date(iso: &str) -> String {
+    iso.get(..16)
+        .map_or_else(|| iso.to_string(), |d| d.replace('T', " "))
+}
+
+/// The pages' common crumbs.
+pub const HOME: (&str, &str) = ("Dashboard", "/console");

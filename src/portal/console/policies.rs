@@ -1,0 +1,411 @@
+//! Managed policies: the list (customer managed or AWS managed), the editor (the policy
+//! engine's findings shown as the document is saved), a policy's page with its versions and
+//! attachments, new versions, deletion.
+
+use super::view::{Cell, Field, Form, Section, Table};
+use super::{change, date, enter, field, iam, posted, read, seg, show, Built, Console, HOME};
+use crate::aws_api::endpoint::AwsApi;
+use crate::aws_api::error::AwsError;
+use crate::policy::{self, PolicyKind, Severity, ValidationLimit};
+use crate::portal::Portal;
+use actix_web::{web, HttpRequest, HttpResponse};
+use std::collections::HashMap;
+
+const STARTER: &str = "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\n      \
+     \"Effect\": \"Allow\",\n      \"Action\": \"iam:Get*\",\n      \"Resource\": \"*\"\n    }\n  ]\n}";
+
+/// A document indented for reading (as stored when it is not JSON).
+pub fn pretty(document: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(document)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or_else(|| document.to_string())
+}
+
+/// The policy engine's findings on a document, one line each.
+fn findings(document: &str) -> (Vec<String>, bool) {
+    let found = policy::validate(document, PolicyKind::Identity, ValidationLimit::Managed);
+    let blocking = found.iter().any(|f| f.severity == Severity::Error);
+    let lines = found
+        .iter()
+        .map(|f| {
+            let level = if f.severity == Severity::Error {
+                "Error"
+            } else {
+                "Warning"
+            };
+            match (f.statement, &f.sid) {
+                (_, Some(sid)) => format!("{level} in statement {sid}: {}", f.message),
+                (Some(i), None) => format!("{level} in statement {}: {}", i + 1, f.message),
+                (None, None) => format!("{level}: {}", f.message),
+            }
+        })
+        .collect();
+    (lines, blocking)
+}
+
+pub async fn list(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    api: web::Data<AwsApi>,
+    query: web::Query<HashMap<String, String>>,
+) -> HttpResponse {
+    let c = match enter(&req, &portal).await {
+        Ok(c) => c,
+        Err(response) => return response,
+    };
+    let scope = match field(&query, "scope") {
+        "AWS" => "AWS",
+        "All" => "All",
+        _ => "Local",
+    };
+    show(&req, &api, c, move |api, c| list_page(api, c, scope, None)).await
+}
+
+fn list_page(
+    api: &AwsApi,
+    c: &Console,
+    scope: &str,
+    form: Option<&HashMap<String, String>>,
+) -> Built {
+    let filter = Form::get("scope", "/console/policies", "Show")
+        .inline()
+        .field(
+            Field::select(
+                "Policies",
+                "scope",
+                vec![
+                    ("Local".into(), "Customer managed".into()),
+                    ("AWS".into(), "AWS managed".into()),
+                    ("All".into(), "All".into()),
+                ],
+            )
+            .value(scope),
+        );
+    let mut section = Section::new("policies", "Policies").form(filter);
+    if let Some(reply) = read(
+        api,
+        c,
+        "ListPolicies",
+        &[("Scope", scope), ("MaxItems", "1000")],
+        &mut section,
+    ) {
+        let mut table = Table::new(
+            "policy-list",
+            &["Policy name", "Attached to", "Updated"],
+            "No policies.",
+        );
+        for p in reply.items("member") {
+            let name = p.value("PolicyName").unwrap_or_default();
+            let arn = p.value("Arn").unwrap_or_default();
+            table.row(
+                vec![
+                    Cell::link(&name, format!("/console/policies/view?arn={}", seg(&arn))),
+                    Cell::text(p.value("AttachmentCount").unwrap_or_default()),
+                    Cell::text(date(&p.value("UpdateDate").unwrap_or_default())),
+                ],
+                Vec::new(),
+            );
+        }
+        section = section.table(table);
+    }
+    let value = |name: &str| form.and_then(|f| f.get(name)).cloned().unwrap_or_default();
+    let document = form.map_or_else(|| STARTER.to_string(), |_| value("document"));
+    let mut create = Section::new("create-policy", "Create policy");
+    if form.is_some() {
+        create.lines = findings(&document).0;
+    }
+    create = create.form(
+        Form::post("create-policy-form", "/console/policies", "Create policy")
+            .field(
+                Field::text("Policy name", "name")
+                    .value(&value("name"))
+                    .required(),
+            )
+            .field(Field::text("Description", "description").value(&value("description")))
+            .field(
+                Field::textarea("Policy document", "document")
+                    .value(&document)
+                    .required(),
+            ),
+    );
+    Built::new("Policies", &[HOME])
+        .section(section)
+        .section(create)
+}
+
+pub async fn create(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    api: web::Data<AwsApi>,
+    form: web::Form<HashMap<String, String>>,
+) -> HttpResponse {
+    let (c, form) = match posted(&req, &portal, form).await {
+        Ok(x) => x,
+        Err(response) => return response,
+    };
+    let form2 = form.clone();
+    change(
+        &req,
+        &api,
+        c,
+        move |api, c| {
+            let document = form.get("document").map_or("", String::as_str);
+            let (lines, blocking) = findings(document);
+            if blocking {
+                return Err(AwsError::malformed_policy_document(lines.join(" ")));
+            }
+            let mut params = vec![
+                ("PolicyName", field(&form, "name")),
+                ("PolicyDocument", document),
+            ];
+            if !field(&form, "description").is_empty() {
+                params.push(("Description", field(&form, "description")));
+            }
+            let reply = iam(api, c, "CreatePolicy", &params)?;
+            let arn = reply.value("Arn").unwrap_or_default();
+            Ok(format!(
+                "/console/policies/view?arn={}&done=created",
+                seg(&arn)
+            ))
+        },
+        move |api, c| list_page(api, c, "Local", Some(&form2)),
+    )
+    .await
+}
+
+pub async fn detail(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    api: web::Data<AwsApi>,
+    query: web::Query<HashMap<String, String>>,
+) -> HttpResponse {
+    let c = match enter(&req, &portal).await {
+        Ok(c) => c,
+        Err(response) => return response,
+    };
+    let arn = field(&query, "arn").to_string();
+    show(&req, &api, c, move |api, c| detail_page(api, c, &arn, None)).await
+}
+
+fn detail_page(api: &AwsApi, c: &Console, arn: &str, edited: Option<&str>) -> Built {
+    let crumbs = [HOME, ("Policies", "/console/policies")];
+    let policy = match iam(api, c, "GetPolicy", &[("PolicyArn", arn)]) {
+        Ok(p) => p,
+        Err(e) => return Built::new("Policy", &crumbs).failed(&e),
+    };
+    let name = policy.value("PolicyName").unwrap_or_default();
+    let default_version = policy.value("DefaultVersionId").unwrap_or_default();
+    let customer = !arn.starts_with("arn:aws:iam::aws:");
+    let summary = Section::new("summary", "Summary")
+        .fact("ARN", arn)
+        .fact(
+            "Description",
+            policy.value("Description").unwrap_or_default(),
+        )
+        .fact("Default version", &default_version)
+        .fact(
+            "Attached to",
+            policy.value("AttachmentCount").unwrap_or_default(),
+        );
+    let mut document = Section::new("document", "Policy document");
+    if let Some(v) = read(
+        api,
+        c,
+        "GetPolicyVersion",
+        &[("PolicyArn", arn), ("VersionId", &default_version)],
+        &mut document,
+    ) {
+        let text = v.value("Document").map(|d| {
+            percent_encoding::percent_decode_str(&d)
+                .decode_utf8_lossy()
+                .to_string()
+        });
+        let text = pretty(&text.unwrap_or_default());
+        document = document.code(text.clone());
+        if customer {
+            let body = edited.map_or(text, str::to_string);
+            let mut edit = Section::new("edit", "Edit policy");
+            if edited.is_some() {
+                edit.lines = findings(&body).0;
+            }
+            let edit = edit.form(
+                Form::post(
+                    "new-version",
+                    "/console/policies/change/version",
+                    "Save as the new default version",
+                )
+                .field(Field::hidden("arn", arn))
+                .field(
+                    Field::textarea("Policy document", "document")
+                        .value(&body)
+                        .required(),
+                ),
+            );
+            return finish(
+                api,
+                c,
+                arn,
+                &name,
+                &crumbs,
+                summary,
+                document,
+                Some(edit),
+                customer,
+            );
+        }
+    }
+    finish(
+        api, c, arn, &name, &crumbs, summary, document, None, customer,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    api: &AwsApi,
+    c: &Console,
+    arn: &str,
+    name: &str,
+    crumbs: &[(&str, &str)],
+    summary: Section,
+    document: Section,
+    edit: Option<Section>,
+    customer: bool,
+) -> Built {
+    let mut attached = Section::new("entities", "Attached to");
+    if let Some(reply) = read(
+        api,
+        c,
+        "ListEntitiesForPolicy",
+        &[("PolicyArn", arn)],
+        &mut attached,
+    ) {
+        let mut table = Table::new(
+            "policy-entities",
+            &["Kind", "Name"],
+            "Not attached to anything.",
+        );
+        for (kind, tag, path) in [
+            ("User", "UserName", "users"),
+            ("Group", "GroupName", "groups"),
+            ("Role", "RoleName", "roles"),
+        ] {
+            for entity in reply.values(tag) {
+                table.row(
+                    vec![
+                        Cell::text(kind),
+                        Cell::link(&entity, format!("/console/{path}/{}", seg(&entity))),
+                    ],
+                    Vec::new(),
+                );
+            }
+        }
+        attached = attached.table(table);
+    }
+    let mut built = Built::new(name, crumbs).section(summary).section(document);
+    if let Some(edit) = edit {
+        built = built.section(edit);
+    }
+    built = built.section(attached);
+    if customer {
+        built = built.section(
+            Section::new("delete", "Delete policy")
+                .line("Detach it from every user, group and role first.")
+                .form(
+                    Form::post(
+                        "delete-policy",
+                        "/console/policies/change/delete",
+                        "Delete policy",
+                    )
+                    .field(Field::hidden("arn", arn))
+                    .danger(),
+                ),
+        );
+    }
+    built
+}
+
+pub async fn change_policy(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    api: web::Data<AwsApi>,
+    op: web::Path<String>,
+    form: web::Form<HashMap<String, String>>,
+) -> HttpResponse {
+    let (c, form) = match posted(&req, &portal, form).await {
+        Ok(x) => x,
+        Err(response) => return response,
+    };
+    let op = op.into_inner();
+    let arn = field(&form, "arn").to_string();
+    let edited = form.get("document").cloned();
+    let arn2 = arn.clone();
+    change(
+        &req,
+        &api,
+        c,
+        move |api, c| match op.as_str() {
+            "delete" => {
+                // A policy's versions other than the default go first, as IAM asks.
+                if let Ok(versions) = iam(api, c, "ListPolicyVersions", &[("PolicyArn", &arn)]) {
+                    for v in versions.items("member") {
+                        if v.value("IsDefaultVersion").as_deref() == Some("false") {
+                            let id = v.value("VersionId").unwrap_or_default();
+                            iam(
+                                api,
+                                c,
+                                "DeletePolicyVersion",
+                                &[("PolicyArn", &arn), ("VersionId", &id)],
+                            )?;
+                        }
+                    }
+                }
+                iam(api, c, "DeletePolicy", &[("PolicyArn", &arn)])?;
+                Ok("/console/policies?done=deleted".into())
+            }
+            "version" => {
+                let document = form.get("document").map_or("", String::as_str);
+                let (lines, blocking) = findings(document);
+                if blocking {
+                    return Err(AwsError::malformed_policy_document(lines.join(" ")));
+                }
+                // IAM keeps five versions: the oldest non-default one makes room.
+                if let Ok(versions) = iam(api, c, "ListPolicyVersions", &[("PolicyArn", &arn)]) {
+                    let old: Vec<String> = versions
+                        .items("member")
+                        .into_iter()
+                        .filter(|v| v.value("IsDefaultVersion").as_deref() == Some("false"))
+                        .filter_map(|v| v.value("VersionId"))
+                        .collect();
+                    if old.len() >= 4 {
+                        if let Some(oldest) = old.last() {
+                            iam(
+                                api,
+                                c,
+                                "DeletePolicyVersion",
+                                &[("PolicyArn", &arn), ("VersionId", oldest)],
+                            )?;
+                        }
+                    }
+                }
+                iam(
+                    api,
+                    c,
+                    "CreatePolicyVersion",
+                    &[
+                        ("PolicyArn", &arn),
+                        ("PolicyDocument", document),
+                        ("SetAsDefault", "true"),
+                    ],
+                )?;
+                Ok(format!(
+                    "/console/policies/view?arn={}&done=updated",
+                    seg(&arn)
+                ))
+            }
+            _ => Err(AwsError::invalid_action(&op, "console")),
+        },
+        move |api, c| detail_page(api, c, &arn2, edited.as_deref()),
+    )
+    .await
+}

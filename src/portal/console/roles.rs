@@ -1,0 +1,266 @@
+//! Roles: the list, creating one with its trust policy, and a role's page: the trust policy
+//! editor, attached policies, switching to it, deletion.
+
+use super::policies::pretty;
+use super::users::attached_section;
+use super::view::{Cell, Field, Form, Section, Table};
+use super::{change, date, enter, field, iam, posted, read, seg, show, Built, Console, HOME};
+use crate::aws_api::endpoint::AwsApi;
+use crate::aws_api::error::AwsError;
+use crate::portal::Portal;
+use actix_web::{web, HttpRequest, HttpResponse};
+use std::collections::HashMap;
+
+/// A trust policy letting principals of this account (allowed by their own policies) assume
+/// the role: the console's starting point, as AWS's "AWS account: this account".
+fn default_trust(account: &str) -> String {
+    format!(
+        "{{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {{\n      \"Effect\": \"Allow\",\n      \
+         \"Principal\": {{ \"AWS\": \"arn:aws:iam::{account}:root\" }},\n      \
+         \"Action\": \"sts:AssumeRole\"\n    }}\n  ]\n}}"
+    )
+}
+
+pub async fn list(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    api: web::Data<AwsApi>,
+) -> HttpResponse {
+    let c = match enter(&req, &portal).await {
+        Ok(c) => c,
+        Err(response) => return response,
+    };
+    show(&req, &api, c, |api, c| list_page(api, c, None)).await
+}
+
+fn list_page(api: &AwsApi, c: &Console, form: Option<&HashMap<String, String>>) -> Built {
+    let mut section = Section::new("roles", "Roles");
+    if let Some(reply) = read(api, c, "ListRoles", &[("MaxItems", "1000")], &mut section) {
+        let mut table = Table::new(
+            "role-list",
+            &["Role name", "Description", "Created"],
+            "No roles.",
+        );
+        for r in reply.items("member") {
+            let name = r.value("RoleName").unwrap_or_default();
+            table.row(
+                vec![
+                    Cell::link(&name, format!("/console/roles/{}", seg(&name))),
+                    Cell::text(r.value("Description").unwrap_or_default()),
+                    Cell::text(date(&r.value("CreateDate").unwrap_or_default())),
+                ],
+                Vec::new(),
+            );
+        }
+        section = section.table(table);
+    }
+    let value = |name: &str| form.map_or("", |f| field(f, name)).to_string();
+    let trust = form
+        .map(|f| f.get("trust").cloned().unwrap_or_default())
+        .unwrap_or_else(|| default_trust(c.acting.caller.account_id()));
+    let max_session = match value("max_session") {
+        v if v.is_empty() => "3600".to_string(),
+        v => v,
+    };
+    let create = Section::new("create-role", "Create role").form(
+        Form::post("create-role-form", "/console/roles", "Create role")
+            .field(
+                Field::text("Role name", "name")
+                    .value(&value("name"))
+                    .required(),
+            )
+            .field(Field::text("Description", "description").value(&value("description")))
+            .field(
+                Field::number("Maximum session duration (seconds)", "max_session")
+                    .value(&max_session),
+            )
+            .field(
+                Field::textarea("Trust policy", "trust")
+                    .value(&trust)
+                    .required()
+                    .hint("Who may assume the role (sts:AssumeRole), as an IAM policy document."),
+            ),
+    );
+    Built::new("Roles", &[HOME])
+        .section(section)
+        .section(create)
+}
+
+pub async fn create(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    api: web::Data<AwsApi>,
+    form: web::Form<HashMap<String, String>>,
+) -> HttpResponse {
+    let (c, form) = match posted(&req, &portal, form).await {
+        Ok(x) => x,
+        Err(response) => return response,
+    };
+    let form2 = form.clone();
+    change(
+        &req,
+        &api,
+        c,
+        move |api, c| {
+            let name = field(&form, "name");
+            let trust = form.get("trust").map_or("", String::as_str);
+            let mut params = vec![("RoleName", name), ("AssumeRolePolicyDocument", trust)];
+            for (param, key) in [
+                ("Description", "description"),
+                ("MaxSessionDuration", "max_session"),
+            ] {
+                if !field(&form, key).is_empty() {
+                    params.push((param, field(&form, key)));
+                }
+            }
+            iam(api, c, "CreateRole", &params)?;
+            Ok(format!("/console/roles/{}?done=created", seg(name)))
+        },
+        move |api, c| list_page(api, c, Some(&form2)),
+    )
+    .await
+}
+
+pub async fn detail(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    api: web::Data<AwsApi>,
+    name: web::Path<String>,
+) -> HttpResponse {
+    let c = match enter(&req, &portal).await {
+        Ok(c) => c,
+        Err(response) => return response,
+    };
+    let name = name.into_inner();
+    show(&req, &api, c, move |api, c| {
+        detail_page(api, c, &name, None)
+    })
+    .await
+}
+
+fn detail_page(api: &AwsApi, c: &Console, name: &str, edited: Option<&str>) -> Built {
+    let base = format!("/console/roles/{}", seg(name));
+    let crumbs = [HOME, ("Roles", "/console/roles")];
+    let role = match iam(api, c, "GetRole", &[("RoleName", name)]) {
+        Ok(r) => r,
+        Err(e) => return Built::new(name, &crumbs).failed(&e),
+    };
+    let arn = role.value("Arn").unwrap_or_default();
+    let account = arn.split(':').nth(4).unwrap_or_default().to_string();
+    let summary = Section::new("summary", "Summary")
+        .fact("ARN", &arn)
+        .fact("Description", role.value("Description").unwrap_or_default())
+        .fact(
+            "Maximum session",
+            format!(
+                "{} seconds",
+                role.value("MaxSessionDuration").unwrap_or_default()
+            ),
+        )
+        .fact(
+            "Created",
+            date(&role.value("CreateDate").unwrap_or_default()),
+        )
+        .fact(
+            "Last used",
+            role.value("LastUsedDate")
+                .map_or("never".into(), |d| date(&d)),
+        )
+        .link(
+            "Switch to this role",
+            format!("/console/switch-role?account={account}&role={}", seg(name)),
+        );
+    let document = role
+        .value("AssumeRolePolicyDocument")
+        .map(|d| {
+            percent_encoding::percent_decode_str(&d)
+                .decode_utf8_lossy()
+                .to_string()
+        })
+        .unwrap_or_default();
+    let trust = Section::new("trust", "Trust policy").form(
+        Form::post("trust-form", &format!("{base}/trust"), "Save trust policy").field(
+            Field::textarea("Trust policy document", "document")
+                .value(edited.unwrap_or(&pretty(&document)))
+                .required(),
+        ),
+    );
+    Built::new(name, &crumbs)
+        .section(summary)
+        .section(trust)
+        .section(attached_section(api, c, "Role", name, &base))
+        .section(
+            Section::new("delete", "Delete role")
+                .line("Detach the role's policies and remove it from instance profiles first.")
+                .form(Form::post("delete-role", &format!("{base}/delete"), "Delete role").danger()),
+        )
+}
+
+pub async fn change_role(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    api: web::Data<AwsApi>,
+    path: web::Path<(String, String)>,
+    form: web::Form<HashMap<String, String>>,
+) -> HttpResponse {
+    let (c, form) = match posted(&req, &portal, form).await {
+        Ok(x) => x,
+        Err(response) => return response,
+    };
+    let (name, op) = path.into_inner();
+    let (name2, edited) = (name.clone(), form.get("document").cloned());
+    change(
+        &req,
+        &api,
+        c,
+        move |api, c| apply(api, c, &name, &op, &form),
+        move |api, c| detail_page(api, c, &name2, edited.as_deref()),
+    )
+    .await
+}
+
+fn apply(
+    api: &AwsApi,
+    c: &Console,
+    name: &str,
+    op: &str,
+    form: &HashMap<String, String>,
+) -> Result<String, AwsError> {
+    let role = ("RoleName", name);
+    let done = match op {
+        "delete" => {
+            iam(api, c, "DeleteRole", &[role])?;
+            return Ok("/console/roles?done=deleted".into());
+        }
+        "trust" => {
+            let document = form.get("document").map_or("", String::as_str);
+            iam(
+                api,
+                c,
+                "UpdateAssumeRolePolicy",
+                &[role, ("PolicyDocument", document)],
+            )?;
+            "updated"
+        }
+        "attach" => {
+            iam(
+                api,
+                c,
+                "AttachRolePolicy",
+                &[role, ("PolicyArn", field(form, "arn"))],
+            )?;
+            "attached"
+        }
+        "detach" => {
+            iam(
+                api,
+                c,
+                "DetachRolePolicy",
+                &[role, ("PolicyArn", field(form, "arn"))],
+            )?;
+            "detached"
+        }
+        _ => return Err(AwsError::invalid_action(op, "console")),
+    };
+    Ok(format!("/console/roles/{}?done={done}", seg(name)))
+}

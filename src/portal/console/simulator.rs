@@ -1,0 +1,197 @@
+//! The policy simulator: a user, group or role (SimulatePrincipalPolicy), or pasted policies
+//! (SimulateCustomPolicy), against actions, resources and context keys; allowed or denied
+//! per action and resource, with the statements that decided it.
+
+use super::view::{Cell, Field, Form, Section, Table};
+use super::{enter, field, iam, posted, show, Built, Console, HOME};
+use crate::aws_api::endpoint::AwsApi;
+use crate::portal::Portal;
+use actix_web::{web, HttpRequest, HttpResponse};
+use std::collections::HashMap;
+
+pub async fn page(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    api: web::Data<AwsApi>,
+) -> HttpResponse {
+    let c = match enter(&req, &portal).await {
+        Ok(c) => c,
+        Err(response) => return response,
+    };
+    show(&req, &api, c, |api, c| build(api, c, &HashMap::new(), None)).await
+}
+
+pub async fn run(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    api: web::Data<AwsApi>,
+    form: web::Form<HashMap<String, String>>,
+) -> HttpResponse {
+    let (c, form) = match posted(&req, &portal, form).await {
+        Ok(x) => x,
+        Err(response) => return response,
+    };
+    show(&req, &api, c, move |api, c| {
+        let results = simulate(api, c, &form);
+        build(api, c, &form, Some(results))
+    })
+    .await
+}
+
+/// The principals the caller may list, as simulator choices (value: ARN).
+fn principals(api: &AwsApi, c: &Console) -> Vec<(String, String)> {
+    let mut out = vec![(String::new(), "Pasted policies (below)".to_string())];
+    for (action, member, tag, kind) in [
+        ("ListUsers", "member", "UserName", "User"),
+        ("ListGroups", "member", "GroupName", "Group"),
+        ("ListRoles", "member", "RoleName", "Role"),
+    ] {
+        if let Ok(reply) = iam(api, c, action, &[("MaxItems", "1000")]) {
+            for item in reply.items(member) {
+                if let (Some(name), Some(arn)) = (item.value(tag), item.value("Arn")) {
+                    out.push((arn, format!("{kind}: {name}")));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Splits a list typed with commas, spaces or new lines.
+fn words(text: &str) -> Vec<&str> {
+    text.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+fn simulate(api: &AwsApi, c: &Console, form: &HashMap<String, String>) -> Result<Table, String> {
+    let source = field(form, "source");
+    let actions = words(field(form, "actions"));
+    let resources = words(field(form, "resources"));
+    let mut params: Vec<(String, String)> = Vec::new();
+    for (i, a) in actions.iter().enumerate() {
+        params.push((format!("ActionNames.member.{}", i + 1), a.to_string()));
+    }
+    for (i, r) in resources.iter().enumerate() {
+        params.push((format!("ResourceArns.member.{}", i + 1), r.to_string()));
+    }
+    let context = field(form, "context");
+    for (i, line) in context.lines().filter(|l| !l.trim().is_empty()).enumerate() {
+        let Some((key, value)) = line.split_once('=') else {
+            return Err(format!("Context lines are key=value; \"{line}\" is not."));
+        };
+        let n = i + 1;
+        params.push((
+            format!("ContextEntries.member.{n}.ContextKeyName"),
+            key.trim().to_string(),
+        ));
+        params.push((
+            format!("ContextEntries.member.{n}.ContextKeyValues.member.1"),
+            value.trim().to_string(),
+        ));
+        params.push((
+            format!("ContextEntries.member.{n}.ContextKeyType"),
+            "string".to_string(),
+        ));
+    }
+    let action = if source.is_empty() {
+        let policy = form.get("policy").map_or("", String::as_str);
+        params.push(("PolicyInputList.member.1".to_string(), policy.to_string()));
+        "SimulateCustomPolicy"
+    } else {
+        params.push(("PolicySourceArn".to_string(), source.to_string()));
+        "SimulatePrincipalPolicy"
+    };
+    let refs: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let reply = iam(api, c, action, &refs).map_err(|e| super::explain(&e))?;
+    let mut table = Table::new(
+        "simulation",
+        &["Action", "Resource", "Decision", "Decided by"],
+        "No results.",
+    );
+    for result in reply
+        .items("EvaluationResults")
+        .into_iter()
+        .flat_map(|r| r.items("member"))
+    {
+        let decision = result.value("EvalDecision").unwrap_or_default();
+        let matched = result
+            .items("MatchedStatements")
+            .into_iter()
+            .flat_map(|m| m.items("member"))
+            .map(|s| {
+                let id = s.value("SourcePolicyId").unwrap_or_default();
+                match s
+                    .items("StartPosition")
+                    .first()
+                    .and_then(|p| p.value("Line"))
+                {
+                    Some(line) => format!("{id} (line {line})"),
+                    None => id,
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let label = match decision.as_str() {
+            "allowed" => "Allowed".to_string(),
+            "explicitDeny" => "Denied explicitly".to_string(),
+            _ => "Denied implicitly (no statement allows it)".to_string(),
+        };
+        table.row(
+            vec![
+                Cell::text(result.value("EvalActionName").unwrap_or_default()),
+                Cell::text(result.value("EvalResourceName").unwrap_or_default()),
+                Cell::text(label),
+                Cell::text(matched),
+            ],
+            Vec::new(),
+        );
+    }
+    Ok(table)
+}
+
+fn build(
+    api: &AwsApi,
+    c: &Console,
+    form: &HashMap<String, String>,
+    results: Option<Result<Table, String>>,
+) -> Built {
+    let value = |name: &str| form.get(name).cloned().unwrap_or_default();
+    let resources = if form.contains_key("resources") {
+        value("resources")
+    } else {
+        "*".to_string()
+    };
+    let inputs = Section::new("inputs", "Simulate").form(
+        Form::post("simulate", "/console/simulator", "Run simulation")
+            .field(
+                Field::select("Policies of", "source", principals(api, c)).value(&value("source")),
+            )
+            .field(
+                Field::textarea("Pasted policy (when no principal is chosen)", "policy")
+                    .value(&value("policy")),
+            )
+            .field(
+                Field::text("Actions", "actions")
+                    .value(&value("actions"))
+                    .required()
+                    .hint("Such as iam:CreateUser s3:GetObject, separated by spaces or commas."),
+            )
+            .field(Field::text("Resources", "resources").value(&resources))
+            .field(
+                Field::textarea("Context keys", "context")
+                    .value(&value("context"))
+                    .hint("One key=value per line, such as aws:SourceIp=192.0.2.10"),
+            ),
+    );
+    let mut built = Built::new("Policy simulator", &[HOME]).section(inputs);
+    match results {
+        Some(Ok(table)) => built = built.section(Section::new("results", "Results").table(table)),
+        Some(Err(message)) => built.error = Some(message),
+        None => {}
+    }
+    built
+}

@@ -1,0 +1,234 @@
+//! The building blocks of console pages: sections holding facts, tables, policy documents and
+//! forms, rendered by one template (`templates/console.html`), so every IAM page looks and
+//! behaves alike.
+
+use askama::Template;
+
+use crate::portal::pages::SignedIn;
+
+/// A form field.
+#[derive(Debug, Clone, Default)]
+pub struct Field {
+    pub label: String,
+    pub name: String,
+    /// `text`, `password`, `textarea`, `select`, `checkbox`, `number` or `hidden`.
+    pub kind: &'static str,
+    pub value: String,
+    pub options: Vec<(String, String)>,
+    pub required: bool,
+    pub hint: String,
+    pub checked: bool,
+}
+
+impl Field {
+    fn of(kind: &'static str, label: &str, name: &str) -> Self {
+        Self {
+            label: label.to_string(),
+            name: name.to_string(),
+            kind,
+            ..Self::default()
+        }
+    }
+    pub fn text(label: &str, name: &str) -> Self {
+        Self::of("text", label, name)
+    }
+    pub fn password(label: &str, name: &str) -> Self {
+        Self::of("password", label, name)
+    }
+    pub fn textarea(label: &str, name: &str) -> Self {
+        Self::of("textarea", label, name)
+    }
+    pub fn number(label: &str, name: &str) -> Self {
+        Self::of("number", label, name)
+    }
+    pub fn checkbox(label: &str, name: &str, checked: bool) -> Self {
+        Self {
+            checked,
+            ..Self::of("checkbox", label, name)
+        }
+    }
+    pub fn hidden(name: &str, value: &str) -> Self {
+        Self::of("hidden", "", name).value(value)
+    }
+    pub fn select(label: &str, name: &str, options: Vec<(String, String)>) -> Self {
+        Self {
+            options,
+            ..Self::of("select", label, name)
+        }
+    }
+    pub fn value(mut self, value: &str) -> Self {
+        self.value = value.to_string();
+        self
+    }
+    pub fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+    pub fn hint(mut self, hint: &str) -> Self {
+        self.hint = hint.to_string();
+        self
+    }
+}
+
+/// A form; POST forms carry the session's CSRF token.
+#[derive(Debug, Clone, Default)]
+pub struct Form {
+    pub id: String,
+    pub action: String,
+    pub post: bool,
+    pub submit: String,
+    pub fields: Vec<Field>,
+    /// One line of small controls (filters, row actions) rather than a stacked form.
+    pub inline: bool,
+    pub danger: bool,
+}
+
+impl Form {
+    pub fn post(id: &str, action: &str, submit: &str) -> Self {
+        Self {
+            id: id.to_string(),
+            action: action.to_string(),
+            post: true,
+            submit: submit.to_string(),
+            ..Self::default()
+        }
+    }
+    pub fn get(id: &str, action: &str, submit: &str) -> Self {
+        Self {
+            post: false,
+            ..Self::post(id, action, submit)
+        }
+    }
+    pub fn field(mut self, field: Field) -> Self {
+        self.fields.push(field);
+        self
+    }
+    pub fn inline(mut self) -> Self {
+        self.inline = true;
+        self
+    }
+    pub fn danger(mut self) -> Self {
+        self.danger = true;
+        self
+    }
+}
+
+/// A table cell: text, a link when `href` is not empty.
+#[derive(Debug, Clone, Default)]
+pub struct Cell {
+    pub text: String,
+    pub href: String,
+}
+
+impl Cell {
+    pub fn text(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            href: String::new(),
+        }
+    }
+    pub fn link(text: impl Into<String>, href: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            href: href.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Row {
+    pub cells: Vec<Cell>,
+    /// Small POST forms at the end of the row (remove, detach, ...).
+    pub actions: Vec<Form>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    pub id: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Row>,
+    pub empty: String,
+}
+
+impl Table {
+    pub fn new(id: &str, columns: &[&str], empty: &str) -> Self {
+        Self {
+            id: id.to_string(),
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            rows: Vec::new(),
+            empty: empty.to_string(),
+        }
+    }
+    pub fn row(&mut self, cells: Vec<Cell>, actions: Vec<Form>) {
+        self.rows.push(Row { cells, actions });
+    }
+    pub fn has_actions(&self) -> bool {
+        self.rows.iter().any(|r| !r.actions.is_empty())
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Section {
+    pub id: String,
+    pub title: String,
+    pub lines: Vec<String>,
+    /// Term and description pairs.
+    pub facts: Vec<(String, String)>,
+    /// A policy document or other preformatted text.
+    pub code: String,
+    pub tables: Vec<Table>,
+    pub forms: Vec<Form>,
+    pub links: Vec<(String, String)>,
+    /// Something the caller may not see, with AWS's reason.
+    pub denied: String,
+}
+
+impl Section {
+    pub fn new(id: &str, title: &str) -> Self {
+        Self {
+            id: id.to_string(),
+            title: title.to_string(),
+            ..Self::default()
+        }
+    }
+    pub fn line(mut self, line: impl Into<String>) -> Self {
+        self.lines.push(line.into());
+        self
+    }
+    pub fn fact(mut self, term: &str, value: impl Into<String>) -> Self {
+        self.facts.push((term.to_string(), value.into()));
+        self
+    }
+    pub fn code(mut self, code: impl Into<String>) -> Self {
+        self.code = code.into();
+        self
+    }
+    pub fn table(mut self, table: Table) -> Self {
+        self.tables.push(table);
+        self
+    }
+    pub fn form(mut self, form: Form) -> Self {
+        self.forms.push(form);
+        self
+    }
+    pub fn link(mut self, text: &str, href: impl Into<String>) -> Self {
+        self.links.push((text.to_string(), href.into()));
+        self
+    }
+    pub fn denied(mut self, why: impl Into<String>) -> Self {
+        self.denied = why.into();
+        self
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console.html")]
+pub struct ConsolePage {
+    pub signed_in: Option<SignedIn>,
+    pub csrf: String,
+    pub title: String,
+    pub crumbs: Vec<(String, String)>,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    pub sections: Vec<Section>,
+}
