@@ -1163,3 +1163,228 @@ fn a_user_sees_only_what_its_policies_allow_with_aws_reasons() {
     assert_eq!(delete.status, 403);
     assert!(delete.body.contains("iam:DeleteUser"));
 }
+
+#[test]
+fn roles_and_policies_are_edited_with_the_policy_engines_findings() {
+    let db = TestDb::new(Backend::Sqlite);
+    let server = Server::start(&db, &[]);
+    let admin = Client::for_server(&server, &db);
+    let root = root_browser(&server);
+    let account = account(&server);
+    // The role form starts with a trust policy for this account.
+    let form = root.get("/console/roles");
+    assert!(form.body.contains(&format!("arn:aws:iam::{account}:root")));
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{account}:root"}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    let created = root.submit(
+        "/console/roles",
+        "/console/roles",
+        &[
+            ("name", "auditor"),
+            ("description", "reads"),
+            ("max_session", "3600"),
+            ("trust", &trust),
+        ],
+    );
+    assert_eq!(
+        created.location.as_deref(),
+        Some("/console/roles/auditor?done=created"),
+        "{}",
+        created.body
+    );
+    let bad = root.submit(
+        "/console/roles/auditor",
+        "/console/roles/auditor/trust",
+        &[("document", "{not json")],
+    );
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("{not json"), "the edit is kept");
+    let role = admin.post(&[("Action", "GetRole"), ("RoleName", "auditor")]);
+    assert!(
+        role.body.contains("sts%3AAssumeRole") || role.body.contains("sts:AssumeRole"),
+        "trust unchanged"
+    );
+
+    // A policy with an error is refused with the engine's finding; a good one is created.
+    let wrong = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:Get*"}]}"#;
+    let refused = root.submit(
+        "/console/policies",
+        "/console/policies",
+        &[("name", "reader"), ("document", wrong)],
+    );
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(refused.body.contains("Error"), "{}", refused.body);
+    let good = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Read","Effect":"Allow","Action":"iam:Get*","Resource":"*"}]}"#;
+    let ok = root.submit(
+        "/console/policies",
+        "/console/policies",
+        &[("name", "reader"), ("document", good)],
+    );
+    let location = ok.location.clone().unwrap_or_default();
+    assert!(
+        location.starts_with("/console/policies/view?arn="),
+        "{}",
+        ok.body
+    );
+    let arn = format!("arn:aws:iam::{account}:policy/reader");
+    let view = root.get(&location);
+    assert!(
+        view.body.contains("&#34;Sid&#34;: &#34;Read&#34;"),
+        "{}",
+        view.body
+    );
+    let v2 = r#"{"Version":"2012-10-17","Statement":[{"Sid":"ReadAndList","Effect":"Allow","Action":["iam:Get*","iam:List*"],"Resource":"*"}]}"#;
+    let saved = root.submit(
+        &location,
+        "/console/policies/change/version",
+        &[("arn", &arn), ("document", v2)],
+    );
+    assert!(
+        saved.location.unwrap_or_default().ends_with("done=updated"),
+        "{}",
+        saved.body
+    );
+    let policy = admin.post(&[("Action", "GetPolicy"), ("PolicyArn", &arn)]);
+    assert!(
+        policy
+            .body
+            .contains("<DefaultVersionId>v2</DefaultVersionId>"),
+        "{}",
+        policy.body
+    );
+    let attach = root.submit(
+        "/console/roles/auditor",
+        "/console/roles/auditor/attach",
+        &[("arn", &arn)],
+    );
+    assert_eq!(
+        attach.location.as_deref(),
+        Some("/console/roles/auditor?done=attached")
+    );
+    let in_use = root.submit(
+        &location,
+        "/console/policies/change/delete",
+        &[("arn", &arn)],
+    );
+    assert_eq!(
+        in_use.status, 409,
+        "an attached policy cannot be deleted: {}",
+        in_use.body
+    );
+
+    // The simulator decides as the engine does, per action.
+    let simulated = root.submit(
+        "/console/simulator",
+        "/console/simulator",
+        &[
+            ("source", &format!("arn:aws:iam::{account}:role/auditor")),
+            ("actions", "iam:ListUsers iam:CreateUser"),
+            ("resources", "*"),
+            ("context", ""),
+            ("policy", ""),
+        ],
+    );
+    assert_eq!(simulated.status, 200, "{}", simulated.body);
+    assert!(
+        simulated
+            .body
+            .contains("<td>iam:ListUsers</td><td>*</td><td>Allowed</td><td>reader</td>"),
+        "{}",
+        simulated.body
+    );
+    assert!(simulated
+        .body
+        .contains("<td>iam:CreateUser</td><td>*</td><td>Denied implicitly"));
+}
+
+#[test]
+fn switching_to_a_role_acts_with_its_permissions_until_switching_back() {
+    let db = TestDb::new(Backend::Postgres);
+    let server = Server::start(&db, &[]);
+    let admin = Client::for_server(&server, &db);
+    let account = account(&server);
+    console_user(&admin, "kim", "Kim-Passw0rd!", false);
+    let allow_assume = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}"#;
+    admin.post(&[
+        ("Action", "PutUserPolicy"),
+        ("UserName", "kim"),
+        ("PolicyName", "assume"),
+        ("PolicyDocument", allow_assume),
+    ]);
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{account}:user/kim"}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    let role = admin.post(&[
+        ("Action", "CreateRole"),
+        ("RoleName", "operator"),
+        ("AssumeRolePolicyDocument", &trust),
+    ]);
+    assert_eq!(role.status, 200, "{}", role.body);
+    admin.post(&[
+        ("Action", "AttachRolePolicy"),
+        ("RoleName", "operator"),
+        ("PolicyArn", "arn:aws:iam::aws:policy/IAMReadOnlyAccess"),
+    ]);
+
+    let browser = Browser::new(&server);
+    browser.sign_in(&account, "kim", "Kim-Passw0rd!");
+    let before = browser.get("/console/users");
+    assert!(before
+        .body
+        .contains("is not authorized to perform: iam:ListUsers"));
+    // A role whose trust policy does not name kim is refused with STS's message.
+    let refused = browser.submit(
+        "/console/switch-role",
+        "/console/switch-role",
+        &[
+            ("account", &account),
+            ("role", "missing"),
+            ("label", ""),
+            ("colour", "red"),
+        ],
+    );
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(
+        refused
+            .body
+            .contains("is not authorized to perform: sts:AssumeRole"),
+        "{}",
+        refused.body
+    );
+    let switched = browser.submit(
+        "/console/switch-role",
+        "/console/switch-role",
+        &[
+            ("account", &account),
+            ("role", "operator"),
+            ("label", "Ops"),
+            ("colour", "green"),
+        ],
+    );
+    assert_eq!(
+        switched.location.as_deref(),
+        Some("/console"),
+        "{}",
+        switched.body
+    );
+    let during = browser.get("/console/users");
+    assert!(
+        during.body.contains(">kim</a>"),
+        "the role may list users: {}",
+        during.body
+    );
+    assert!(during.body.contains(r#"class="role-label role-green""#));
+    assert!(during
+        .body
+        .contains(&format!("arn:aws:sts::{account}:assumed-role/operator/kim")));
+    let back = browser.submit("/console", "/console/switch-back", &[]);
+    assert_eq!(
+        back.location.as_deref(),
+        Some("/console?done=switched-back")
+    );
+    let after = browser.get("/console/users");
+    assert!(after
+        .body
+        .contains("is not authorized to perform: iam:ListUsers"));
+}

@@ -118,23 +118,20 @@ fn simulate(api: &AwsApi, c: &Console, form: &HashMap<String, String>) -> Result
         .flat_map(|r| r.items("member"))
     {
         let decision = result.value("EvalDecision").unwrap_or_default();
-        let matched = result
+        // The statements appear for the result and again for each resource: listed once.
+        let mut matched: Vec<String> = Vec::new();
+        for statement in result
             .items("MatchedStatements")
             .into_iter()
             .flat_map(|m| m.items("member"))
-            .map(|s| {
-                let id = s.value("SourcePolicyId").unwrap_or_default();
-                match s
-                    .items("StartPosition")
-                    .first()
-                    .and_then(|p| p.value("Line"))
-                {
-                    Some(line) => format!("{id} (line {line})"),
-                    None => id,
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
+        {
+            let id = statement.value("SourcePolicyId").unwrap_or_default();
+            let shown = id.rsplit('/').next().unwrap_or(&id).to_string();
+            if !matched.contains(&shown) {
+                matched.push(shown);
+            }
+        }
+        let matched = matched.join(", ");
         let label = match decision.as_str() {
             "allowed" => "Allowed".to_string(),
             "explicitDeny" => "Denied explicitly".to_string(),

@@ -4,7 +4,7 @@
 //! switches back or the role session expires (one hour).
 //!
 //! The role session's credentials are kept in the console session, sealed under the master
-//! key for that session alone; every page opens them and checks the token as a signed API call
+//! key for that session's principal and sign-in; every page opens them and checks the token as a signed API call
 //! would (expiry included).
 
 use super::view::{Field, Form, Section};
@@ -35,8 +35,15 @@ struct RoleSession {
     colour: String,
 }
 
+/// The sealing purpose: bound to the session's principal and sign-in (which survive the new
+/// ids a session gets), so a sealed role cannot serve another session or principal.
 fn purpose(session: &Session) -> String {
-    format!("console-role:{}", session.id_hash)
+    format!(
+        "console-role:{}:{}:{}",
+        session.account_id,
+        session.user_id.as_deref().unwrap_or("root"),
+        session.created_at.and_utc().timestamp_micros()
+    )
 }
 
 /// The role session a console session acts as, if it switched and the session is still
