@@ -5,7 +5,7 @@
 // Everything waits with a deadline; servers are killed with their whole process group when a
 // file ends, and at the latest when this process exits.
 import { spawn, execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, readdirSync, createWriteStream } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, readdirSync, createWriteStream, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
@@ -102,6 +102,8 @@ export async function startKeyward(name) {
     },
     /** The AWS CLI as the account's administrator (profile `keyward` from the first start). */
     aws: (...args) => aws(dir, args),
+    /** The AWS CLI with other credentials (an access key made in the console), same endpoint. */
+    awsAs: (key, secret, ...args) => awsWith(dir, { AWS_ACCESS_KEY_ID: key, AWS_SECRET_ACCESS_KEY: secret }, args),
     async stop() {
       if (exited === null) {
         try { process.kill(-proc.pid, 'SIGTERM'); } catch { /* gone already */ }
@@ -157,15 +159,29 @@ function awsCommand() {
 }
 
 function aws(dir, args) {
+  return awsWith(dir, {}, ['--profile', 'keyward', ...args]);
+}
+
+/** Runs the AWS CLI with the server's config file (its endpoint) and `extra` environment; with
+ * access keys in `extra`, they are the credentials (the config's profile `keyward` is not used). */
+function awsWith(dir, extra, args) {
   const env = Object.fromEntries(Object.entries(process.env)
     .filter(([k]) => !k.startsWith('AWS_') && !k.startsWith('KEYWARD_')));
   Object.assign(env, {
     AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials'),
     AWS_CONFIG_FILE: join(dir, 'config'),
     AWS_PAGER: '',
-  });
+  }, extra);
+  if (extra.AWS_ACCESS_KEY_ID) {
+    // Credentials from the environment; the endpoint and region as the profile names them.
+    const config = readFileSync(join(dir, 'config'), 'utf8');
+    env.AWS_ENDPOINT_URL = /endpoint_url\s*=\s*(\S+)/.exec(config)[1];
+    env.AWS_DEFAULT_REGION = /region\s*=\s*(\S+)/.exec(config)[1];
+    delete env.AWS_CONFIG_FILE;
+    delete env.AWS_SHARED_CREDENTIALS_FILE;
+  }
   return new Promise((ok, fail) => {
-    execFile(awsCommand(), ['--profile', 'keyward', ...args], { env, timeout: CLI_TIMEOUT_MS, killSignal: 'SIGKILL' },
+    execFile(awsCommand(), args, { env, timeout: CLI_TIMEOUT_MS, killSignal: 'SIGKILL' },
       (error, stdout, stderr) => {
         if (error) fail(new Error(`aws ${args.join(' ')} failed: ${error.message}\n${stderr}`));
         else ok(stdout);
