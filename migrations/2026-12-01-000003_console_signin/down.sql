@@ -1,3 +1,4 @@
+DROP TABLE recovery_codes;
 ALTER TABLE mfa_devices DROP COLUMN passkey;
 DROP TABLE webauthn_ceremonies;
 DROP TABLE signin_throttle;

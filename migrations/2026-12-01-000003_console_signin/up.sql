@@ -47,3 +47,13 @@ CREATE TABLE webauthn_ceremonies (
 -- Security keys and passkeys: a passkey is a discoverable credential that signs in without a
 -- user name or password; a security key is a second factor after the password.
 ALTER TABLE mfa_devices ADD COLUMN passkey BOOLEAN NOT NULL DEFAULT FALSE;
+
+-- The root user's one-time recovery codes (SHA-256 of each), made when it enrols its first
+-- factor; a used code keeps its row with the time it was used.
+CREATE TABLE recovery_codes (
+    code_hash TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts (id),
+    created_at TIMESTAMP NOT NULL,
+    used_at TIMESTAMP
+);
+CREATE INDEX recovery_codes_account ON recovery_codes (account_id);

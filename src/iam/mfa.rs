@@ -25,6 +25,52 @@ pub struct Device {
     pub last_used_step: Option<i64>,
 }
 
+/// Whose devices: an IAM user's, or the account's root user's (stored without a user id, and
+/// enabled: a device without a user that is not enabled is an unassigned virtual device).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    User(String),
+    Root(String),
+}
+
+impl Owner {
+    /// The serial numbers of this owner's enabled devices.
+    fn serials(&self, conn: &mut DbConnection) -> Result<Vec<String>, StorageError> {
+        let enabled = mfa_devices::table.filter(mfa_devices::enabled.eq(true));
+        Ok(match self {
+            Owner::User(id) => enabled
+                .filter(mfa_devices::user_id.eq(id))
+                .select(mfa_devices::serial_number)
+                .load(conn)?,
+            Owner::Root(account) => enabled
+                .filter(mfa_devices::user_id.is_null())
+                .filter(mfa_devices::account_id.eq(account))
+                .select(mfa_devices::serial_number)
+                .load(conn)?,
+        })
+    }
+
+    /// Whether `serial` is one of this owner's enabled devices.
+    fn owns(&self, conn: &mut DbConnection, serial: &str) -> Result<bool, StorageError> {
+        Ok(self.serials(conn)?.iter().any(|s| s == serial))
+    }
+
+    fn user_id(&self) -> Option<&str> {
+        match self {
+            Owner::User(id) => Some(id),
+            Owner::Root(_) => None,
+        }
+    }
+
+    /// The owner's name in serial numbers and audit events.
+    fn name(&self, conn: &mut DbConnection) -> Result<String, IamError> {
+        match self {
+            Owner::User(id) => Ok(users::get_by_id_in(conn, id)?.name),
+            Owner::Root(_) => Ok("root".to_string()),
+        }
+    }
+}
+
 /// A new virtual device: its serial number, and the seed and QR code to show once.
 pub struct NewDevice {
     pub serial_number: String,
@@ -357,8 +403,17 @@ pub fn list_virtual(
             .select(Device::as_select())
             .into_boxed();
         query = match status {
-            "Assigned" => query.filter(mfa_devices::user_id.is_not_null()),
-            "Unassigned" => query.filter(mfa_devices::user_id.is_null()),
+            // The root user's devices have no user id but are enabled.
+            "Assigned" => query.filter(
+                mfa_devices::user_id
+                    .is_not_null()
+                    .or(mfa_devices::enabled.eq(true)),
+            ),
+            "Unassigned" => query.filter(
+                mfa_devices::user_id
+                    .is_null()
+                    .and(mfa_devices::enabled.eq(false)),
+            ),
             _ => query,
         };
         let rows = query.load(conn)?;
@@ -377,19 +432,30 @@ pub fn get(ctx: &ServiceContext, account_id: &str, serial: &str) -> Result<Assig
 }
 
 /// Checks a code from a user's enabled device, with the replay guard; returns whether it was
-/// accepted (STS's `SerialNumber`/`TokenCode` and the portal's second step use this).
+/// accepted (STS's `SerialNumber`/`TokenCode` uses this).
 pub fn verify_code(
     ctx: &ServiceContext,
     user_id: &str,
     serial: &str,
     code: &str,
 ) -> Result<bool, IamError> {
+    verify_code_of(ctx, &Owner::User(user_id.to_string()), serial, code)
+}
+
+/// [`verify_code`] for any owner (the portal's second step; the root user too).
+pub fn verify_code_of(
+    ctx: &ServiceContext,
+    owner: &Owner,
+    serial: &str,
+    code: &str,
+) -> Result<bool, IamError> {
     let now = ctx.clock.now_naive();
     ctx.store.write(|conn| {
+        if !owner.owns(conn, serial)? {
+            return Ok(false);
+        }
         let device: Option<Device> = mfa_devices::table
             .find(serial)
-            .filter(mfa_devices::user_id.eq(user_id))
-            .filter(mfa_devices::enabled.eq(true))
             .select(Device::as_select())
             .first(conn)
             .optional()?;
@@ -410,6 +476,19 @@ pub fn verify_code(
     })
 }
 
+/// The serial numbers of an owner's enabled virtual (TOTP) devices.
+pub fn totp_serials(ctx: &ServiceContext, owner: &Owner) -> Result<Vec<String>, IamError> {
+    Ok(ctx.store.read(|conn| {
+        let serials = owner.serials(conn)?;
+        mfa_devices::table
+            .filter(mfa_devices::serial_number.eq_any(serials))
+            .filter(mfa_devices::kind.eq("totp"))
+            .select(mfa_devices::serial_number)
+            .load::<String>(conn)
+            .map_err(StorageError::from)
+    })?)
+}
+
 /// One of a user's devices as the console lists them.
 #[derive(Debug, Clone)]
 pub struct DeviceSummary {
@@ -422,8 +501,8 @@ pub struct DeviceSummary {
     pub last_used_at: Option<NaiveDateTime>,
 }
 
-/// Every enabled device of a user, virtual and WebAuthn, oldest first.
-pub fn devices_of(ctx: &ServiceContext, user_id: &str) -> Result<Vec<DeviceSummary>, IamError> {
+/// Every enabled device of an owner, virtual and WebAuthn, oldest first.
+pub fn devices_of(ctx: &ServiceContext, owner: &Owner) -> Result<Vec<DeviceSummary>, IamError> {
     type Row = (
         String,
         String,
@@ -433,9 +512,9 @@ pub fn devices_of(ctx: &ServiceContext, user_id: &str) -> Result<Vec<DeviceSumma
         Option<NaiveDateTime>,
     );
     let rows: Vec<Row> = ctx.store.read(|conn| {
+        let serials = owner.serials(conn)?;
         mfa_devices::table
-            .filter(mfa_devices::user_id.eq(user_id))
-            .filter(mfa_devices::enabled.eq(true))
+            .filter(mfa_devices::serial_number.eq_any(serials))
             .order((
                 mfa_devices::created_at.asc(),
                 mfa_devices::serial_number.asc(),
@@ -480,7 +559,7 @@ fn device_label(name: &str) -> Result<&str, IamError> {
 /// A WebAuthn credential to store for a user.
 #[derive(Debug, Clone)]
 pub struct NewSecurityKey<'a> {
-    pub user_id: &'a str,
+    pub owner: &'a Owner,
     pub name: &'a str,
     /// A discoverable credential that signs in on its own.
     pub passkey: bool,
@@ -503,28 +582,21 @@ pub fn add_security_key(
     ctx.random.fill(&mut suffix);
     ctx.change(|conn| {
         lock_account(conn, &call.account_id)?;
-        let user = users::get_by_id_in(conn, key.user_id)?;
-        let count: i64 = mfa_devices::table
-            .filter(mfa_devices::user_id.eq(&user.id))
-            .count()
-            .get_result(conn)?;
-        if count >= ctx.limits.mfa_devices_per_user {
-            return Err(IamError::LimitExceeded(format!(
-                "Cannot exceed quota for MFADevicesPerUser: {}",
-                ctx.limits.mfa_devices_per_user
-            )));
-        }
-        let serial = format!(
-            "arn:aws:iam::{}:u2f/user/{}/{}",
-            call.account_id,
-            user.name,
-            data_encoding::BASE32_NOPAD.encode(&suffix)
-        );
+        let owner_name = key.owner.name(conn)?;
+        check_quota(ctx, conn, key.owner)?;
+        let suffix = data_encoding::BASE32_NOPAD.encode(&suffix);
+        let serial = match key.owner {
+            Owner::User(_) => format!(
+                "arn:aws:iam::{}:u2f/user/{owner_name}/{suffix}",
+                call.account_id
+            ),
+            Owner::Root(_) => format!("arn:aws:iam::{}:u2f/root/{suffix}", call.account_id),
+        };
         diesel::insert_into(mfa_devices::table)
             .values((
                 mfa_devices::serial_number.eq(&serial),
                 mfa_devices::account_id.eq(&call.account_id),
-                mfa_devices::user_id.eq(&user.id),
+                mfa_devices::user_id.eq(key.owner.user_id()),
                 mfa_devices::kind.eq("webauthn"),
                 mfa_devices::name.eq(name),
                 mfa_devices::webauthn_credential.eq(key.credential),
@@ -546,10 +618,26 @@ pub fn add_security_key(
             ctx,
             conn,
             "EnableMFADevice",
-            json!({ "userName": user.name, "serialNumber": serial, "passkey": key.passkey }),
+            json!({ "userName": owner_name, "serialNumber": serial, "passkey": key.passkey }),
         )?;
         Ok(serial)
     })
+}
+
+/// Refuses another device past IAM's quota of devices per user.
+fn check_quota(
+    ctx: &ServiceContext,
+    conn: &mut DbConnection,
+    owner: &Owner,
+) -> Result<(), IamError> {
+    let count = i64::try_from(owner.serials(conn)?.len()).unwrap_or(i64::MAX);
+    if count >= ctx.limits.mfa_devices_per_user {
+        return Err(IamError::LimitExceeded(format!(
+            "Cannot exceed quota for MFADevicesPerUser: {}",
+            ctx.limits.mfa_devices_per_user
+        )));
+    }
+    Ok(())
 }
 
 /// A stored WebAuthn credential: serial number, owner and the credential itself.
@@ -557,7 +645,7 @@ pub fn add_security_key(
 pub struct StoredSecurityKey {
     pub serial_number: String,
     pub account_id: String,
-    pub user_id: String,
+    pub owner: Owner,
     pub passkey: bool,
     pub credential: String,
 }
@@ -568,8 +656,11 @@ fn stored_key(row: KeyRow) -> Option<StoredSecurityKey> {
     let (serial_number, account_id, user_id, passkey, credential) = row;
     Some(StoredSecurityKey {
         serial_number,
+        owner: match user_id {
+            Some(id) => Owner::User(id),
+            None => Owner::Root(account_id.clone()),
+        },
         account_id,
-        user_id: user_id?,
         passkey,
         credential: credential?,
     })
@@ -589,14 +680,14 @@ const KEY_COLUMNS: (
     mfa_devices::webauthn_credential,
 );
 
-/// A user's enabled security keys and passkeys.
+/// An owner's enabled security keys and passkeys.
 pub fn security_keys(
     conn: &mut DbConnection,
-    user_id: &str,
+    owner: &Owner,
 ) -> Result<Vec<StoredSecurityKey>, StorageError> {
+    let serials = owner.serials(conn)?;
     let rows: Vec<KeyRow> = mfa_devices::table
-        .filter(mfa_devices::user_id.eq(user_id))
-        .filter(mfa_devices::enabled.eq(true))
+        .filter(mfa_devices::serial_number.eq_any(serials))
         .filter(mfa_devices::kind.eq("webauthn"))
         .select(KEY_COLUMNS)
         .load(conn)?;
@@ -635,26 +726,22 @@ pub fn security_key_used(
     Ok(())
 }
 
-/// A user renames one of its own devices.
+/// A user (or the root user) renames one of its own devices.
 pub fn rename_own(
     ctx: &ServiceContext,
     call: &Call,
-    user_id: &str,
+    owner: &Owner,
     serial: &str,
     name: &str,
 ) -> Result<(), IamError> {
     let name = device_label(name)?;
     ctx.change(|conn| {
-        let changed = diesel::update(
-            mfa_devices::table
-                .find(serial)
-                .filter(mfa_devices::user_id.eq(user_id)),
-        )
-        .set(mfa_devices::name.eq(name))
-        .execute(conn)?;
-        if changed == 0 {
+        if !owner.owns(conn, serial)? {
             return Err(not_found(serial));
         }
+        diesel::update(mfa_devices::table.find(serial))
+            .set(mfa_devices::name.eq(name))
+            .execute(conn)?;
         call.audit(
             ctx,
             conn,
@@ -665,38 +752,30 @@ pub fn rename_own(
     })
 }
 
-/// A user removes one of its own devices (a virtual device is deleted with its seed, as
-/// DeactivateMFADevice followed by DeleteVirtualMFADevice would). With `keep_one` (the user's
-/// policies depend on MFA) its last device is refused: an administrator can still deactivate it.
+/// A user (or the root user) removes one of its own devices (a virtual device is deleted with
+/// its seed, as DeactivateMFADevice followed by DeleteVirtualMFADevice would). With `keep_one`
+/// (the user's policies depend on MFA) its last device is refused: an administrator can still
+/// deactivate it.
 pub fn remove_own(
     ctx: &ServiceContext,
     call: &Call,
-    user_id: &str,
+    owner: &Owner,
     serial: &str,
     keep_one: bool,
 ) -> Result<(), IamError> {
     ctx.change(|conn| {
-        let devices: i64 = mfa_devices::table
-            .filter(mfa_devices::user_id.eq(user_id))
-            .filter(mfa_devices::enabled.eq(true))
-            .count()
-            .get_result(conn)?;
-        if keep_one && devices <= 1 {
+        let serials = owner.serials(conn)?;
+        if !serials.iter().any(|s| s == serial) {
+            return Err(not_found(serial));
+        }
+        if keep_one && serials.len() <= 1 {
             return Err(IamError::InvalidInput(
                 "This is your last MFA device and your policies require MFA. Add another \
                  device before you remove this one."
                     .into(),
             ));
         }
-        let removed = diesel::delete(
-            mfa_devices::table
-                .find(serial)
-                .filter(mfa_devices::user_id.eq(user_id)),
-        )
-        .execute(conn)?;
-        if removed == 0 {
-            return Err(not_found(serial));
-        }
+        diesel::delete(mfa_devices::table.find(serial)).execute(conn)?;
         tags::remove_all(conn, Taggable::Mfa, serial)?;
         call.audit(
             ctx,
@@ -714,7 +793,7 @@ pub fn remove_own(
 pub fn assign_new_virtual(
     ctx: &ServiceContext,
     call: &Call,
-    user_id: &str,
+    owner: &Owner,
     label: &str,
     raw_seed: &[u8],
     first: &str,
@@ -728,23 +807,16 @@ pub fn assign_new_virtual(
     ctx.random.fill(&mut suffix);
     ctx.change(|conn| {
         lock_account(conn, &call.account_id)?;
-        let user = users::get_by_id_in(conn, user_id)?;
-        let count: i64 = mfa_devices::table
-            .filter(mfa_devices::user_id.eq(&user.id))
-            .count()
-            .get_result(conn)?;
-        if count >= ctx.limits.mfa_devices_per_user {
-            return Err(IamError::LimitExceeded(format!(
-                "Cannot exceed quota for MFADevicesPerUser: {}",
-                ctx.limits.mfa_devices_per_user
-            )));
-        }
-        let name = format!(
-            "{}-{}",
-            user.name,
-            data_encoding::BASE32_NOPAD.encode(&suffix)
-        );
-        let serial = format!("arn:aws:iam::{}:mfa/{name}", call.account_id);
+        let owner_name = owner.name(conn)?;
+        check_quota(ctx, conn, owner)?;
+        let suffix = data_encoding::BASE32_NOPAD.encode(&suffix);
+        let serial = match owner {
+            Owner::User(_) => format!("arn:aws:iam::{}:mfa/{owner_name}-{suffix}", call.account_id),
+            Owner::Root(_) => format!(
+                "arn:aws:iam::{}:mfa/root-account-mfa-device-{suffix}",
+                call.account_id
+            ),
+        };
         let sealed = ctx
             .master_key
             .seal(&seal_purpose(&serial), raw_seed, ctx.random.as_ref())
@@ -753,7 +825,7 @@ pub fn assign_new_virtual(
             .values((
                 mfa_devices::serial_number.eq(&serial),
                 mfa_devices::account_id.eq(&call.account_id),
-                mfa_devices::user_id.eq(&user.id),
+                mfa_devices::user_id.eq(owner.user_id()),
                 mfa_devices::kind.eq("totp"),
                 mfa_devices::name.eq(label),
                 mfa_devices::sealed_seed.eq(&sealed),
@@ -767,7 +839,7 @@ pub fn assign_new_virtual(
             ctx,
             conn,
             "EnableMFADevice",
-            json!({ "userName": user.name, "serialNumber": serial }),
+            json!({ "userName": owner_name, "serialNumber": serial }),
         )?;
         Ok(serial)
     })

@@ -61,22 +61,30 @@ async fn show_devices(
     notice: Option<String>,
     error: Option<String>,
 ) -> HttpResponse {
+    show_devices_with(req, portal, session, status, notice, error, Vec::new()).await
+}
+
+/// The credentials page; `new_codes` are recovery codes just made, shown this once.
+async fn show_devices_with(
+    req: &HttpRequest,
+    portal: &web::Data<Portal>,
+    session: &Session,
+    status: StatusCode,
+    notice: Option<String>,
+    error: Option<String>,
+    new_codes: Vec<String>,
+) -> HttpResponse {
     let (_, signed_in) = match who(portal, session).await {
         Ok(w) => w,
         Err(e) => return internal(req, &e),
     };
-    let devices = match &session.user_id {
-        None => Vec::new(),
-        Some(id) => {
-            let (p, id) = (portal.clone(), id.clone());
-            match web::block(move || iam::mfa::devices_of(&p.ctx, &id)).await {
-                Ok(Ok(d)) => d,
-                Ok(Err(e)) => return internal(req, &e),
-                Err(e) => return internal(req, &e),
-            }
-        }
+    let (p, owner) = (portal.clone(), session.owner());
+    let devices = match web::block(move || iam::mfa::devices_of(&p.ctx, &owner)).await {
+        Ok(Ok(d)) => d,
+        Ok(Err(e)) => return internal(req, &e),
+        Err(e) => return internal(req, &e),
     };
-    let rows = devices
+    let rows: Vec<DeviceRow> = devices
         .into_iter()
         .map(|d| DeviceRow {
             kind: match (d.kind.as_str(), d.passkey) {
@@ -91,19 +99,36 @@ async fn show_devices(
         })
         .collect();
     let now = portal.ctx.clock.now_naive();
-    let root_note = session
-        .user_id
-        .is_none()
-        .then(|| "The root user's MFA devices are managed with the IAM API for now.".to_string());
+    // The root user's recovery codes: how many are left (None for IAM users).
+    let codes_left = if session.user_id.is_none() {
+        let (p, account) = (portal.clone(), session.account_id.clone());
+        match web::block(move || {
+            p.ctx
+                .store
+                .read(|conn| super::recovery::left(conn, &account))
+        })
+        .await
+        {
+            Ok(Ok(n)) => Some(n),
+            Ok(Err(e)) => return internal(req, &e),
+            Err(e) => return internal(req, &e),
+        }
+    } else {
+        None
+    };
+    let has_devices = !rows.is_empty();
     render(
         status,
         &MfaDevicesPage {
             csrf: signed_in.csrf.clone(),
             signed_in: Some(signed_in),
             devices: rows,
-            recently_authenticated: session.user_id.is_some()
-                && session.recently_authenticated(now),
-            notice: notice.or(root_note),
+            recently_authenticated: session.recently_authenticated(now),
+            root: session.user_id.is_none(),
+            codes_left: codes_left.unwrap_or(0),
+            offer_codes: codes_left == Some(0) && has_devices,
+            new_codes,
+            notice,
             error,
         },
     )
@@ -177,11 +202,14 @@ async fn change_device(
     if !session_csrf_ok(&portal, &session, &form.csrf_token) {
         return csrf_refused();
     }
-    let Some(user_id) = session.user_id.clone() else {
-        return see_other("/console/mfa").finish();
-    };
-    let (caller, signed_in) = match who(&portal, &session).await {
+    let owner = session.owner();
+    let (_, signed_in) = match who(&portal, &session).await {
         Ok(w) => w,
+        Err(e) => return internal(&req, &e),
+    };
+    // The session's own identity, even after a switch of role: these are its own devices.
+    let caller = match super::handlers::base_caller(&portal, &session).await {
+        Ok(c) => c,
         Err(e) => return internal(&req, &e),
     };
     let call = call_for(&req, &session, &signed_in.arn);
@@ -191,9 +219,9 @@ async fn change_device(
     let done = web::block(move || {
         if remove {
             let keep_one = p.authorizer.requires_mfa(&p.ctx, &caller)?;
-            iam::mfa::remove_own(&p.ctx, &call, &user_id, &serial, keep_one)
+            iam::mfa::remove_own(&p.ctx, &call, &owner, &serial, keep_one)
         } else {
-            iam::mfa::rename_own(&p.ctx, &call, &user_id, &serial, &name)
+            iam::mfa::rename_own(&p.ctx, &call, &owner, &serial, &name)
         }
     })
     .await;
@@ -261,7 +289,7 @@ async fn may_add_factor(
 ) -> Result<(Session, String), HttpResponse> {
     let session = active(req, portal).await?;
     let now = portal.ctx.clock.now_naive();
-    if session.user_id.is_none() || !session.recently_authenticated(now) {
+    if !session.recently_authenticated(now) {
         return Err(see_other("/console/mfa").finish());
     }
     let (_, signed_in) = who(portal, &session).await.map_err(|e| internal(req, &e))?;
@@ -366,25 +394,26 @@ pub(super) async fn totp_submit(
         );
     };
     let call = call_for(&req, &session, &arn);
-    let (p, user_id, seed) = (
-        portal.clone(),
-        session.user_id.clone().unwrap_or_default(),
-        raw.clone(),
-    );
+    let (p, owner, seed) = (portal.clone(), session.owner(), raw.clone());
     let (name, c1, c2) = (form.name.clone(), form.code1, form.code2);
     let done = web::block(move || {
-        iam::mfa::assign_new_virtual(&p.ctx, &call, &user_id, &name, &seed, c1.trim(), c2.trim())
+        iam::mfa::assign_new_virtual(&p.ctx, &call, &owner, &name, &seed, c1.trim(), c2.trim())
     })
     .await;
     match done {
         Ok(Ok(_)) => {
-            show_devices(
+            let codes = match first_recovery_codes(&req, &portal, &session).await {
+                Ok(codes) => codes,
+                Err(response) => return response,
+            };
+            show_devices_with(
                 &req,
                 &portal,
                 &session,
                 StatusCode::OK,
                 Some("The authenticator app was assigned.".into()),
                 None,
+                codes,
             )
             .await
         }
@@ -409,7 +438,66 @@ pub(super) async fn totp_submit(
 
 /// Whether the cookie's session may still add factors (for the JSON ceremony handlers).
 pub(super) fn may_register(portal: &Portal, session: &Session) -> bool {
-    session.user_id.is_some()
-        && session.stage == sessions::Stage::Active
+    session.stage == sessions::Stage::Active
         && session.recently_authenticated(portal.ctx.clock.now_naive())
+}
+
+/// The root user's first recovery codes, made when it has a factor and no codes yet (empty
+/// for IAM users, or when it has codes already).
+async fn first_recovery_codes(
+    req: &HttpRequest,
+    portal: &web::Data<Portal>,
+    session: &Session,
+) -> Result<Vec<String>, HttpResponse> {
+    if session.user_id.is_some() {
+        return Ok(Vec::new());
+    }
+    let (p, account) = (portal.clone(), session.account_id.clone());
+    let made = web::block(move || {
+        let ctx = &p.ctx;
+        let now = ctx.clock.now_naive();
+        ctx.store.write(|conn| {
+            if super::recovery::exist(conn, &account)? {
+                return Ok(Vec::new());
+            }
+            super::recovery::issue(conn, ctx.random.as_ref(), &account, now)
+        })
+    })
+    .await;
+    match made {
+        Ok(Ok(codes)) => Ok(codes),
+        Ok(Err(e)) => Err(internal(req, &e)),
+        Err(e) => Err(internal(req, &e)),
+    }
+}
+
+/// `POST /console/mfa/recovery-codes`: the root user replaces its recovery codes (after
+/// entering its password again); the new ones are shown once.
+pub(super) async fn new_recovery_codes(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    form: web::Form<super::handlers::TokenForm>,
+) -> HttpResponse {
+    let (session, _) = match may_add_factor(&req, &portal).await {
+        Ok(s) => s,
+        Err(response) => return response,
+    };
+    if !session_csrf_ok(&portal, &session, &form.csrf_token) || session.user_id.is_some() {
+        return csrf_refused();
+    }
+    let (p, account) = (portal.clone(), session.account_id.clone());
+    let made = web::block(move || {
+        let ctx = &p.ctx;
+        let now = ctx.clock.now_naive();
+        ctx.store
+            .write(|conn| super::recovery::issue(conn, ctx.random.as_ref(), &account, now))
+    })
+    .await;
+    match made {
+        Ok(Ok(codes)) => {
+            show_devices_with(&req, &portal, &session, StatusCode::OK, None, None, codes).await
+        }
+        Ok(Err(e)) => internal(&req, &e),
+        Err(e) => internal(&req, &e),
+    }
 }

@@ -41,6 +41,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("", web::post().to(signin_submit))
             .route("/mfa", web::get().to(mfa_page))
             .route("/mfa", web::post().to(mfa_submit))
+            .route("/mfa/recovery", web::post().to(recovery_submit))
             .route(
                 "/mfa/webauthn/begin",
                 web::post().to(webauthn_api::second_factor_begin),
@@ -76,6 +77,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/mfa/remove", web::post().to(credentials::remove_device))
             .route("/mfa/totp", web::get().to(credentials::totp_page))
             .route("/mfa/totp", web::post().to(credentials::totp_submit))
+            .route(
+                "/mfa/recovery-codes",
+                web::post().to(credentials::new_recovery_codes),
+            )
             .route(
                 "/mfa/webauthn/begin",
                 web::post().to(webauthn_api::register_begin),
@@ -536,11 +541,8 @@ async fn show_mfa(
     status: StatusCode,
     error: Option<String>,
 ) -> HttpResponse {
-    let (p, user_id) = (portal.clone(), session.user_id.clone());
-    let devices = match user_id {
-        Some(id) => web::block(move || crate::iam::mfa::devices_of(&p.ctx, &id)).await,
-        None => Ok(Ok(Vec::new())),
-    };
+    let (p, owner) = (portal.clone(), session.owner());
+    let devices = web::block(move || crate::iam::mfa::devices_of(&p.ctx, &owner)).await;
     let devices = match devices {
         Ok(Ok(d)) => d,
         Ok(Err(e)) => return internal(req, &e),
@@ -555,6 +557,7 @@ async fn show_mfa(
                 signed_in: None,
                 has_totp: devices.iter().any(|d| d.kind == "totp"),
                 has_keys: devices.iter().any(|d| d.kind == "webauthn"),
+                root: session.user_id.is_none(),
                 error,
             },
         ),
@@ -586,6 +589,41 @@ async fn mfa_submit(
     let (p, s) = (portal.clone(), session.clone());
     let code = form.into_inner().code;
     match web::block(move || signin::with_code(&p, &s, &code, &request)).await {
+        Ok(Ok(Outcome::Session { cookie, stage })) => signed(&portal, cookie, stage),
+        Ok(Ok(Outcome::Refused(refusal))) => {
+            show_mfa(
+                &req,
+                &portal,
+                &session,
+                refusal_status(&refusal),
+                Some(refusal_text(&refusal, portal.ctx.clock.now_naive())),
+            )
+            .await
+        }
+        Ok(Err(e)) => internal(&req, &e),
+        Err(e) => internal(&req, &e),
+    }
+}
+
+/// `POST /signin/mfa/recovery`: the root user's recovery code in place of the second factor.
+async fn recovery_submit(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    form: web::Form<CodeForm>,
+) -> HttpResponse {
+    let session = match current(&portal, &req).await {
+        Ok(Some(s)) if s.stage == Stage::Mfa => s,
+        Ok(Some(s)) => return see_other(home_of(s.stage)).finish(),
+        Ok(None) => return see_other("/signin").finish(),
+        Err(response) => return response,
+    };
+    if !session_csrf_ok(&portal, &session, &form.csrf_token) {
+        return csrf_refused();
+    }
+    let request = meta(&req);
+    let (p, s) = (portal.clone(), session.clone());
+    let code = form.into_inner().code;
+    match web::block(move || signin::with_recovery_code(&p, &s, &code, &request)).await {
         Ok(Ok(Outcome::Session { cookie, stage })) => signed(&portal, cookie, stage),
         Ok(Ok(Outcome::Refused(refusal))) => {
             show_mfa(
@@ -711,7 +749,7 @@ async fn password_submit(
 
 #[derive(Deserialize)]
 pub struct TokenForm {
-    csrf_token: String,
+    pub(super) csrf_token: String,
 }
 
 async fn end_sessions(

@@ -7,6 +7,7 @@ mod credentials;
 pub mod csrf;
 pub(crate) mod handlers;
 pub(crate) mod pages;
+pub mod recovery;
 pub mod sessions;
 pub mod signin;
 pub mod throttling;

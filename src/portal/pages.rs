@@ -43,6 +43,8 @@ pub struct MfaPage {
     pub user_name: String,
     pub has_totp: bool,
     pub has_keys: bool,
+    /// The root user may use a recovery code instead.
+    pub root: bool,
     pub error: Option<String>,
 }
 
@@ -112,6 +114,13 @@ pub struct MfaDevicesPage {
     pub csrf: String,
     pub devices: Vec<DeviceRow>,
     pub recently_authenticated: bool,
+    /// The root user's page: recovery codes.
+    pub root: bool,
+    pub codes_left: i64,
+    /// The root user has factors but no recovery codes left.
+    pub offer_codes: bool,
+    /// Recovery codes just made, shown this once.
+    pub new_codes: Vec<String>,
     pub notice: Option<String>,
     pub error: Option<String>,
 }

@@ -257,6 +257,14 @@ pub fn advance(
 pub const REAUTHENTICATION_WINDOW: Duration = Duration::minutes(5);
 
 impl Session {
+    /// Whose MFA devices this session's principal has.
+    pub fn owner(&self) -> crate::iam::mfa::Owner {
+        match &self.user_id {
+            Some(id) => crate::iam::mfa::Owner::User(id.clone()),
+            None => crate::iam::mfa::Owner::Root(self.account_id.clone()),
+        }
+    }
+
     /// Whether the password or a factor was entered recently enough for a sensitive change.
     pub fn recently_authenticated(&self, now: NaiveDateTime) -> bool {
         now - self.reauthenticated_at < REAUTHENTICATION_WINDOW

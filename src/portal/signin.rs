@@ -116,6 +116,12 @@ pub fn find_principal(
         .first(conn)
         .optional()?;
     if let Some((login, hash, must_change, changed_at)) = root {
+        let devices: i64 = mfa_devices::table
+            .filter(mfa_devices::account_id.eq(account_id))
+            .filter(mfa_devices::user_id.is_null())
+            .filter(mfa_devices::enabled.eq(true))
+            .count()
+            .get_result(conn)?;
         return Ok(Some(Principal {
             account_id: account_id.to_string(),
             user_id: None,
@@ -124,7 +130,7 @@ pub fn find_principal(
             password_hash: hash,
             must_change,
             changed_at,
-            has_mfa: false,
+            has_mfa: devices > 0,
         }));
     }
     let user: Option<(String, String, String, String, bool, NaiveDateTime)> = users::table
@@ -166,20 +172,7 @@ fn session_principal(
     conn: &mut DbConnection,
     session: &Session,
 ) -> Result<Option<Principal>, StorageError> {
-    match &session.user_id {
-        Some(id) => principal_by_id(conn, &session.account_id, id),
-        None => {
-            let login: Option<String> = root_users::table
-                .find(&session.account_id)
-                .select(root_users::login)
-                .first(conn)
-                .optional()?;
-            match login {
-                Some(login) => find_principal(conn, &session.account_id, &login),
-                None => Ok(None),
-            }
-        }
-    }
+    principal_of(conn, &session.account_id, &session.owner())
 }
 
 /// Whether the password is older than the account's maximum age; `Some(hard)` when it is,
@@ -486,28 +479,16 @@ pub fn with_code(
         return Ok(Outcome::Refused(Refusal::Blocked { until, locked }));
     }
     let code = code.trim();
-    let accepted = match &p.user_id {
-        Some(user_id) if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) => {
-            let serials: Vec<String> = ctx.store.read(|conn| {
-                mfa_devices::table
-                    .filter(mfa_devices::user_id.eq(user_id))
-                    .filter(mfa_devices::enabled.eq(true))
-                    .filter(mfa_devices::kind.eq("totp"))
-                    .select(mfa_devices::serial_number)
-                    .load(conn)
-                    .map_err(StorageError::from)
-            })?;
-            let mut accepted = false;
-            for serial in serials {
-                if iam::mfa::verify_code(ctx, user_id, &serial, code)? {
-                    accepted = true;
-                    break;
-                }
+    let owner = session.owner();
+    let mut accepted = false;
+    if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
+        for serial in iam::mfa::totp_serials(ctx, &owner)? {
+            if iam::mfa::verify_code_of(ctx, &owner, &serial, code)? {
+                accepted = true;
+                break;
             }
-            accepted
         }
-        _ => false,
-    };
+    }
     if !accepted {
         return second_factor_failed(portal, session, meta, "MFA code rejected");
     }
@@ -574,14 +555,9 @@ pub fn with_passkey(
     let now = ctx.clock.now_naive();
     let Some(p) = ctx
         .store
-        .read(|conn| principal_by_id(conn, &key.account_id, &key.user_id))?
+        .read(|conn| principal_of(conn, &key.account_id, &key.owner))?
     else {
-        audit_passkey_failure(
-            portal,
-            Some(&key.user_id),
-            meta,
-            "user without a console password",
-        );
+        audit_passkey_failure(portal, Some(&key.owner), meta, "no console password");
         return Ok(Outcome::Refused(Refusal::Incorrect));
     };
     let keys = throttle_keys(&p.account_id, &p.name, meta);
@@ -630,34 +606,61 @@ pub fn with_passkey(
     Ok(Outcome::Session { cookie, stage })
 }
 
-/// Audits a refused passkey sign-in (`user_id` when the passkey named a known user).
+/// Audits a refused passkey sign-in (`owner` when the passkey named a known principal).
 pub fn audit_passkey_failure(
     portal: &Portal,
-    user_id: Option<&str>,
+    owner: Option<&iam::mfa::Owner>,
     meta: &RequestMeta,
     reason: &str,
 ) {
     let ctx = &portal.ctx;
     let now = ctx.clock.now_naive();
-    let principal = user_id.and_then(|id| {
+    let principal = owner.and_then(|owner| {
+        let account = match owner {
+            iam::mfa::Owner::Root(account) => Some(account.clone()),
+            iam::mfa::Owner::User(id) => ctx
+                .store
+                .read(|conn| {
+                    users::table
+                        .find(id)
+                        .select(users::account_id)
+                        .first::<String>(conn)
+                        .optional()
+                        .map_err(StorageError::from)
+                })
+                .ok()
+                .flatten(),
+        }?;
         ctx.store
-            .read(|conn| {
-                let account: Option<String> = users::table
-                    .find(id)
-                    .select(users::account_id)
-                    .first(conn)
-                    .optional()?;
-                match account {
-                    Some(account) => principal_by_id(conn, &account, id),
-                    None => Ok(None),
-                }
-            })
+            .read(|conn| principal_of(conn, &account, owner))
             .ok()
             .flatten()
     });
     let name = principal.as_ref().map_or(REDACTED, |p| p.name.as_str());
     let event = failure(name, principal.as_ref(), None, true, reason);
     portal.audit.push(now, meta, event);
+}
+
+/// The principal that owns devices: an IAM user, or the account's root user.
+fn principal_of(
+    conn: &mut DbConnection,
+    account_id: &str,
+    owner: &iam::mfa::Owner,
+) -> Result<Option<Principal>, StorageError> {
+    match owner {
+        iam::mfa::Owner::User(id) => principal_by_id(conn, account_id, id),
+        iam::mfa::Owner::Root(_) => {
+            let login: Option<String> = root_users::table
+                .find(account_id)
+                .select(root_users::login)
+                .first(conn)
+                .optional()?;
+            match login {
+                Some(login) => find_principal(conn, account_id, &login),
+                None => Ok(None),
+            }
+        }
+    }
 }
 
 fn principal_by_id(
@@ -814,4 +817,35 @@ pub fn reauthenticate(
     ctx.store
         .write(|conn| sessions::reauthenticated(conn, session, now))?;
     Ok(None)
+}
+
+/// The root user's recovery code in place of its second factor: each works once; a wrong one
+/// counts as a failed guess.
+pub fn with_recovery_code(
+    portal: &Portal,
+    session: &Session,
+    code: &str,
+    meta: &RequestMeta,
+) -> Result<Outcome, SigninError> {
+    let ctx = &portal.ctx;
+    let now = ctx.clock.now_naive();
+    if session.user_id.is_some() {
+        return Ok(Outcome::Refused(Refusal::Incorrect));
+    }
+    let Some(p) = ctx.store.read(|conn| session_principal(conn, session))? else {
+        return Ok(Outcome::Refused(Refusal::Incorrect));
+    };
+    let keys = throttle_keys(&p.account_id, &p.name, meta);
+    if let Verdict::Blocked { until, locked } =
+        ctx.store.read(|conn| throttling::check(conn, &keys, now))?
+    {
+        return Ok(Outcome::Refused(Refusal::Blocked { until, locked }));
+    }
+    let redeemed = ctx
+        .store
+        .write(|conn| super::recovery::redeem(conn, &session.account_id, code, now))?;
+    if !redeemed {
+        return second_factor_failed(portal, session, meta, "recovery code rejected");
+    }
+    second_factor_passed(portal, session, "recovery-code", meta)
 }

@@ -80,9 +80,13 @@ pub fn relying_party(public_url: &str) -> Result<Webauthn, WebauthnFlowError> {
         .map_err(|_| unavailable())
 }
 
-/// The WebAuthn user handle of a user: stable, and revealing nothing about the user.
-fn user_handle(user_id: &str) -> Uuid {
-    let digest = Sha256::digest(format!("keyward-webauthn-user:{user_id}").as_bytes());
+/// The WebAuthn user handle of a device owner: stable, and revealing nothing about it.
+fn user_handle(owner: &mfa::Owner) -> Uuid {
+    let id = match owner {
+        mfa::Owner::User(id) => id.clone(),
+        mfa::Owner::Root(account) => format!("root:{account}"),
+    };
+    let digest = Sha256::digest(format!("keyward-webauthn-user:{id}").as_bytes());
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
     uuid::Builder::from_random_bytes(bytes).into_uuid()
@@ -179,32 +183,25 @@ pub fn begin_registration(
 ) -> Result<Value, WebauthnFlowError> {
     let rp = portal.webauthn()?;
     let ctx = &portal.ctx;
-    let user_id = session
-        .user_id
-        .as_deref()
-        .ok_or_else(|| IamError::InvalidInput("The root user cannot add keys here yet.".into()))?;
-    let user = iam::users::get_by_id(ctx, user_id)?;
-    let existing = ctx.store.read(|conn| mfa::security_keys(conn, user_id))?;
+    let owner = session.owner();
+    let name = match &session.user_id {
+        Some(id) => iam::users::get_by_id(ctx, id)?.name,
+        None => "root".to_string(),
+    };
+    let existing = ctx.store.read(|conn| mfa::security_keys(conn, &owner))?;
     let exclude = existing
         .iter()
         .filter_map(|k| serde_json::from_str::<SecurityKey>(&k.credential).ok())
         .map(|k| k.cred_id().clone())
         .collect::<Vec<_>>();
-    let handle = user_handle(user_id);
-    let display = format!("{} ({})", user.name, user.account_id);
+    let handle = user_handle(&owner);
+    let display = format!("{name} ({})", session.account_id);
     let refused =
         |e: webauthn_rs::prelude::WebauthnError| WebauthnFlowError::Refused(e.to_string());
     let (mut options, state) = match kind {
         KeyKind::SecurityKey => {
             let (ccr, state) = rp
-                .start_securitykey_registration(
-                    handle,
-                    &user.name,
-                    &display,
-                    Some(exclude),
-                    None,
-                    None,
-                )
+                .start_securitykey_registration(handle, &name, &display, Some(exclude), None, None)
                 .map_err(refused)?;
             let mut options = serde_json::to_value(ccr)?;
             without_cred_protect(&mut options);
@@ -212,7 +209,7 @@ pub fn begin_registration(
         }
         KeyKind::Passkey => {
             let (ccr, state) = rp
-                .start_passkey_registration(handle, &user.name, &display, Some(exclude))
+                .start_passkey_registration(handle, &name, &display, Some(exclude))
                 .map_err(refused)?;
             let mut options = serde_json::to_value(ccr)?;
             require_resident_key(&mut options);
@@ -238,10 +235,7 @@ pub fn finish_registration(
 ) -> Result<String, WebauthnFlowError> {
     let rp = portal.webauthn()?;
     let ctx = &portal.ctx;
-    let user_id = session
-        .user_id
-        .as_deref()
-        .ok_or_else(|| IamError::InvalidInput("The root user cannot add keys here yet.".into()))?;
+    let owner = session.owner();
     let now = ctx.clock.now_naive();
     let state: Registration = ctx
         .store
@@ -274,7 +268,7 @@ pub fn finish_registration(
         ctx,
         call,
         &mfa::NewSecurityKey {
-            user_id,
+            owner: &owner,
             name,
             passkey,
             credential_id: &id,
@@ -287,15 +281,13 @@ pub fn finish_registration(
 pub fn begin_second_factor(portal: &Portal, session: &Session) -> Result<Value, WebauthnFlowError> {
     let rp = portal.webauthn()?;
     let ctx = &portal.ctx;
-    let keys: Vec<SecurityKey> = match &session.user_id {
-        Some(user_id) => ctx
-            .store
-            .read(|conn| mfa::security_keys(conn, user_id))?
-            .iter()
-            .filter_map(|k| serde_json::from_str(&k.credential).ok())
-            .collect(),
-        None => Vec::new(),
-    };
+    let owner = session.owner();
+    let keys: Vec<SecurityKey> = ctx
+        .store
+        .read(|conn| mfa::security_keys(conn, &owner))?
+        .iter()
+        .filter_map(|k| serde_json::from_str(&k.credential).ok())
+        .collect();
     if keys.is_empty() {
         return Err(WebauthnFlowError::NoCeremony);
     }
@@ -332,7 +324,7 @@ pub fn finish_second_factor(
     let stored = ctx
         .store
         .read(|conn| mfa::security_key_by_credential(conn, &id))?
-        .filter(|k| Some(&k.user_id) == session.user_id.as_ref());
+        .filter(|k| k.owner == session.owner());
     let verified = rp.finish_securitykey_authentication(answer, &state);
     let (Some(stored), Ok(result)) = (stored, verified) else {
         return Ok(signin::second_factor_failed(
@@ -423,14 +415,14 @@ pub fn finish_passkey(
     };
     let handle_matches = rp
         .identify_discoverable_authentication(answer)
-        .is_ok_and(|(handle, _)| handle == user_handle(&stored.user_id));
+        .is_ok_and(|(handle, _)| handle == user_handle(&stored.owner));
     let key: Passkey = serde_json::from_str(&stored.credential)?;
     let verified =
         rp.finish_discoverable_authentication_v2(answer, state, DiscoverableKey::from(&key));
     let result = match verified {
         Ok(result) if handle_matches => result,
         _ => {
-            signin::audit_passkey_failure(portal, Some(&stored.user_id), meta, "passkey refused");
+            signin::audit_passkey_failure(portal, Some(&stored.owner), meta, "passkey refused");
             return Ok(Outcome::Refused(Refusal::Incorrect));
         }
     };

@@ -233,6 +233,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    recovery_codes (code_hash) {
+        code_hash -> Text,
+        account_id -> Text,
+        created_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     role_inline_policies (role_id, name) {
         role_id -> Text,
         name -> Text,
@@ -382,6 +391,7 @@ diesel::joinable!(oidc_clients -> accounts (account_id));
 diesel::joinable!(oidc_providers -> accounts (account_id));
 diesel::joinable!(password_history -> users (user_id));
 diesel::joinable!(policy_versions -> managed_policies (policy_id));
+diesel::joinable!(recovery_codes -> accounts (account_id));
 diesel::joinable!(role_inline_policies -> roles (role_id));
 diesel::joinable!(role_policy_attachments -> managed_policies (policy_id));
 diesel::joinable!(role_policy_attachments -> roles (role_id));
@@ -417,6 +427,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     oidc_providers,
     password_history,
     policy_versions,
+    recovery_codes,
     role_inline_policies,
     role_policy_attachments,
     roles,

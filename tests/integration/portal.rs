@@ -1388,3 +1388,102 @@ fn switching_to_a_role_acts_with_its_permissions_until_switching_back() {
         .body
         .contains("is not authorized to perform: iam:ListUsers"));
 }
+
+/// The sealed enrolment value of the TOTP page.
+fn enrolment_of(page: &Page) -> String {
+    let marker = r#"name="enrolment" value=""#;
+    let start = page.body.find(marker).unwrap() + marker.len();
+    let end = page.body[start..].find('"').unwrap() + start;
+    page.body[start..end].to_string()
+}
+
+#[test]
+fn the_root_user_enrols_mfa_gets_recovery_codes_and_each_works_once() {
+    let db = TestDb::new(Backend::Sqlite);
+    let server = Server::start(&db, &[]);
+    let admin = Client::for_server(&server, &db);
+    let account = account(&server);
+    let root = root_browser(&server);
+    let dashboard = root.get("/console");
+    assert!(dashboard.body.contains("The root user has no MFA"));
+    let enrol = root.get("/console/mfa/totp");
+    assert_eq!(enrol.status, 200, "{}", enrol.body);
+    let seed = data_encoding::BASE32_NOPAD
+        .decode(by_id(&enrol.body, "totp-secret").trim().as_bytes())
+        .unwrap();
+    let step = now_step();
+    let done = root.post(
+        "/console/mfa/totp",
+        &[
+            ("csrf_token", &enrol.csrf()),
+            ("enrolment", &enrolment_of(&enrol)),
+            ("name", "Root phone"),
+            ("code1", &totp::code_at_step(&seed, step - 1).unwrap()),
+            ("code2", &totp::code_at_step(&seed, step).unwrap()),
+        ],
+    );
+    assert_eq!(done.status, 200, "{}", done.body);
+    let codes_section = done.body.split("id=\"recovery-codes\"").nth(1).unwrap();
+    let codes: Vec<String> = codes_section
+        .split("<code>")
+        .skip(1)
+        .filter_map(|c| c.split("</code>").next())
+        .take(10)
+        .map(str::to_string)
+        .collect();
+    assert_eq!(codes.len(), 10, "{}", done.body);
+    assert!(root
+        .get("/console")
+        .body
+        .contains("MFA is enabled for the root user"));
+    // Not an unassigned device for IAM.
+    let unassigned = admin.post(&[
+        ("Action", "ListVirtualMFADevices"),
+        ("AssignmentStatus", "Unassigned"),
+    ]);
+    assert!(
+        !unassigned.body.contains("root-account-mfa-device"),
+        "{}",
+        unassigned.body
+    );
+
+    // The next sign-in asks for the second factor; a recovery code stands in for it once.
+    let again = Browser::new(&server);
+    let first = again.sign_in(&account, "root", "Fresh-Root-Passw0rd");
+    assert_eq!(first.location.as_deref(), Some("/signin/mfa"));
+    let page = again.get("/signin/mfa");
+    assert!(page.body.contains("Use a recovery code"));
+    let wrong = again.post(
+        "/signin/mfa/recovery",
+        &[
+            ("csrf_token", &page.csrf()),
+            ("code", "AAAA-BBBB-CCCC-DDDD"),
+        ],
+    );
+    assert_eq!(wrong.status, 401);
+    let used = again.post(
+        "/signin/mfa/recovery",
+        &[
+            ("csrf_token", &page.csrf()),
+            ("code", &codes[3].to_lowercase()),
+        ],
+    );
+    assert_eq!(used.location.as_deref(), Some("/console"), "{}", used.body);
+    let third = Browser::new(&server);
+    third.sign_in(&account, "root", "Fresh-Root-Passw0rd");
+    let page = third.get("/signin/mfa");
+    let reused = third.post(
+        "/signin/mfa/recovery",
+        &[("csrf_token", &page.csrf()), ("code", &codes[3])],
+    );
+    assert_eq!(reused.status, 401, "a used code does not work again");
+    let other = third.post(
+        "/signin/mfa/recovery",
+        &[("csrf_token", &page.csrf()), ("code", &codes[4])],
+    );
+    assert_eq!(other.location.as_deref(), Some("/console"));
+    assert!(third
+        .get("/console/mfa")
+        .body
+        .contains("8 unused recovery codes"));
+}
