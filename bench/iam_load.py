@@ -94,8 +94,12 @@ def wrk_result(out, url):
     return {"rps": rate, "p50": pct(50), "p99": pct(99)}
 
 
-def wrk(url, headers, seconds, connections, delay_ms=None, method=None, body=None):
+def wrk(url, headers, seconds, connections, delay_ms=None, method=None, body=None, nice=None):
+    """One wrk run; `nice` runs the client at that nice value (root may give it priority, so
+    that on a shared machine the client's own scheduling delays stay out of the latency)."""
     args, script = wrk_command(url, headers, seconds, connections, delay_ms, method, body)
+    if nice is not None:
+        args = ["nice", "-n", str(nice)] + args
     try:
         out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
     finally:
