@@ -571,10 +571,14 @@ pub struct CodeForm {
     code: String,
 }
 
-async fn mfa_submit(
+/// A code that stands in for the second factor: a TOTP code, or the root user's recovery code.
+type CodeCheck = fn(&Portal, &Session, &str, &RequestMeta) -> Result<Outcome, SigninError>;
+
+async fn second_step(
     req: HttpRequest,
     portal: web::Data<Portal>,
     form: web::Form<CodeForm>,
+    check: CodeCheck,
 ) -> HttpResponse {
     let session = match current(&portal, &req).await {
         Ok(Some(s)) if s.stage == Stage::Mfa => s,
@@ -588,7 +592,7 @@ async fn mfa_submit(
     let request = meta(&req);
     let (p, s) = (portal.clone(), session.clone());
     let code = form.into_inner().code;
-    match web::block(move || signin::with_code(&p, &s, &code, &request)).await {
+    match web::block(move || check(&p, &s, &code, &request)).await {
         Ok(Ok(Outcome::Session { cookie, stage })) => signed(&portal, cookie, stage),
         Ok(Ok(Outcome::Refused(refusal))) => {
             show_mfa(
@@ -605,39 +609,22 @@ async fn mfa_submit(
     }
 }
 
+/// `POST /signin/mfa`: a code from an authenticator app.
+async fn mfa_submit(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    form: web::Form<CodeForm>,
+) -> HttpResponse {
+    second_step(req, portal, form, signin::with_code).await
+}
+
 /// `POST /signin/mfa/recovery`: the root user's recovery code in place of the second factor.
 async fn recovery_submit(
     req: HttpRequest,
     portal: web::Data<Portal>,
     form: web::Form<CodeForm>,
 ) -> HttpResponse {
-    let session = match current(&portal, &req).await {
-        Ok(Some(s)) if s.stage == Stage::Mfa => s,
-        Ok(Some(s)) => return see_other(home_of(s.stage)).finish(),
-        Ok(None) => return see_other("/signin").finish(),
-        Err(response) => return response,
-    };
-    if !session_csrf_ok(&portal, &session, &form.csrf_token) {
-        return csrf_refused();
-    }
-    let request = meta(&req);
-    let (p, s) = (portal.clone(), session.clone());
-    let code = form.into_inner().code;
-    match web::block(move || signin::with_recovery_code(&p, &s, &code, &request)).await {
-        Ok(Ok(Outcome::Session { cookie, stage })) => signed(&portal, cookie, stage),
-        Ok(Ok(Outcome::Refused(refusal))) => {
-            show_mfa(
-                &req,
-                &portal,
-                &session,
-                refusal_status(&refusal),
-                Some(refusal_text(&refusal, portal.ctx.clock.now_naive())),
-            )
-            .await
-        }
-        Ok(Err(e)) => internal(&req, &e),
-        Err(e) => internal(&req, &e),
-    }
+    second_step(req, portal, form, signin::with_recovery_code).await
 }
 
 // ---- password ------------------------------------------------------------------------------

@@ -241,6 +241,30 @@ fn count_failure(portal: &Portal, keys: &[Key], now: NaiveDateTime) -> Result<()
     }
 }
 
+/// The refusal for a principal whose keys are throttled now (audited when `audit_mfa` says
+/// which kind of step it was), or `None` when it may try.
+fn throttled(
+    portal: &Portal,
+    p: &Principal,
+    keys: &[Key],
+    now: NaiveDateTime,
+    meta: &RequestMeta,
+    audit_mfa: Option<bool>,
+) -> Result<Option<Refusal>, StorageError> {
+    let verdict = portal
+        .ctx
+        .store
+        .read(|conn| throttling::check(conn, keys, now))?;
+    let Verdict::Blocked { until, locked } = verdict else {
+        return Ok(None);
+    };
+    if let Some(mfa) = audit_mfa {
+        let e = failure(&p.name, Some(p), None, mfa, "throttled");
+        portal.audit.push(now, meta, e);
+    }
+    Ok(Some(Refusal::Blocked { until, locked }))
+}
+
 fn throttle_keys(account: &str, user_name: &str, meta: &RequestMeta) -> Vec<Key> {
     let mut keys = vec![Key::user(account, user_name)];
     if let Some(ip) = &meta.source_ip {
@@ -388,22 +412,7 @@ pub fn finish_password(
     let cookie = ctx.store.write(|conn| {
         throttling::clear(conn, &keys[0])?;
         mark_password_used(conn, &p, now, verified.rehashed.as_deref())?;
-        let cookie = sessions::create(
-            conn,
-            ctx.random.as_ref(),
-            now,
-            portal.lifetimes,
-            &NewSession {
-                account_id: &p.account_id,
-                user_id: p.user_id.as_deref(),
-                stage,
-                mfa: None,
-            },
-        )?;
-        if stage != Stage::Mfa {
-            audit::record(conn, now, ctx.random.as_ref(), meta, success(&p, false))?;
-        }
-        Ok::<_, StorageError>(cookie)
+        open_session(conn, portal, &p, stage, None, now, meta)
     })?;
     Ok(Outcome::Session { cookie, stage })
 }
@@ -422,6 +431,31 @@ pub fn with_password(
             finish_password(portal, attempt, check, verified, meta)
         }
     }
+}
+
+/// Starts a session for `p` at `stage` and, once the sign-in is complete (not owing the
+/// second factor), records its `ConsoleLogin`. Call inside the sign-in's write transaction.
+fn open_session(
+    conn: &mut DbConnection,
+    portal: &Portal,
+    p: &Principal,
+    stage: Stage,
+    mfa: Option<(NaiveDateTime, &str)>,
+    now: NaiveDateTime,
+    meta: &RequestMeta,
+) -> Result<String, StorageError> {
+    let random = portal.ctx.random.as_ref();
+    let new = NewSession {
+        account_id: &p.account_id,
+        user_id: p.user_id.as_deref(),
+        stage,
+        mfa,
+    };
+    let cookie = sessions::create(conn, random, now, portal.lifetimes, &new)?;
+    if stage != Stage::Mfa {
+        audit::record(conn, now, random, meta, success(p, mfa.is_some()))?;
+    }
+    Ok(cookie)
 }
 
 fn mark_password_used(
@@ -469,14 +503,8 @@ pub fn with_code(
         return Ok(Outcome::Refused(Refusal::Incorrect));
     };
     let keys = throttle_keys(&p.account_id, &p.name, meta);
-    let verdict = ctx.store.read(|conn| throttling::check(conn, &keys, now))?;
-    if let Verdict::Blocked { until, locked } = verdict {
-        portal.audit.push(
-            now,
-            meta,
-            failure(&p.name, Some(&p), None, true, "throttled"),
-        );
-        return Ok(Outcome::Refused(Refusal::Blocked { until, locked }));
+    if let Some(refusal) = throttled(portal, &p, &keys, now, meta, Some(true))? {
+        return Ok(Outcome::Refused(refusal));
     }
     let code = code.trim();
     let owner = session.owner();
@@ -561,15 +589,8 @@ pub fn with_passkey(
         return Ok(Outcome::Refused(Refusal::Incorrect));
     };
     let keys = throttle_keys(&p.account_id, &p.name, meta);
-    if let Verdict::Blocked { until, locked } =
-        ctx.store.read(|conn| throttling::check(conn, &keys, now))?
-    {
-        portal.audit.push(
-            now,
-            meta,
-            failure(&p.name, Some(&p), None, true, "throttled"),
-        );
-        return Ok(Outcome::Refused(Refusal::Blocked { until, locked }));
+    if let Some(refusal) = throttled(portal, &p, &keys, now, meta, Some(true))? {
+        return Ok(Outcome::Refused(refusal));
     }
     let expired = ctx.store.read(|conn| expiry(conn, &p, now))?;
     if expired == Some(true) {
@@ -588,20 +609,7 @@ pub fn with_passkey(
     let cookie = ctx.store.write(|conn| {
         throttling::clear(conn, &keys[0])?;
         iam::mfa::security_key_used(conn, &key.serial_number, updated_credential, now)?;
-        let cookie = sessions::create(
-            conn,
-            ctx.random.as_ref(),
-            now,
-            portal.lifetimes,
-            &NewSession {
-                account_id: &p.account_id,
-                user_id: p.user_id.as_deref(),
-                stage,
-                mfa: Some((now, "webauthn")),
-            },
-        )?;
-        audit::record(conn, now, ctx.random.as_ref(), meta, success(&p, true))?;
-        Ok::<_, StorageError>(cookie)
+        open_session(conn, portal, &p, stage, Some((now, "webauthn")), now, meta)
     })?;
     Ok(Outcome::Session { cookie, stage })
 }
@@ -707,10 +715,8 @@ pub fn change_password(
         )));
     }
     let keys = throttle_keys(&p.account_id, &p.name, meta);
-    if let Verdict::Blocked { until, locked } =
-        ctx.store.read(|conn| throttling::check(conn, &keys, now))?
-    {
-        return Ok(Outcome::Refused(Refusal::Blocked { until, locked }));
+    if let Some(refusal) = throttled(portal, &p, &keys, now, meta, None)? {
+        return Ok(Outcome::Refused(refusal));
     }
     let call = Call {
         account_id: p.account_id.clone(),
@@ -805,10 +811,8 @@ pub fn reauthenticate(
         return Ok(Some(Refusal::Incorrect));
     };
     let keys = throttle_keys(&p.account_id, &p.name, meta);
-    if let Verdict::Blocked { until, locked } =
-        ctx.store.read(|conn| throttling::check(conn, &keys, now))?
-    {
-        return Ok(Some(Refusal::Blocked { until, locked }));
+    if let Some(refusal) = throttled(portal, &p, &keys, now, meta, None)? {
+        return Ok(Some(refusal));
     }
     if !password::verify(password, &p.password_hash).unwrap_or(false) {
         count_failure(portal, &keys, now)?;
@@ -836,10 +840,8 @@ pub fn with_recovery_code(
         return Ok(Outcome::Refused(Refusal::Incorrect));
     };
     let keys = throttle_keys(&p.account_id, &p.name, meta);
-    if let Verdict::Blocked { until, locked } =
-        ctx.store.read(|conn| throttling::check(conn, &keys, now))?
-    {
-        return Ok(Outcome::Refused(Refusal::Blocked { until, locked }));
+    if let Some(refusal) = throttled(portal, &p, &keys, now, meta, None)? {
+        return Ok(Outcome::Refused(refusal));
     }
     let redeemed = ctx
         .store

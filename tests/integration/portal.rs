@@ -1148,6 +1148,12 @@ fn a_user_sees_only_what_its_policies_allow_with_aws_reasons() {
         "{}",
         create.body
     );
+    let forged = browser.post(
+        "/console/users",
+        &[("csrf_token", "forged"), ("name", "mallory"), ("path", "/")],
+    );
+    assert_eq!(forged.status, 403);
+    assert!(forged.body.contains("Form expired"));
     let missing = admin.post(&[("Action", "GetUser"), ("UserName", "mallory")]);
     assert_eq!(missing.status, 404, "nothing was created");
     // Read-only access lets it list, not change.

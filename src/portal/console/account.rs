@@ -1,22 +1,13 @@
 //! The account: its alias (the name in the sign-in URL) and its password policy.
 
 use super::view::{Field, Form, Section};
-use super::{change, enter, field, iam, posted, show, Built, Console, HOME};
+use super::{change, field, iam, show, Built, Console, Posted, HOME};
 use crate::aws_api::endpoint::AwsApi;
 use crate::aws_api::error::AwsError;
-use crate::portal::Portal;
 use actix_web::{web, HttpRequest, HttpResponse};
 use std::collections::HashMap;
 
-pub async fn page(
-    req: HttpRequest,
-    portal: web::Data<Portal>,
-    api: web::Data<AwsApi>,
-) -> HttpResponse {
-    let c = match enter(&req, &portal).await {
-        Ok(c) => c,
-        Err(response) => return response,
-    };
+pub async fn page(req: HttpRequest, c: Console, api: web::Data<AwsApi>) -> HttpResponse {
     show(&req, &api, c, build).await
 }
 
@@ -139,15 +130,10 @@ fn build(api: &AwsApi, c: &Console) -> Built {
 
 pub async fn change_account(
     req: HttpRequest,
-    portal: web::Data<Portal>,
+    Posted(c, form): Posted,
     api: web::Data<AwsApi>,
     op: web::Path<String>,
-    form: web::Form<HashMap<String, String>>,
 ) -> HttpResponse {
-    let (c, form) = match posted(&req, &portal, form).await {
-        Ok(x) => x,
-        Err(response) => return response,
-    };
     let op = op.into_inner();
     change(
         &req,

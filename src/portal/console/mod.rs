@@ -94,6 +94,57 @@ pub async fn enter(req: &HttpRequest, portal: &web::Data<Portal>) -> Result<Cons
     })
 }
 
+type Extracted<T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, actix_web::Error>>>>;
+
+/// The response a request gets instead of its page (a redirect to sign in, a refused form).
+fn instead(response: HttpResponse) -> actix_web::Error {
+    actix_web::error::InternalError::from_response("", response).into()
+}
+
+fn portal_of(req: &HttpRequest) -> Result<web::Data<Portal>, actix_web::Error> {
+    req.app_data::<web::Data<Portal>>()
+        .cloned()
+        .ok_or_else(|| actix_web::error::ErrorInternalServerError("the portal is not set up"))
+}
+
+/// A console page's request: an active session, as [`enter`] finds it.
+impl actix_web::FromRequest for Console {
+    type Error = actix_web::Error;
+    type Future = Extracted<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let portal = portal_of(&req)?;
+            enter(&req, &portal).await.map_err(instead)
+        })
+    }
+}
+
+/// A POSTed console form: an active session and the form's fields, its CSRF token checked.
+pub struct Posted(pub Console, pub HashMap<String, String>);
+
+impl actix_web::FromRequest for Posted {
+    type Error = actix_web::Error;
+    type Future = Extracted<Self>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let req = req.clone();
+        let form = <web::Form<HashMap<String, String>> as actix_web::FromRequest>::from_request(
+            &req, payload,
+        );
+        Box::pin(async move {
+            let form = form.await?;
+            let portal = portal_of(&req)?;
+            posted(&req, &portal, form)
+                .await
+                .map(|(c, fields)| Posted(c, fields))
+                .map_err(instead)
+        })
+    }
+}
+
 /// Runs an IAM action as the console's principal.
 pub fn iam(
     api: &AwsApi,

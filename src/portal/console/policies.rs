@@ -3,11 +3,10 @@
 //! attachments, new versions, deletion.
 
 use super::view::{Cell, Field, Form, Section, Table};
-use super::{change, date, enter, field, iam, posted, read, seg, show, Built, Console, HOME};
+use super::{change, date, field, iam, read, seg, show, Built, Console, Posted, HOME};
 use crate::aws_api::endpoint::AwsApi;
 use crate::aws_api::error::AwsError;
 use crate::policy::{self, PolicyKind, Severity, ValidationLimit};
-use crate::portal::Portal;
 use actix_web::{web, HttpRequest, HttpResponse};
 use std::collections::HashMap;
 
@@ -46,14 +45,10 @@ fn findings(document: &str) -> (Vec<String>, bool) {
 
 pub async fn list(
     req: HttpRequest,
-    portal: web::Data<Portal>,
+    c: Console,
     api: web::Data<AwsApi>,
     query: web::Query<HashMap<String, String>>,
 ) -> HttpResponse {
-    let c = match enter(&req, &portal).await {
-        Ok(c) => c,
-        Err(response) => return response,
-    };
     let scope = match field(&query, "scope") {
         "AWS" => "AWS",
         "All" => "All",
@@ -136,14 +131,9 @@ fn list_page(
 
 pub async fn create(
     req: HttpRequest,
-    portal: web::Data<Portal>,
+    Posted(c, form): Posted,
     api: web::Data<AwsApi>,
-    form: web::Form<HashMap<String, String>>,
 ) -> HttpResponse {
-    let (c, form) = match posted(&req, &portal, form).await {
-        Ok(x) => x,
-        Err(response) => return response,
-    };
     let form2 = form.clone();
     change(
         &req,
@@ -176,14 +166,10 @@ pub async fn create(
 
 pub async fn detail(
     req: HttpRequest,
-    portal: web::Data<Portal>,
+    c: Console,
     api: web::Data<AwsApi>,
     query: web::Query<HashMap<String, String>>,
 ) -> HttpResponse {
-    let c = match enter(&req, &portal).await {
-        Ok(c) => c,
-        Err(response) => return response,
-    };
     let arn = field(&query, "arn").to_string();
     show(&req, &api, c, move |api, c| detail_page(api, c, &arn, None)).await
 }
@@ -327,15 +313,10 @@ fn finish(
 
 pub async fn change_policy(
     req: HttpRequest,
-    portal: web::Data<Portal>,
+    Posted(c, form): Posted,
     api: web::Data<AwsApi>,
     op: web::Path<String>,
-    form: web::Form<HashMap<String, String>>,
 ) -> HttpResponse {
-    let (c, form) = match posted(&req, &portal, form).await {
-        Ok(x) => x,
-        Err(response) => return response,
-    };
     let op = op.into_inner();
     let arn = field(&form, "arn").to_string();
     let edited = form.get("document").cloned();

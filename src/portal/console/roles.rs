@@ -4,10 +4,9 @@
 use super::policies::pretty;
 use super::users::attached_section;
 use super::view::{Cell, Field, Form, Section, Table};
-use super::{change, date, enter, field, iam, posted, read, seg, show, Built, Console, HOME};
+use super::{change, date, field, iam, read, seg, show, Built, Console, Posted, HOME};
 use crate::aws_api::endpoint::AwsApi;
 use crate::aws_api::error::AwsError;
-use crate::portal::Portal;
 use actix_web::{web, HttpRequest, HttpResponse};
 use std::collections::HashMap;
 
@@ -21,15 +20,7 @@ fn default_trust(account: &str) -> String {
     )
 }
 
-pub async fn list(
-    req: HttpRequest,
-    portal: web::Data<Portal>,
-    api: web::Data<AwsApi>,
-) -> HttpResponse {
-    let c = match enter(&req, &portal).await {
-        Ok(c) => c,
-        Err(response) => return response,
-    };
+pub async fn list(req: HttpRequest, c: Console, api: web::Data<AwsApi>) -> HttpResponse {
     show(&req, &api, c, |api, c| list_page(api, c, None)).await
 }
 
@@ -88,14 +79,9 @@ fn list_page(api: &AwsApi, c: &Console, form: Option<&HashMap<String, String>>) 
 
 pub async fn create(
     req: HttpRequest,
-    portal: web::Data<Portal>,
+    Posted(c, form): Posted,
     api: web::Data<AwsApi>,
-    form: web::Form<HashMap<String, String>>,
 ) -> HttpResponse {
-    let (c, form) = match posted(&req, &portal, form).await {
-        Ok(x) => x,
-        Err(response) => return response,
-    };
     let form2 = form.clone();
     change(
         &req,
@@ -123,14 +109,10 @@ pub async fn create(
 
 pub async fn detail(
     req: HttpRequest,
-    portal: web::Data<Portal>,
+    c: Console,
     api: web::Data<AwsApi>,
     name: web::Path<String>,
 ) -> HttpResponse {
-    let c = match enter(&req, &portal).await {
-        Ok(c) => c,
-        Err(response) => return response,
-    };
     let name = name.into_inner();
     show(&req, &api, c, move |api, c| {
         detail_page(api, c, &name, None)
@@ -198,15 +180,10 @@ fn detail_page(api: &AwsApi, c: &Console, name: &str, edited: Option<&str>) -> B
 
 pub async fn change_role(
     req: HttpRequest,
-    portal: web::Data<Portal>,
+    Posted(c, form): Posted,
     api: web::Data<AwsApi>,
     path: web::Path<(String, String)>,
-    form: web::Form<HashMap<String, String>>,
 ) -> HttpResponse {
-    let (c, form) = match posted(&req, &portal, form).await {
-        Ok(x) => x,
-        Err(response) => return response,
-    };
     let (name, op) = path.into_inner();
     let (name2, edited) = (name.clone(), form.get("document").cloned());
     change(

@@ -3,34 +3,20 @@
 //! per action and resource, with the statements that decided it.
 
 use super::view::{Cell, Field, Form, Section, Table};
-use super::{enter, field, iam, posted, show, Built, Console, HOME};
+use super::{field, iam, show, Built, Console, Posted, HOME};
 use crate::aws_api::endpoint::AwsApi;
-use crate::portal::Portal;
 use actix_web::{web, HttpRequest, HttpResponse};
 use std::collections::HashMap;
 
-pub async fn page(
-    req: HttpRequest,
-    portal: web::Data<Portal>,
-    api: web::Data<AwsApi>,
-) -> HttpResponse {
-    let c = match enter(&req, &portal).await {
-        Ok(c) => c,
-        Err(response) => return response,
-    };
+pub async fn page(req: HttpRequest, c: Console, api: web::Data<AwsApi>) -> HttpResponse {
     show(&req, &api, c, |api, c| build(api, c, &HashMap::new(), None)).await
 }
 
 pub async fn run(
     req: HttpRequest,
-    portal: web::Data<Portal>,
+    Posted(c, form): Posted,
     api: web::Data<AwsApi>,
-    form: web::Form<HashMap<String, String>>,
 ) -> HttpResponse {
-    let (c, form) = match posted(&req, &portal, form).await {
-        Ok(x) => x,
-        Err(response) => return response,
-    };
     show(&req, &api, c, move |api, c| {
         let results = simulate(api, c, &form);
         build(api, c, &form, Some(results))

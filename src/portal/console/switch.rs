@@ -8,7 +8,7 @@
 //! would (expiry included).
 
 use super::view::{Field, Form, Section};
-use super::{field, posted, show, Built, Console, HOME};
+use super::{field, show, Built, Console, Posted, HOME};
 use crate::authz::Caller;
 use crate::aws_api::console::{self as acting_api, Acting};
 use crate::aws_api::endpoint::AwsApi;
@@ -81,14 +81,10 @@ pub fn role_caller(portal: &Portal, session: &Session) -> Option<(Caller, RoleBa
 
 pub async fn page(
     req: HttpRequest,
-    portal: web::Data<Portal>,
+    c: Console,
     api: web::Data<AwsApi>,
     query: web::Query<HashMap<String, String>>,
 ) -> HttpResponse {
-    let c = match super::enter(&req, &portal).await {
-        Ok(c) => c,
-        Err(response) => return response,
-    };
     let query = query.into_inner();
     show(&req, &api, c, move |_, c| build(c, &query)).await
 }
@@ -129,12 +125,8 @@ pub async fn switch(
     req: HttpRequest,
     portal: web::Data<Portal>,
     api: web::Data<AwsApi>,
-    form: web::Form<HashMap<String, String>>,
+    Posted(c, form): Posted,
 ) -> HttpResponse {
-    let (c, form) = match posted(&req, &portal, form).await {
-        Ok(x) => x,
-        Err(response) => return response,
-    };
     let acting = own(&c);
     let account = field(&form, "account").to_string();
     let role = field(&form, "role").to_string();
@@ -201,12 +193,8 @@ pub async fn switch(
 pub async fn back(
     req: HttpRequest,
     portal: web::Data<Portal>,
-    form: web::Form<HashMap<String, String>>,
+    Posted(c, _): Posted,
 ) -> HttpResponse {
-    let (c, _) = match posted(&req, &portal, form).await {
-        Ok(x) => x,
-        Err(response) => return response,
-    };
     let (portal2, session) = (portal.clone(), c.session.clone());
     let cleared = web::block(move || {
         let ctx = &portal2.ctx;

@@ -2,10 +2,9 @@
 //! groups, attached policies, access keys, console password, MFA devices, deletion.
 
 use super::view::{Cell, Field, Form, Section, Table};
-use super::{change, date, enter, field, iam, posted, read, seg, show, Built, Console, HOME};
+use super::{change, date, field, iam, read, seg, show, Built, Console, Posted, HOME};
 use crate::aws_api::endpoint::AwsApi;
 use crate::aws_api::error::AwsError;
-use crate::portal::Portal;
 use actix_web::{web, HttpRequest, HttpResponse};
 use std::collections::HashMap;
 
@@ -17,14 +16,10 @@ fn users_crumbs() -> [(&'static str, &'static str); 2] {
 
 pub async fn list(
     req: HttpRequest,
-    portal: web::Data<Portal>,
+    c: Console,
     api: web::Data<AwsApi>,
     query: web::Query<HashMap<String, String>>,
 ) -> HttpResponse {
-    let c = match enter(&req, &portal).await {
-        Ok(c) => c,
-        Err(response) => return response,
-    };
     let query = query.into_inner();
     show(&req, &api, c, move |api, c| list_page(api, c, &query)).await
 }
@@ -94,14 +89,9 @@ fn list_page(api: &AwsApi, c: &Console, query: &HashMap<String, String>) -> Buil
 
 pub async fn create(
     req: HttpRequest,
-    portal: web::Data<Portal>,
+    Posted(c, form): Posted,
     api: web::Data<AwsApi>,
-    form: web::Form<HashMap<String, String>>,
 ) -> HttpResponse {
-    let (c, form) = match posted(&req, &portal, form).await {
-        Ok(x) => x,
-        Err(response) => return response,
-    };
     let form2 = form.clone();
     change(
         &req,
@@ -142,14 +132,10 @@ pub async fn create(
 
 pub async fn detail(
     req: HttpRequest,
-    portal: web::Data<Portal>,
+    c: Console,
     api: web::Data<AwsApi>,
     name: web::Path<String>,
 ) -> HttpResponse {
-    let c = match enter(&req, &portal).await {
-        Ok(c) => c,
-        Err(response) => return response,
-    };
     let name = name.into_inner();
     show(&req, &api, c, move |api, c| {
         detail_page(api, c, &name, None)
@@ -492,15 +478,10 @@ fn mfa_section(api: &AwsApi, c: &Console, name: &str, base: &str) -> Section {
 
 pub async fn change_user(
     req: HttpRequest,
-    portal: web::Data<Portal>,
+    Posted(c, form): Posted,
     api: web::Data<AwsApi>,
     path: web::Path<(String, String)>,
-    form: web::Form<HashMap<String, String>>,
 ) -> HttpResponse {
-    let (c, form) = match posted(&req, &portal, form).await {
-        Ok(x) => x,
-        Err(response) => return response,
-    };
     let (name, op) = path.into_inner();
     if op == "create-key" {
         return create_key(&req, &api, c, name).await;
