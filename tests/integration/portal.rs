@@ -747,6 +747,147 @@ mod with_a_fixed_clock {
         s.clock.advance(chrono::Duration::minutes(15));
         cookie(attempt(&s, &s.root_password));
     }
+
+    /// An IAM user with a console password, made through the IAM services.
+    fn user_with_password(s: &Setup, name: &str, password: &str) {
+        let call = keyward::iam::Call {
+            account_id: s.account.clone(),
+            actor_arn: format!("arn:aws:iam::{}:root", s.account),
+            meta: RequestMeta::default(),
+        };
+        keyward::iam::users::create(
+            &s.portal.ctx,
+            &call,
+            keyward::iam::users::CreateUser {
+                name: name.into(),
+                path: None,
+                permissions_boundary: None,
+                tags: Vec::new(),
+            },
+        )
+        .unwrap();
+        let secret = SecretString::from(password.to_string());
+        keyward::iam::passwords::create_profile(&s.portal.ctx, &call, name, &secret, false)
+            .unwrap();
+    }
+
+    fn user_attempt(s: &Setup, name: &str, password: &str) -> Outcome {
+        signin::with_password(
+            &s.portal,
+            &Attempt {
+                account: s.account.clone(),
+                user_name: name.into(),
+                password: SecretString::from(password.to_string()),
+            },
+            &RequestMeta::default(),
+        )
+        .unwrap()
+    }
+
+    fn stage(outcome: Outcome) -> Stage {
+        match outcome {
+            Outcome::Session { stage, .. } => stage,
+            other => panic!("expected a session, got {other:?}"),
+        }
+    }
+
+    fn set_policy(s: &Setup, max_age: &str, hard: bool) {
+        let call = keyward::iam::Call {
+            account_id: s.account.clone(),
+            actor_arn: format!("arn:aws:iam::{}:root", s.account),
+            meta: RequestMeta::default(),
+        };
+        let policy = keyward::auth::password_policy::PasswordPolicy {
+            minimum_length: 8,
+            require_symbols: false,
+            require_numbers: false,
+            require_uppercase: false,
+            require_lowercase: false,
+            allow_users_to_change: true,
+            max_age_days: Some(max_age.parse().unwrap()),
+            reuse_prevention: None,
+            hard_expiry: hard,
+        };
+        keyward::iam::passwords::update_policy(&s.portal.ctx, &call, &policy).unwrap();
+    }
+
+    #[test]
+    fn an_expired_password_must_be_changed_and_a_hard_expiry_refuses_sign_in() {
+        let s = setup();
+        user_with_password(&s, "lou", "Lou-Passw0rd!");
+        set_policy(&s, "30", false);
+        assert_eq!(
+            stage(user_attempt(&s, "lou", "Lou-Passw0rd!")),
+            Stage::Active
+        );
+        s.clock.advance(chrono::Duration::days(31));
+        assert_eq!(
+            stage(user_attempt(&s, "lou", "Lou-Passw0rd!")),
+            Stage::ChangePassword,
+            "expired: the password page first"
+        );
+        set_policy(&s, "30", true);
+        assert_eq!(
+            user_attempt(&s, "lou", "Lou-Passw0rd!"),
+            Outcome::Refused(Refusal::Expired),
+            "hard expiry: only an administrator can help"
+        );
+    }
+
+    #[test]
+    fn a_password_hashed_with_older_parameters_is_rehashed_at_sign_in() {
+        use argon2::password_hash::PasswordHasher;
+        let s = setup();
+        user_with_password(&s, "max", "Max-Passw0rd!");
+        let weak = argon2::Argon2::new(
+            argon2::Algorithm::Argon2id,
+            argon2::Version::V0x13,
+            argon2::Params::new(8, 1, 1, None).unwrap(),
+        )
+        .hash_password_with_salt(b"Max-Passw0rd!", b"saltsaltsaltsalt")
+        .unwrap()
+        .to_string();
+        let stored = |s: &Setup| -> String {
+            use diesel::prelude::*;
+            use keyward::storage::schema::{login_profiles, users};
+            s.portal
+                .ctx
+                .store
+                .read(|conn| {
+                    login_profiles::table
+                        .inner_join(users::table)
+                        .filter(users::name.eq("max"))
+                        .select(login_profiles::password_hash)
+                        .first::<String>(conn)
+                        .map_err(keyward::storage::StorageError::from)
+                })
+                .unwrap()
+        };
+        s.portal
+            .ctx
+            .store
+            .write(|conn| {
+                use diesel::prelude::*;
+                use keyward::storage::schema::login_profiles;
+                diesel::update(login_profiles::table)
+                    .set(login_profiles::password_hash.eq(&weak))
+                    .execute(conn)
+                    .map_err(keyward::storage::StorageError::from)
+            })
+            .unwrap();
+        assert!(keyward::auth::password::needs_rehash(&stored(&s)));
+        assert_eq!(
+            stage(user_attempt(&s, "max", "Max-Passw0rd!")),
+            Stage::Active
+        );
+        let now = stored(&s);
+        assert!(!keyward::auth::password::needs_rehash(&now), "{now}");
+        assert!(now.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert_eq!(
+            stage(user_attempt(&s, "max", "Max-Passw0rd!")),
+            Stage::Active
+        );
+    }
 }
 
 /// The text of the element with this id.
