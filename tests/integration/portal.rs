@@ -1256,6 +1256,27 @@ fn the_console_manages_users_groups_and_policies_through_the_iam_actions() {
         );
         let keys = admin.post(&[("Action", "ListAccessKeys"), ("UserName", "ivy")]);
         assert!(keys.body.contains("<Status>Active</Status>"));
+        // Renamed, and found by a search of the groups list.
+        let renamed = root.submit(
+            "/console/users/ivy",
+            "/console/users/ivy/rename",
+            &[("new_name", "ivy2"), ("new_path", "/team/")],
+        );
+        assert_eq!(
+            renamed.location.as_deref(),
+            Some("/console/users/ivy2?done=updated"),
+            "{}",
+            renamed.body
+        );
+        let user = admin.post(&[("Action", "GetUser"), ("UserName", "ivy2")]);
+        assert!(user.body.contains("<Path>/team/</Path>"), "{}", user.body);
+        let found = root.get("/console/groups?search=READ");
+        assert!(found.body.contains(">readers</a>"));
+        assert!(!found.body.contains(">Administrators</a>"));
+        assert!(root
+            .get("/console/groups")
+            .body
+            .contains(">Administrators</a>"));
     }
 }
 

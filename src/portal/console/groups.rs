@@ -8,12 +8,19 @@ use crate::aws_api::error::AwsError;
 use actix_web::{web, HttpRequest, HttpResponse};
 use std::collections::HashMap;
 
-pub async fn list(req: HttpRequest, c: Console, api: web::Data<AwsApi>) -> HttpResponse {
-    show(&req, &api, c, list_page).await
+pub async fn list(
+    req: HttpRequest,
+    c: Console,
+    api: web::Data<AwsApi>,
+    query: web::Query<HashMap<String, String>>,
+) -> HttpResponse {
+    let query = query.into_inner();
+    show(&req, &api, c, move |api, c| list_page(api, c, &query)).await
 }
 
-fn list_page(api: &AwsApi, c: &Console) -> Built {
-    let mut section = Section::new("groups", "User groups");
+fn list_page(api: &AwsApi, c: &Console, query: &HashMap<String, String>) -> Built {
+    let (search, wanted) = super::search("/console/groups", query, "Find groups by name");
+    let mut section = Section::new("groups", "User groups").form(search);
     if let Some(reply) = read(api, c, "ListGroups", &[("MaxItems", "1000")], &mut section) {
         let mut table = Table::new(
             "group-list",
@@ -22,6 +29,9 @@ fn list_page(api: &AwsApi, c: &Console) -> Built {
         );
         for g in reply.items("member") {
             let name = g.value("GroupName").unwrap_or_default();
+            if !super::found(&name, &wanted) {
+                continue;
+            }
             table.row(
                 vec![
                     Cell::link(&name, format!("/console/groups/{}", seg(&name))),
@@ -61,7 +71,7 @@ pub async fn create(
             iam(api, c, "CreateGroup", &params)?;
             Ok(format!("/console/groups/{}?done=created", seg(name)))
         },
-        list_page,
+        |api, c| list_page(api, c, &HashMap::new()),
     )
     .await
 }

@@ -311,6 +311,20 @@ pub async fn change(
     }
 }
 
+/// The search form of a list page, and the lower-cased text searched for.
+pub fn search(path: &str, query: &HashMap<String, String>, what: &str) -> (view::Form, String) {
+    let text = field(query, "search").to_lowercase();
+    let form = view::Form::get("search", path, "Search")
+        .inline()
+        .field(view::Field::text(what, "search").value(&text));
+    (form, text)
+}
+
+/// Whether a name is one a search asks for ("" finds everything).
+pub fn found(name: &str, search: &str) -> bool {
+    search.is_empty() || name.to_lowercase().contains(search)
+}
+
 /// A form field's value, trimmed ("" when missing).
 pub fn field<'a>(form: &'a HashMap<String, String>, name: &str) -> &'a str {
     form.get(name).map_or("", |v| v.trim())

@@ -54,7 +54,11 @@ pub async fn list(
         "All" => "All",
         _ => "Local",
     };
-    show(&req, &api, c, move |api, c| list_page(api, c, scope, None)).await
+    let search = field(&query, "search").to_string();
+    show(&req, &api, c, move |api, c| {
+        list_page(api, c, scope, None, &search)
+    })
+    .await
 }
 
 fn list_page(
@@ -62,9 +66,12 @@ fn list_page(
     c: &Console,
     scope: &str,
     form: Option<&HashMap<String, String>>,
+    search: &str,
 ) -> Built {
+    let wanted = search.to_lowercase();
     let filter = Form::get("scope", "/console/policies", "Show")
         .inline()
+        .field(Field::text("Find policies by name", "search").value(&wanted))
         .field(
             Field::select(
                 "Policies",
@@ -92,6 +99,9 @@ fn list_page(
         );
         for p in reply.items("member") {
             let name = p.value("PolicyName").unwrap_or_default();
+            if !super::found(&name, &wanted) {
+                continue;
+            }
             let arn = p.value("Arn").unwrap_or_default();
             table.row(
                 vec![
@@ -159,7 +169,7 @@ pub async fn create(
                 seg(&arn)
             ))
         },
-        move |api, c| list_page(api, c, "Local", Some(&form2)),
+        move |api, c| list_page(api, c, "Local", Some(&form2), ""),
     )
     .await
 }

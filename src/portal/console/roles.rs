@@ -20,12 +20,24 @@ fn default_trust(account: &str) -> String {
     )
 }
 
-pub async fn list(req: HttpRequest, c: Console, api: web::Data<AwsApi>) -> HttpResponse {
-    show(&req, &api, c, |api, c| list_page(api, c, None)).await
+pub async fn list(
+    req: HttpRequest,
+    c: Console,
+    api: web::Data<AwsApi>,
+    query: web::Query<HashMap<String, String>>,
+) -> HttpResponse {
+    let query = query.into_inner();
+    show(&req, &api, c, move |api, c| list_page(api, c, None, &query)).await
 }
 
-fn list_page(api: &AwsApi, c: &Console, form: Option<&HashMap<String, String>>) -> Built {
-    let mut section = Section::new("roles", "Roles");
+fn list_page(
+    api: &AwsApi,
+    c: &Console,
+    form: Option<&HashMap<String, String>>,
+    query: &HashMap<String, String>,
+) -> Built {
+    let (search, wanted) = super::search("/console/roles", query, "Find roles by name");
+    let mut section = Section::new("roles", "Roles").form(search);
     if let Some(reply) = read(api, c, "ListRoles", &[("MaxItems", "1000")], &mut section) {
         let mut table = Table::new(
             "role-list",
@@ -34,6 +46,9 @@ fn list_page(api: &AwsApi, c: &Console, form: Option<&HashMap<String, String>>) 
         );
         for r in reply.items("member") {
             let name = r.value("RoleName").unwrap_or_default();
+            if !super::found(&name, &wanted) {
+                continue;
+            }
             table.row(
                 vec![
                     Cell::link(&name, format!("/console/roles/{}", seg(&name))),
@@ -102,7 +117,7 @@ pub async fn create(
             iam(api, c, "CreateRole", &params)?;
             Ok(format!("/console/roles/{}?done=created", seg(name)))
         },
-        move |api, c| list_page(api, c, Some(&form2)),
+        move |api, c| list_page(api, c, Some(&form2), &HashMap::new()),
     )
     .await
 }

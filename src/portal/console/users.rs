@@ -182,6 +182,16 @@ fn detail_page(api: &AwsApi, c: &Console, name: &str, new_key: Option<&NewKey>) 
         .section(password_section(api, c, name, &base))
         .section(mfa_section(api, c, name, &base))
         .section(
+            Section::new("rename", "Name and path").form(
+                Form::post("rename-user", &format!("{base}/rename"), "Save")
+                    .field(Field::text("User name", "new_name").value(name).required())
+                    .field(
+                        Field::text("Path", "new_path")
+                            .value(&user.value("Path").unwrap_or_default()),
+                    ),
+            ),
+        )
+        .section(
             Section::new("delete", "Delete user")
                 .line("Remove the user's keys, password, devices, groups and policies first.")
                 .form(Form::post("delete-user", &format!("{base}/delete"), "Delete user").danger()),
@@ -510,6 +520,19 @@ fn apply(
         "delete" => {
             iam(api, c, "DeleteUser", &[user])?;
             return Ok("/console/users?done=deleted".into());
+        }
+        "rename" => {
+            let (new_name, new_path) = (field(form, "new_name"), field(form, "new_path"));
+            let mut params = vec![user];
+            if !new_name.is_empty() && new_name != name {
+                params.push(("NewUserName", new_name));
+            }
+            if !new_path.is_empty() {
+                params.push(("NewPath", new_path));
+            }
+            iam(api, c, "UpdateUser", &params)?;
+            let shown = if new_name.is_empty() { name } else { new_name };
+            return Ok(format!("/console/users/{}?done=updated", seg(shown)));
         }
         "add-to-group" => {
             iam(
