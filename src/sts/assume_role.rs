@@ -120,10 +120,14 @@ pub fn assume_role(
         };
 
     let now = facts.now.timestamp();
+    // A code given now; else the MFA of the caller's own session, or of the console session
+    // that switches roles (as AWS's console carries it into the role session).
     let mfa_at = if mfa_check(ctx, caller, &request.serial_number, &request.token_code)? {
         Some(now)
     } else {
-        prior.and_then(|s| s.mfa_at)
+        prior
+            .and_then(|s| s.mfa_at)
+            .or_else(|| facts.console.and_then(|c| c.mfa_at))
     };
 
     let trust = &trusted.trust;

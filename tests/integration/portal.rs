@@ -1655,3 +1655,75 @@ fn the_root_user_enrols_mfa_gets_recovery_codes_and_each_works_once() {
         .body
         .contains("8 unused recovery codes"));
 }
+
+#[test]
+fn a_console_session_signed_in_with_mfa_may_switch_to_a_role_that_requires_it() {
+    let db = TestDb::new(Backend::Sqlite);
+    let server = Server::start(&db, &[]);
+    let admin = Client::for_server(&server, &db);
+    let account = account(&server);
+    let allow_assume = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}"#;
+    for user in ["olga", "pat"] {
+        console_user(&admin, user, "Switch-Passw0rd!", false);
+        admin.post(&[
+            ("Action", "PutUserPolicy"),
+            ("UserName", user),
+            ("PolicyName", "assume"),
+            ("PolicyDocument", allow_assume),
+        ]);
+    }
+    let seed = enable_totp(&admin, "olga");
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{account}:root"}},"Action":"sts:AssumeRole","Condition":{{"Bool":{{"aws:MultiFactorAuthPresent":"true"}}}}}}]}}"#
+    );
+    let role = admin.post(&[
+        ("Action", "CreateRole"),
+        ("RoleName", "guarded"),
+        ("AssumeRolePolicyDocument", &trust),
+    ]);
+    assert_eq!(role.status, 200, "{}", role.body);
+    let switch = |b: &Browser| {
+        b.submit(
+            "/console/switch-role",
+            "/console/switch-role",
+            &[
+                ("account", &account),
+                ("role", "guarded"),
+                ("label", ""),
+                ("colour", "blue"),
+            ],
+        )
+    };
+    // Without MFA the trust policy refuses.
+    let pat = Browser::new(&server);
+    pat.sign_in(&account, "pat", "Switch-Passw0rd!");
+    assert_eq!(switch(&pat).status, 403);
+    // With MFA proved at sign-in, the switch carries it.
+    let olga = Browser::new(&server);
+    olga.sign_in(&account, "olga", "Switch-Passw0rd!");
+    let step = now_step();
+    let mut in_console = false;
+    for s in [step + 1, step] {
+        let page = olga.submit(
+            "/signin/mfa",
+            "/signin/mfa",
+            &[("code", &totp::code_at_step(&seed, s).unwrap())],
+        );
+        if page.location.as_deref() == Some("/console") {
+            in_console = true;
+            break;
+        }
+    }
+    assert!(in_console);
+    let switched = switch(&olga);
+    assert_eq!(
+        switched.location.as_deref(),
+        Some("/console"),
+        "{}",
+        switched.body
+    );
+    assert!(olga
+        .get("/console")
+        .body
+        .contains("assumed-role/guarded/olga"));
+}
