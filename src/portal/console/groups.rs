@@ -2,7 +2,7 @@
 
 use super::users::attached_section;
 use super::view::{Cell, Field, Form, Section, Table};
-use super::{change, date, field, iam, read, seg, show, Built, Console, Posted, HOME};
+use super::{change, date, field, iam, seg, show, Built, Console, Posted, HOME};
 use crate::aws_api::endpoint::AwsApi;
 use crate::aws_api::error::AwsError;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -21,7 +21,15 @@ pub async fn list(
 fn list_page(api: &AwsApi, c: &Console, query: &HashMap<String, String>) -> Built {
     let (search, wanted) = super::search("/console/groups", query, "Find groups by name");
     let mut section = Section::new("groups", "User groups").form(search);
-    if let Some(reply) = read(api, c, "ListGroups", &[("MaxItems", "1000")], &mut section) {
+    if let Some(reply) = super::listing(
+        api,
+        c,
+        "ListGroups",
+        &[],
+        "/console/groups",
+        query,
+        &mut section,
+    ) {
         let mut table = Table::new(
             "group-list",
             &["Group name", "Path", "Created"],

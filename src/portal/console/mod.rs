@@ -320,6 +320,44 @@ pub fn search(path: &str, query: &HashMap<String, String>, what: &str) -> (view:
     (form, text)
 }
 
+/// Items per page of the console's lists.
+pub const PAGE: &str = "50";
+
+/// One page of a listing action: `MaxItems` 50 from the query's `marker`, with a "Next page"
+/// link on `section` when there is more; while searching, every item up to 1,000.
+pub fn listing(
+    api: &AwsApi,
+    c: &Console,
+    action: &str,
+    extra: &[(&str, &str)],
+    path: &str,
+    query: &HashMap<String, String>,
+    section: &mut Section,
+) -> Option<Reply> {
+    let searching = !field(query, "search").is_empty();
+    let marker = field(query, "marker");
+    let mut params = extra.to_vec();
+    if searching {
+        params.push(("MaxItems", "1000"));
+    } else {
+        params.push(("MaxItems", PAGE));
+        if !marker.is_empty() {
+            params.push(("Marker", marker));
+        }
+    }
+    let reply = read(api, c, action, &params, section)?;
+    if !searching && reply.value("IsTruncated").as_deref() == Some("true") {
+        if let Some(next) = reply.value("Marker") {
+            let joiner = if path.contains('?') { '&' } else { '?' };
+            section.links.push((
+                "Next page".into(),
+                format!("{path}{joiner}marker={}", seg(&next)),
+            ));
+        }
+    }
+    Some(reply)
+}
+
 /// Whether a name is one a search asks for ("" finds everything).
 pub fn found(name: &str, search: &str) -> bool {
     search.is_empty() || name.to_lowercase().contains(search)

@@ -54,9 +54,9 @@ pub async fn list(
         "All" => "All",
         _ => "Local",
     };
-    let search = field(&query, "search").to_string();
+    let query = query.into_inner();
     show(&req, &api, c, move |api, c| {
-        list_page(api, c, scope, None, &search)
+        list_page(api, c, scope, None, &query)
     })
     .await
 }
@@ -66,9 +66,9 @@ fn list_page(
     c: &Console,
     scope: &str,
     form: Option<&HashMap<String, String>>,
-    search: &str,
+    query: &HashMap<String, String>,
 ) -> Built {
-    let wanted = search.to_lowercase();
+    let wanted = field(query, "search").to_lowercase();
     let filter = Form::get("scope", "/console/policies", "Show")
         .inline()
         .field(Field::text("Find policies by name", "search").value(&wanted))
@@ -85,11 +85,14 @@ fn list_page(
             .value(scope),
         );
     let mut section = Section::new("policies", "Policies").form(filter);
-    if let Some(reply) = read(
+    let path = format!("/console/policies?scope={scope}");
+    if let Some(reply) = super::listing(
         api,
         c,
         "ListPolicies",
-        &[("Scope", scope), ("MaxItems", "1000")],
+        &[("Scope", scope)],
+        &path,
+        query,
         &mut section,
     ) {
         let mut table = Table::new(
@@ -169,7 +172,7 @@ pub async fn create(
                 seg(&arn)
             ))
         },
-        move |api, c| list_page(api, c, "Local", Some(&form2), ""),
+        move |api, c| list_page(api, c, "Local", Some(&form2), &HashMap::new()),
     )
     .await
 }

@@ -4,7 +4,7 @@
 use super::policies::pretty;
 use super::users::attached_section;
 use super::view::{Cell, Field, Form, Section, Table};
-use super::{change, date, field, iam, read, seg, show, Built, Console, Posted, HOME};
+use super::{change, date, field, iam, seg, show, Built, Console, Posted, HOME};
 use crate::aws_api::endpoint::AwsApi;
 use crate::aws_api::error::AwsError;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -38,7 +38,15 @@ fn list_page(
 ) -> Built {
     let (search, wanted) = super::search("/console/roles", query, "Find roles by name");
     let mut section = Section::new("roles", "Roles").form(search);
-    if let Some(reply) = read(api, c, "ListRoles", &[("MaxItems", "1000")], &mut section) {
+    if let Some(reply) = super::listing(
+        api,
+        c,
+        "ListRoles",
+        &[],
+        "/console/roles",
+        query,
+        &mut section,
+    ) {
         let mut table = Table::new(
             "role-list",
             &["Role name", "Description", "Created"],

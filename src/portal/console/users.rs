@@ -8,8 +8,6 @@ use crate::aws_api::error::AwsError;
 use actix_web::{web, HttpRequest, HttpResponse};
 use std::collections::HashMap;
 
-const PAGE: &str = "50";
-
 fn users_crumbs() -> [(&'static str, &'static str); 2] {
     [HOME, ("Users", "/console/users")]
 }
@@ -25,26 +23,21 @@ pub async fn list(
 }
 
 fn list_page(api: &AwsApi, c: &Console, query: &HashMap<String, String>) -> Built {
-    let search = field(query, "search").to_lowercase();
-    let marker = field(query, "marker");
-    let mut section = Section::new("users", "Users").form(
-        Form::get("search", "/console/users", "Search")
-            .inline()
-            .field(Field::text("Find users by name", "search").value(&search)),
-    );
-    let mut params = vec![("MaxItems", PAGE)];
-    if !marker.is_empty() {
-        params.push(("Marker", marker));
-    }
-    // A search looks through every page; without one, pages follow the API's markers.
-    if !search.is_empty() {
-        params = vec![("MaxItems", "1000")];
-    }
-    if let Some(reply) = read(api, c, "ListUsers", &params, &mut section) {
+    let (search, wanted) = super::search("/console/users", query, "Find users by name");
+    let mut section = Section::new("users", "Users").form(search);
+    if let Some(reply) = super::listing(
+        api,
+        c,
+        "ListUsers",
+        &[],
+        "/console/users",
+        query,
+        &mut section,
+    ) {
         let mut table = Table::new("user-list", &["User name", "Path", "Created"], "No users.");
         for member in reply.items("member") {
             let name = member.value("UserName").unwrap_or_default();
-            if !search.is_empty() && !name.to_lowercase().contains(&search) {
+            if !super::found(&name, &wanted) {
                 continue;
             }
             table.row(
@@ -57,12 +50,6 @@ fn list_page(api: &AwsApi, c: &Console, query: &HashMap<String, String>) -> Buil
             );
         }
         section = section.table(table);
-        if search.is_empty() && reply.value("IsTruncated").as_deref() == Some("true") {
-            if let Some(next) = reply.value("Marker") {
-                section =
-                    section.link("Next page", format!("/console/users?marker={}", seg(&next)));
-            }
-        }
     }
     let create = Section::new("create-user", "Create user").form(
         Form::post("create-user-form", "/console/users", "Create user")
