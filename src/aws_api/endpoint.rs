@@ -15,14 +15,13 @@ use super::xml::{self, XmlResponse};
 use crate::audit::{AuditEvent, AuditQueue, EventSource, RequestMeta};
 use crate::authz::{Authorizer, Caller, RequestFacts};
 use crate::context::ServiceContext;
-use crate::http::request_id::RequestId;
 use crate::iam::{access_keys, users, Call};
 use crate::secrets::ExposeSecret;
 use crate::storage::connection::without_store;
 use crate::storage::ids::{AccessKeyId, TemporaryAccessKeyId};
 use crate::storage::StorageError;
 use crate::sts::{SessionPrincipal, TokenError};
-use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -151,11 +150,8 @@ pub(super) struct Incoming {
 
 impl Incoming {
     pub(super) fn read(req: &HttpRequest, body: web::Bytes) -> (Self, String) {
-        let request_id = req
-            .extensions()
-            .get::<RequestId>()
-            .map(|r| r.0.clone())
-            .unwrap_or_default();
+        let meta = crate::http::request_meta(req);
+        let request_id = meta.request_id.clone().unwrap_or_default();
         let incoming = Incoming {
             method: req.method().as_str().to_string(),
             path: req.path().to_string(),
@@ -170,15 +166,7 @@ impl Incoming {
                 })
                 .collect(),
             body,
-            meta: RequestMeta {
-                source_ip: req.peer_addr().map(|a| a.ip().to_string()),
-                user_agent: req
-                    .headers()
-                    .get("user-agent")
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_string),
-                request_id: Some(request_id.clone()),
-            },
+            meta,
             secure: req.connection_info().scheme() == "https",
         };
         (incoming, request_id)

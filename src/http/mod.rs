@@ -5,3 +5,21 @@ pub mod health;
 pub mod metrics;
 pub mod request_id;
 pub mod security_headers;
+
+/// What the audit trail records of the request behind an event: source address, user agent
+/// and request id.
+pub fn request_meta(req: &actix_web::HttpRequest) -> crate::audit::RequestMeta {
+    use actix_web::HttpMessage;
+    crate::audit::RequestMeta {
+        source_ip: req.peer_addr().map(|a| a.ip().to_string()),
+        user_agent: req
+            .headers()
+            .get(actix_web::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        request_id: req
+            .extensions()
+            .get::<request_id::RequestId>()
+            .map(|r| r.0.clone()),
+    }
+}

@@ -196,57 +196,13 @@ pub fn summary(
     })
 }
 
-/// What the console's dashboard shows of an account.
-#[derive(Debug, Clone)]
-pub struct Dashboard {
-    /// The alias, or the account id: what the sign-in URL names.
-    pub signin_name: String,
-    /// `GetAccountSummary`'s map; empty when the caller may not read it.
-    pub summary: Vec<(&'static str, i64)>,
-    /// Security findings: (what, whether it is as it should be).
-    pub checks: Vec<(String, bool)>,
-    /// Why the numbers are missing, when the caller's policies deny them.
-    pub denied: Option<String>,
-}
-
-/// The dashboard for `caller`: the summary and security findings only when its policies
-/// allow `iam:GetAccountSummary`, as the IAM console asks.
-pub fn dashboard(
+/// How many of the account's users have a console password but no enabled MFA device (the
+/// dashboard's security status).
+pub fn console_users_without_mfa(
     ctx: &ServiceContext,
-    authorizer: &crate::authz::Authorizer,
-    caller: &crate::authz::Caller,
-    facts: &crate::authz::RequestFacts,
     account_id: &str,
-) -> Result<Dashboard, IamError> {
-    let signin_name = aliases(ctx, account_id)?
-        .into_iter()
-        .next()
-        .unwrap_or_else(|| account_id.to_string());
-    let allowed = caller.is_root()
-        || authorizer
-            .decide(ctx, caller, facts, "iam:GetAccountSummary", "*")?
-            .0
-            .is_allowed();
-    if !allowed {
-        return Ok(Dashboard {
-            signin_name,
-            summary: Vec::new(),
-            checks: Vec::new(),
-            denied: Some(format!(
-                "User: {} is not authorized to perform: iam:GetAccountSummary on resource: *",
-                caller.arn()
-            )),
-        });
-    }
-    let summary = summary(ctx, account_id)?;
-    let value = |key: &str| {
-        summary
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map_or(0, |(_, v)| *v)
-    };
-    let (policy_set, without_mfa) = ctx.store.read(|conn| {
-        let policy = super::passwords::stored_policy(conn, account_id)?.is_some();
+) -> Result<usize, IamError> {
+    ctx.store.read(|conn| {
         let console_users: Vec<String> = users::table
             .inner_join(login_profiles::table)
             .filter(users::account_id.eq(account_id))
@@ -257,42 +213,10 @@ pub fn dashboard(
             .filter(mfa_devices::enabled.eq(true))
             .select(mfa_devices::user_id)
             .load(conn)?;
-        let without = console_users
+        Ok(console_users
             .iter()
             .filter(|id| !with_mfa.iter().any(|m| m.as_deref() == Some(id.as_str())))
-            .count();
-        Ok::<_, IamError>((policy, without))
-    })?;
-    let finding = |ok: bool, good: &str, bad: String| (if ok { good.to_string() } else { bad }, ok);
-    let root_mfa = value("AccountMFAEnabled") > 0;
-    let root_keys = value("AccountAccessKeysPresent") == 0;
-    let checks = vec![
-        finding(
-            root_mfa,
-            "MFA is enabled for the root user",
-            "The root user has no MFA".to_string(),
-        ),
-        finding(
-            root_keys,
-            "The root user has no access keys",
-            "The root user has access keys".to_string(),
-        ),
-        finding(
-            policy_set,
-            "An account password policy is set",
-            "No account password policy is set".to_string(),
-        ),
-        finding(
-            without_mfa == 0,
-            "Every user with a console password has MFA",
-            format!("{without_mfa} users with a console password have no MFA"),
-        ),
-    ];
-    Ok(Dashboard {
-        signin_name,
-        summary,
-        checks,
-        denied: None,
+            .count())
     })
 }
 

@@ -10,6 +10,7 @@ use super::sessions::{self, Session};
 use super::signin;
 use super::Portal;
 use crate::auth::totp;
+use crate::aws_api::endpoint::AwsApi;
 use crate::iam::{self, Call, IamError};
 use crate::secrets::{ExposeSecret, SecretString};
 use actix_web::http::StatusCode;
@@ -191,6 +192,7 @@ pub(super) struct DeviceForm {
 async fn change_device(
     req: HttpRequest,
     portal: web::Data<Portal>,
+    api: web::Data<AwsApi>,
     form: web::Form<DeviceForm>,
     remove: bool,
 ) -> HttpResponse {
@@ -203,22 +205,18 @@ async fn change_device(
         return csrf_refused();
     }
     let owner = session.owner();
-    let (_, signed_in) = match who(&portal, &session).await {
-        Ok(w) => w,
-        Err(e) => return internal(&req, &e),
-    };
     // The session's own identity, even after a switch of role: these are its own devices.
     let caller = match super::handlers::base_caller(&portal, &session).await {
         Ok(c) => c,
         Err(e) => return internal(&req, &e),
     };
-    let call = call_for(&req, &session, &signed_in.arn);
-    let p = portal.clone();
+    let call = call_for(&req, &session, &caller.arn());
+    let (p, api) = (portal.clone(), api.clone());
     let name = form.name.unwrap_or_default();
     let serial = form.serial;
     let done = web::block(move || {
         if remove {
-            let keep_one = p.authorizer.requires_mfa(&p.ctx, &caller)?;
+            let keep_one = api.authorizer.requires_mfa(&p.ctx, &caller)?;
             iam::mfa::remove_own(&p.ctx, &call, &owner, &serial, keep_one)
         } else {
             iam::mfa::rename_own(&p.ctx, &call, &owner, &serial, &name)
@@ -263,17 +261,19 @@ async fn change_device(
 pub(super) async fn rename_device(
     req: HttpRequest,
     portal: web::Data<Portal>,
+    api: web::Data<AwsApi>,
     form: web::Form<DeviceForm>,
 ) -> HttpResponse {
-    change_device(req, portal, form, false).await
+    change_device(req, portal, api, form, false).await
 }
 
 pub(super) async fn remove_device(
     req: HttpRequest,
     portal: web::Data<Portal>,
+    api: web::Data<AwsApi>,
     form: web::Form<DeviceForm>,
 ) -> HttpResponse {
-    change_device(req, portal, form, true).await
+    change_device(req, portal, api, form, true).await
 }
 
 /// The seed of an enrolment in progress travels in the form, sealed to this session: the
@@ -292,8 +292,11 @@ async fn may_add_factor(
     if !session.recently_authenticated(now) {
         return Err(see_other("/console/mfa").finish());
     }
-    let (_, signed_in) = who(portal, &session).await.map_err(|e| internal(req, &e))?;
-    Ok((session, signed_in.arn))
+    // The actor of the change is the session's own identity, even after a switch of role.
+    let caller = super::handlers::base_caller(portal, &session)
+        .await
+        .map_err(|e| internal(req, &e))?;
+    Ok((session, caller.arn()))
 }
 
 pub(super) async fn totp_page(req: HttpRequest, portal: web::Data<Portal>) -> HttpResponse {

@@ -11,9 +11,6 @@ use subtle::ConstantTimeEq;
 
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
-/// The form field that carries the token.
-pub const FIELD: &str = "csrf_token";
-
 pub struct CsrfKey([u8; 32]);
 
 impl std::fmt::Debug for CsrfKey {

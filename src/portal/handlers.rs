@@ -10,14 +10,14 @@ use super::{credentials, webauthn_api, Portal};
 use crate::audit::RequestMeta;
 use crate::auth::hash_pool::PoolError;
 use crate::authz::{Caller, ConsoleSignin, RequestFacts};
-use crate::http::request_id::RequestId;
+use crate::aws_api::endpoint::AwsApi;
 use crate::http::security_headers;
 use crate::iam;
 use crate::secrets::SecretString;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::{header, StatusCode};
 use actix_web::middleware::from_fn;
-use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
@@ -134,15 +134,7 @@ pub(super) fn removal(portal: &Portal, name: &'static str) -> Cookie<'static> {
 }
 
 pub(super) fn meta(req: &HttpRequest) -> RequestMeta {
-    RequestMeta {
-        source_ip: req.peer_addr().map(|a| a.ip().to_string()),
-        user_agent: req
-            .headers()
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string),
-        request_id: req.extensions().get::<RequestId>().map(|r| r.0.clone()),
-    }
+    crate::http::request_meta(req)
 }
 
 pub(super) fn render(status: StatusCode, page: &impl Template) -> HttpResponse {
@@ -289,7 +281,15 @@ pub(super) async fn who(
     portal: &web::Data<Portal>,
     session: &Session,
 ) -> Result<(Caller, SignedIn), SigninError> {
-    let caller = base_caller(portal, session).await?;
+    Ok(acting_as(
+        portal,
+        session,
+        base_caller(portal, session).await?,
+    ))
+}
+
+/// [`who`] for a session whose own identity (`caller`) is known already.
+pub(super) fn acting_as(portal: &Portal, session: &Session, caller: Caller) -> (Caller, SignedIn) {
     let display = match &caller {
         Caller::User { name, .. } => name.clone(),
         _ => "root".to_string(),
@@ -307,7 +307,7 @@ pub(super) async fn who(
         csrf: session_token(portal, session),
         role: role.as_ref().map(|(_, badge)| badge.clone()),
     };
-    Ok((role.map_or(caller, |(c, _)| c), signed_in))
+    (role.map_or(caller, |(c, _)| c), signed_in)
 }
 
 /// The facts of a console request that become `aws:*` keys.
@@ -379,20 +379,15 @@ fn signin_form(
         .cookie(signin_cookie_name(portal))
         .map(|c| c.value().to_string())
         .filter(|v| v.len() >= 16);
-    let binding = existing.clone().unwrap_or_else(|| {
-        crate::clock::random_string(
-            portal.ctx.random.as_ref(),
-            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
-            32,
-        )
-    });
+    let binding = existing
+        .clone()
+        .unwrap_or_else(|| sessions::new_id(portal.ctx.random.as_ref()));
     let page = SigninPage {
         signed_in: None,
         csrf: portal.csrf.token("signin", &binding),
         account,
         user_name,
         error,
-        notice: None,
     };
     let mut response = render(status, &page);
     if existing.is_none() {
@@ -446,7 +441,15 @@ pub(super) fn refusal_status(refusal: &Refusal) -> StatusCode {
 
 /// Sets the session cookie of an outcome and sends the browser where the session belongs.
 pub(super) fn signed(portal: &Portal, cookie_value: String, stage: Stage) -> HttpResponse {
-    let mut response = see_other(home_of(stage)).finish();
+    with_session(portal, see_other(home_of(stage)).finish(), cookie_value)
+}
+
+/// Gives a response the new session cookie and drops the sign-in cookie.
+pub(super) fn with_session(
+    portal: &Portal,
+    mut response: HttpResponse,
+    cookie_value: String,
+) -> HttpResponse {
     let _ = response.add_cookie(&cookie(portal, session_cookie_name(portal), cookie_value));
     let _ = response.add_removal_cookie(&removal(portal, signin_cookie_name(portal)));
     response
@@ -675,7 +678,6 @@ async fn show_password(
                 signed_in: Some(signed_in),
                 rules,
                 error,
-                notice: None,
             },
         ),
         Err(e) => internal(req, &e),
@@ -809,31 +811,27 @@ const COUNTED: &[(&str, &str, &str)] = &[
     ),
 ];
 
-async fn dashboard(req: HttpRequest, portal: web::Data<Portal>) -> HttpResponse {
-    let session = match active(&req, &portal).await {
-        Ok(s) => s,
-        Err(response) => return response,
-    };
-    let (caller, signed_in) = match who(&portal, &session).await {
-        Ok(w) => w,
-        Err(e) => return internal(&req, &e),
-    };
-    let facts = facts(&req, &portal, &session);
-    let p = portal.clone();
-    let account = session.account_id.clone();
-    let gathered = web::block(move || {
-        iam::account::dashboard(&p.ctx, &p.authorizer, &caller, &facts, &account)
-    })
-    .await;
-    let view = match gathered {
+/// The dashboard: the sign-in URL always; usage, quotas and security status when the
+/// principal may call `iam:GetAccountSummary` (read as that action, like the rest of the
+/// console), else AWS's reason.
+async fn dashboard(
+    req: HttpRequest,
+    c: super::console::Console,
+    portal: web::Data<Portal>,
+    api: web::Data<AwsApi>,
+) -> HttpResponse {
+    let (p, a, c2) = (portal.clone(), api.clone(), c.clone());
+    let gathered = web::block(move || dashboard_view(&p, &a, &c2)).await;
+    let (signin_name, summary, security) = match gathered {
         Ok(Ok(view)) => view,
         Ok(Err(e)) => return internal(&req, &e),
         Err(e) => return internal(&req, &e),
     };
     let value = |key: &str| {
-        view.summary
-            .iter()
-            .find(|(k, _)| *k == key)
+        summary
+            .as_ref()
+            .ok()
+            .and_then(|s| s.iter().find(|(k, _)| k == key))
             .map_or(0, |(_, v)| *v)
     };
     let counts = COUNTED
@@ -844,22 +842,76 @@ async fn dashboard(req: HttpRequest, portal: web::Data<Portal>) -> HttpResponse 
             quota: value(quota),
         })
         .collect();
-    let security = view
-        .checks
-        .into_iter()
-        .map(|(label, ok)| Check { label, ok })
-        .collect();
     let page = DashboardPage {
-        csrf: signed_in.csrf.clone(),
-        signed_in: Some(signed_in),
-        signin_url: format!("{}/signin/{}", portal.public_url(), view.signin_name),
+        csrf: c.signed_in.csrf.clone(),
+        signed_in: Some(c.signed_in),
+        signin_url: format!("{}/signin/{signin_name}", portal.public_url()),
         counts,
         security,
-        mfa: session.mfa_authenticated_at.is_some(),
-        allowed: view.denied.is_none(),
-        notice: view.denied,
+        mfa: c.session.mfa_authenticated_at.is_some(),
+        allowed: summary.is_ok(),
+        notice: summary.err(),
     };
     render(StatusCode::OK, &page)
+}
+
+/// `GetAccountSummary`'s map, or AWS's reason why the caller may not read it.
+type Summary = Result<Vec<(String, i64)>, String>;
+
+/// The account's sign-in name (alias or id), its summary and the security findings.
+fn dashboard_view(
+    portal: &Portal,
+    api: &AwsApi,
+    c: &super::console::Console,
+) -> Result<(String, Summary, Vec<Check>), iam::IamError> {
+    let account = c.session.account_id.as_str();
+    let signin_name = iam::account::aliases(&portal.ctx, account)?
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| account.to_string());
+    let summary = match super::console::iam(api, c, "GetAccountSummary", &[]) {
+        Ok(reply) => reply
+            .items("entry")
+            .into_iter()
+            .filter_map(|e| Some((e.value("key")?, e.value("value")?.parse().ok()?)))
+            .collect::<Vec<(String, i64)>>(),
+        Err(e) => return Ok((signin_name, Err(super::console::explain(&e)), Vec::new())),
+    };
+    let value = |key: &str| {
+        summary
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or(0, |(_, v)| *v)
+    };
+    let policy_set = super::console::iam(api, c, "GetAccountPasswordPolicy", &[]).is_ok();
+    let without_mfa = iam::account::console_users_without_mfa(&portal.ctx, account)?;
+    let check = |ok: bool, good: &str, bad: String| Check {
+        label: if ok { good.to_string() } else { bad },
+        ok,
+    };
+    let security = vec![
+        check(
+            value("AccountMFAEnabled") > 0,
+            "MFA is enabled for the root user",
+            "The root user has no MFA".into(),
+        ),
+        check(
+            value("AccountAccessKeysPresent") == 0,
+            "The root user has no access keys",
+            "The root user has access keys".into(),
+        ),
+        check(
+            policy_set,
+            "An account password policy is set",
+            "No account password policy is set".into(),
+        ),
+        check(
+            without_mfa == 0,
+            "Every user with a console password has MFA",
+            format!("{without_mfa} users with a console password have no MFA"),
+        ),
+    ];
+    Ok((signin_name, Ok(summary), security))
 }
 
 async fn script() -> HttpResponse {

@@ -19,7 +19,6 @@ pub use handlers::configure;
 use crate::audit::AuditQueue;
 use crate::auth::hash_pool::HashPool;
 use crate::auth::password;
-use crate::authz::Authorizer;
 use crate::context::ServiceContext;
 use crate::secrets::SecretString;
 use csrf::CsrfKey;
@@ -33,8 +32,6 @@ pub struct Portal {
     pub hashing: HashPool,
     pub csrf: CsrfKey,
     pub lifetimes: Lifetimes,
-    /// Decides console actions with the same policies as the API.
-    pub authorizer: Authorizer,
     /// The region `aws:RequestedRegion` names.
     pub region: String,
     /// Cookies carry `Secure` (and the `__Host-` prefix) when served over https.
@@ -45,8 +42,9 @@ pub struct Portal {
     /// public URL cannot be one: WebAuthn needs https or localhost).
     relying_party: OnceLock<Option<webauthn_rs::Webauthn>>,
     /// What a password is checked against when the user name names nobody, so that unknown
-    /// and known names cost the same argon2id work.
-    dummy_hash: String,
+    /// and known names cost the same argon2id work. Made at the first such sign-in, not at
+    /// start-up.
+    dummy_hash: OnceLock<String>,
 }
 
 impl std::fmt::Debug for Portal {
@@ -59,8 +57,6 @@ impl std::fmt::Debug for Portal {
 pub enum PortalStartError {
     #[error("cannot start the password threads: {0}")]
     Threads(#[from] std::io::Error),
-    #[error(transparent)]
-    Hash(#[from] password::PasswordError),
 }
 
 impl Portal {
@@ -72,20 +68,14 @@ impl Portal {
         secure: bool,
     ) -> Result<Self, PortalStartError> {
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let dummy = SecretString::from(crate::clock::random_string(
-            ctx.random.as_ref(),
-            b"abcdefghijklmnopqrstuvwxyz",
-            24,
-        ));
         Ok(Self {
-            dummy_hash: password::hash(&dummy, ctx.random.as_ref())?,
+            dummy_hash: OnceLock::new(),
             csrf: CsrfKey::derive(&ctx.master_key),
             // Room for a few seconds of sign-ins per thread; beyond that, "busy, try again".
             hashing: HashPool::start(threads, threads * 32)?,
             ctx,
             audit,
             lifetimes,
-            authorizer: Authorizer::default(),
             region,
             secure,
             public_url: OnceLock::new(),
@@ -99,6 +89,15 @@ impl Portal {
             .get_or_init(|| webauthn::relying_party(self.public_url()).ok())
             .as_ref()
             .ok_or_else(|| webauthn::WebauthnFlowError::Unavailable(self.public_url().to_string()))
+    }
+
+    /// The hash an unknown user's password is checked against (see `dummy_hash`).
+    pub(crate) fn dummy_hash(&self) -> &str {
+        self.dummy_hash.get_or_init(|| {
+            let random = self.ctx.random.as_ref();
+            let text = crate::clock::random_string(random, b"abcdefghijklmnopqrstuvwxyz", 24);
+            password::hash(&SecretString::from(text), random).unwrap_or_default()
+        })
     }
 
     pub fn public_url(&self) -> &str {

@@ -32,7 +32,6 @@ pub struct SigninPage {
     pub account: String,
     pub user_name: String,
     pub error: Option<String>,
-    pub notice: Option<String>,
 }
 
 #[derive(Template)]
@@ -56,7 +55,6 @@ pub struct ChangePasswordPage {
     pub forced: bool,
     pub rules: String,
     pub error: Option<String>,
-    pub notice: Option<String>,
 }
 
 /// One line of the resource table.

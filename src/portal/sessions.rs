@@ -132,7 +132,8 @@ pub fn hash_id(cookie: &str) -> String {
     HEXLOWER.encode(&Sha256::digest(cookie.as_bytes()))
 }
 
-fn new_id(random: &dyn Random) -> String {
+/// A new random id (256 bits, base64url): session ids, CSRF secrets, sign-in cookies.
+pub fn new_id(random: &dyn Random) -> String {
     let mut bytes = [0u8; ID_BYTES];
     random.fill(&mut bytes);
     BASE64URL_NOPAD.encode(&bytes)

@@ -335,9 +335,10 @@ pub fn prepare_password(
             locked,
         })));
     }
-    let stored = principal
-        .as_ref()
-        .map_or_else(|| portal.dummy_hash.clone(), |p| p.password_hash.clone());
+    let stored = principal.as_ref().map_or_else(
+        || portal.dummy_hash().to_string(),
+        |p| p.password_hash.clone(),
+    );
     Ok(PasswordStep::Check(PasswordCheck {
         account_id,
         principal,

@@ -92,10 +92,6 @@ fn user_handle(owner: &mfa::Owner) -> Uuid {
     uuid::Builder::from_random_bytes(bytes).into_uuid()
 }
 
-fn binding(cookie_hash: &str) -> String {
-    cookie_hash.to_string()
-}
-
 fn keep(
     conn: &mut DbConnection,
     binding_hash: &str,
@@ -198,7 +194,7 @@ pub fn begin_registration(
     let display = format!("{name} ({})", session.account_id);
     let refused =
         |e: webauthn_rs::prelude::WebauthnError| WebauthnFlowError::Refused(e.to_string());
-    let (mut options, state) = match kind {
+    let (options, state) = match kind {
         KeyKind::SecurityKey => {
             let (ccr, state) = rp
                 .start_securitykey_registration(handle, &name, &display, Some(exclude), None, None)
@@ -216,12 +212,9 @@ pub fn begin_registration(
             (options, Registration::Passkey(state))
         }
     };
-    if let Some(o) = options.as_object_mut() {
-        o.insert("kind".into(), Value::from(kind == KeyKind::Passkey));
-    }
     let now = ctx.clock.now_naive();
     ctx.store
-        .write(|conn| keep(conn, &binding(&session.id_hash), "register", &state, now))?;
+        .write(|conn| keep(conn, &session.id_hash, "register", &state, now))?;
     Ok(options)
 }
 
@@ -239,7 +232,7 @@ pub fn finish_registration(
     let now = ctx.clock.now_naive();
     let state: Registration = ctx
         .store
-        .write(|conn| take(conn, &binding(&session.id_hash), "register", now))?;
+        .write(|conn| take(conn, &session.id_hash, "register", now))?;
     let refused =
         |e: webauthn_rs::prelude::WebauthnError| WebauthnFlowError::Refused(e.to_string());
     let (passkey, id, credential) = match state {
@@ -295,15 +288,8 @@ pub fn begin_second_factor(portal: &Portal, session: &Session) -> Result<Value, 
         .start_securitykey_authentication(&keys)
         .map_err(|e| WebauthnFlowError::Refused(e.to_string()))?;
     let now = ctx.clock.now_naive();
-    ctx.store.write(|conn| {
-        keep(
-            conn,
-            &binding(&session.id_hash),
-            "second-factor",
-            &state,
-            now,
-        )
-    })?;
+    ctx.store
+        .write(|conn| keep(conn, &session.id_hash, "second-factor", &state, now))?;
     Ok(serde_json::to_value(rcr)?)
 }
 
@@ -319,7 +305,7 @@ pub fn finish_second_factor(
     let now = ctx.clock.now_naive();
     let state: SecurityKeyAuthentication = ctx
         .store
-        .write(|conn| take(conn, &binding(&session.id_hash), "second-factor", now))?;
+        .write(|conn| take(conn, &session.id_hash, "second-factor", now))?;
     let id = credential_id(answer.get_credential_id());
     let stored = ctx
         .store

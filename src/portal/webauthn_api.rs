@@ -3,10 +3,7 @@
 //! `{"error": ...}` with a 4xx status.
 
 use super::credentials::{call_for, may_register};
-use super::handlers::{
-    cookie, current, home_of, internal_json, meta, refusal_text, removal, session_cookie_name,
-    signin_cookie_name, who,
-};
+use super::handlers::{current, home_of, internal_json, meta, refusal_text, signin_cookie_name};
 use super::sessions::{Session, Stage};
 use super::signin::Outcome;
 use super::webauthn::{self, KeyKind, WebauthnFlowError};
@@ -80,10 +77,8 @@ fn outcome(
             cookie: value,
             stage,
         }) => {
-            let mut response = HttpResponse::Ok().json(json!({ "redirect": home_of(stage) }));
-            let _ = response.add_cookie(&cookie(portal, session_cookie_name(portal), value));
-            let _ = response.add_removal_cookie(&removal(portal, signin_cookie_name(portal)));
-            response
+            let response = HttpResponse::Ok().json(json!({ "redirect": home_of(stage) }));
+            super::handlers::with_session(portal, response, value)
         }
         Ok(Outcome::Refused(refusal)) => error(
             super::handlers::refusal_status(&refusal),
@@ -91,6 +86,22 @@ fn outcome(
         ),
         Err(e) => failed(req, &e),
     }
+}
+
+/// A session that may register a key now: active, its token matching, its password entered
+/// within the last few minutes.
+async fn registering(
+    req: &HttpRequest,
+    portal: &web::Data<Portal>,
+) -> Result<Session, HttpResponse> {
+    let session = session_for(req, portal).await?;
+    if !may_register(portal, &session) {
+        return Err(error(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "Enter your password again before adding a factor.",
+        ));
+    }
+    Ok(session)
 }
 
 #[derive(Deserialize)]
@@ -104,16 +115,10 @@ pub(super) async fn register_begin(
     portal: web::Data<Portal>,
     body: web::Json<BeginRegistration>,
 ) -> HttpResponse {
-    let session = match session_for(&req, &portal).await {
+    let session = match registering(&req, &portal).await {
         Ok(s) => s,
         Err(response) => return response,
     };
-    if !may_register(&portal, &session) {
-        return error(
-            actix_web::http::StatusCode::FORBIDDEN,
-            "Enter your password again before adding a factor.",
-        );
-    }
     let kind = match body.kind.as_str() {
         "passkey" => KeyKind::Passkey,
         "security_key" => KeyKind::SecurityKey,
@@ -144,18 +149,13 @@ pub(super) async fn register_finish(
     portal: web::Data<Portal>,
     body: web::Json<FinishRegistration>,
 ) -> HttpResponse {
-    let session = match session_for(&req, &portal).await {
+    let session = match registering(&req, &portal).await {
         Ok(s) => s,
         Err(response) => return response,
     };
-    if !may_register(&portal, &session) {
-        return error(
-            actix_web::http::StatusCode::FORBIDDEN,
-            "Enter your password again before adding a factor.",
-        );
-    }
-    let arn = match who(&portal, &session).await {
-        Ok((_, signed_in)) => signed_in.arn,
+    // The actor is the session's own identity, even after a switch of role.
+    let arn = match super::handlers::base_caller(&portal, &session).await {
+        Ok(caller) => caller.arn(),
         Err(e) => return internal_json(&req, &e),
     };
     let call = call_for(&req, &session, &arn);

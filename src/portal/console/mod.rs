@@ -17,7 +17,7 @@ mod switch;
 mod users;
 pub mod view;
 
-use super::handlers::{active, internal, meta, render, see_other, session_csrf_ok, who};
+use super::handlers::{active, internal, meta, render, see_other, session_csrf_ok};
 use super::pages::SignedIn;
 use super::sessions::Session;
 use super::Portal;
@@ -77,10 +77,10 @@ pub struct Console {
 /// after a switch), or the response that sends the browser where it must go first.
 pub async fn enter(req: &HttpRequest, portal: &web::Data<Portal>) -> Result<Console, HttpResponse> {
     let session = active(req, portal).await?;
-    let (caller, signed_in) = who(portal, &session).await.map_err(|e| internal(req, &e))?;
     let base = super::handlers::base_caller(portal, &session)
         .await
         .map_err(|e| internal(req, &e))?;
+    let (caller, signed_in) = super::handlers::acting_as(portal, &session, base.clone());
     let facts = super::handlers::facts(req, portal, &session);
     Ok(Console {
         acting: Acting {
