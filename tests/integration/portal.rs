@@ -1757,3 +1757,75 @@ fn long_lists_come_in_pages_and_searches_look_through_them_all() {
     }
     assert!(!searched.body.contains(">team-49</a>"));
 }
+
+#[test]
+fn own_factors_added_while_acting_as_a_role_are_audited_as_the_user() {
+    let db = TestDb::new(Backend::Sqlite);
+    let server = Server::start(&db, &[]);
+    let admin = Client::for_server(&server, &db);
+    let account = account(&server);
+    console_user(&admin, "quinn", "Quinn-Passw0rd!", false);
+    let allow_assume = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}"#;
+    admin.post(&[
+        ("Action", "PutUserPolicy"),
+        ("UserName", "quinn"),
+        ("PolicyName", "assume"),
+        ("PolicyDocument", allow_assume),
+    ]);
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{account}:root"}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    admin.post(&[
+        ("Action", "CreateRole"),
+        ("RoleName", "helper"),
+        ("AssumeRolePolicyDocument", &trust),
+    ]);
+    let browser = Browser::new(&server);
+    browser.sign_in(&account, "quinn", "Quinn-Passw0rd!");
+    let switched = browser.submit(
+        "/console/switch-role",
+        "/console/switch-role",
+        &[
+            ("account", &account),
+            ("role", "helper"),
+            ("label", ""),
+            ("colour", "red"),
+        ],
+    );
+    assert_eq!(
+        switched.location.as_deref(),
+        Some("/console"),
+        "{}",
+        switched.body
+    );
+    let enrol = browser.get("/console/mfa/totp");
+    let seed = data_encoding::BASE32_NOPAD
+        .decode(by_id(&enrol.body, "totp-secret").trim().as_bytes())
+        .unwrap();
+    let step = now_step();
+    let done = browser.post(
+        "/console/mfa/totp",
+        &[
+            ("csrf_token", &enrol.csrf()),
+            ("enrolment", &enrolment_of(&enrol)),
+            ("name", "phone"),
+            ("code1", &totp::code_at_step(&seed, step - 1).unwrap()),
+            ("code2", &totp::code_at_step(&seed, step).unwrap()),
+        ],
+    );
+    assert_eq!(done.status, 200, "{}", done.body);
+    let ctx = keyward::app::service_context(&db.store_settings()).unwrap();
+    let actors: Vec<Option<String>> = ctx
+        .store
+        .read(|conn| keyward::audit::list_for_account(conn, &account))
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.event_name == "EnableMFADevice")
+        .map(|e| e.actor_arn)
+        .collect();
+    assert_eq!(
+        actors,
+        [Some(format!("arn:aws:iam::{account}:user/quinn"))],
+        "the user's own device, the user's own change"
+    );
+}
