@@ -136,6 +136,7 @@ fn print_banner(
     println!("  store:            {}", store.description());
     println!("  account:          {account}");
     println!("  console sign-in:  {base}/signin/{account}");
+    println!("  OpenID issuer:    {base}");
     println!(
         "  admin credentials: {} (profile keyward; config {})",
         credentials.display(),
@@ -201,6 +202,11 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
     )
     .map_err(|e| StartError::Server(std::io::Error::other(e)))?;
     let portal_data = web::Data::new(portal);
+    let provider_data = web::Data::new(crate::oidc::Provider::new(
+        ctx.clone(),
+        audit_queue.clone(),
+        portal_data.clone(),
+    ));
     let https_data = web::Data::new(http::security_headers::ServedOverHttps(https));
     let portal_for_start = portal_data.clone();
     let server = HttpServer::new(move || {
@@ -209,6 +215,7 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
             .app_data(metrics_data.clone())
             .app_data(aws_data.clone())
             .app_data(portal_data.clone())
+            .app_data(provider_data.clone())
             .app_data(https_data.clone())
             .app_data(web::PayloadConfig::new(1 << 20))
             .configure(routes::configure)
@@ -236,6 +243,15 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
     })
     .await
     .map_err(|e| StartError::Server(std::io::Error::other(e)))??;
+    // The OpenID provider's signing keys: made at the first start, rotated when due.
+    let keys_ctx = ctx.clone();
+    let made = web::block(move || crate::oidc::keys::maintain(&keys_ctx))
+        .await
+        .map_err(|e| StartError::Server(std::io::Error::other(e)))?
+        .map_err(|e| StartError::Server(std::io::Error::other(e)))?;
+    if !made.is_empty() {
+        tracing::info!(keys = ?made, "made OpenID Connect signing keys");
+    }
     let config_path = settings.store.data_dir.join("config");
     write_aws_config(&config_path, &settings.region, &public_url)
         .map_err(|e| StartError::Export(config_path, e))?;

@@ -15,6 +15,7 @@ pub mod config;
 pub mod context;
 pub mod http;
 pub mod iam;
+pub mod oidc;
 pub mod policy;
 pub mod portal;
 pub mod routes;

@@ -153,6 +153,13 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::Account(cmd) => account(cmd),
         Command::Migrate { store, action } => migrate(store, action.unwrap_or(MigrateAction::Up)),
+        Command::Oidc(cmd) => {
+            init_logging(LogFormat::Auto, "warn");
+            match keyward::cli::oidc::run(cmd, &mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(e),
+            }
+        }
         Command::Policy(cmd) => match keyward::cli::policy::run(cmd, &mut std::io::stdout()) {
             Ok(code) => code,
             Err(e) => fail(e),

@@ -1,6 +1,6 @@
 //! The one table of every path Keyward serves, with its guards and middleware.
 
-use crate::aws_api::{authorize, endpoint};
+use crate::aws_api::{authorize, endpoint, oidc_clients};
 use crate::http::{health, metrics};
 use crate::portal;
 use actix_web::web;
@@ -16,6 +16,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/", web::get().to(endpoint::handle))
         // Resource servers ask whether a request they received is allowed.
         .route("/keyward/authorize", web::post().to(authorize::handle))
+        // OpenID Connect clients, managed with SigV4-signed JSON.
+        .route(
+            "/keyward/oidc/clients",
+            web::post().to(oidc_clients::create),
+        )
+        .route("/keyward/oidc/clients", web::get().to(oidc_clients::list))
+        .route(
+            "/keyward/oidc/clients/{id}",
+            web::get().to(oidc_clients::get),
+        )
+        .route(
+            "/keyward/oidc/clients/{id}",
+            web::delete().to(oidc_clients::delete),
+        )
+        // Relying parties: discovery, keys, authorize, token, userinfo, logout.
+        .configure(crate::oidc::configure)
         // People: /signin, /signout, /console and /static, behind the pages' security headers.
         .configure(portal::configure);
 }

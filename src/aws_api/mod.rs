@@ -10,6 +10,7 @@ pub mod console;
 pub mod endpoint;
 pub mod error;
 pub mod iam;
+pub mod oidc_clients;
 pub mod query;
 pub mod sigv4;
 pub mod sts;

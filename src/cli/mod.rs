@@ -1,5 +1,7 @@
-//! The command line: `keyward serve`, `keyward migrate`, `keyward policy ...`.
+//! The command line: `keyward serve`, `keyward migrate`, `keyward policy ...`, `keyward oidc
+//! ...`.
 
+pub mod oidc;
 pub mod password_speed;
 pub mod policy;
 
@@ -31,6 +33,9 @@ pub enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// OpenID Connect: clients (relying parties) and signing keys.
+    #[command(subcommand)]
+    Oidc(oidc::OidcCommand),
     /// Validate policy documents and simulate decisions, without a server.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),

@@ -23,7 +23,19 @@ impl Call {
         name: &str,
         parameters: Value,
     ) -> Result<(), StorageError> {
-        let event = AuditEvent::new(EventSource::Iam, name)
+        self.record(ctx, conn, EventSource::Iam, name, parameters)
+    }
+
+    /// Records a successful change made by a service of `source`, in the caller's transaction.
+    pub fn record(
+        &self,
+        ctx: &ServiceContext,
+        conn: &mut DbConnection,
+        source: EventSource,
+        name: &str,
+        parameters: Value,
+    ) -> Result<(), StorageError> {
+        let event = AuditEvent::new(source, name)
             .account(&self.account_id)
             .actor(&self.actor_arn)
             .parameters(parameters);

@@ -102,7 +102,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-pub(super) fn session_cookie_name(portal: &Portal) -> &'static str {
+pub(crate) fn session_cookie_name(portal: &Portal) -> &'static str {
     if portal.secure {
         SECURE_SESSION_COOKIE
     } else {
@@ -118,7 +118,7 @@ pub(super) fn signin_cookie_name(portal: &Portal) -> &'static str {
     }
 }
 
-pub(super) fn cookie(portal: &Portal, name: &'static str, value: String) -> Cookie<'static> {
+pub(crate) fn cookie(portal: &Portal, name: &'static str, value: String) -> Cookie<'static> {
     Cookie::build(name, value)
         .path("/")
         .http_only(true)
@@ -127,7 +127,7 @@ pub(super) fn cookie(portal: &Portal, name: &'static str, value: String) -> Cook
         .finish()
 }
 
-pub(super) fn removal(portal: &Portal, name: &'static str) -> Cookie<'static> {
+pub(crate) fn removal(portal: &Portal, name: &'static str) -> Cookie<'static> {
     let mut c = cookie(portal, name, String::new());
     c.make_removal();
     c
@@ -137,7 +137,7 @@ pub(super) fn meta(req: &HttpRequest) -> RequestMeta {
     crate::http::request_meta(req)
 }
 
-pub(super) fn render(status: StatusCode, page: &impl Template) -> HttpResponse {
+pub(crate) fn render(status: StatusCode, page: &impl Template) -> HttpResponse {
     match page.render() {
         Ok(body) => HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")
@@ -151,7 +151,7 @@ pub(super) fn render(status: StatusCode, page: &impl Template) -> HttpResponse {
     }
 }
 
-pub(super) fn message(status: StatusCode, title: &str, text: &str, back: &str) -> HttpResponse {
+pub(crate) fn message(status: StatusCode, title: &str, text: &str, back: &str) -> HttpResponse {
     render(
         status,
         &MessagePage {
@@ -163,14 +163,14 @@ pub(super) fn message(status: StatusCode, title: &str, text: &str, back: &str) -
     )
 }
 
-pub(super) fn see_other(location: &str) -> actix_web::HttpResponseBuilder {
+pub(crate) fn see_other(location: &str) -> actix_web::HttpResponseBuilder {
     let mut b = HttpResponse::SeeOther();
     b.insert_header((header::LOCATION, location.to_string()));
     b
 }
 
 /// Something failed inside: logged with the request id, never shown.
-pub(super) fn internal(req: &HttpRequest, error: &dyn std::fmt::Display) -> HttpResponse {
+pub(crate) fn internal(req: &HttpRequest, error: &dyn std::fmt::Display) -> HttpResponse {
     let id = meta(req).request_id.unwrap_or_default();
     tracing::error!(request_id = %id, error = %error, "portal request failed");
     message(
@@ -202,7 +202,7 @@ pub(super) fn busy() -> HttpResponse {
     r
 }
 
-pub(super) fn csrf_refused() -> HttpResponse {
+pub(crate) fn csrf_refused() -> HttpResponse {
     message(
         StatusCode::FORBIDDEN,
         "Form expired",
@@ -212,7 +212,7 @@ pub(super) fn csrf_refused() -> HttpResponse {
 }
 
 /// The session behind the request's cookie, if it is alive.
-pub(super) async fn current(
+pub(crate) async fn current(
     portal: &web::Data<Portal>,
     req: &HttpRequest,
 ) -> Result<Option<Session>, HttpResponse> {
@@ -230,20 +230,24 @@ pub(super) async fn current(
     }
 }
 
-/// Where a session at `stage` belongs.
-pub(super) fn home_of(stage: Stage) -> &'static str {
+/// Where a session at `stage` belongs: a complete sign-in goes on to the application's
+/// authorization request that waits for it, if there is one, or to the console.
+pub(crate) fn home_of(req: &HttpRequest, portal: &Portal, stage: Stage) -> &'static str {
     match stage {
         Stage::Mfa => "/signin/mfa",
         Stage::ChangePassword => "/console/password",
+        Stage::Active if crate::oidc::authorize::is_pending(req, portal.secure) => {
+            crate::oidc::authorize::CONTINUE_PATH
+        }
         Stage::Active => "/console",
     }
 }
 
-pub(super) fn session_token(portal: &Portal, session: &Session) -> String {
+pub(crate) fn session_token(portal: &Portal, session: &Session) -> String {
     portal.csrf.token("session", &session.csrf_secret)
 }
 
-pub(super) fn session_csrf_ok(portal: &Portal, session: &Session, offered: &str) -> bool {
+pub(crate) fn session_csrf_ok(portal: &Portal, session: &Session, offered: &str) -> bool {
     portal.csrf.verify("session", &session.csrf_secret, offered)
 }
 
@@ -330,6 +334,8 @@ pub(super) fn facts(req: &HttpRequest, portal: &Portal, session: &Session) -> Re
 #[derive(Deserialize)]
 pub struct SigninQuery {
     account: Option<String>,
+    /// The user name an application suggested (OpenID Connect's `login_hint`).
+    login_hint: Option<String>,
 }
 
 async fn signin_page(
@@ -337,10 +343,12 @@ async fn signin_page(
     portal: web::Data<Portal>,
     query: web::Query<SigninQuery>,
 ) -> HttpResponse {
+    let query = query.into_inner();
     show_signin(
         &req,
         &portal,
-        query.into_inner().account.unwrap_or_default(),
+        query.account.unwrap_or_default(),
+        query.login_hint.unwrap_or_default(),
     )
     .await
 }
@@ -349,21 +357,25 @@ async fn signin_page_for(
     req: HttpRequest,
     portal: web::Data<Portal>,
     account: web::Path<String>,
+    query: web::Query<SigninQuery>,
 ) -> HttpResponse {
-    show_signin(&req, &portal, account.into_inner()).await
+    let hint = query.into_inner().login_hint.unwrap_or_default();
+    show_signin(&req, &portal, account.into_inner(), hint).await
 }
 
 async fn show_signin(
     req: &HttpRequest,
     portal: &web::Data<Portal>,
     account: String,
+    user_name: String,
 ) -> HttpResponse {
     match current(portal, req).await {
-        Ok(Some(session)) => return see_other(home_of(session.stage)).finish(),
+        Ok(Some(session)) => return see_other(home_of(req, portal, session.stage)).finish(),
         Ok(None) => {}
         Err(response) => return response,
     }
-    signin_form(req, portal, StatusCode::OK, account, String::new(), None)
+    let user_name: String = user_name.chars().take(128).collect();
+    signin_form(req, portal, StatusCode::OK, account, user_name, None)
 }
 
 /// The sign-in form, with a fresh pre-sign-in cookie when the browser has none.
@@ -440,8 +452,17 @@ pub(super) fn refusal_status(refusal: &Refusal) -> StatusCode {
 }
 
 /// Sets the session cookie of an outcome and sends the browser where the session belongs.
-pub(super) fn signed(portal: &Portal, cookie_value: String, stage: Stage) -> HttpResponse {
-    with_session(portal, see_other(home_of(stage)).finish(), cookie_value)
+pub(super) fn signed(
+    req: &HttpRequest,
+    portal: &Portal,
+    cookie_value: String,
+    stage: Stage,
+) -> HttpResponse {
+    with_session(
+        portal,
+        see_other(home_of(req, portal, stage)).finish(),
+        cookie_value,
+    )
 }
 
 /// Gives a response the new session cookie and drops the sign-in cookie.
@@ -475,7 +496,7 @@ async fn signin_submit(
     };
     let outcome = password_signin(&portal, attempt, meta(&req)).await;
     match outcome {
-        Ok(Ok(Outcome::Session { cookie, stage })) => signed(&portal, cookie, stage),
+        Ok(Ok(Outcome::Session { cookie, stage })) => signed(&req, &portal, cookie, stage),
         Ok(Ok(Outcome::Refused(refusal))) => signin_form(
             &req,
             &portal,
@@ -530,7 +551,7 @@ async fn password_signin(
 async fn mfa_page(req: HttpRequest, portal: web::Data<Portal>) -> HttpResponse {
     let session = match current(&portal, &req).await {
         Ok(Some(s)) if s.stage == Stage::Mfa => s,
-        Ok(Some(s)) => return see_other(home_of(s.stage)).finish(),
+        Ok(Some(s)) => return see_other(home_of(&req, &portal, s.stage)).finish(),
         Ok(None) => return see_other("/signin").finish(),
         Err(response) => return response,
     };
@@ -585,7 +606,7 @@ async fn second_step(
 ) -> HttpResponse {
     let session = match current(&portal, &req).await {
         Ok(Some(s)) if s.stage == Stage::Mfa => s,
-        Ok(Some(s)) => return see_other(home_of(s.stage)).finish(),
+        Ok(Some(s)) => return see_other(home_of(&req, &portal, s.stage)).finish(),
         Ok(None) => return see_other("/signin").finish(),
         Err(response) => return response,
     };
@@ -596,7 +617,7 @@ async fn second_step(
     let (p, s) = (portal.clone(), session.clone());
     let code = form.into_inner().code;
     match web::block(move || check(&p, &s, &code, &request)).await {
-        Ok(Ok(Outcome::Session { cookie, stage })) => signed(&portal, cookie, stage),
+        Ok(Ok(Outcome::Session { cookie, stage })) => signed(&req, &portal, cookie, stage),
         Ok(Ok(Outcome::Refused(refusal))) => {
             show_mfa(
                 &req,
@@ -640,7 +661,7 @@ async fn password_session(
 ) -> Result<Session, HttpResponse> {
     match current(portal, req).await? {
         Some(s) if matches!(s.stage, Stage::ChangePassword | Stage::Active) => Ok(s),
-        Some(s) => Err(see_other(home_of(s.stage)).finish()),
+        Some(s) => Err(see_other(home_of(req, portal, s.stage)).finish()),
         None => Err(see_other("/signin").finish()),
     }
 }
@@ -717,7 +738,7 @@ async fn password_submit(
         .run(move || signin::change_password(&p, &s, &change, &request))
         .await;
     match outcome {
-        Ok(Ok(Outcome::Session { cookie, stage })) => signed(&portal, cookie, stage),
+        Ok(Ok(Outcome::Session { cookie, stage })) => signed(&req, &portal, cookie, stage),
         Ok(Ok(Outcome::Refused(refusal))) => {
             show_password(
                 &req,
@@ -794,7 +815,7 @@ pub(super) async fn active(
 ) -> Result<Session, HttpResponse> {
     match current(portal, req).await? {
         Some(s) if s.stage == Stage::Active => Ok(s),
-        Some(s) => Err(see_other(home_of(s.stage)).finish()),
+        Some(s) => Err(see_other(home_of(req, portal, s.stage)).finish()),
         None => Err(see_other("/signin").finish()),
     }
 }

@@ -610,7 +610,7 @@ pub fn with_passkey(
     let cookie = ctx.store.write(|conn| {
         throttling::clear(conn, &keys[0])?;
         iam::mfa::security_key_used(conn, &key.serial_number, updated_credential, now)?;
-        open_session(conn, portal, &p, stage, Some((now, "webauthn")), now, meta)
+        open_session(conn, portal, &p, stage, Some((now, "passkey")), now, meta)
     })?;
     Ok(Outcome::Session { cookie, stage })
 }
@@ -775,9 +775,14 @@ pub fn sign_out(
             .map(|(path, name)| iam::arn::user(&session.account_id, &path, &name)),
     };
     ctx.store.write(|conn| {
+        // Relying parties' grants without offline access end with the sessions they came from.
         let ended = if everywhere {
+            let subject =
+                crate::oidc::claims::subject(&session.account_id, session.user_id.as_deref());
+            crate::oidc::grants::end_online_grants_of(conn, &subject, now)?;
             sessions::end_all(conn, &session.account_id, session.user_id.as_deref())?
         } else {
+            crate::oidc::grants::end_session(conn, &session.id_hash, now)?;
             sessions::end(conn, &session.id_hash)?;
             1
         };

@@ -77,7 +77,8 @@ fn outcome(
             cookie: value,
             stage,
         }) => {
-            let response = HttpResponse::Ok().json(json!({ "redirect": home_of(stage) }));
+            let response =
+                HttpResponse::Ok().json(json!({ "redirect": home_of(req, portal, stage) }));
             super::handlers::with_session(portal, response, value)
         }
         Ok(Outcome::Refused(refusal)) => error(

@@ -187,20 +187,71 @@ diesel::table! {
 }
 
 diesel::table! {
+    oidc_client_assertions (client_id, jti) {
+        client_id -> Text,
+        jti -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     oidc_clients (client_id) {
         client_id -> Text,
         account_id -> Text,
         name -> Text,
         secret_hash -> Nullable<Text>,
-        public_client -> Bool,
+        auth_method -> Text,
+        jwks -> Nullable<Text>,
         redirect_uris -> Text,
         post_logout_redirect_uris -> Text,
         grant_types -> Text,
         scopes -> Text,
-        id_token_signed_response_alg -> Text,
+        signing_alg -> Text,
         access_token_lifetime -> Int4,
+        id_token_lifetime -> Int4,
         refresh_token_lifetime -> Int4,
+        consent_required -> Bool,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    oidc_codes (code_hash) {
+        code_hash -> Text,
+        grant_id -> Text,
+        redirect_uri -> Text,
+        code_challenge -> Nullable<Text>,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    oidc_consents (subject, client_id) {
+        subject -> Text,
+        client_id -> Text,
+        account_id -> Text,
+        scopes -> Text,
+        granted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    oidc_grants (id) {
+        id -> Text,
+        client_id -> Text,
+        account_id -> Text,
+        user_id -> Nullable<Text>,
+        subject -> Text,
+        scope -> Text,
+        nonce -> Nullable<Text>,
+        auth_time -> Timestamp,
+        amr -> Text,
+        acr -> Text,
+        session_hash -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
     }
 }
 
@@ -212,6 +263,35 @@ diesel::table! {
         client_ids -> Text,
         thumbprints -> Text,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    oidc_refresh_tokens (token_hash) {
+        token_hash -> Text,
+        grant_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    oidc_revoked_tokens (jti) {
+        jti -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    oidc_signing_keys (kid) {
+        kid -> Text,
+        algorithm -> Text,
+        generation -> Int4,
+        sealed_private_key -> Text,
+        public_jwk -> Text,
+        created_at -> Timestamp,
+        signs_from -> Timestamp,
     }
 }
 
@@ -307,20 +387,6 @@ diesel::table! {
 }
 
 diesel::table! {
-    signing_keys (kid) {
-        kid -> Text,
-        purpose -> Text,
-        algorithm -> Text,
-        sealed_private_key -> Text,
-        public_jwk -> Nullable<Text>,
-        created_at -> Timestamp,
-        active_from -> Timestamp,
-        retire_at -> Nullable<Timestamp>,
-        remove_at -> Nullable<Timestamp>,
-    }
-}
-
-diesel::table! {
     tags (resource_kind, resource_id, tag_key) {
         account_id -> Text,
         resource_kind -> Text,
@@ -389,6 +455,11 @@ diesel::joinable!(mfa_devices -> accounts (account_id));
 diesel::joinable!(mfa_devices -> users (user_id));
 diesel::joinable!(oidc_clients -> accounts (account_id));
 diesel::joinable!(oidc_providers -> accounts (account_id));
+diesel::joinable!(oidc_codes -> oidc_grants (grant_id));
+diesel::joinable!(oidc_consents -> oidc_clients (client_id));
+diesel::joinable!(oidc_grants -> oidc_clients (client_id));
+diesel::joinable!(oidc_grants -> users (user_id));
+diesel::joinable!(oidc_refresh_tokens -> oidc_grants (grant_id));
 diesel::joinable!(password_history -> users (user_id));
 diesel::joinable!(policy_versions -> managed_policies (policy_id));
 diesel::joinable!(recovery_codes -> accounts (account_id));
@@ -423,8 +494,15 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_profiles,
     managed_policies,
     mfa_devices,
+    oidc_client_assertions,
     oidc_clients,
+    oidc_codes,
+    oidc_consents,
+    oidc_grants,
     oidc_providers,
+    oidc_refresh_tokens,
+    oidc_revoked_tokens,
+    oidc_signing_keys,
     password_history,
     policy_versions,
     recovery_codes,
@@ -434,7 +512,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     root_users,
     saml_providers,
     signin_throttle,
-    signing_keys,
     tags,
     user_inline_policies,
     user_policy_attachments,

@@ -1,0 +1,268 @@
+//! Managing OpenID Connect clients over HTTP: JSON requests signed with SigV4 for the service
+//! `keyward`, authorized by IAM policies like any other action.
+//!
+//! ```text
+//! POST   /keyward/oidc/clients         keyward:CreateOidcClient   body: registration metadata
+//! GET    /keyward/oidc/clients         keyward:ListOidcClients
+//! GET    /keyward/oidc/clients/{id}    keyward:GetOidcClient
+//! DELETE /keyward/oidc/clients/{id}    keyward:DeleteOidcClient
+//! ```
+//! The resource is the client's ARN, `arn:aws:keyward::<account>:oidc-client/<id>` (`*` for
+//! create and list). The body of a create uses RFC 7591's names (`client_name`,
+//! `redirect_uris`, `grant_types`, `token_endpoint_auth_method`, `scope`,
+//! `id_token_signed_response_alg`, `post_logout_redirect_uris`, `jwks`) plus Keyward's
+//! lifetimes and `consent_required`; the answer holds `client_secret` once.
+
+use super::endpoint::{audit_failure, authenticate, AwsApi, Incoming};
+use super::error::AwsError;
+use super::sigv4;
+use crate::authz::Caller;
+use crate::iam::Call;
+use crate::oidc::clients::{self, AuthMethod, ClientError, GrantType, NewClient};
+use crate::oidc::keys::Algorithm;
+use crate::secrets::ExposeSecret;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Registration {
+    client_name: String,
+    #[serde(default)]
+    redirect_uris: Vec<String>,
+    #[serde(default)]
+    post_logout_redirect_uris: Vec<String>,
+    #[serde(default)]
+    grant_types: Vec<String>,
+    token_endpoint_auth_method: Option<String>,
+    scope: Option<String>,
+    id_token_signed_response_alg: Option<String>,
+    jwks: Option<Value>,
+    access_token_lifetime: Option<i64>,
+    id_token_lifetime: Option<i64>,
+    refresh_token_lifetime: Option<i64>,
+    consent_required: Option<bool>,
+}
+
+fn invalid(text: impl Into<String>) -> AwsError {
+    AwsError::validation_error(text)
+}
+
+impl Registration {
+    fn into_new(self) -> Result<NewClient, AwsError> {
+        let grant_types = self
+            .grant_types
+            .iter()
+            .map(|g| GrantType::parse(g).ok_or_else(|| invalid(format!("unknown grant type {g}"))))
+            .collect::<Result<_, _>>()?;
+        let auth_method = self
+            .token_endpoint_auth_method
+            .as_deref()
+            .map(|m| {
+                AuthMethod::parse(m)
+                    .ok_or_else(|| invalid(format!("unknown token_endpoint_auth_method {m}")))
+            })
+            .transpose()?;
+        let signing_alg = self
+            .id_token_signed_response_alg
+            .as_deref()
+            .map(|a| {
+                Algorithm::parse(a)
+                    .ok_or_else(|| invalid(format!("unsupported signing algorithm {a}")))
+            })
+            .transpose()?;
+        Ok(NewClient {
+            name: self.client_name,
+            auth_method,
+            jwks: self.jwks.map(|j| j.to_string()),
+            redirect_uris: self.redirect_uris,
+            post_logout_redirect_uris: self.post_logout_redirect_uris,
+            grant_types,
+            scopes: self
+                .scope
+                .unwrap_or_default()
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect(),
+            signing_alg,
+            access_token_lifetime: self.access_token_lifetime,
+            id_token_lifetime: self.id_token_lifetime,
+            refresh_token_lifetime: self.refresh_token_lifetime,
+            consent_required: self.consent_required,
+        })
+    }
+}
+
+impl From<ClientError> for AwsError {
+    fn from(e: ClientError) -> Self {
+        match e {
+            ClientError::Invalid(text) => AwsError::validation_error(text),
+            ClientError::NotFound(id) => {
+                AwsError::no_such_entity(format!("The OIDC client {id} cannot be found."))
+            }
+            ClientError::LimitExceeded(text) => AwsError::limit_exceeded(text),
+            ClientError::Storage(e) => {
+                tracing::error!(error = %e, "OIDC client storage failed");
+                AwsError::service_failure()
+            }
+        }
+    }
+}
+
+enum Op {
+    Create,
+    List,
+    Get(String),
+    Delete(String),
+}
+
+impl Op {
+    fn action(&self) -> &'static str {
+        match self {
+            Op::Create => "CreateOidcClient",
+            Op::List => "ListOidcClients",
+            Op::Get(_) => "GetOidcClient",
+            Op::Delete(_) => "DeleteOidcClient",
+        }
+    }
+}
+
+fn json_error(error: &AwsError, request_id: &str) -> HttpResponse {
+    HttpResponse::build(
+        actix_web::http::StatusCode::from_u16(error.status())
+            .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR),
+    )
+    .json(json!({
+        "error": {"code": error.code(), "message": error.message()},
+        "requestId": request_id,
+    }))
+}
+
+async fn run(req: HttpRequest, body: web::Bytes, api: web::Data<AwsApi>, op: Op) -> HttpResponse {
+    let (incoming, request_id) = Incoming::read(&req, body);
+    let api = api.into_inner();
+    match web::block(move || serve(&api, &incoming, &op)).await {
+        Ok(Ok((status, answer))) => HttpResponse::build(status).json(answer),
+        Ok(Err(error)) => json_error(&error, &request_id),
+        Err(e) => {
+            tracing::error!(error = %e, "OIDC client request failed");
+            json_error(&AwsError::service_failure(), &request_id)
+        }
+    }
+}
+
+fn serve(
+    api: &AwsApi,
+    incoming: &Incoming,
+    op: &Op,
+) -> Result<(actix_web::http::StatusCode, Value), AwsError> {
+    let now = api.ctx.clock.now();
+    let parts = incoming.parts();
+    let action = op.action();
+    let scope = sigv4::parse(&parts)?;
+    if scope.scope.service != "keyward" {
+        return Err(sigv4::SigV4Error::SignatureDoesNotMatch(
+            "Credential should be scoped to correct service: 'keyward'. ".to_string(),
+        )
+        .into());
+    }
+    let caller = authenticate(api, &parts, now).inspect_err(|e| {
+        audit_failure(api, None, &incoming.meta, "keyward", action, e);
+    })?;
+    let account = caller.account_id().to_string();
+    let resource = match op {
+        Op::Get(id) | Op::Delete(id) => format!("arn:aws:keyward::{account}:oidc-client/{id}"),
+        _ => "*".to_string(),
+    };
+    authorize(api, &caller, incoming, action, &resource)?;
+    let call = Call {
+        account_id: account.clone(),
+        actor_arn: caller.arn(),
+        meta: incoming.meta.clone(),
+    };
+    let ok = actix_web::http::StatusCode::OK;
+    let result = match op {
+        Op::Create => {
+            let registration: Registration = serde_json::from_slice(&incoming.body)
+                .map_err(|e| invalid(format!("The request body is not valid: {e}")))?;
+            let new = registration.into_new()?;
+            clients::create(&api.ctx, &call, &new).map(|(client, secret)| {
+                let mut out = client.to_json();
+                if let Some(secret) = secret {
+                    out["client_secret"] = secret.expose_secret().into();
+                }
+                (actix_web::http::StatusCode::CREATED, out)
+            })
+        }
+        Op::List => clients::list(&api.ctx, &account).map(|all| {
+            (
+                ok,
+                json!({ "clients": all.iter().map(|c| c.to_json()).collect::<Vec<_>>() }),
+            )
+        }),
+        Op::Get(id) => clients::get(&api.ctx, &account, id).map(|c| (ok, c.to_json())),
+        Op::Delete(id) => clients::delete(&api.ctx, &call, id).map(|()| (ok, json!({}))),
+    };
+    result.map_err(|e| {
+        let error = AwsError::from(e);
+        audit_failure(
+            api,
+            Some(&caller),
+            &incoming.meta,
+            "keyward",
+            action,
+            &error,
+        );
+        error
+    })
+}
+
+fn authorize(
+    api: &AwsApi,
+    caller: &Caller,
+    incoming: &Incoming,
+    action: &str,
+    resource: &str,
+) -> Result<(), AwsError> {
+    let facts = incoming.facts(api, api.ctx.clock.now());
+    let full = format!("keyward:{action}");
+    let (decision, request) = api
+        .authorizer
+        .decide(&api.ctx, caller, &facts, &full, resource)
+        .map_err(AwsError::from)?;
+    if decision.is_allowed() || caller.is_root() {
+        return Ok(());
+    }
+    let error =
+        AwsError::access_denied(decision.access_denied_message(&request).unwrap_or_default());
+    audit_failure(api, Some(caller), &incoming.meta, "keyward", action, &error);
+    Err(error)
+}
+
+pub async fn create(req: HttpRequest, body: web::Bytes, api: web::Data<AwsApi>) -> HttpResponse {
+    run(req, body, api, Op::Create).await
+}
+
+pub async fn list(req: HttpRequest, body: web::Bytes, api: web::Data<AwsApi>) -> HttpResponse {
+    run(req, body, api, Op::List).await
+}
+
+pub async fn get(
+    req: HttpRequest,
+    body: web::Bytes,
+    api: web::Data<AwsApi>,
+    id: web::Path<String>,
+) -> HttpResponse {
+    run(req, body, api, Op::Get(id.into_inner())).await
+}
+
+pub async fn delete(
+    req: HttpRequest,
+    body: web::Bytes,
+    api: web::Data<AwsApi>,
+    id: web::Path<String>,
+) -> HttpResponse {
+    run(req, body, api, Op::Delete(id.into_inner())).await
+}

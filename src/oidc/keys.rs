@@ -1,0 +1,625 @@
+//! The provider's signing keys: one series per algorithm (RS256, ES256, EdDSA), generated at
+//! first start, stored sealed under the master key, rotated with overlap.
+//!
+//! A key is published in the JWKS from the moment it is made. It signs from its `signs_from`
+//! until its successor's `signs_from`, and stays published for [`MAX_TOKEN_LIFETIME`] after
+//! that, so that every token it signed still verifies through the JWKS until it expires.
+//! A scheduled rotation publishes the successor [`PUBLISH_LEAD`] before it signs, so that
+//! relying parties that cache the JWKS know it before they meet it; `keyward oidc rotate-keys
+//! --now` skips the lead, for a key that must stop signing at once.
+//!
+//! Signatures are made with `ring` (constant-time RSA, unlike the `rsa` crate, which is used
+//! here only to generate RSA keys; ring cannot).
+
+use crate::context::ServiceContext;
+use crate::storage::schema::oidc_signing_keys as keys;
+use crate::storage::{DbConnection, StorageError};
+use chrono::{Duration, NaiveDateTime};
+use data_encoding::BASE64URL_NOPAD;
+use diesel::prelude::*;
+use jsonwebtoken::jwk::{
+    AlgorithmParameters, CommonParameters, EllipticCurve, EllipticCurveKeyParameters,
+    EllipticCurveKeyType, Jwk, JwkSet, KeyAlgorithm, OctetKeyPairParameters, OctetKeyPairType,
+    PublicKeyUse, RSAKeyParameters, RSAKeyType, ThumbprintHash,
+};
+use jsonwebtoken::DecodingKey;
+use ring::rand::SystemRandom;
+use ring::signature::{self as sig, KeyPair as _};
+use secrecy::ExposeSecret;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+/// What sealed private keys are sealed for.
+const SEAL_PURPOSE: &str = "oidc-signing-key";
+/// A key signs for this long before a successor is made for it.
+pub const ROTATION_PERIOD: Duration = Duration::days(30);
+/// A scheduled successor is published this long before it signs.
+pub const PUBLISH_LEAD: Duration = Duration::days(1);
+/// No ID token or access token lives longer (client lifetimes are capped to it), so a key
+/// stays published this long after it stopped signing.
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::days(1);
+/// How often a running server reads the keys again (to see rotations made by `keyward oidc
+/// rotate-keys` or by another instance).
+const RELOAD_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A signing algorithm the provider offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Algorithm {
+    Rs256,
+    Es256,
+    EdDsa,
+}
+
+impl Algorithm {
+    pub const ALL: [Algorithm; 3] = [Algorithm::Rs256, Algorithm::Es256, Algorithm::EdDsa];
+
+    /// The JOSE name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Rs256 => "RS256",
+            Self::Es256 => "ES256",
+            Self::EdDsa => "EdDSA",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    pub fn jose(self) -> jsonwebtoken::Algorithm {
+        match self {
+            Self::Rs256 => jsonwebtoken::Algorithm::RS256,
+            Self::Es256 => jsonwebtoken::Algorithm::ES256,
+            Self::EdDsa => jsonwebtoken::Algorithm::EdDSA,
+        }
+    }
+
+    fn key_algorithm(self) -> KeyAlgorithm {
+        match self {
+            Self::Rs256 => KeyAlgorithm::RS256,
+            Self::Es256 => KeyAlgorithm::ES256,
+            Self::EdDsa => KeyAlgorithm::EdDSA,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("cannot make a key: {0}")]
+    Generate(String),
+    #[error("a stored signing key cannot be used: {0}")]
+    Corrupt(String),
+    #[error("cannot sign: {0}")]
+    Sign(String),
+    #[error("no {0} signing key")]
+    Missing(&'static str),
+}
+
+impl From<diesel::result::Error> for KeyError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Storage(e.into())
+    }
+}
+
+enum Pair {
+    Rsa(sig::RsaKeyPair),
+    Ec(sig::EcdsaKeyPair),
+    Ed(sig::Ed25519KeyPair),
+}
+
+/// A private key ready to sign.
+pub struct SigningKey {
+    pub kid: String,
+    pub algorithm: Algorithm,
+    pair: Pair,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("kid", &self.kid)
+            .field("algorithm", &self.algorithm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SigningKey {
+    fn from_private(kid: String, algorithm: Algorithm, der: &[u8]) -> Result<Self, KeyError> {
+        let corrupt = |e: ring::error::KeyRejected| KeyError::Corrupt(format!("{kid}: {e}"));
+        let pair = match algorithm {
+            Algorithm::Rs256 => Pair::Rsa(sig::RsaKeyPair::from_der(der).map_err(corrupt)?),
+            Algorithm::Es256 => Pair::Ec(
+                sig::EcdsaKeyPair::from_pkcs8(
+                    &sig::ECDSA_P256_SHA256_FIXED_SIGNING,
+                    der,
+                    &SystemRandom::new(),
+                )
+                .map_err(corrupt)?,
+            ),
+            Algorithm::EdDsa => Pair::Ed(sig::Ed25519KeyPair::from_pkcs8(der).map_err(corrupt)?),
+        };
+        Ok(Self {
+            kid,
+            algorithm,
+            pair,
+        })
+    }
+
+    /// The signature of `message` (a JWS signing input).
+    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
+        let rng = SystemRandom::new();
+        let failed = |_| KeyError::Sign(self.kid.clone());
+        match &self.pair {
+            Pair::Rsa(pair) => {
+                let mut out = vec![0; pair.public().modulus_len()];
+                pair.sign(&sig::RSA_PKCS1_SHA256, &rng, message, &mut out)
+                    .map_err(failed)?;
+                Ok(out)
+            }
+            Pair::Ec(pair) => Ok(pair.sign(&rng, message).map_err(failed)?.as_ref().to_vec()),
+            Pair::Ed(pair) => Ok(pair.sign(message).as_ref().to_vec()),
+        }
+    }
+
+    /// The public half as a JWK (without `kid`).
+    fn public_jwk(&self) -> Jwk {
+        let b64 = |bytes: &[u8]| BASE64URL_NOPAD.encode(bytes);
+        let algorithm = match &self.pair {
+            Pair::Rsa(pair) => {
+                let public = ring::rsa::PublicKeyComponents::<Vec<u8>>::from(pair.public());
+                let minimal = |bytes: &[u8]| {
+                    let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
+                    b64(&bytes[start..])
+                };
+                AlgorithmParameters::RSA(RSAKeyParameters {
+                    key_type: RSAKeyType::RSA,
+                    n: minimal(&public.n),
+                    e: minimal(&public.e),
+                })
+            }
+            Pair::Ec(pair) => {
+                // An uncompressed point: 0x04, x, y.
+                let point = pair.public_key().as_ref();
+                let (x, y) = point
+                    .get(1..)
+                    .unwrap_or_default()
+                    .split_at(32.min(point.len() / 2));
+                AlgorithmParameters::EllipticCurve(EllipticCurveKeyParameters {
+                    key_type: EllipticCurveKeyType::EC,
+                    curve: EllipticCurve::P256,
+                    x: b64(x),
+                    y: b64(y),
+                })
+            }
+            Pair::Ed(pair) => AlgorithmParameters::OctetKeyPair(OctetKeyPairParameters {
+                key_type: OctetKeyPairType::OctetKeyPair,
+                curve: EllipticCurve::Ed25519,
+                x: b64(pair.public_key().as_ref()),
+            }),
+        };
+        Jwk {
+            common: CommonParameters {
+                public_key_use: Some(PublicKeyUse::Signature),
+                key_algorithm: Some(self.algorithm.key_algorithm()),
+                ..CommonParameters::default()
+            },
+            algorithm,
+        }
+    }
+}
+
+/// A new private key (DER: PKCS#1 for RSA, PKCS#8 for the others).
+fn generate(algorithm: Algorithm) -> Result<Vec<u8>, KeyError> {
+    let rng = SystemRandom::new();
+    let failed =
+        |e: &dyn std::fmt::Display| KeyError::Generate(format!("{}: {e}", algorithm.name()));
+    match algorithm {
+        Algorithm::Rs256 => {
+            use rsa::pkcs1::EncodeRsaPrivateKey;
+            let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)
+                .map_err(|e| failed(&e))?;
+            Ok(key
+                .to_pkcs1_der()
+                .map_err(|e| failed(&e))?
+                .as_bytes()
+                .to_vec())
+        }
+        Algorithm::Es256 => Ok(sig::EcdsaKeyPair::generate_pkcs8(
+            &sig::ECDSA_P256_SHA256_FIXED_SIGNING,
+            &rng,
+        )
+        .map_err(|e| failed(&e))?
+        .as_ref()
+        .to_vec()),
+        Algorithm::EdDsa => Ok(sig::Ed25519KeyPair::generate_pkcs8(&rng)
+            .map_err(|e| failed(&e))?
+            .as_ref()
+            .to_vec()),
+    }
+}
+
+/// A key as stored.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = keys)]
+struct Row {
+    kid: String,
+    algorithm: String,
+    generation: i32,
+    sealed_private_key: String,
+    public_jwk: String,
+    signs_from: NaiveDateTime,
+}
+
+/// Adds the next key of `algorithm`'s series, signing from `signs_from`. `None` when another
+/// writer added that generation first (the caller reads the keys again).
+fn add_key(
+    ctx: &ServiceContext,
+    algorithm: Algorithm,
+    generation: i32,
+    signs_from: NaiveDateTime,
+) -> Result<Option<String>, KeyError> {
+    let der = generate(algorithm)?;
+    let key = SigningKey::from_private(String::new(), algorithm, &der)?;
+    let mut jwk = key.public_jwk();
+    let kid = jwk
+        .thumbprint(ThumbprintHash::SHA256)
+        .map_err(|e| KeyError::Generate(e.to_string()))?;
+    jwk.common.key_id = Some(kid.clone());
+    let sealed = ctx
+        .master_key
+        .seal(SEAL_PURPOSE, &der, ctx.random.as_ref())
+        .map_err(|e| KeyError::Generate(e.to_string()))?;
+    let public = serde_json::to_string(&jwk).map_err(|e| KeyError::Generate(e.to_string()))?;
+    let now = ctx.clock.now_naive();
+    let inserted = ctx.store.write(|conn| {
+        diesel::insert_into(keys::table)
+            .values((
+                keys::kid.eq(&kid),
+                keys::algorithm.eq(algorithm.name()),
+                keys::generation.eq(generation),
+                keys::sealed_private_key.eq(&sealed),
+                keys::public_jwk.eq(&public),
+                keys::created_at.eq(now),
+                keys::signs_from.eq(signs_from),
+            ))
+            .execute(conn)
+            .map_err(StorageError::from)
+    });
+    match inserted {
+        Ok(_) => Ok(Some(kid)),
+        Err(StorageError::Conflict(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn rows(conn: &mut DbConnection) -> Result<Vec<Row>, StorageError> {
+    Ok(keys::table
+        .select(Row::as_select())
+        .order((keys::algorithm, keys::generation))
+        .load(conn)?)
+}
+
+/// The keys of one algorithm at `now`: which one signs and which are published.
+struct Series<'a> {
+    signer: Option<&'a Row>,
+    published: Vec<&'a Row>,
+    /// Old keys no token can need any more.
+    expired: Vec<&'a Row>,
+    newest: Option<&'a Row>,
+}
+
+/// Sorts one algorithm's keys (in generation order) by their part at `now`.
+fn series<'a>(rows: &[&'a Row], now: NaiveDateTime) -> Series<'a> {
+    let signer = rows.iter().rev().find(|r| r.signs_from <= now).copied();
+    let mut published = Vec::new();
+    let mut expired = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        // A key stops being needed once its successor has signed for the longest lifetime.
+        let retired = rows
+            .get(i + 1)
+            .is_some_and(|next| next.signs_from + MAX_TOKEN_LIFETIME <= now);
+        if retired {
+            expired.push(*row);
+        } else {
+            published.push(*row);
+        }
+    }
+    Series {
+        signer,
+        published,
+        expired,
+        newest: rows.last().copied(),
+    }
+}
+
+/// Makes a key for each algorithm that has none (signing at once), a successor for each
+/// signer past its rotation period, and drops keys no token can need any more. Returns the
+/// kids made.
+pub fn maintain(ctx: &ServiceContext) -> Result<Vec<String>, KeyError> {
+    let now = ctx.clock.now_naive();
+    let stored = ctx.store.read(rows)?;
+    let mut made = Vec::new();
+    for algorithm in Algorithm::ALL {
+        let mine: Vec<&Row> = stored
+            .iter()
+            .filter(|r| r.algorithm == algorithm.name())
+            .collect();
+        let s = series(&mine, now);
+        let due = match s.newest {
+            None => Some((0, now)),
+            Some(newest) if newest.signs_from + ROTATION_PERIOD <= now => {
+                Some((newest.generation + 1, now + PUBLISH_LEAD))
+            }
+            Some(_) => None,
+        };
+        if let Some((generation, from)) = due {
+            made.extend(add_key(ctx, algorithm, generation, from)?);
+        }
+        let gone: Vec<&str> = s.expired.iter().map(|r| r.kid.as_str()).collect();
+        if !gone.is_empty() {
+            ctx.store.write(|conn| {
+                diesel::delete(keys::table.filter(keys::kid.eq_any(&gone)))
+                    .execute(conn)
+                    .map_err(StorageError::from)
+            })?;
+        }
+    }
+    Ok(made)
+}
+
+/// Makes a successor for every algorithm: published now, signing after [`PUBLISH_LEAD`], or
+/// at once with `now`. Returns the kids made with the time each starts signing.
+pub fn rotate(
+    ctx: &ServiceContext,
+    at_once: bool,
+) -> Result<Vec<(String, Algorithm, NaiveDateTime)>, KeyError> {
+    let now = ctx.clock.now_naive();
+    let stored = ctx.store.read(rows)?;
+    let mut made = Vec::new();
+    for algorithm in Algorithm::ALL {
+        let generation = stored
+            .iter()
+            .filter(|r| r.algorithm == algorithm.name())
+            .map(|r| r.generation + 1)
+            .max()
+            .unwrap_or(0);
+        let from = if at_once { now } else { now + PUBLISH_LEAD };
+        if let Some(kid) = add_key(ctx, algorithm, generation, from)? {
+            made.push((kid, algorithm, from));
+        }
+    }
+    Ok(made)
+}
+
+/// A published key, for verifying.
+pub struct PublicKey {
+    pub algorithm: Algorithm,
+    pub key: DecodingKey,
+}
+
+/// The keys as last read: the signer of each algorithm, the published set.
+struct Loaded {
+    at: Instant,
+    signers: HashMap<Algorithm, Arc<SigningKey>>,
+    public: HashMap<String, Arc<PublicKey>>,
+    jwks: Arc<String>,
+}
+
+/// The running server's view of the keys, read again every few seconds.
+pub struct KeyRing {
+    loaded: RwLock<Option<Arc<Loaded>>>,
+    /// Opened private keys by kid, so that a reload does not parse them again.
+    opened: RwLock<HashMap<String, Arc<SigningKey>>>,
+}
+
+impl std::fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyRing").finish_non_exhaustive()
+    }
+}
+
+impl Default for KeyRing {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl KeyRing {
+    pub fn new() -> Self {
+        Self {
+            loaded: RwLock::new(None),
+            opened: RwLock::new(HashMap::new()),
+        }
+    }
+
+    fn fresh(&self) -> Option<Arc<Loaded>> {
+        let loaded = self.loaded.read().ok()?.clone()?;
+        (loaded.at.elapsed() < RELOAD_AFTER).then_some(loaded)
+    }
+
+    /// The keys, read again (and maintained) when the last read is a few seconds old. Runs
+    /// on a thread that may block.
+    fn current(&self, ctx: &ServiceContext) -> Result<Arc<Loaded>, KeyError> {
+        if let Some(loaded) = self.fresh() {
+            return Ok(loaded);
+        }
+        maintain(ctx)?;
+        let loaded = Arc::new(self.load(ctx)?);
+        if let Ok(mut slot) = self.loaded.write() {
+            *slot = Some(loaded.clone());
+        }
+        Ok(loaded)
+    }
+
+    /// Forgets the last read, so that the next use reads the keys again.
+    pub fn reload(&self) {
+        if let Ok(mut slot) = self.loaded.write() {
+            *slot = None;
+        }
+    }
+
+    fn load(&self, ctx: &ServiceContext) -> Result<Loaded, KeyError> {
+        let now = ctx.clock.now_naive();
+        let stored = ctx.store.read(rows)?;
+        let mut signers = HashMap::new();
+        let mut public = HashMap::new();
+        let mut set = JwkSet { keys: Vec::new() };
+        for algorithm in Algorithm::ALL {
+            let mine: Vec<&Row> = stored
+                .iter()
+                .filter(|r| r.algorithm == algorithm.name())
+                .collect();
+            let s = series(&mine, now);
+            if let Some(row) = s.signer {
+                signers.insert(algorithm, self.open(ctx, row, algorithm)?);
+            }
+            for row in s.published {
+                let jwk: Jwk = serde_json::from_str(&row.public_jwk)
+                    .map_err(|e| KeyError::Corrupt(format!("{}: {e}", row.kid)))?;
+                let key = DecodingKey::from_jwk(&jwk)
+                    .map_err(|e| KeyError::Corrupt(format!("{}: {e}", row.kid)))?;
+                public.insert(row.kid.clone(), Arc::new(PublicKey { algorithm, key }));
+                set.keys.push(jwk);
+            }
+        }
+        let jwks = serde_json::to_string(&set).map_err(|e| KeyError::Corrupt(e.to_string()))?;
+        Ok(Loaded {
+            at: Instant::now(),
+            signers,
+            public,
+            jwks: Arc::new(jwks),
+        })
+    }
+
+    fn open(
+        &self,
+        ctx: &ServiceContext,
+        row: &Row,
+        algorithm: Algorithm,
+    ) -> Result<Arc<SigningKey>, KeyError> {
+        if let Some(key) = self
+            .opened
+            .read()
+            .ok()
+            .and_then(|m| m.get(&row.kid).cloned())
+        {
+            return Ok(key);
+        }
+        let der = ctx
+            .master_key
+            .open(SEAL_PURPOSE, &row.sealed_private_key)
+            .map_err(|e| KeyError::Corrupt(format!("{}: {e}", row.kid)))?;
+        let key = Arc::new(SigningKey::from_private(
+            row.kid.clone(),
+            algorithm,
+            der.expose_secret(),
+        )?);
+        if let Ok(mut opened) = self.opened.write() {
+            opened.insert(row.kid.clone(), key.clone());
+        }
+        Ok(key)
+    }
+
+    /// The key that signs with `algorithm` now.
+    pub fn signer(
+        &self,
+        ctx: &ServiceContext,
+        algorithm: Algorithm,
+    ) -> Result<Arc<SigningKey>, KeyError> {
+        self.current(ctx)?
+            .signers
+            .get(&algorithm)
+            .cloned()
+            .ok_or(KeyError::Missing(algorithm.name()))
+    }
+
+    /// A published key by its kid.
+    pub fn public(
+        &self,
+        ctx: &ServiceContext,
+        kid: &str,
+    ) -> Result<Option<Arc<PublicKey>>, KeyError> {
+        Ok(self.current(ctx)?.public.get(kid).cloned())
+    }
+
+    /// The JWKS document.
+    pub fn jwks(&self, ctx: &ServiceContext) -> Result<Arc<String>, KeyError> {
+        Ok(self.current(ctx)?.jwks.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(generation: i32, signs_from: NaiveDateTime) -> Row {
+        Row {
+            kid: format!("k{generation}"),
+            algorithm: "ES256".into(),
+            generation,
+            sealed_private_key: String::new(),
+            public_jwk: String::new(),
+            signs_from,
+        }
+    }
+
+    fn at(hours: i64) -> NaiveDateTime {
+        chrono::DateTime::from_timestamp(1_800_000_000 + hours * 3600, 0)
+            .unwrap_or_default()
+            .naive_utc()
+    }
+
+    #[test]
+    fn a_successor_is_published_before_it_signs_and_its_predecessor_until_its_tokens_expire() {
+        let rows = [row(0, at(0)), row(1, at(10))];
+        let refs: Vec<&Row> = rows.iter().collect();
+        let kids = |s: &Series<'_>| {
+            s.published
+                .iter()
+                .map(|r| r.kid.clone())
+                .collect::<Vec<_>>()
+        };
+
+        let before = series(&refs, at(5));
+        assert_eq!(before.signer.map(|r| r.kid.as_str()), Some("k0"));
+        assert_eq!(
+            kids(&before),
+            ["k0", "k1"],
+            "the successor is published ahead"
+        );
+
+        let after = series(&refs, at(11));
+        assert_eq!(after.signer.map(|r| r.kid.as_str()), Some("k1"));
+        assert_eq!(kids(&after), ["k0", "k1"], "k0's tokens may still be alive");
+
+        let later = series(&refs, at(10 + 24));
+        assert_eq!(kids(&later), ["k1"]);
+        assert_eq!(later.expired.len(), 1);
+    }
+
+    #[test]
+    fn every_algorithm_signs_and_publishes_a_key_that_verifies_it() {
+        for algorithm in Algorithm::ALL {
+            let der = generate(algorithm).unwrap_or_default();
+            let key = SigningKey::from_private("k".into(), algorithm, &der);
+            assert!(key.is_ok(), "{algorithm:?}");
+            let Ok(key) = key else { continue };
+            let message = b"header.payload";
+            let signature = key.sign(message).unwrap_or_default();
+            let jwk = key.public_jwk();
+            let decoding = DecodingKey::from_jwk(&jwk);
+            assert!(decoding.is_ok(), "{algorithm:?}");
+            let Ok(decoding) = decoding else { continue };
+            let verified = jsonwebtoken::crypto::verify(
+                &BASE64URL_NOPAD.encode(&signature),
+                message,
+                &decoding,
+                algorithm.jose(),
+            );
+            assert!(matches!(verified, Ok(true)), "{algorithm:?}: {verified:?}");
+        }
+    }
+}
