@@ -94,6 +94,36 @@ def wrk_result(out, url):
     return {"rps": rate, "p50": pct(50), "p99": pct(99)}
 
 
+def wrk_parse(out):
+    """Everything in wrk's output, errors included, without judging it (wrk_result stops the
+    run on errors; this leaves that to the caller): requests/s, p50 and p99 in ms (None when
+    wrk printed no latency), responses, seconds, non-2xx/3xx responses and socket errors."""
+    def number(pattern, cast=float):
+        m = re.search(pattern, out)
+        return cast(m.group(1)) if m else None
+
+    def ms(text):
+        m = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+        value, unit = float(m.group(1)), m.group(2)
+        return value * {"us": 1e-3, "ms": 1, "s": 1e3, "m": 6e4}[unit]
+
+    def pct(p):
+        m = re.search(rf"\s{p}%\s+([\d.]+(?:us|ms|s|m))\b", out)
+        return ms(m.group(1)) if m else None
+    done = re.search(r"(\d+) requests in ([\d.]+(?:us|ms|s|m)),", out)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return {
+        "rps": number(r"Requests/sec:\s+([\d.]+)"),
+        "p50": pct(50),
+        "p99": pct(99),
+        "requests": int(done.group(1)) if done else 0,
+        "seconds": ms(done.group(2)) / 1000 if done else None,
+        "non2xx": number(r"Non-2xx or 3xx responses: (\d+)", int) or 0,
+        "socket_errors": dict(zip(("connect", "read", "write", "timeout"), map(int, sock.groups())))
+        if sock else {},
+    }
+
+
 def wrk(url, headers, seconds, connections, delay_ms=None, method=None, body=None, nice=None):
     """One wrk run; `nice` runs the client at that nice value (root may give it priority, so
     that on a shared machine the client's own scheduling delays stay out of the latency)."""
