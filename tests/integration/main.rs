@@ -4,6 +4,7 @@
 
 mod harness;
 mod iam_api;
+mod oidc;
 mod policy_cli;
 mod portal;
 mod serve;

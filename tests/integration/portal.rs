@@ -108,16 +108,16 @@ impl Browser {
     }
 }
 
-fn root_password(server: &Server) -> String {
+pub(crate) fn root_password(server: &Server) -> String {
     banner_value(&server.stdout(), "root password").unwrap()
 }
 
-fn account(server: &Server) -> String {
+pub(crate) fn account(server: &Server) -> String {
     banner_value(&server.stdout(), "account").unwrap()
 }
 
 /// An IAM user with a console password, through the IAM API.
-fn console_user(admin: &Client, name: &str, password: &str, reset: bool) {
+pub(crate) fn console_user(admin: &Client, name: &str, password: &str, reset: bool) {
     let created = admin.post(&[("Action", "CreateUser"), ("UserName", name)]);
     assert_eq!(created.status, 200, "{}", created.body);
     let profile = admin.post(&[
@@ -133,7 +133,7 @@ fn console_user(admin: &Client, name: &str, password: &str, reset: bool) {
 }
 
 /// Gives `user` an enabled virtual MFA device; returns its seed.
-fn enable_totp(admin: &Client, user: &str) -> Vec<u8> {
+pub(crate) fn enable_totp(admin: &Client, user: &str) -> Vec<u8> {
     let created = admin.post(&[
         ("Action", "CreateVirtualMFADevice"),
         ("VirtualMFADeviceName", user),
@@ -170,7 +170,7 @@ fn enable_totp(admin: &Client, user: &str) -> Vec<u8> {
     seed
 }
 
-fn now_step() -> u64 {
+pub(crate) fn now_step() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
