@@ -206,6 +206,7 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
         ctx.clone(),
         audit_queue.clone(),
         portal_data.clone(),
+        chrono::Duration::seconds(to_i64(settings.oidc_code_lifetime)),
     ));
     let https_data = web::Data::new(http::security_headers::ServedOverHttps(https));
     let portal_for_start = portal_data.clone();
@@ -243,15 +244,16 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
     })
     .await
     .map_err(|e| StartError::Server(std::io::Error::other(e)))??;
-    // The OpenID provider's signing keys: made at the first start, rotated when due.
+    // The OpenID provider's signing keys: made at the first start (in the background: an RSA
+    // key takes a moment, and nothing else waits for it), rotated when due.
     let keys_ctx = ctx.clone();
-    let made = web::block(move || crate::oidc::keys::maintain(&keys_ctx))
-        .await
-        .map_err(|e| StartError::Server(std::io::Error::other(e)))?
-        .map_err(|e| StartError::Server(std::io::Error::other(e)))?;
-    if !made.is_empty() {
-        tracing::info!(keys = ?made, "made OpenID Connect signing keys");
-    }
+    std::thread::spawn(move || match crate::oidc::keys::maintain(&keys_ctx) {
+        Ok(made) if !made.is_empty() => {
+            tracing::info!(keys = ?made, "made OpenID Connect signing keys");
+        }
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "cannot make OpenID Connect signing keys"),
+    });
     let config_path = settings.store.data_dir.join("config");
     write_aws_config(&config_path, &settings.region, &public_url)
         .map_err(|e| StartError::Export(config_path, e))?;

@@ -12,6 +12,8 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 use std::io::Write;
 
+// Parsed once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum OidcCommand {
     /// Manage relying parties.
@@ -29,6 +31,7 @@ pub enum OidcCommand {
     },
 }
 
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum ClientCommand {
     /// Register a client; prints its id and, for confidential clients, its secret (shown

@@ -22,6 +22,7 @@ pub struct FileSettings {
     pub shutdown_timeout: Option<u64>,
     pub session_idle_timeout: Option<u64>,
     pub session_max_lifetime: Option<u64>,
+    pub oidc_code_lifetime: Option<u64>,
 }
 
 impl FileSettings {

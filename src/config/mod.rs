@@ -100,6 +100,11 @@ pub struct ServeArgs {
     /// Console sessions end this many seconds after sign-in, however busy [default: 43200]
     #[arg(long, env = "KEYWARD_SESSION_MAX_LIFETIME", value_name = "SECONDS")]
     pub session_max_lifetime: Option<u64>,
+
+    /// OpenID Connect authorization codes must be exchanged within this many seconds
+    /// [default: 60]
+    #[arg(long, env = "KEYWARD_OIDC_CODE_LIFETIME", value_name = "SECONDS")]
+    pub oidc_code_lifetime: Option<u64>,
 }
 
 /// Where state lives.
@@ -201,6 +206,8 @@ pub struct Settings {
     pub session_idle_timeout: u64,
     /// Console session absolute lifetime, seconds.
     pub session_max_lifetime: u64,
+    /// How long an OpenID Connect authorization code lives, seconds.
+    pub oidc_code_lifetime: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -238,6 +245,7 @@ pub const KNOWN_ENV: &[&str] = &[
     "KEYWARD_SHUTDOWN_TIMEOUT",
     "KEYWARD_SESSION_IDLE_TIMEOUT",
     "KEYWARD_SESSION_MAX_LIFETIME",
+    "KEYWARD_OIDC_CODE_LIFETIME",
     // Read by the test suite, not by the server.
     "KEYWARD_TEST_DATABASE_URL",
 ];
@@ -409,6 +417,17 @@ impl ServeArgs {
                 });
             }
         }
+        // RFC 6749 4.1.2: a code lives ten minutes at most.
+        let oidc_code_lifetime = self
+            .oidc_code_lifetime
+            .or(file.oidc_code_lifetime)
+            .unwrap_or(60);
+        if !(1..=600).contains(&oidc_code_lifetime) {
+            return Err(ConfigError::Invalid {
+                setting: "oidc_code_lifetime",
+                reason: format!("{oidc_code_lifetime} seconds is outside 1..=600"),
+            });
+        }
         if session_idle_timeout > session_max_lifetime {
             return Err(ConfigError::Invalid {
                 setting: "session_idle_timeout",
@@ -418,6 +437,7 @@ impl ServeArgs {
         Ok(Settings {
             session_idle_timeout,
             session_max_lifetime,
+            oidc_code_lifetime,
             store,
             listen,
             public_url,

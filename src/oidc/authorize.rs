@@ -15,7 +15,7 @@ use super::error::OAuthError;
 use super::grants::{self, Grant};
 use super::pages::{describe_scope, ConfirmPage, ConsentPage};
 use super::params::{self, Params};
-use super::{Provider, CODE_LIFETIME};
+use super::Provider;
 use crate::audit::{AuditEvent, EventSource, RequestMeta};
 use crate::portal::handlers::{self as portal_http, cookie, removal};
 use crate::portal::sessions::{Session, Stage};
@@ -77,8 +77,8 @@ impl Request {
 enum Failure {
     /// Shown on a page: the client or redirect URI is not valid.
     Page(String),
-    /// Sent back to the client's redirect URI.
-    Redirect(Url, Option<String>, OAuthError),
+    /// Sent back to the client's redirect URI (with the request's `state`).
+    Redirect(Box<(Url, Option<String>, OAuthError)>),
 }
 
 fn redirect_with(mut uri: Url, pairs: &[(&str, &str)]) -> HttpResponse {
@@ -116,7 +116,10 @@ fn failure_response(provider: &Provider, failure: Failure) -> HttpResponse {
             &text,
             "/console",
         ),
-        Failure::Redirect(uri, state, e) => error_redirect(provider, uri, state.as_deref(), &e),
+        Failure::Redirect(back) => {
+            let (uri, state, e) = *back;
+            error_redirect(provider, uri, state.as_deref(), &e)
+        }
     }
 }
 
@@ -141,7 +144,7 @@ fn validate(provider: &Provider, params: &Params) -> Result<(Client, Request), F
     let uri = Url::parse(redirect_uri)
         .map_err(|_| Failure::Page("The redirect URI is not valid.".into()))?;
     let state = params.get("state").ok().flatten().map(str::to_string);
-    let back = |e: OAuthError| Failure::Redirect(uri.clone(), state.clone(), e);
+    let back = |e: OAuthError| Failure::Redirect(Box::new((uri.clone(), state.clone(), e)));
     if params.has("request") {
         return Err(back(OAuthError::request_not_supported(
             "request objects are not supported",
@@ -380,7 +383,7 @@ fn issue(
             &code,
             &request.redirect_uri,
             request.code_challenge.as_deref(),
-            now + CODE_LIFETIME,
+            now + provider.code_lifetime,
         )
     })?;
     let event = AuditEvent::new(EventSource::Oidc, "Authorize")

@@ -400,60 +400,27 @@ fn new_secret(random: &dyn Random) -> String {
     BASE64URL_NOPAD.encode(&bytes)
 }
 
-type Row = (
-    String,
-    String,
-    String,
-    Option<String>,
-    String,
-    Option<String>,
-    String,
-    String,
-    String,
-    String,
-    String,
-    i32,
-    i32,
-    i32,
-    bool,
-    NaiveDateTime,
-);
-
-const COLUMNS: (
-    clients::client_id,
-    clients::account_id,
-    clients::name,
-    clients::secret_hash,
-    clients::auth_method,
-    clients::jwks,
-    clients::redirect_uris,
-    clients::post_logout_redirect_uris,
-    clients::grant_types,
-    clients::scopes,
-    clients::signing_alg,
-    clients::access_token_lifetime,
-    clients::id_token_lifetime,
-    clients::refresh_token_lifetime,
-    clients::consent_required,
-    clients::created_at,
-) = (
-    clients::client_id,
-    clients::account_id,
-    clients::name,
-    clients::secret_hash,
-    clients::auth_method,
-    clients::jwks,
-    clients::redirect_uris,
-    clients::post_logout_redirect_uris,
-    clients::grant_types,
-    clients::scopes,
-    clients::signing_alg,
-    clients::access_token_lifetime,
-    clients::id_token_lifetime,
-    clients::refresh_token_lifetime,
-    clients::consent_required,
-    clients::created_at,
-);
+/// A client as stored (lists as JSON arrays).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = clients)]
+struct Row {
+    client_id: String,
+    account_id: String,
+    name: String,
+    secret_hash: Option<String>,
+    auth_method: String,
+    jwks: Option<String>,
+    redirect_uris: String,
+    post_logout_redirect_uris: String,
+    grant_types: String,
+    scopes: String,
+    signing_alg: String,
+    access_token_lifetime: i32,
+    id_token_lifetime: i32,
+    refresh_token_lifetime: i32,
+    consent_required: bool,
+    created_at: NaiveDateTime,
+}
 
 fn strings(text: &str) -> Result<Vec<String>, StorageError> {
     serde_json::from_str(text).map_err(|e| StorageError::Corrupt(format!("client list: {e}")))
@@ -462,25 +429,27 @@ fn strings(text: &str) -> Result<Vec<String>, StorageError> {
 fn from_row(r: Row) -> Result<Client, StorageError> {
     let corrupt = |what: &str, v: &str| StorageError::Corrupt(format!("client {what} {v}"));
     Ok(Client {
-        auth_method: AuthMethod::parse(&r.4).ok_or_else(|| corrupt("auth method", &r.4))?,
-        grant_types: strings(&r.8)?
+        auth_method: AuthMethod::parse(&r.auth_method)
+            .ok_or_else(|| corrupt("auth method", &r.auth_method))?,
+        grant_types: strings(&r.grant_types)?
             .iter()
             .map(|g| GrantType::parse(g).ok_or_else(|| corrupt("grant type", g)))
             .collect::<Result<_, _>>()?,
-        signing_alg: Algorithm::parse(&r.10).ok_or_else(|| corrupt("algorithm", &r.10))?,
-        redirect_uris: strings(&r.6)?,
-        post_logout_redirect_uris: strings(&r.7)?,
-        scopes: strings(&r.9)?,
-        client_id: r.0,
-        account_id: r.1,
-        name: r.2,
-        secret_hash: r.3,
-        jwks: r.5,
-        access_token_lifetime: i64::from(r.11),
-        id_token_lifetime: i64::from(r.12),
-        refresh_token_lifetime: i64::from(r.13),
-        consent_required: r.14,
-        created_at: r.15,
+        signing_alg: Algorithm::parse(&r.signing_alg)
+            .ok_or_else(|| corrupt("algorithm", &r.signing_alg))?,
+        redirect_uris: strings(&r.redirect_uris)?,
+        post_logout_redirect_uris: strings(&r.post_logout_redirect_uris)?,
+        scopes: strings(&r.scopes)?,
+        client_id: r.client_id,
+        account_id: r.account_id,
+        name: r.name,
+        secret_hash: r.secret_hash,
+        jwks: r.jwks,
+        access_token_lifetime: i64::from(r.access_token_lifetime),
+        id_token_lifetime: i64::from(r.id_token_lifetime),
+        refresh_token_lifetime: i64::from(r.refresh_token_lifetime),
+        consent_required: r.consent_required,
+        created_at: r.created_at,
     })
 }
 
@@ -562,7 +531,7 @@ pub fn find(ctx: &ServiceContext, client_id: &str) -> Result<Option<Client>, Cli
     let row = ctx.store.read(|conn| {
         clients::table
             .find(client_id)
-            .select(COLUMNS)
+            .select(Row::as_select())
             .first::<Row>(conn)
             .optional()
             .map_err(StorageError::from)
@@ -583,7 +552,7 @@ pub fn list(ctx: &ServiceContext, account_id: &str) -> Result<Vec<Client>, Clien
         clients::table
             .filter(clients::account_id.eq(account_id))
             .order((clients::name, clients::client_id))
-            .select(COLUMNS)
+            .select(Row::as_select())
             .load::<Row>(conn)
             .map_err(StorageError::from)
     })?;

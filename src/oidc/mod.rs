@@ -41,9 +41,6 @@ use actix_web::web;
 use keys::KeyRing;
 use std::sync::Arc;
 
-/// How long an authorization code may wait for its exchange.
-pub const CODE_LIFETIME: chrono::Duration = chrono::Duration::seconds(60);
-
 /// Shared state of the provider.
 pub struct Provider {
     pub ctx: ServiceContext,
@@ -52,6 +49,8 @@ pub struct Provider {
     /// The portal, whose sessions are the users' sign-ins (and whose public URL is the
     /// issuer).
     pub portal: web::Data<Portal>,
+    /// How long an authorization code may wait for its exchange.
+    pub code_lifetime: chrono::Duration,
 }
 
 impl std::fmt::Debug for Provider {
@@ -61,12 +60,18 @@ impl std::fmt::Debug for Provider {
 }
 
 impl Provider {
-    pub fn new(ctx: ServiceContext, audit: Arc<AuditQueue>, portal: web::Data<Portal>) -> Self {
+    pub fn new(
+        ctx: ServiceContext,
+        audit: Arc<AuditQueue>,
+        portal: web::Data<Portal>,
+        code_lifetime: chrono::Duration,
+    ) -> Self {
         Self {
             ctx,
             audit,
             keys: KeyRing::new(),
             portal,
+            code_lifetime,
         }
     }
 

@@ -704,7 +704,7 @@ fn tokens_signed_before_a_rotation_verify_until_they_expire() {
         "successors are published ahead"
     );
     assert_eq!(
-        jsonwebtoken::decode_header(&issue()).unwrap().kid.unwrap(),
+        jsonwebtoken::decode_header(issue()).unwrap().kid.unwrap(),
         old_kid,
         "but do not sign yet"
     );
@@ -715,7 +715,7 @@ fn tokens_signed_before_a_rotation_verify_until_they_expire() {
         .unwrap();
     assert!(now.status.success());
     assert!(crate::signer::eventually(|| jsonwebtoken::decode_header(
-        &issue()
+        issue()
     )
     .unwrap()
     .kid
