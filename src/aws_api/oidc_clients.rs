@@ -16,11 +16,13 @@
 use super::endpoint::{audit_failure, authenticate, AwsApi, Incoming};
 use super::error::AwsError;
 use super::sigv4;
-use crate::authz::Caller;
+use crate::audit::RequestMeta;
+use crate::authz::{Caller, RequestFacts};
 use crate::iam::Call;
 use crate::oidc::clients::{self, AuthMethod, ClientError, GrantType, NewClient};
 use crate::oidc::keys::Algorithm;
 use crate::secrets::ExposeSecret;
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -111,8 +113,10 @@ impl From<ClientError> for AwsError {
     }
 }
 
-enum Op {
-    Create,
+/// One client-management request.
+pub enum Op {
+    /// With the registration metadata (JSON).
+    Create(Vec<u8>),
     List,
     Get(String),
     Delete(String),
@@ -121,7 +125,7 @@ enum Op {
 impl Op {
     fn action(&self) -> &'static str {
         match self {
-            Op::Create => "CreateOidcClient",
+            Op::Create(_) => "CreateOidcClient",
             Op::List => "ListOidcClients",
             Op::Get(_) => "GetOidcClient",
             Op::Delete(_) => "DeleteOidcClient",
@@ -140,10 +144,15 @@ fn json_error(error: &AwsError, request_id: &str) -> HttpResponse {
     }))
 }
 
-async fn run(req: HttpRequest, body: web::Bytes, api: web::Data<AwsApi>, op: Op) -> HttpResponse {
+async fn run(
+    req: HttpRequest,
+    body: web::Bytes,
+    api: web::Data<AwsApi>,
+    op: impl FnOnce(&[u8]) -> Op + Send + 'static,
+) -> HttpResponse {
     let (incoming, request_id) = Incoming::read(&req, body);
     let api = api.into_inner();
-    match web::block(move || serve(&api, &incoming, &op)).await {
+    match web::block(move || serve(&api, &incoming, op(&incoming.body))).await {
         Ok(Ok((status, answer))) => HttpResponse::build(status).json(answer),
         Ok(Err(error)) => json_error(&error, &request_id),
         Err(e) => {
@@ -153,14 +162,10 @@ async fn run(req: HttpRequest, body: web::Bytes, api: web::Data<AwsApi>, op: Op)
     }
 }
 
-fn serve(
-    api: &AwsApi,
-    incoming: &Incoming,
-    op: &Op,
-) -> Result<(actix_web::http::StatusCode, Value), AwsError> {
+/// A signed request: its signature checked, then [`perform`]ed as its signer.
+fn serve(api: &AwsApi, incoming: &Incoming, op: Op) -> Result<(StatusCode, Value), AwsError> {
     let now = api.ctx.clock.now();
     let parts = incoming.parts();
-    let action = op.action();
     let scope = sigv4::parse(&parts)?;
     if scope.scope.service != "keyward" {
         return Err(sigv4::SigV4Error::SignatureDoesNotMatch(
@@ -169,31 +174,57 @@ fn serve(
         .into());
     }
     let caller = authenticate(api, &parts, now).inspect_err(|e| {
-        audit_failure(api, None, &incoming.meta, "keyward", action, e);
+        audit_failure(api, None, &incoming.meta, "keyward", op.action(), e);
     })?;
+    let facts = incoming.facts(api, now);
+    perform(api, &caller, &facts, &incoming.meta, op)
+}
+
+/// Authorizes `op` for `caller` with IAM's rules and carries it out; refusals are audited.
+/// The API and the console both come here.
+pub fn perform(
+    api: &AwsApi,
+    caller: &Caller,
+    facts: &RequestFacts,
+    meta: &RequestMeta,
+    op: Op,
+) -> Result<(StatusCode, Value), AwsError> {
+    let action = op.action();
     let account = caller.account_id().to_string();
-    let resource = match op {
+    let resource = match &op {
         Op::Get(id) | Op::Delete(id) => format!("arn:aws:keyward::{account}:oidc-client/{id}"),
         _ => "*".to_string(),
     };
-    authorize(api, &caller, incoming, action, &resource)?;
+    let refused = |error: AwsError| {
+        audit_failure(api, Some(caller), meta, "keyward", action, &error);
+        error
+    };
+    let full = format!("keyward:{action}");
+    let (decision, request) = api
+        .authorizer
+        .decide(&api.ctx, caller, facts, &full, &resource)
+        .map_err(AwsError::from)?;
+    if !decision.is_allowed() && !caller.is_root() {
+        let message = decision.access_denied_message(&request).unwrap_or_default();
+        return Err(refused(AwsError::access_denied(message)));
+    }
     let call = Call {
         account_id: account.clone(),
         actor_arn: caller.arn(),
-        meta: incoming.meta.clone(),
+        meta: meta.clone(),
     };
-    let ok = actix_web::http::StatusCode::OK;
+    let ok = StatusCode::OK;
     let result = match op {
-        Op::Create => {
-            let registration: Registration = serde_json::from_slice(&incoming.body)
-                .map_err(|e| invalid(format!("The request body is not valid: {e}")))?;
-            let new = registration.into_new()?;
+        Op::Create(body) => {
+            let registration: Registration = serde_json::from_slice(&body)
+                .map_err(|e| refused(invalid(format!("The request body is not valid: {e}"))))?;
+            let new = registration.into_new().map_err(refused)?;
             clients::create(&api.ctx, &call, &new).map(|(client, secret)| {
                 let mut out = client.to_json();
                 if let Some(secret) = secret {
                     out["client_secret"] = secret.expose_secret().into();
                 }
-                (actix_web::http::StatusCode::CREATED, out)
+                (StatusCode::CREATED, out)
             })
         }
         Op::List => clients::list(&api.ctx, &account).map(|all| {
@@ -202,51 +233,18 @@ fn serve(
                 json!({ "clients": all.iter().map(|c| c.to_json()).collect::<Vec<_>>() }),
             )
         }),
-        Op::Get(id) => clients::get(&api.ctx, &account, id).map(|c| (ok, c.to_json())),
-        Op::Delete(id) => clients::delete(&api.ctx, &call, id).map(|()| (ok, json!({}))),
+        Op::Get(id) => clients::get(&api.ctx, &account, &id).map(|c| (ok, c.to_json())),
+        Op::Delete(id) => clients::delete(&api.ctx, &call, &id).map(|()| (ok, json!({}))),
     };
-    result.map_err(|e| {
-        let error = AwsError::from(e);
-        audit_failure(
-            api,
-            Some(&caller),
-            &incoming.meta,
-            "keyward",
-            action,
-            &error,
-        );
-        error
-    })
-}
-
-fn authorize(
-    api: &AwsApi,
-    caller: &Caller,
-    incoming: &Incoming,
-    action: &str,
-    resource: &str,
-) -> Result<(), AwsError> {
-    let facts = incoming.facts(api, api.ctx.clock.now());
-    let full = format!("keyward:{action}");
-    let (decision, request) = api
-        .authorizer
-        .decide(&api.ctx, caller, &facts, &full, resource)
-        .map_err(AwsError::from)?;
-    if decision.is_allowed() || caller.is_root() {
-        return Ok(());
-    }
-    let error =
-        AwsError::access_denied(decision.access_denied_message(&request).unwrap_or_default());
-    audit_failure(api, Some(caller), &incoming.meta, "keyward", action, &error);
-    Err(error)
+    result.map_err(|e| refused(AwsError::from(e)))
 }
 
 pub async fn create(req: HttpRequest, body: web::Bytes, api: web::Data<AwsApi>) -> HttpResponse {
-    run(req, body, api, Op::Create).await
+    run(req, body, api, |body| Op::Create(body.to_vec())).await
 }
 
 pub async fn list(req: HttpRequest, body: web::Bytes, api: web::Data<AwsApi>) -> HttpResponse {
-    run(req, body, api, Op::List).await
+    run(req, body, api, |_| Op::List).await
 }
 
 pub async fn get(
@@ -255,7 +253,8 @@ pub async fn get(
     api: web::Data<AwsApi>,
     id: web::Path<String>,
 ) -> HttpResponse {
-    run(req, body, api, Op::Get(id.into_inner())).await
+    let id = id.into_inner();
+    run(req, body, api, move |_| Op::Get(id)).await
 }
 
 pub async fn delete(
@@ -264,5 +263,6 @@ pub async fn delete(
     api: web::Data<AwsApi>,
     id: web::Path<String>,
 ) -> HttpResponse {
-    run(req, body, api, Op::Delete(id.into_inner())).await
+    let id = id.into_inner();
+    run(req, body, api, move |_| Op::Delete(id)).await
 }

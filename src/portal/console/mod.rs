@@ -1,5 +1,5 @@
-//! The IAM console: users, groups, roles, policies, the account, the policy simulator and
-//! switching roles. Every read and every change is an IAM (or STS) action run through
+//! The IAM console: users, groups, roles, policies, the account, the policy simulator,
+//! switching roles, and OpenID Connect applications. Every read and every change is an IAM (or STS) action run through
 //! [`crate::aws_api::console`] as the signed-in principal, so a page shows and changes only
 //! what that principal's policies allow, audited like the API, and a refusal shows AWS's
 //! reason.
@@ -9,6 +9,7 @@
 //! with `?done=<what>` naming a fixed message.
 
 mod account;
+mod applications;
 mod groups;
 mod policies;
 mod roles;
@@ -61,6 +62,18 @@ pub fn configure(scope: actix_web::Scope) -> actix_web::Scope {
         .route("/switch-role", web::get().to(switch::page))
         .route("/switch-role", web::post().to(switch::switch))
         .route("/switch-back", web::post().to(switch::back))
+        .route("/oidc-clients", web::get().to(applications::list))
+        .route("/oidc-clients", web::post().to(applications::create))
+        .route("/oidc-clients/{id}", web::get().to(applications::detail))
+        .route(
+            "/oidc-clients/{id}/delete",
+            web::post().to(applications::delete),
+        )
+        .route("/applications", web::get().to(applications::connected))
+        .route(
+            "/applications/withdraw",
+            web::post().to(applications::withdraw),
+        )
 }
 
 /// One console request: the session, who it acts as, and the header's view of it.
@@ -229,6 +242,7 @@ fn done_message(what: &str) -> Option<&'static str> {
         "password-deleted" => "The console password was removed.",
         "mfa-deactivated" => "The MFA device was deactivated.",
         "switched-back" => "You are back in your own identity.",
+        "withdrawn" => "The application's access was withdrawn.",
         _ => return None,
     })
 }
