@@ -138,10 +138,11 @@ def wrk(url, headers, seconds, connections, delay_ms=None, method=None, body=Non
     return wrk_result(out, url)
 
 
-def start_keyward(binary, data_dir):
+def start_keyward(binary, data_dir, extra_env=None):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEYWARD_")}
     env.update(KEYWARD_DATA_DIR=data_dir, KEYWARD_LISTEN=f"127.0.0.1:{port}", KEYWARD_LOG="warn")
+    env.update(extra_env or {})
     proc = subprocess.Popen([binary, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     wait_for(url + "/healthz")

@@ -13,9 +13,10 @@ oidc-provider, side by side, on loopback, driven by wrk. Bounded: fixed duration
 - The same grant, one different body per request from a file (bench/wrk_bodies.lua, the
   driver of the code exchange below), on oidc-provider: the cost of that driver, to read the
   code-exchange numbers against.
-- Keyward only, planned: the authorization-code exchange (`grant_type=authorization_code`
-  with PKCE). A code is single-use, so every request needs its own body; making the codes
-  needs Keyward's authorize endpoint, which does not exist yet (see make_authorization_codes).
+- Keyward only: the authorization-code exchange (`grant_type=authorization_code` with PKCE,
+  scope openid: an ID token and an access token per request). A code is single-use, so
+  every request has its own body; the codes are made beforehand through the authorization
+  endpoint by a signed-in IAM user (make_authorization_codes).
 
 Any run that saw a non-2xx response or a socket error is reported as FAILED, with its counts,
 and left out of the ratios. The peer lives in bench/oidc-provider/ (`npm ci` is run there on
@@ -56,7 +57,6 @@ PEER_CLIENTS = {
     "ES256": ("bench-es256", "bench-es256-secret-0123456789abcdef"),
     "RS256": ("bench-rs256", "bench-rs256-secret-0123456789abcdef"),
 }
-# Keyward's side, from the spec of its OIDC provider (not written yet when this was).
 KEYWARD_TOKEN_PATH = "/oauth2/token"
 KEYWARD_REDIRECT_URI = "http://127.0.0.1/bench/callback"
 
@@ -123,12 +123,15 @@ def start_keyward_oidc(binary, data_dir):
     client_credentials client per signing algorithm, created with the CLI while it runs."""
     if not os.access(binary, os.X_OK):
         sys.exit(f"{binary} not found: cargo build --release first, or run with --peer-only")
-    proc, url, key, secret = start_keyward(binary, data_dir)
+    # Codes live ten minutes here (the most RFC 6749 allows), so that all the codes of a run
+    # can be made before it starts.
+    proc, url, key, secret = start_keyward(binary, data_dir, {"KEYWARD_OIDC_CODE_LIFETIME": "600"})
     account = keyward_account_id(url, key, secret)
     clients = {alg: create_keyward_client(binary, data_dir, account, f"bench-{alg.lower()}", alg)
                for alg in ALGS}
     server = Server("keyward", proc, url, url + KEYWARD_TOKEN_PATH, clients)
     server.account, server.data_dir, server.binary = account, data_dir, binary
+    server.admin = (key, secret)
     return server
 
 
@@ -348,24 +351,79 @@ def measure_bodies_driver(server, alg, seconds, connections, rate):
 
 
 def create_code_client(server, alg):
-    """A confidential client for the code flow whose tokens are signed `alg`. The flags for the
-    grant and the redirect URI are a guess at Keyward's CLI (its spec names client_credentials
-    only): check them against `keyward oidc client create --help`."""
-    return create_keyward_client(server.binary, server.data_dir, server.account, f"bench-code-{alg.lower()}",
-                                 alg, grant_types=("authorization_code",), redirect_uri=KEYWARD_REDIRECT_URI)
+    """A confidential code-flow client whose tokens are signed `alg`, that asks no consent."""
+    args = [server.binary, "oidc", "client", "create", "--data-dir", server.data_dir, "--account",
+            server.account, "--name", f"bench-code-{alg.lower()}", "--scope", "openid", "--signing-alg", alg,
+            "--grant-type", "authorization_code", "--redirect-uri", KEYWARD_REDIRECT_URI, "--no-consent",
+            "--json"]
+    out = subprocess.run(args, env=keyward_env(), capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"{' '.join(args)} failed ({out.returncode}):\n{out.stderr}")
+    created = json.loads(out.stdout)
+    return created["client_id"], created["client_secret"]
+
+
+CODE_USER, CODE_PASSWORD = "bench-user", "Bench-User-Passw0rd!"
+
+
+def signed_in_opener(server):
+    """An HTTP client with a portal session of an IAM user (made once per server)."""
+    import boto3
+    from http.cookiejar import CookieJar
+    if not getattr(server, "code_user", False):
+        iam = boto3.client("iam", endpoint_url=server.base, region_name="us-east-1",
+                           aws_access_key_id=server.admin[0], aws_secret_access_key=server.admin[1])
+        iam.create_user(UserName=CODE_USER)
+        iam.create_login_profile(UserName=CODE_USER, Password=CODE_PASSWORD, PasswordResetRequired=False)
+        server.code_user = True
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
+    page = opener.open(f"{server.base}/signin").read().decode()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode({"csrf_token": token, "account": server.account, "username": CODE_USER,
+                                   "password": CODE_PASSWORD}).encode()
+    try:
+        opener.open(f"{server.base}/signin", data=form)
+    except urllib.error.HTTPError as e:
+        if e.code != 303:
+            raise
+    return opener
 
 
 def make_authorization_codes(server, alg, count, redirect_uri=KEYWARD_REDIRECT_URI):
-    """A client (create_code_client) and `count` fresh authorization codes for it at Keyward,
-    each with its PKCE verifier: (client, [(code, code_verifier), ...]). To write once Keyward
-    has its authorize endpoint: for each code, a code_verifier (43-128 characters of
-    [A-Za-z0-9-._~]) and its S256 challenge (base64url of SHA-256, unpadded); GET
-    {base}/oauth2/authorize?response_type=code&client_id=...&redirect_uri=...&scope=openid
-    &code_challenge=...&code_challenge_method=S256&state=... with a signed-in session cookie
-    (sign in once, as signin_load.py does, and consent once if Keyward asks); the code is in the
-    Location of the redirect. Codes expire (often in a minute or so): make them just before the
-    run, and no more than the run can use."""
-    raise NotImplementedError("needs Keyward's authorize endpoint")
+    """A client (create_code_client) and `count` fresh authorization codes for it, each with its
+    PKCE verifier: (client, [(code, code_verifier), ...]), made through the authorization
+    endpoint with a signed-in session, from a few threads."""
+    import hashlib
+    import secrets
+    from concurrent.futures import ThreadPoolExecutor
+    client = create_code_client(server, alg)
+    opener = signed_in_opener(server)
+
+    def one(_):
+        verifier = secrets.token_urlsafe(48)
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        query = urllib.parse.urlencode({"response_type": "code", "client_id": client[0], "redirect_uri": redirect_uri,
+                                        "scope": "openid", "code_challenge": challenge,
+                                        "code_challenge_method": "S256", "state": "bench"})
+        try:
+            opener.open(f"{server.base}/oauth2/authorize?{query}")
+        except urllib.error.HTTPError as e:
+            location = e.headers.get("Location", "")
+            code = urllib.parse.parse_qs(urllib.parse.urlparse(location).query).get("code")
+            if e.code == 303 and code:
+                return code[0], verifier
+            raise RuntimeError(f"authorize answered {e.code} {location}")
+        raise RuntimeError("authorize did not redirect")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = list(pool.map(one, range(count)))
+    return client, codes
 
 
 def code_exchange_bodies(codes, redirect_uri=KEYWARD_REDIRECT_URI):
@@ -441,10 +499,7 @@ def main():
             kw = next(r for g, a, s, r in rows if s == keyward.name and a == "ES256")
             count = args.codes or max(1000, int((kw.get("rps") or 1000) * args.seconds * 1.1))
             for alg in ALGS:
-                try:
-                    r = measure_code_exchange(keyward, alg, args.seconds, args.connections, count)
-                except NotImplementedError as e:
-                    r = {"skipped": str(e)}
+                r = measure_code_exchange(keyward, alg, args.seconds, args.connections, count)
                 rows.append(("authorization_code exchange", alg, keyward.name, r))
     finally:
         for server in servers:

@@ -11,6 +11,7 @@
 //! Signatures are made with `ring` (constant-time RSA, unlike the `rsa` crate, which is used
 //! here only to generate RSA keys; ring cannot).
 
+use crate::audit::{AuditEvent, EventSource, RequestMeta};
 use crate::context::ServiceContext;
 use crate::storage::schema::oidc_signing_keys as keys;
 use crate::storage::{DbConnection, StorageError};
@@ -26,6 +27,7 @@ use jsonwebtoken::DecodingKey;
 use ring::rand::SystemRandom;
 use ring::signature::{self as sig, KeyPair as _};
 use secrecy::ExposeSecret;
+use serde_json::json;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
@@ -285,8 +287,14 @@ fn add_key(
                 keys::created_at.eq(now),
                 keys::signs_from.eq(signs_from),
             ))
-            .execute(conn)
-            .map_err(StorageError::from)
+            .execute(conn)?;
+        let event = AuditEvent::new(EventSource::Keyward, "CreateSigningKey").parameters(json!({
+            "kid": kid,
+            "algorithm": algorithm.name(),
+            "generation": generation,
+            "signsFrom": signs_from.and_utc().to_rfc3339(),
+        }));
+        crate::audit::record(conn, now, ctx.random.as_ref(), &RequestMeta::default(), event)
     });
     match inserted {
         Ok(_) => Ok(Some(kid)),
