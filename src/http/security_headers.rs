@@ -13,6 +13,26 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
      style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; \
      frame-ancestors 'none'; base-uri 'none'";
 
+/// [`CONTENT_SECURITY_POLICY`] for a page whose form ends, after its redirects, at `target` (a
+/// relying party's redirect URI): CSP's `form-action` covers every redirect of a form's
+/// navigation, so the target's origin (or, for a native app's private-use scheme, the scheme)
+/// must be allowed too.
+pub fn policy_with_form_target(target: &url::Url) -> Option<HeaderValue> {
+    let source = match target.origin() {
+        url::Origin::Tuple(..) => target.origin().ascii_serialization(),
+        url::Origin::Opaque(_) => format!("{}:", target.scheme()),
+    };
+    // A URL's origin or scheme holds no quote, semicolon or space.
+    if source.contains(['\'', ';', ' ', ',']) {
+        return None;
+    }
+    let policy = CONTENT_SECURITY_POLICY.replace(
+        "form-action 'self'",
+        &format!("form-action 'self' {source}"),
+    );
+    HeaderValue::from_str(&policy).ok()
+}
+
 /// Whether responses go out over https (and so get HSTS); set in the app data.
 #[derive(Debug, Clone, Copy)]
 pub struct ServedOverHttps(pub bool);
@@ -27,10 +47,14 @@ pub async fn middleware(
     let is_static = req.path().starts_with("/static/");
     let mut res = next.call(req).await?;
     let headers = res.headers_mut();
+    // A page may widen `form-action` for itself (see policy_with_form_target).
+    let own_policy = headers.contains_key(header::CONTENT_SECURITY_POLICY);
     let mut set = |name: HeaderName, value: &'static str| {
         headers.insert(name, HeaderValue::from_static(value));
     };
-    set(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY);
+    if !own_policy {
+        set(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY);
+    }
     set(header::X_FRAME_OPTIONS, "DENY");
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(header::REFERRER_POLICY, "same-origin");

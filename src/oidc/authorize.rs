@@ -50,6 +50,23 @@ pub fn is_pending(req: &HttpRequest, secure: bool) -> bool {
     req.cookie(pending_cookie_name(secure)).is_some()
 }
 
+/// The redirect URI of the authorization request waiting for this browser's sign-in, if any:
+/// the sign-in pages' forms end there after their redirects.
+pub fn pending_target(portal: &crate::portal::Portal, req: &HttpRequest) -> Option<Url> {
+    let request = unseal_with(&portal.ctx, portal.secure, req)?;
+    Url::parse(&request.redirect_uri).ok()
+}
+
+/// Lets `response` (a page with a form) post to a flow that ends at `target`.
+pub fn allow_form_target(mut response: HttpResponse, target: &Url) -> HttpResponse {
+    if let Some(policy) = crate::http::security_headers::policy_with_form_target(target) {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::CONTENT_SECURITY_POLICY, policy);
+    }
+    response
+}
+
 /// A validated authorization request.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Request {
@@ -417,16 +434,19 @@ fn seal(provider: &Provider, request: &Request) -> Result<String, OAuthError> {
 }
 
 fn unseal(provider: &Provider, req: &HttpRequest) -> Option<Request> {
-    let secure = provider.portal.secure;
-    let value = req.cookie(pending_cookie_name(secure))?;
-    let bytes = provider
-        .ctx
-        .master_key
-        .open(SEAL_PURPOSE, value.value())
-        .ok()?;
+    unseal_with(&provider.ctx, provider.portal.secure, req)
+}
+
+fn unseal_with(
+    ctx: &crate::context::ServiceContext,
+    secure: bool,
+    req: &HttpRequest,
+) -> Option<Request> {
     use secrecy::ExposeSecret;
+    let value = req.cookie(pending_cookie_name(secure))?;
+    let bytes = ctx.master_key.open(SEAL_PURPOSE, value.value()).ok()?;
     let request: Request = serde_json::from_slice(bytes.expose_secret()).ok()?;
-    let age = provider.ctx.clock.now().timestamp() - request.created_at;
+    let age = ctx.clock.now().timestamp() - request.created_at;
     (0..=PENDING_LIFETIME).contains(&age).then_some(request)
 }
 
@@ -559,11 +579,12 @@ async fn proceed(
                 account_id: session.account_id.clone(),
                 scopes: request.scopes.iter().map(|s| describe_scope(s)).collect(),
             };
-            with_pending(
-                provider,
-                portal_http::render(StatusCode::OK, &page),
-                &request,
-            )
+            let page = portal_http::render(StatusCode::OK, &page);
+            let page = match back() {
+                Some(target) => allow_form_target(page, &target),
+                None => page,
+            };
+            with_pending(provider, page, &request)
         }
         Err(e) if e.code == "server_error" => without_pending(provider, e.response()),
         Err(e) => match back() {

@@ -294,7 +294,13 @@ fn add_key(
             "generation": generation,
             "signsFrom": signs_from.and_utc().to_rfc3339(),
         }));
-        crate::audit::record(conn, now, ctx.random.as_ref(), &RequestMeta::default(), event)
+        crate::audit::record(
+            conn,
+            now,
+            ctx.random.as_ref(),
+            &RequestMeta::default(),
+            event,
+        )
     });
     match inserted {
         Ok(_) => Ok(Some(kid)),

@@ -184,7 +184,7 @@ async fn logout(req: HttpRequest, provider: web::Data<Provider>, params: Params)
         .client
         .as_ref()
         .map_or("An application", |c| c.name.as_str());
-    portal_http::render(
+    let page = portal_http::render(
         StatusCode::OK,
         &super::pages::ConfirmPage {
             signed_in: None,
@@ -195,7 +195,11 @@ async fn logout(req: HttpRequest, provider: web::Data<Provider>, params: Params)
             fields,
             button: "Sign out".into(),
         },
-    )
+    );
+    match &logout.redirect {
+        Some(target) => super::authorize::allow_form_target(page, target),
+        None => page,
+    }
 }
 
 /// `GET /oauth2/logout`.

@@ -234,7 +234,6 @@ fn introspection(
     }
     Ok(json!({
         "active": true,
-        "token_type": "refresh_token",
         "scope": grant.scope,
         "client_id": grant.client_id,
         "sub": grant.subject,

@@ -230,6 +230,15 @@ pub(crate) async fn current(
     }
 }
 
+/// A sign-in page while an application's authorization request waits for the sign-in: its
+/// form ends, after the redirects, at the application, which its CSP must allow.
+fn for_pending(req: &HttpRequest, portal: &Portal, response: HttpResponse) -> HttpResponse {
+    match crate::oidc::authorize::pending_target(portal, req) {
+        Some(target) => crate::oidc::authorize::allow_form_target(response, &target),
+        None => response,
+    }
+}
+
 /// Where a session at `stage` belongs: a complete sign-in goes on to the application's
 /// authorization request that waits for it, if there is one, or to the console.
 pub(crate) fn home_of(req: &HttpRequest, portal: &Portal, stage: Stage) -> &'static str {
@@ -401,7 +410,7 @@ fn signin_form(
         user_name,
         error,
     };
-    let mut response = render(status, &page);
+    let mut response = for_pending(req, portal, render(status, &page));
     if existing.is_none() {
         let _ = response.add_cookie(&cookie(portal, signin_cookie_name(portal), binding));
     }
@@ -573,17 +582,21 @@ async fn show_mfa(
         Err(e) => return internal(req, &e),
     };
     match who(portal, session).await {
-        Ok((_, signed_in)) => render(
-            status,
-            &MfaPage {
-                csrf: signed_in.csrf.clone(),
-                user_name: signed_in.display,
-                signed_in: None,
-                has_totp: devices.iter().any(|d| d.kind == "totp"),
-                has_keys: devices.iter().any(|d| d.kind == "webauthn"),
-                root: session.user_id.is_none(),
-                error,
-            },
+        Ok((_, signed_in)) => for_pending(
+            req,
+            portal,
+            render(
+                status,
+                &MfaPage {
+                    csrf: signed_in.csrf.clone(),
+                    user_name: signed_in.display,
+                    signed_in: None,
+                    has_totp: devices.iter().any(|d| d.kind == "totp"),
+                    has_keys: devices.iter().any(|d| d.kind == "webauthn"),
+                    root: session.user_id.is_none(),
+                    error,
+                },
+            ),
         ),
         Err(e) => internal(req, &e),
     }
@@ -691,15 +704,19 @@ async fn show_password(
         (Some(_), Err(e)) => return internal(req, &e),
     };
     match who(portal, session).await {
-        Ok((_, signed_in)) => render(
-            status,
-            &ChangePasswordPage {
-                csrf: signed_in.csrf.clone(),
-                forced: session.stage == Stage::ChangePassword,
-                signed_in: Some(signed_in),
-                rules,
-                error,
-            },
+        Ok((_, signed_in)) => for_pending(
+            req,
+            portal,
+            render(
+                status,
+                &ChangePasswordPage {
+                    csrf: signed_in.csrf.clone(),
+                    forced: session.stage == Stage::ChangePassword,
+                    signed_in: Some(signed_in),
+                    rules,
+                    error,
+                },
+            ),
         ),
         Err(e) => internal(req, &e),
     }

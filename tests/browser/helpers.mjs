@@ -61,9 +61,10 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 /**
  * Starts `keyward serve` with a clean environment and a fresh data directory, on
  * http://localhost:PORT, and waits (bounded) until it listens, answers /healthz and has printed
- * its first-start banner. `name` names the server log in target/browser-artifacts/.
+ * its first-start banner. `name` names the server log in target/browser-artifacts/; `env` adds
+ * settings (KEYWARD_OIDC_CODE_LIFETIME, ...) to its environment.
  */
-export async function startKeyward(name) {
+export async function startKeyward(name, { env: extraEnv = {} } = {}) {
   if (!existsSync(KEYWARD_BIN)) throw new Error(`no Keyward binary at ${KEYWARD_BIN} (cargo build --bin keyward)`);
   mkdirSync(ARTIFACTS, { recursive: true });
   const port = await freePort();
@@ -75,7 +76,7 @@ export async function startKeyward(name) {
     KEYWARD_PUBLIC_URL: `http://localhost:${port}`,
     KEYWARD_WORKERS: '2',
     KEYWARD_LOG: 'warn',
-  });
+  }, extraEnv);
   const log = createWriteStream(join(ARTIFACTS, `${slug(name)}-server.log`));
   const proc = spawn(KEYWARD_BIN, ['serve'], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(proc.pid);
@@ -104,6 +105,9 @@ export async function startKeyward(name) {
     aws: (...args) => aws(dir, args),
     /** The AWS CLI with other credentials (an access key made in the console), same endpoint. */
     awsAs: (key, secret, ...args) => awsWith(dir, { AWS_ACCESS_KEY_ID: key, AWS_SECRET_ACCESS_KEY: secret }, args),
+    /** Keyward's own CLI against this server's store (`keyward oidc client create ...`); the
+     * server sees what it changes without a restart. Resolves to its standard output. */
+    cli: (...args) => keywardCli(dir, args),
     async stop() {
       if (exited === null) {
         try { process.kill(-proc.pid, 'SIGTERM'); } catch { /* gone already */ }
@@ -184,6 +188,19 @@ function awsWith(dir, extra, args) {
     execFile(awsCommand(), args, { env, timeout: CLI_TIMEOUT_MS, killSignal: 'SIGKILL' },
       (error, stdout, stderr) => {
         if (error) fail(new Error(`aws ${args.join(' ')} failed: ${error.message}\n${stderr}`));
+        else ok(stdout);
+      });
+  });
+}
+
+/** Runs `keyward ARGS` on the store in `dir` (KEYWARD_DATA_DIR, which is --data-dir), bounded. */
+function keywardCli(dir, args) {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KEYWARD_')));
+  env.KEYWARD_DATA_DIR = dir;
+  return new Promise((ok, fail) => {
+    execFile(KEYWARD_BIN, args, { env, timeout: CLI_TIMEOUT_MS, killSignal: 'SIGKILL' },
+      (error, stdout, stderr) => {
+        if (error) fail(new Error(`keyward ${args.join(' ')} failed: ${error.message}\n${stderr}`));
         else ok(stdout);
       });
   });

@@ -108,6 +108,11 @@ fn sign_in_and_consent(
         start.location.as_deref(),
         Some(format!("/signin/{account}").as_str())
     );
+    // CSP's form-action covers a form's redirects: the sign-in form must be let end at the
+    // client, and only while its request waits.
+    let form = browser.get("/signin");
+    let policy = form.headers["content-security-policy"].to_str().unwrap();
+    assert!(policy.contains("form-action 'self' http://localhost:8765;"), "{policy}");
     let signed = browser.sign_in(account, user, password);
     assert_eq!(signed.status, 303, "{}", signed.body);
     assert_eq!(
@@ -116,6 +121,8 @@ fn sign_in_and_consent(
     );
     let consent = browser.get("/oauth2/authorize/continue");
     assert_eq!(consent.status, 200, "{}", consent.body);
+    let policy = consent.headers["content-security-policy"].to_str().unwrap();
+    assert!(policy.contains("form-action 'self' http://localhost:8765;"), "{policy}");
     assert!(consent.body.contains("Photo App"), "{}", consent.body);
     assert!(
         consent.body.contains("your email address"),
@@ -424,6 +431,11 @@ fn refusals_follow_rfc_6749() {
     assert!(wrong.location.is_none());
     let unknown = browser.get(&authorize_path("no-such-client", ""));
     assert_eq!(unknown.status, 400);
+    let policy = browser.get("/signin").headers["content-security-policy"].clone();
+    assert!(
+        policy.to_str().unwrap().contains("form-action 'self';"),
+        "no request waits: forms post only here"
+    );
 
     // prompt=none without a session: the client hears login_required.
     let none = browser.get(&authorize_path(&client_id, "&prompt=none"));
