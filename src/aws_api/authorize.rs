@@ -117,10 +117,14 @@ pub async fn handle(req: HttpRequest, body: web::Bytes, api: web::Data<AwsApi>) 
     }
 }
 
-fn serve(api: &AwsApi, incoming: &Incoming) -> Result<Value, AwsError> {
-    let now = api.ctx.clock.now();
+/// The signer of a request to one of Keyward's own JSON APIs: signed for the service
+/// `keyward` with valid credentials. A refusal is audited under `action`.
+pub(super) fn keyward_caller(
+    api: &AwsApi,
+    incoming: &Incoming,
+    action: &str,
+) -> Result<Caller, AwsError> {
     let parts = incoming.parts();
-    // The service itself: a signature for `keyward`, and permission to ask.
     let service = sigv4::parse(&parts)?;
     if service.scope.service != "keyward" {
         return Err(sigv4::SigV4Error::SignatureDoesNotMatch(
@@ -128,9 +132,15 @@ fn serve(api: &AwsApi, incoming: &Incoming) -> Result<Value, AwsError> {
         )
         .into());
     }
-    let asker = authenticate(api, &parts, now).inspect_err(|e| {
-        audit_failure(api, None, &incoming.meta, "keyward", "Authorize", e);
-    })?;
+    authenticate(api, &parts, api.ctx.clock.now()).inspect_err(|e| {
+        audit_failure(api, None, &incoming.meta, "keyward", action, e);
+    })
+}
+
+fn serve(api: &AwsApi, incoming: &Incoming) -> Result<Value, AwsError> {
+    let now = api.ctx.clock.now();
+    // The service itself: a signature for `keyward`, and permission to ask.
+    let asker = keyward_caller(api, incoming, "Authorize")?;
     let facts = incoming.facts(api, now);
     let (allowed, request) = api
         .authorizer

@@ -13,9 +13,9 @@
 //! `id_token_signed_response_alg`, `post_logout_redirect_uris`, `jwks`) plus Keyward's
 //! lifetimes and `consent_required`; the answer holds `client_secret` once.
 
-use super::endpoint::{audit_failure, authenticate, AwsApi, Incoming};
+use super::authorize::keyward_caller;
+use super::endpoint::{audit_failure, AwsApi, Incoming};
 use super::error::AwsError;
-use super::sigv4;
 use crate::audit::RequestMeta;
 use crate::authz::{Caller, RequestFacts};
 use crate::iam::Call;
@@ -164,19 +164,8 @@ async fn run(
 
 /// A signed request: its signature checked, then [`perform`]ed as its signer.
 fn serve(api: &AwsApi, incoming: &Incoming, op: Op) -> Result<(StatusCode, Value), AwsError> {
-    let now = api.ctx.clock.now();
-    let parts = incoming.parts();
-    let scope = sigv4::parse(&parts)?;
-    if scope.scope.service != "keyward" {
-        return Err(sigv4::SigV4Error::SignatureDoesNotMatch(
-            "Credential should be scoped to correct service: 'keyward'. ".to_string(),
-        )
-        .into());
-    }
-    let caller = authenticate(api, &parts, now).inspect_err(|e| {
-        audit_failure(api, None, &incoming.meta, "keyward", op.action(), e);
-    })?;
-    let facts = incoming.facts(api, now);
+    let caller = keyward_caller(api, incoming, op.action())?;
+    let facts = incoming.facts(api, api.ctx.clock.now());
     perform(api, &caller, &facts, &incoming.meta, op)
 }
 

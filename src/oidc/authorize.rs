@@ -473,6 +473,16 @@ fn without_pending(provider: &Provider, mut response: HttpResponse) -> HttpRespo
     response
 }
 
+/// The account's sign-in page, with the user name the client suggested.
+fn signin_path(client: &Client, request: &Request) -> String {
+    let mut to = format!("/signin/{}", client.account_id);
+    if let Some(hint) = &request.login_hint {
+        to.push_str("?login_hint=");
+        to.extend(url::form_urlencoded::byte_serialize(hint.as_bytes()));
+    }
+    to
+}
+
 /// Moves a valid request on: to the sign-in, the consent page, or the client with a code.
 async fn proceed(
     req: &HttpRequest,
@@ -521,16 +531,11 @@ async fn proceed(
                 reauthenticate: None,
             },
             _,
-        )) => {
-            let mut to = format!("/signin/{}", client.account_id);
-            if let Some(hint) = &request.login_hint {
-                to.push_str("?login_hint=");
-                to.push_str(
-                    &url::form_urlencoded::byte_serialize(hint.as_bytes()).collect::<String>(),
-                );
-            }
-            with_pending(provider, portal_http::see_other(&to).finish(), &request)
-        }
+        )) => with_pending(
+            provider,
+            portal_http::see_other(&signin_path(&client, &request)).finish(),
+            &request,
+        ),
         Ok((
             Step::SignIn {
                 reauthenticate: Some(why),
@@ -758,20 +763,10 @@ pub async fn reauthenticate(
         Ok(v) => v,
         Err(response) => return response,
     };
-    let meta = crate::http::request_meta(&req);
-    let p = portal.clone();
-    let s = session.clone();
-    match web::block(move || crate::portal::signin::sign_out(&p, &s, false, &meta)).await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => return portal_http::internal(&req, &e),
-        Err(e) => return portal_http::internal(&req, &e),
+    if let Err(response) = super::logout::sign_out(&req, &provider, session).await {
+        return response;
     }
-    let mut to = format!("/signin/{}", client.account_id);
-    if let Some(hint) = &request.login_hint {
-        to.push_str("?login_hint=");
-        to.push_str(&url::form_urlencoded::byte_serialize(hint.as_bytes()).collect::<String>());
-    }
-    let mut response = portal_http::see_other(&to).finish();
+    let mut response = portal_http::see_other(&signin_path(&client, &request)).finish();
     let _ = response.add_removal_cookie(&removal(portal, portal_http::session_cookie_name(portal)));
     response
 }

@@ -81,6 +81,11 @@ pub fn profile(
     }))
 }
 
+/// Whether `scope` brings claims from the user's profile (beyond `sub`).
+pub fn needs_profile(scope: &str) -> bool {
+    matches!(scope, "profile" | "email" | "groups")
+}
+
 /// The identity claims `scopes` allow, added to `claims`.
 pub fn add_profile_claims<'a>(
     claims: &mut Map<String, Value>,

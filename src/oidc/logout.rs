@@ -128,7 +128,8 @@ fn done(provider: &Provider, logout: &Logout) -> HttpResponse {
     response
 }
 
-async fn sign_out(
+/// Ends the portal session (and the grants that belong to it).
+pub(super) async fn sign_out(
     req: &HttpRequest,
     provider: &web::Data<Provider>,
     session: Session,

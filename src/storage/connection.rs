@@ -32,9 +32,12 @@ pub enum Backend {
 }
 
 /// Settings applied to every embedded-store connection. WAL lets readers run beside the one
-/// writer; the busy timeout makes a second writer wait instead of failing at once.
+/// writer; the busy timeout makes a second writer wait instead of failing at once. Pages are
+/// read through a memory map: after any write, every other connection starts its next read
+/// with an empty page cache, and reading through `pread` then cost more than the queries
+/// (docs/PERFORMANCE.md, token exchange).
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000;";
+     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000; PRAGMA mmap_size = 268435456;";
 
 /// Opens connections for the r2d2 pool, for the backend the URL named.
 #[derive(Debug)]

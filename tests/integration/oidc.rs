@@ -112,7 +112,10 @@ fn sign_in_and_consent(
     // client, and only while its request waits.
     let form = browser.get("/signin");
     let policy = form.headers["content-security-policy"].to_str().unwrap();
-    assert!(policy.contains("form-action 'self' http://localhost:8765;"), "{policy}");
+    assert!(
+        policy.contains("form-action 'self' http://localhost:8765;"),
+        "{policy}"
+    );
     let signed = browser.sign_in(account, user, password);
     assert_eq!(signed.status, 303, "{}", signed.body);
     assert_eq!(
@@ -122,7 +125,10 @@ fn sign_in_and_consent(
     let consent = browser.get("/oauth2/authorize/continue");
     assert_eq!(consent.status, 200, "{}", consent.body);
     let policy = consent.headers["content-security-policy"].to_str().unwrap();
-    assert!(policy.contains("form-action 'self' http://localhost:8765;"), "{policy}");
+    assert!(
+        policy.contains("form-action 'self' http://localhost:8765;"),
+        "{policy}"
+    );
     assert!(consent.body.contains("Photo App"), "{}", consent.body);
     assert!(
         consent.body.contains("your email address"),

@@ -3,9 +3,8 @@
 //! presented a second time revokes its grant: whoever holds the tokens of the first exchange
 //! loses them too (RFC 6749 section 4.1.2).
 
-use super::{audit_revocation, user_tokens, Issued};
+use super::{audit_revocation, profile_for, user_tokens, Issued};
 use crate::audit::RequestMeta;
-use crate::oidc::claims;
 use crate::oidc::clients::{Client, GrantType};
 use crate::oidc::error::OAuthError;
 use crate::oidc::grants;
@@ -82,10 +81,7 @@ pub(super) fn exchange(
             "the sign-in behind this code has ended",
         ));
     }
-    let profile = ctx
-        .store
-        .read(|conn| claims::profile(conn, &grant.account_id, grant.user_id.as_deref()))?
-        .ok_or_else(|| OAuthError::invalid_grant("the user no longer exists"))?;
+    let profile = profile_for(provider, grant, &grant.scope)?;
     let refresh = client
         .allows(GrantType::RefreshToken)
         .then(|| grants::new_token(ctx.random.as_ref()));
@@ -115,8 +111,8 @@ pub(super) fn exchange(
             "the authorization code was used before; the tokens issued for it are revoked",
         ));
     }
-    let issued = user_tokens(provider, client, grant, &profile, &grant.scope, refresh)?;
-    Ok((issued, profile.arn))
+    let issued = user_tokens(provider, client, grant, profile.as_ref(), &grant.scope, refresh)?;
+    Ok((issued, grant.subject.clone()))
 }
 
 #[cfg(test)]

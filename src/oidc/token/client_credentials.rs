@@ -74,6 +74,6 @@ pub(super) fn issue(
             id_token: None,
             refresh_token: None,
         },
-        client.arn(),
+        client.client_id.clone(),
     ))
 }

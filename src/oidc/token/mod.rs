@@ -110,13 +110,16 @@ fn token(
         GrantType::ClientCredentials => client_credentials::issue(provider, &client, params),
     };
     match &outcome {
-        Ok((issued, actor)) => {
+        Ok((issued, subject)) => {
+            // The client makes the request; the user (or, for client_credentials, the client
+            // itself) is the token's subject.
             let event = AuditEvent::new(EventSource::Oidc, "CreateToken")
                 .account(&client.account_id)
-                .actor(actor)
+                .actor(client.arn())
                 .parameters(json!({
                     "grantType": grant_type,
                     "clientId": client.client_id,
+                    "subject": subject,
                     "scope": issued.scope,
                 }));
             provider
@@ -178,6 +181,24 @@ fn unix(t: chrono::NaiveDateTime) -> i64 {
     t.and_utc().timestamp()
 }
 
+/// The user's profile, when `scope` asks for claims beyond `sub`. (The grant itself shows
+/// that the user exists: deleting a user deletes its grants.)
+pub(super) fn profile_for(
+    provider: &Provider,
+    grant: &Grant,
+    scope: &str,
+) -> Result<Option<Profile>, OAuthError> {
+    if !scope.split(' ').any(super::claims::needs_profile) {
+        return Ok(None);
+    }
+    provider
+        .ctx
+        .store
+        .read(|conn| super::claims::profile(conn, &grant.account_id, grant.user_id.as_deref()))?
+        .map(Some)
+        .ok_or_else(|| OAuthError::invalid_grant("the user no longer exists"))
+}
+
 /// The access token and (with `openid`) the ID token of a user's grant, with `scope` (the
 /// grant's or a narrower one). The ID token has `at_hash`; `c_hash` belongs to flows that
 /// return an ID token with the code, which Keyward does not offer (`response_type=code`
@@ -186,7 +207,7 @@ pub(super) fn user_tokens(
     provider: &Provider,
     client: &Client,
     grant: &Grant,
-    profile: &Profile,
+    profile: Option<&Profile>,
     scope: &str,
     refresh_token: Option<String>,
 ) -> Result<Issued, OAuthError> {
@@ -201,7 +222,7 @@ pub(super) fn user_tokens(
     );
     let access = json!({
         "iss": issuer,
-        "sub": profile.subject,
+        "sub": grant.subject,
         "aud": client.client_id,
         "exp": now + client.access_token_lifetime,
         "iat": now,
@@ -216,7 +237,7 @@ pub(super) fn user_tokens(
     let id_token = if scope.split(' ').any(|s| s == "openid") {
         let mut claims = Map::new();
         claims.insert("iss".into(), issuer.into());
-        claims.insert("sub".into(), profile.subject.clone().into());
+        claims.insert("sub".into(), grant.subject.clone().into());
         claims.insert("aud".into(), client.client_id.clone().into());
         claims.insert("azp".into(), client.client_id.clone().into());
         claims.insert("exp".into(), (now + client.id_token_lifetime).into());
@@ -231,7 +252,9 @@ pub(super) fn user_tokens(
             "at_hash".into(),
             jwt::half_hash(client.signing_alg, &access_token).into(),
         );
-        add_profile_claims(&mut claims, profile, scope.split(' '));
+        if let Some(profile) = profile {
+            add_profile_claims(&mut claims, profile, scope.split(' '));
+        }
         Some(jwt::sign(&key, ID_TOKEN_TYPE, &Value::Object(claims))?)
     } else {
         None

@@ -6,9 +6,8 @@
 //! client's refresh lifetime from its issue. Without it, refresh tokens end with the portal
 //! session they came from (at its sign-out or its absolute end).
 
-use super::{audit_revocation, user_tokens, Issued};
+use super::{audit_revocation, profile_for, user_tokens, Issued};
 use crate::audit::RequestMeta;
-use crate::oidc::claims;
 use crate::oidc::clients::Client;
 use crate::oidc::error::OAuthError;
 use crate::oidc::grants;
@@ -60,10 +59,7 @@ pub(super) fn refresh(
         }
         requested.join(" ")
     };
-    let profile = ctx
-        .store
-        .read(|conn| claims::profile(conn, &grant.account_id, grant.user_id.as_deref()))?
-        .ok_or_else(|| OAuthError::invalid_grant("the user no longer exists"))?;
+    let profile = profile_for(provider, grant, &scope)?;
     let next = grants::new_token(ctx.random.as_ref());
     let expiry = if grant.session_hash.is_none() {
         (now + chrono::Duration::seconds(client.refresh_token_lifetime)).min(grant.expires_at)
@@ -82,6 +78,6 @@ pub(super) fn refresh(
         audit_revocation(provider, meta, grant, "refresh token used twice at once");
         return Err(reused());
     }
-    let issued = user_tokens(provider, client, grant, &profile, &scope, Some(next))?;
-    Ok((issued, profile.arn))
+    let issued = user_tokens(provider, client, grant, profile.as_ref(), &scope, Some(next))?;
+    Ok((issued, grant.subject.clone()))
 }
