@@ -10,7 +10,7 @@
 //! sign-in is complete. Consent is asked once per user, client and scope, and remembered.
 
 use super::claims::{self, authentication_methods, ACR_MFA};
-use super::clients::{self, Client, GrantType};
+use super::clients::{Client, GrantType};
 use super::error::OAuthError;
 use super::grants::{self, Grant};
 use super::pages::{describe_scope, ConfirmPage, ConsentPage};
@@ -144,7 +144,7 @@ fn failure_response(provider: &Provider, failure: Failure) -> HttpResponse {
 fn validate(provider: &Provider, params: &Params) -> Result<(Client, Request), Failure> {
     let page = |e: OAuthError| Failure::Page(e.description);
     let client_id = params.require("client_id").map_err(page)?;
-    let client = clients::find(&provider.ctx, client_id)
+    let client = provider.client(client_id)
         .map_err(|e| Failure::Page(OAuthError::server_error(e).description))?
         .ok_or_else(|| {
             Failure::Page(format!(
@@ -650,7 +650,7 @@ async fn waiting(
     };
     let p = provider.clone();
     let id = request.client_id.clone();
-    match web::block(move || clients::find(&p.ctx, &id)).await {
+    match web::block(move || p.client(&id)).await {
         Ok(Ok(Some(client))) => Ok((client, request)),
         _ => Err(without_pending(provider, gone())),
     }
@@ -777,7 +777,7 @@ mod tests {
     use chrono::DateTime;
 
     fn client(consent: bool) -> Client {
-        let mut c = clients::tests_support::client("111122223333");
+        let mut c = crate::oidc::clients::tests_support::client("111122223333");
         c.consent_required = consent;
         c
     }

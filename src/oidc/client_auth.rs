@@ -3,7 +3,7 @@
 //! (`private_key_jwt`, RFC 7523), or none for public clients. A client authenticates only the
 //! way it registered; one request uses one method.
 
-use super::clients::{self, AuthMethod, Client};
+use super::clients::{AuthMethod, Client};
 use super::error::OAuthError;
 use super::grants;
 use super::params::Params;
@@ -135,7 +135,7 @@ pub fn authenticate(
     };
     let refused = || OAuthError::invalid_client("client authentication failed", basic);
     let id = id.ok_or_else(refused)?;
-    let client = clients::find(&provider.ctx, &id)?.ok_or_else(refused)?;
+    let client = provider.client(&id)?.ok_or_else(refused)?;
     if client.auth_method != method {
         return Err(OAuthError::invalid_client(
             format!(

@@ -528,7 +528,7 @@ pub fn create(
 
 /// A client by its id, in any account (the protocol endpoints know only the id).
 pub fn find(ctx: &ServiceContext, client_id: &str) -> Result<Option<Client>, ClientError> {
-    let row = ctx.store.read(|conn| {
+    let row = ctx.store.query(|conn| {
         clients::table
             .find(client_id)
             .select(Row::as_select())

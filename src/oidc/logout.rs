@@ -5,7 +5,7 @@
 //! With an ID token of the signed-in user as the hint, the session ends at once. Without one,
 //! the user confirms first: otherwise any page could sign a user out with a link.
 
-use super::clients::{self, Client};
+use super::clients::Client;
 use super::error::OAuthError;
 use super::jwt::{self, ID_TOKEN_TYPE};
 use super::params::Params;
@@ -66,7 +66,7 @@ fn check(provider: &Provider, params: &Params) -> Result<Logout, String> {
     }
     let client = match &client_id {
         Some(id) => Some(
-            clients::find(&provider.ctx, id)
+            provider.client(id)
                 .map_err(|e| OAuthError::server_error(e).description)?
                 .ok_or_else(|| format!("There is no application with the client id {id}."))?,
         ),

@@ -38,8 +38,11 @@ use crate::http::security_headers;
 use crate::portal::Portal;
 use actix_web::middleware::from_fn;
 use actix_web::web;
+use clients::{Client, ClientError};
 use keys::KeyRing;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 /// Shared state of the provider.
 pub struct Provider {
@@ -51,7 +54,21 @@ pub struct Provider {
     pub portal: web::Data<Portal>,
     /// How long an authorization code may wait for its exchange.
     pub code_lifetime: chrono::Duration,
+    /// Clients read recently, by id (see [`Provider::client`]).
+    clients: RwLock<HashMap<String, Cached>>,
 }
+
+/// A client as read at an IAM epoch and an instant.
+struct Cached {
+    epoch: u64,
+    at: Instant,
+    client: Client,
+}
+
+/// How long a cached client is trusted without reading it again. Changes made through this
+/// instance (and, on PostgreSQL, through any other) are seen at once, by the epoch; this bounds
+/// how long a change made by `keyward oidc` against the embedded store takes.
+const CLIENT_CACHE_LIFETIME: Duration = Duration::from_secs(5);
 
 impl std::fmt::Debug for Provider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -72,7 +89,37 @@ impl Provider {
             keys: KeyRing::new(),
             portal,
             code_lifetime,
+            clients: RwLock::new(HashMap::new()),
         }
+    }
+
+    /// A client by its id, from a cache that the IAM epoch and a short lifetime keep fresh:
+    /// the token endpoint then needs no read of the client at each request.
+    pub fn client(&self, client_id: &str) -> Result<Option<Client>, ClientError> {
+        let epoch = self.ctx.epoch();
+        if let Some(hit) = self.clients.read().ok().and_then(|cache| {
+            cache
+                .get(client_id)
+                .filter(|c| c.epoch == epoch && c.at.elapsed() < CLIENT_CACHE_LIFETIME)
+                .map(|c| c.client.clone())
+        }) {
+            return Ok(Some(hit));
+        }
+        let found = clients::find(&self.ctx, client_id)?;
+        if let (Some(client), Ok(mut cache)) = (&found, self.clients.write()) {
+            if cache.len() >= 10_000 {
+                cache.clear();
+            }
+            cache.insert(
+                client_id.to_string(),
+                Cached {
+                    epoch,
+                    at: Instant::now(),
+                    client: client.clone(),
+                },
+            );
+        }
+        Ok(found)
     }
 
     /// The issuer: the public URL, without a trailing slash.

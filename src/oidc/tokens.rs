@@ -188,7 +188,7 @@ fn introspection(
     let now = ctx.clock.now_naive();
     let same_account =
         |client_id: &str| -> Result<bool, OAuthError> {
-            Ok(super::clients::find(ctx, client_id)?
+            Ok(provider.client(client_id)?
                 .is_some_and(|c| c.account_id == client.account_id))
         };
     if let Some(claims) = active_access_token(provider, token)? {

@@ -159,7 +159,9 @@ pub struct Store {
     /// On SQLite, writers of this process queue here before `BEGIN IMMEDIATE`: SQLite itself
     /// would make a blocked writer sleep and retry in its busy handler (milliseconds each time),
     /// while a mutex hands over at once. Other processes are still held off by the busy timeout.
-    sqlite_writer: Arc<Mutex<()>>,
+    /// The mutex keeps the one connection every write of this process uses: a connection whose
+    /// page cache other writers keep invalidating starts each transaction with a cold cache.
+    sqlite_writer: Arc<Mutex<Option<PooledConnection>>>,
     /// The PostgreSQL URL, for the connection that listens for other instances' changes.
     postgres_url: Option<secrecy::SecretString>,
     queries: IntCounterVec,
@@ -224,6 +226,9 @@ impl Store {
         })?;
         let pool = r2d2::Pool::builder()
             .max_size(settings.db_pool_size)
+            // A connection to a local file cannot break between uses; checking each one out
+            // would cost a statement per request.
+            .test_on_check_out(backend == Backend::Postgres)
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
             .build(manager)
@@ -292,14 +297,20 @@ impl Store {
         E: From<StorageError> + From<diesel::result::Error>,
     {
         refuse_without_store()?;
-        // The writer lock is taken before a pooled connection, so that writers waiting for it
-        // hold no connection that readers (or the current writer) could need.
-        let _writer = match self.backend {
-            Backend::Sqlite => Some(self.sqlite_writer.lock().unwrap_or_else(|e| e.into_inner())),
-            Backend::Postgres => None,
-        };
-        let mut conn = self.connection()?;
-        write_transaction(&mut conn, f)
+        if self.backend == Backend::Postgres {
+            let mut conn = self.connection()?;
+            return write_transaction(&mut conn, f);
+        }
+        // The writer lock is taken before the connection, so that writers waiting for it hold
+        // no connection that readers (or the current writer) could need.
+        let mut writer = self.sqlite_writer.lock().unwrap_or_else(|e| e.into_inner());
+        if writer.is_none() {
+            *writer = Some(self.connection()?);
+        }
+        match writer.as_mut() {
+            Some(conn) => write_transaction(conn, f),
+            None => Err(StorageError::Deferred.into()),
+        }
     }
 
     /// Calls `on_change` whenever an instance sharing this database announces a change (see

@@ -24,6 +24,14 @@ pub(crate) fn pkce_matches(challenge: &str, verifier: &str) -> bool {
     well_formed && bool::from(computed.as_bytes().ct_eq(challenge.as_bytes()))
 }
 
+/// What the code's transaction decided.
+enum Redeemed {
+    Code(Box<grants::Code>),
+    Refused(OAuthError),
+    /// Used before: its grant is revoked now.
+    Replayed(Box<grants::Grant>, &'static str),
+}
+
 pub(super) fn exchange(
     provider: &Provider,
     client: &Client,
@@ -35,82 +43,74 @@ pub(super) fn exchange(
     let verifier = params.get("code_verifier")?;
     let ctx = &provider.ctx;
     let now = ctx.clock.now_naive();
-    let invalid = || OAuthError::invalid_grant("the authorization code is not valid");
-    let found = ctx
-        .store
-        .read(|conn| grants::find_code(conn, code))?
-        .ok_or_else(invalid)?;
-    let grant = &found.grant;
-    if grant.client_id != client.client_id {
-        return Err(invalid());
-    }
-    if found.used {
-        ctx.store
-            .write(|conn| grants::revoke(conn, &grant.id, now))?;
-        audit_revocation(provider, meta, grant, "authorization code replayed");
-        return Err(OAuthError::invalid_grant(
-            "the authorization code was used before; the tokens issued for it are revoked",
-        ));
-    }
-    if now >= found.expires_at {
-        return Err(OAuthError::invalid_grant(
-            "the authorization code has expired",
-        ));
-    }
-    if redirect_uri != Some(found.redirect_uri.as_str()) {
-        return Err(OAuthError::invalid_grant(
-            "redirect_uri differs from the authorization request's",
-        ));
-    }
-    let pkce = match (&found.code_challenge, verifier) {
-        (Some(challenge), Some(verifier)) => pkce_matches(challenge, verifier),
-        (Some(_), None) => false,
-        // A verifier for a code that had no challenge is a downgrade attempt or a mix-up.
-        (None, Some(_)) => false,
-        (None, None) => !client.is_public(),
-    };
-    if !pkce {
-        // The code is spent either way: a verifier cannot be guessed at one try per code.
-        ctx.store.write(|conn| grants::use_code(conn, code, now))?;
-        return Err(OAuthError::invalid_grant(
-            "the PKCE code_verifier does not match",
-        ));
-    }
-    if !grant.alive(now) {
-        return Err(OAuthError::invalid_grant(
-            "the sign-in behind this code has ended",
-        ));
-    }
-    let profile = profile_for(provider, grant, &grant.scope)?;
     let refresh = client
         .allows(GrantType::RefreshToken)
         .then(|| grants::new_token(ctx.random.as_ref()));
-    let refresh_expiry = if grant.session_hash.is_none() {
-        (now + chrono::Duration::seconds(client.refresh_token_lifetime)).min(grant.expires_at)
-    } else {
-        grant.expires_at
-    };
-    let first = ctx.store.write(|conn| {
+    // One write transaction reads the code, checks it and spends it: nothing another request
+    // does with the same code can come in between.
+    let redeemed = ctx.store.write(|conn| {
+        let refused = |text: &str| Ok(Redeemed::Refused(OAuthError::invalid_grant(text)));
+        let Some(found) = grants::find_code(conn, code)? else {
+            return refused("the authorization code is not valid");
+        };
+        let grant = &found.grant;
+        if grant.client_id != client.client_id {
+            return refused("the authorization code is not valid");
+        }
+        if found.used {
+            grants::revoke(conn, &grant.id, now)?;
+            return Ok(Redeemed::Replayed(Box::new(grant.clone()), "authorization code replayed"));
+        }
+        if now >= found.expires_at {
+            return refused("the authorization code has expired");
+        }
+        if redirect_uri != Some(found.redirect_uri.as_str()) {
+            return refused("redirect_uri differs from the authorization request's");
+        }
+        let pkce = match (&found.code_challenge, verifier) {
+            (Some(challenge), Some(verifier)) => pkce_matches(challenge, verifier),
+            (Some(_), None) => false,
+            // A verifier for a code that had no challenge is a downgrade attempt or a mix-up.
+            (None, Some(_)) => false,
+            (None, None) => !client.is_public(),
+        };
+        // From here on the code is spent, whatever follows: a verifier cannot be guessed at
+        // one try per code.
         if !grants::use_code(conn, code, now)? {
             grants::revoke(conn, &grant.id, now)?;
-            return Ok(false);
+            return Ok(Redeemed::Replayed(
+                Box::new(grant.clone()),
+                "authorization code used twice at once",
+            ));
+        }
+        if !pkce {
+            return refused("the PKCE code_verifier does not match");
+        }
+        if !grant.alive(now) {
+            return refused("the sign-in behind this code has ended");
         }
         if let Some(token) = &refresh {
-            grants::add_refresh_token(conn, &grant.id, token, now, refresh_expiry)?;
+            let expiry = if grant.session_hash.is_none() {
+                (now + chrono::Duration::seconds(client.refresh_token_lifetime)).min(grant.expires_at)
+            } else {
+                grant.expires_at
+            };
+            grants::add_refresh_token(conn, &grant.id, token, now, expiry)?;
         }
-        Ok::<_, crate::storage::StorageError>(true)
+        Ok::<_, crate::storage::StorageError>(Redeemed::Code(Box::new(found)))
     })?;
-    if !first {
-        audit_revocation(
-            provider,
-            meta,
-            grant,
-            "authorization code used twice at once",
-        );
-        return Err(OAuthError::invalid_grant(
-            "the authorization code was used before; the tokens issued for it are revoked",
-        ));
-    }
+    let found = match redeemed {
+        Redeemed::Code(found) => found,
+        Redeemed::Refused(e) => return Err(e),
+        Redeemed::Replayed(grant, reason) => {
+            audit_revocation(provider, meta, &grant, reason);
+            return Err(OAuthError::invalid_grant(
+                "the authorization code was used before; the tokens issued for it are revoked",
+            ));
+        }
+    };
+    let grant = &found.grant;
+    let profile = profile_for(provider, grant, &grant.scope)?;
     let issued = user_tokens(provider, client, grant, profile.as_ref(), &grant.scope, refresh)?;
     Ok((issued, grant.subject.clone()))
 }

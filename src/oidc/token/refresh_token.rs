@@ -26,7 +26,7 @@ pub(super) fn refresh(
     let invalid = || OAuthError::invalid_grant("the refresh token is not valid");
     let found = ctx
         .store
-        .read(|conn| grants::find_refresh_token(conn, token))?
+        .query(|conn| grants::find_refresh_token(conn, token))?
         .ok_or_else(invalid)?;
     let grant = &found.grant;
     if grant.client_id != client.client_id {
