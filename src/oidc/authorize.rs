@@ -144,7 +144,8 @@ fn failure_response(provider: &Provider, failure: Failure) -> HttpResponse {
 fn validate(provider: &Provider, params: &Params) -> Result<(Client, Request), Failure> {
     let page = |e: OAuthError| Failure::Page(e.description);
     let client_id = params.require("client_id").map_err(page)?;
-    let client = provider.client(client_id)
+    let client = provider
+        .client(client_id)
         .map_err(|e| Failure::Page(OAuthError::server_error(e).description))?
         .ok_or_else(|| {
             Failure::Page(format!(

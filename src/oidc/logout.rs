@@ -66,7 +66,8 @@ fn check(provider: &Provider, params: &Params) -> Result<Logout, String> {
     }
     let client = match &client_id {
         Some(id) => Some(
-            provider.client(id)
+            provider
+                .client(id)
                 .map_err(|e| OAuthError::server_error(e).description)?
                 .ok_or_else(|| format!("There is no application with the client id {id}."))?,
         ),

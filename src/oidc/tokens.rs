@@ -186,11 +186,11 @@ fn introspection(
     let inactive = json!({ "active": false });
     let ctx = &provider.ctx;
     let now = ctx.clock.now_naive();
-    let same_account =
-        |client_id: &str| -> Result<bool, OAuthError> {
-            Ok(provider.client(client_id)?
-                .is_some_and(|c| c.account_id == client.account_id))
-        };
+    let same_account = |client_id: &str| -> Result<bool, OAuthError> {
+        Ok(provider
+            .client(client_id)?
+            .is_some_and(|c| c.account_id == client.account_id))
+    };
     if let Some(claims) = active_access_token(provider, token)? {
         let owner = claims
             .get("client_id")

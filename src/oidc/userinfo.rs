@@ -83,7 +83,8 @@ fn userinfo(provider: &Provider, token: &str) -> Result<Value, OAuthError> {
         .and_then(Value::as_str)
         .unwrap_or_default();
     let ctx = &provider.ctx;
-    let client = provider.client(client_id)?
+    let client = provider
+        .client(client_id)?
         .ok_or_else(|| OAuthError::invalid_token("the access token's client no longer exists"))?;
     let user_id = (sub != client.account_id).then_some(sub);
     let profile = ctx

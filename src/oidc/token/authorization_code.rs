@@ -59,7 +59,10 @@ pub(super) fn exchange(
         }
         if found.used {
             grants::revoke(conn, &grant.id, now)?;
-            return Ok(Redeemed::Replayed(Box::new(grant.clone()), "authorization code replayed"));
+            return Ok(Redeemed::Replayed(
+                Box::new(grant.clone()),
+                "authorization code replayed",
+            ));
         }
         if now >= found.expires_at {
             return refused("the authorization code has expired");
@@ -91,7 +94,8 @@ pub(super) fn exchange(
         }
         if let Some(token) = &refresh {
             let expiry = if grant.session_hash.is_none() {
-                (now + chrono::Duration::seconds(client.refresh_token_lifetime)).min(grant.expires_at)
+                (now + chrono::Duration::seconds(client.refresh_token_lifetime))
+                    .min(grant.expires_at)
             } else {
                 grant.expires_at
             };
@@ -111,7 +115,14 @@ pub(super) fn exchange(
     };
     let grant = &found.grant;
     let profile = profile_for(provider, grant, &grant.scope)?;
-    let issued = user_tokens(provider, client, grant, profile.as_ref(), &grant.scope, refresh)?;
+    let issued = user_tokens(
+        provider,
+        client,
+        grant,
+        profile.as_ref(),
+        &grant.scope,
+        refresh,
+    )?;
     Ok((issued, grant.subject.clone()))
 }
 

@@ -78,6 +78,13 @@ pub(super) fn refresh(
         audit_revocation(provider, meta, grant, "refresh token used twice at once");
         return Err(reused());
     }
-    let issued = user_tokens(provider, client, grant, profile.as_ref(), &scope, Some(next))?;
+    let issued = user_tokens(
+        provider,
+        client,
+        grant,
+        profile.as_ref(),
+        &scope,
+        Some(next),
+    )?;
     Ok((issued, grant.subject.clone()))
 }
