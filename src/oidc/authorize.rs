@@ -603,7 +603,8 @@ async fn proceed(
     }
 }
 
-async fn start_with(
+/// `GET` or `POST /oauth2/authorize` (a form, as OpenID Connect allows).
+pub async fn start(
     req: HttpRequest,
     provider: web::Data<Provider>,
     params: Params,
@@ -615,22 +616,6 @@ async fn start_with(
         Ok(Err(failure)) => failure_response(&provider, failure),
         Err(e) => OAuthError::server_error(e).response(),
     }
-}
-
-/// `GET /oauth2/authorize`.
-pub async fn start(req: HttpRequest, provider: web::Data<Provider>) -> HttpResponse {
-    let params = Params::parse(req.query_string().as_bytes());
-    start_with(req, provider, params).await
-}
-
-/// `POST /oauth2/authorize` (a form, as OpenID Connect allows).
-pub async fn start_post(
-    req: HttpRequest,
-    provider: web::Data<Provider>,
-    body: web::Bytes,
-) -> HttpResponse {
-    let params = Params::parse(&body);
-    start_with(req, provider, params).await
 }
 
 /// The request waiting in the cookie, with its client, or the page that says it is gone.

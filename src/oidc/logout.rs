@@ -145,7 +145,12 @@ pub(super) async fn sign_out(
     }
 }
 
-async fn logout(req: HttpRequest, provider: web::Data<Provider>, params: Params) -> HttpResponse {
+/// `GET` or `POST /oauth2/logout`.
+pub async fn start(
+    req: HttpRequest,
+    provider: web::Data<Provider>,
+    params: Params,
+) -> HttpResponse {
     let p = provider.clone();
     let checked = web::block(move || check(&p, &params)).await;
     let logout = match checked {
@@ -202,22 +207,6 @@ async fn logout(req: HttpRequest, provider: web::Data<Provider>, params: Params)
         Some(target) => super::authorize::allow_form_target(page, target),
         None => page,
     }
-}
-
-/// `GET /oauth2/logout`.
-pub async fn start(req: HttpRequest, provider: web::Data<Provider>) -> HttpResponse {
-    let params = Params::parse(req.query_string().as_bytes());
-    logout(req, provider, params).await
-}
-
-/// `POST /oauth2/logout` (a form).
-pub async fn start_post(
-    req: HttpRequest,
-    provider: web::Data<Provider>,
-    body: web::Bytes,
-) -> HttpResponse {
-    let params = Params::parse(&body);
-    logout(req, provider, params).await
 }
 
 /// `POST /oauth2/logout/confirm`: the user's confirmation.

@@ -149,7 +149,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/oauth2/authorize")
             .wrap(from_fn(security_headers::middleware))
             .route("", web::get().to(authorize::start))
-            .route("", web::post().to(authorize::start_post))
+            .route("", web::post().to(authorize::start))
             .route("/continue", web::get().to(authorize::resume))
             .route("/consent", web::post().to(authorize::consent))
             .route("/reauthenticate", web::post().to(authorize::reauthenticate)),
@@ -158,7 +158,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/oauth2/logout")
             .wrap(from_fn(security_headers::middleware))
             .route("", web::get().to(logout::start))
-            .route("", web::post().to(logout::start_post))
+            .route("", web::post().to(logout::start))
             .route("/confirm", web::post().to(logout::confirm)),
     );
 }

@@ -47,6 +47,25 @@ impl Params {
     }
 }
 
+/// The parameters of a front-channel request: the query of a GET, the form body of a POST
+/// (OpenID Connect lets the authorization and logout endpoints take either).
+impl actix_web::FromRequest for Params {
+    type Error = actix_web::Error;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(
+        req: &actix_web::HttpRequest,
+        payload: &mut actix_web::dev::Payload,
+    ) -> Self::Future {
+        if req.method() != actix_web::http::Method::POST {
+            let params = Self::parse(req.query_string().as_bytes());
+            return Box::pin(async move { Ok(params) });
+        }
+        let body = actix_web::web::Bytes::from_request(req, payload);
+        Box::pin(async move { Ok(Self::parse(&body.await?)) })
+    }
+}
+
 /// The space-separated scopes of a `scope` parameter, each once, in order.
 pub fn scopes(value: Option<&str>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();

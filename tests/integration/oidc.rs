@@ -453,6 +453,27 @@ fn refusals_follow_rfc_6749() {
     );
     assert_eq!(query_param(&location, "state").as_deref(), Some("st-1"));
 
+    // The same request as a form POST, as OpenID Connect allows.
+    let posted = browser.post(
+        "/oauth2/authorize",
+        &[
+            ("response_type", "code"),
+            ("client_id", client_id.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("scope", "openid"),
+            ("state", "st-2"),
+            ("prompt", "none"),
+            ("code_challenge", challenge(VERIFIER).as_str()),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+    let location = posted.location.unwrap();
+    assert_eq!(
+        query_param(&location, "error").as_deref(),
+        Some("login_required")
+    );
+    assert_eq!(query_param(&location, "state").as_deref(), Some("st-2"));
+
     // Only S256.
     let plain = browser.get(
         &authorize_path(&client_id, "")
