@@ -20,6 +20,7 @@ pub mod authorize;
 pub mod claims;
 pub mod client_auth;
 pub mod clients;
+pub mod cors;
 pub mod discovery;
 pub mod error;
 pub mod grants;
@@ -36,6 +37,7 @@ use crate::audit::AuditQueue;
 use crate::context::ServiceContext;
 use crate::http::security_headers;
 use crate::portal::Portal;
+use actix_web::http::Method;
 use actix_web::middleware::from_fn;
 use actix_web::web;
 use clients::{Client, ClientError};
@@ -140,10 +142,25 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::get().to(discovery::configuration),
     )
     .route("/oauth2/jwks", web::get().to(discovery::jwks))
-    .route("/oauth2/token", web::post().to(token::handle))
-    .route("/oauth2/userinfo", web::get().to(userinfo::handle))
-    .route("/oauth2/userinfo", web::post().to(userinfo::handle))
-    .route("/oauth2/revoke", web::post().to(tokens::revoke))
+    .service(
+        web::resource("/oauth2/token")
+            .wrap(from_fn(cors::middleware))
+            .route(web::post().to(token::handle))
+            .route(web::method(Method::OPTIONS).to(cors::preflight)),
+    )
+    .service(
+        web::resource("/oauth2/userinfo")
+            .wrap(from_fn(cors::middleware))
+            .route(web::get().to(userinfo::handle))
+            .route(web::post().to(userinfo::handle))
+            .route(web::method(Method::OPTIONS).to(cors::preflight)),
+    )
+    .service(
+        web::resource("/oauth2/revoke")
+            .wrap(from_fn(cors::middleware))
+            .route(web::post().to(tokens::revoke))
+            .route(web::method(Method::OPTIONS).to(cors::preflight)),
+    )
     .route("/oauth2/introspect", web::post().to(tokens::introspect))
     .service(
         web::scope("/oauth2/authorize")

@@ -637,6 +637,52 @@ fn client_credentials_issues_jwt_access_tokens_that_introspection_and_revocation
 }
 
 #[test]
+fn browser_apps_on_other_origins_may_call_the_token_userinfo_and_revocation_endpoints() {
+    let db = TestDb::new(Backend::Sqlite);
+    let server = Server::start(&db, &[]);
+    for path in ["/oauth2/token", "/oauth2/userinfo", "/oauth2/revoke"] {
+        let preflight = http()
+            .request(reqwest::Method::OPTIONS, format!("{}{path}", server.url))
+            .header("origin", "https://spa.example")
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "authorization")
+            .send()
+            .unwrap();
+        assert_eq!(preflight.status(), 204, "{path}");
+        let h = preflight.headers();
+        assert_eq!(h["access-control-allow-origin"], "*", "{path}");
+        assert!(h["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .contains("Authorization"));
+        assert!(
+            h.get("access-control-allow-credentials").is_none(),
+            "no cookies cross"
+        );
+    }
+    let refused = http()
+        .post(format!("{}/oauth2/token", server.url))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "nobody"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    assert_eq!(
+        refused.headers()["access-control-allow-origin"],
+        "*",
+        "errors are readable too"
+    );
+    // The pages of the sign-in flow are not for other origins.
+    let page = http()
+        .get(format!("{}/oauth2/authorize", server.url))
+        .send()
+        .unwrap();
+    assert!(page.headers().get("access-control-allow-origin").is_none());
+}
+
+#[test]
 fn logout_with_an_id_token_hint_ends_the_session_and_its_grants() {
     let db = TestDb::new(Backend::Sqlite);
     let server = Server::start(&db, &[]);
