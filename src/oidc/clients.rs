@@ -582,36 +582,6 @@ pub fn delete(ctx: &ServiceContext, call: &Call, client_id: &str) -> Result<(), 
     })
 }
 
-/// Gives a confidential client a new secret (the old one stops working at once).
-pub fn new_client_secret(
-    ctx: &ServiceContext,
-    call: &Call,
-    client_id: &str,
-) -> Result<SecretString, ClientError> {
-    let client = get(ctx, &call.account_id, client_id)?;
-    if !client.auth_method.has_secret() {
-        return invalid(format!(
-            "client {client_id} authenticates with {}, not a secret",
-            client.auth_method.name()
-        ));
-    }
-    let secret = new_secret(ctx.random.as_ref());
-    ctx.change(|conn| {
-        diesel::update(clients::table.find(client_id))
-            .set(clients::secret_hash.eq(hash_secret(&secret)))
-            .execute(conn)?;
-        call.record(
-            ctx,
-            conn,
-            EventSource::Oidc,
-            "ResetClientSecret",
-            json!({ "client_id": client_id }),
-        )?;
-        Ok::<_, ClientError>(())
-    })?;
-    Ok(SecretString::from(secret))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

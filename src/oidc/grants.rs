@@ -276,16 +276,15 @@ pub fn revoke_access_token(
     jti: &str,
     expires_at: NaiveDateTime,
 ) -> Result<(), StorageError> {
-    let present: i64 = revoked::table
-        .filter(revoked::jti.eq(jti))
-        .count()
-        .get_result(conn)?;
-    if present == 0 {
-        diesel::insert_into(revoked::table)
-            .values((revoked::jti.eq(jti), revoked::expires_at.eq(expires_at)))
-            .execute(conn)?;
+    // Revoked already (perhaps by a concurrent request): the key says so, not a read first.
+    let inserted = diesel::insert_into(revoked::table)
+        .values((revoked::jti.eq(jti), revoked::expires_at.eq(expires_at)))
+        .execute(conn)
+        .map_err(StorageError::from);
+    match inserted {
+        Ok(_) | Err(StorageError::Conflict(_)) => Ok(()),
+        Err(e) => Err(e),
     }
-    Ok(())
 }
 
 pub fn access_token_revoked(conn: &mut DbConnection, jti: &str) -> Result<bool, StorageError> {

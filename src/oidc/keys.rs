@@ -349,19 +349,30 @@ fn series<'a>(rows: &[&'a Row], now: NaiveDateTime) -> Series<'a> {
     }
 }
 
+/// One algorithm's keys among `stored` (in generation order), sorted by their part at `now`.
+fn series_of(stored: &[Row], algorithm: Algorithm, now: NaiveDateTime) -> Series<'_> {
+    let mine: Vec<&Row> = stored
+        .iter()
+        .filter(|r| r.algorithm == algorithm.name())
+        .collect();
+    series(&mine, now)
+}
+
 /// Makes a key for each algorithm that has none (signing at once), a successor for each
 /// signer past its rotation period, and drops keys no token can need any more. Returns the
 /// kids made.
 pub fn maintain(ctx: &ServiceContext) -> Result<Vec<String>, KeyError> {
-    let now = ctx.clock.now_naive();
     let stored = ctx.store.read(rows)?;
+    Ok(maintain_stored(ctx, &stored)?.0)
+}
+
+/// [`maintain`] over keys already read; also says whether it changed any.
+fn maintain_stored(ctx: &ServiceContext, stored: &[Row]) -> Result<(Vec<String>, bool), KeyError> {
+    let now = ctx.clock.now_naive();
     let mut made = Vec::new();
+    let mut changed = false;
     for algorithm in Algorithm::ALL {
-        let mine: Vec<&Row> = stored
-            .iter()
-            .filter(|r| r.algorithm == algorithm.name())
-            .collect();
-        let s = series(&mine, now);
+        let s = series_of(stored, algorithm, now);
         let due = match s.newest {
             None => Some((0, now)),
             Some(newest) if newest.signs_from + ROTATION_PERIOD <= now => {
@@ -370,7 +381,9 @@ pub fn maintain(ctx: &ServiceContext) -> Result<Vec<String>, KeyError> {
             Some(_) => None,
         };
         if let Some((generation, from)) = due {
+            // Made here or, a moment before, by another writer: changed either way.
             made.extend(add_key(ctx, algorithm, generation, from)?);
+            changed = true;
         }
         let gone: Vec<&str> = s.expired.iter().map(|r| r.kid.as_str()).collect();
         if !gone.is_empty() {
@@ -379,9 +392,10 @@ pub fn maintain(ctx: &ServiceContext) -> Result<Vec<String>, KeyError> {
                     .execute(conn)
                     .map_err(StorageError::from)
             })?;
+            changed = true;
         }
     }
-    Ok(made)
+    Ok((made, changed))
 }
 
 /// Makes a successor for every algorithm: published now, signing after [`PUBLISH_LEAD`], or
@@ -460,33 +474,26 @@ impl KeyRing {
         if let Some(loaded) = self.fresh() {
             return Ok(loaded);
         }
-        maintain(ctx)?;
-        let loaded = Arc::new(self.load(ctx)?);
+        // One read of the keys serves both the upkeep and the view, unless the upkeep changed
+        // them.
+        let mut stored = ctx.store.read(rows)?;
+        if maintain_stored(ctx, &stored)?.1 {
+            stored = ctx.store.read(rows)?;
+        }
+        let loaded = Arc::new(self.load(ctx, &stored)?);
         if let Ok(mut slot) = self.loaded.write() {
             *slot = Some(loaded.clone());
         }
         Ok(loaded)
     }
 
-    /// Forgets the last read, so that the next use reads the keys again.
-    pub fn reload(&self) {
-        if let Ok(mut slot) = self.loaded.write() {
-            *slot = None;
-        }
-    }
-
-    fn load(&self, ctx: &ServiceContext) -> Result<Loaded, KeyError> {
+    fn load(&self, ctx: &ServiceContext, stored: &[Row]) -> Result<Loaded, KeyError> {
         let now = ctx.clock.now_naive();
-        let stored = ctx.store.read(rows)?;
         let mut signers = HashMap::new();
         let mut public = HashMap::new();
         let mut set = JwkSet { keys: Vec::new() };
         for algorithm in Algorithm::ALL {
-            let mine: Vec<&Row> = stored
-                .iter()
-                .filter(|r| r.algorithm == algorithm.name())
-                .collect();
-            let s = series(&mine, now);
+            let s = series_of(stored, algorithm, now);
             if let Some(row) = s.signer {
                 signers.insert(algorithm, self.open(ctx, row, algorithm)?);
             }

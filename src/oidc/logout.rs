@@ -101,6 +101,20 @@ fn check(provider: &Provider, params: &Params) -> Result<Logout, String> {
     })
 }
 
+/// [`check`] on the blocking pool; a refusal is the page that says why.
+async fn checked(
+    req: &HttpRequest,
+    provider: &web::Data<Provider>,
+    params: Params,
+) -> Result<Logout, HttpResponse> {
+    let p = provider.clone();
+    match web::block(move || check(&p, &params)).await {
+        Ok(Ok(l)) => Ok(l),
+        Ok(Err(text)) => Err(bad(&text)),
+        Err(e) => Err(portal_http::internal(req, &e)),
+    }
+}
+
 /// Where the browser goes once signed out.
 fn done(provider: &Provider, logout: &Logout) -> HttpResponse {
     let mut response = match &logout.redirect {
@@ -151,12 +165,9 @@ pub async fn start(
     provider: web::Data<Provider>,
     params: Params,
 ) -> HttpResponse {
-    let p = provider.clone();
-    let checked = web::block(move || check(&p, &params)).await;
-    let logout = match checked {
-        Ok(Ok(l)) => l,
-        Ok(Err(text)) => return bad(&text),
-        Err(e) => return portal_http::internal(&req, &e),
+    let logout = match checked(&req, &provider, params).await {
+        Ok(l) => l,
+        Err(response) => return response,
     };
     let session = match portal_http::current(&provider.portal, &req).await {
         Ok(s) => s,
@@ -227,12 +238,9 @@ pub async fn confirm(
     if !portal_http::session_csrf_ok(&provider.portal, &session, token) {
         return portal_http::csrf_refused();
     }
-    let p = provider.clone();
-    let checked = web::block(move || check(&p, &params)).await;
-    let logout = match checked {
-        Ok(Ok(l)) => l,
-        Ok(Err(text)) => return bad(&text),
-        Err(e) => return portal_http::internal(&req, &e),
+    let logout = match checked(&req, &provider, params).await {
+        Ok(l) => l,
+        Err(response) => return response,
     };
     if let Err(response) = sign_out(&req, &provider, session).await {
         return response;
