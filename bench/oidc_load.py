@@ -465,7 +465,12 @@ def main():
     ap.add_argument("--codes", type=int, default=0,
                     help="authorization codes for Keyward's code exchange [default: enough for --seconds]")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    ap.add_argument("--algs", default=",".join(ALGS), help="signing algorithms, comma-separated")
+    ap.add_argument("--no-exchange", action="store_true", help="client_credentials only")
     args = ap.parse_args()
+    algs = [a for a in args.algs.split(",") if a]
+    if any(a not in ALGS for a in algs):
+        sys.exit(f"--algs: each of {', '.join(ALGS)}")
 
     servers, rows, notes = [], [], []
     data_dir = None
@@ -476,9 +481,9 @@ def main():
         servers.append(start_peer(args.peer_workers))
         # Rounds alternate between the servers, so that a passing disturbance of the machine lands
         # on both; the warm-up is run in the first round only.
-        rounds = {(alg, server.name): [] for alg in ALGS for server in servers}
+        rounds = {(alg, server.name): [] for alg in algs for server in servers}
         for i in range(args.rounds):
-            for alg in ALGS:
+            for alg in algs:
                 for server in servers:
                     r, n = measure_client_credentials(server, alg, args.seconds, args.warmup if i == 0 else 0,
                                                       args.connections)
@@ -488,17 +493,18 @@ def main():
         for (alg, name), results in rounds.items():
             rows.append(("client_credentials", alg, name, median_of_rounds(results)))
         peer = servers[-1]
-        base = next(r for g, a, s, r in rows if s == peer.name and a == "ES256")
-        if not base.get("failed"):
-            r = measure_bodies_driver(peer, "ES256", args.seconds, args.connections, base["rps"])
-            rows.append(("client_credentials, a body per request (wrk_bodies.lua)", "ES256", peer.name, r))
+        base = next(r for g, a, s, r in rows if s == peer.name and a == algs[0])
+        if not base.get("failed") and not args.no_exchange:
+            r = measure_bodies_driver(peer, algs[0], args.seconds, args.connections, base["rps"])
+            rows.append(("client_credentials, a body per request (wrk_bodies.lua)", algs[0], peer.name, r))
             notes.append(f"wrk_bodies.lua on {peer.name}: {r['sent']} of {r['bodies']} bodies sent in "
                          f"{r['script_seconds']:.2f} s, {r['not_sent']} requests beyond the list not sent")
-        if not args.peer_only:
+        if not args.peer_only and not args.no_exchange:
             keyward = servers[0]
-            kw = next(r for g, a, s, r in rows if s == keyward.name and a == "ES256")
-            count = args.codes or max(1000, int((kw.get("rps") or 1000) * args.seconds * 1.1))
-            for alg in ALGS:
+            for alg in algs:
+                # Enough codes for the run at the rate of client_credentials with this alg.
+                kw = next(r for g, a, s, r in rows if s == keyward.name and a == alg)
+                count = args.codes or max(1000, int((kw.get("rps") or 1000) * args.seconds * 1.1))
                 r = measure_code_exchange(keyward, alg, args.seconds, args.connections, count)
                 rows.append(("authorization_code exchange", alg, keyward.name, r))
     finally:
@@ -520,12 +526,16 @@ def main():
             print(f"| {grant} | {alg} | {name} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {cpu} "
                   f"| {spread} | ok |")
     if not args.peer_only:
-        for alg in ALGS:
+        for alg in algs:
             k, p = (next(r for g, a, s, r in rows if g == "client_credentials" and a == alg and s == n)
                     for n in ("keyward", "oidc-provider"))
             if not k.get("failed") and not p.get("failed"):
                 notes.append(f"client_credentials {alg}: Keyward / oidc-provider throughput = "
                              f"{k['rps'] / p['rps']:.1f}x")
+            x = next((r for g, a, s, r in rows if g == "authorization_code exchange" and a == alg), None)
+            if x and not x.get("failed") and not k.get("failed"):
+                notes.append(f"authorization_code exchange {alg}: {100 * x['rps'] / k['rps']:.0f}% of Keyward's "
+                             f"client_credentials throughput")
     notes.append(f"{args.connections} connections, {args.rounds} rounds of {args.seconds} s runs (medians), "
                  f"after {args.warmup} s of warm-up; "
                  f"oidc-provider: {args.peer_workers} node process(es), node {node_version()}, "

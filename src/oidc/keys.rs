@@ -8,13 +8,17 @@
 //! relying parties that cache the JWKS know it before they meet it; `keyward oidc rotate-keys
 //! --now` skips the lead, for a key that must stop signing at once.
 //!
-//! Signatures are made with `ring` (constant-time RSA, unlike the `rsa` crate, which is used
-//! here only to generate RSA keys; ring cannot).
+//! Keys are made and signatures computed with `aws-lc-rs` (AWS-LC: constant-time, unlike the
+//! `rsa` crate, which has an unfixed timing advisory). RSA keys made before it came are
+//! stored as PKCS#1 and still open.
 
 use crate::audit::{AuditEvent, EventSource, RequestMeta};
 use crate::context::ServiceContext;
 use crate::storage::schema::oidc_signing_keys as keys;
 use crate::storage::{DbConnection, StorageError};
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{self as sig, KeyPair as _};
 use chrono::{Duration, NaiveDateTime};
 use data_encoding::BASE64URL_NOPAD;
 use diesel::prelude::*;
@@ -24,8 +28,6 @@ use jsonwebtoken::jwk::{
     PublicKeyUse, RSAKeyParameters, RSAKeyType, ThumbprintHash,
 };
 use jsonwebtoken::DecodingKey;
-use ring::rand::SystemRandom;
-use ring::signature::{self as sig, KeyPair as _};
 use secrecy::ExposeSecret;
 use serde_json::json;
 use std::collections::HashMap;
@@ -130,16 +132,17 @@ impl std::fmt::Debug for SigningKey {
 
 impl SigningKey {
     fn from_private(kid: String, algorithm: Algorithm, der: &[u8]) -> Result<Self, KeyError> {
-        let corrupt = |e: ring::error::KeyRejected| KeyError::Corrupt(format!("{kid}: {e}"));
+        let corrupt = |e: aws_lc_rs::error::KeyRejected| KeyError::Corrupt(format!("{kid}: {e}"));
         let pair = match algorithm {
-            Algorithm::Rs256 => Pair::Rsa(sig::RsaKeyPair::from_der(der).map_err(corrupt)?),
+            // PKCS#8 since aws-lc-rs makes the keys; PKCS#1 before.
+            Algorithm::Rs256 => Pair::Rsa(
+                sig::RsaKeyPair::from_pkcs8(der)
+                    .or_else(|_| sig::RsaKeyPair::from_der(der))
+                    .map_err(corrupt)?,
+            ),
             Algorithm::Es256 => Pair::Ec(
-                sig::EcdsaKeyPair::from_pkcs8(
-                    &sig::ECDSA_P256_SHA256_FIXED_SIGNING,
-                    der,
-                    &SystemRandom::new(),
-                )
-                .map_err(corrupt)?,
+                sig::EcdsaKeyPair::from_pkcs8(&sig::ECDSA_P256_SHA256_FIXED_SIGNING, der)
+                    .map_err(corrupt)?,
             ),
             Algorithm::EdDsa => Pair::Ed(sig::Ed25519KeyPair::from_pkcs8(der).map_err(corrupt)?),
         };
@@ -156,7 +159,7 @@ impl SigningKey {
         let failed = |_| KeyError::Sign(self.kid.clone());
         match &self.pair {
             Pair::Rsa(pair) => {
-                let mut out = vec![0; pair.public().modulus_len()];
+                let mut out = vec![0; pair.public_modulus_len()];
                 pair.sign(&sig::RSA_PKCS1_SHA256, &rng, message, &mut out)
                     .map_err(failed)?;
                 Ok(out)
@@ -171,7 +174,8 @@ impl SigningKey {
         let b64 = |bytes: &[u8]| BASE64URL_NOPAD.encode(bytes);
         let algorithm = match &self.pair {
             Pair::Rsa(pair) => {
-                let public = ring::rsa::PublicKeyComponents::<Vec<u8>>::from(pair.public());
+                let public =
+                    aws_lc_rs::rsa::PublicKeyComponents::<Vec<u8>>::from(pair.public_key());
                 let minimal = |bytes: &[u8]| {
                     let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
                     b64(&bytes[start..])
@@ -213,21 +217,17 @@ impl SigningKey {
     }
 }
 
-/// A new private key (DER: PKCS#1 for RSA, PKCS#8 for the others).
+/// A new private key (PKCS#8 DER).
 fn generate(algorithm: Algorithm) -> Result<Vec<u8>, KeyError> {
     let rng = SystemRandom::new();
     let failed =
         |e: &dyn std::fmt::Display| KeyError::Generate(format!("{}: {e}", algorithm.name()));
     match algorithm {
         Algorithm::Rs256 => {
-            use rsa::pkcs1::EncodeRsaPrivateKey;
-            let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)
+            let pair = sig::RsaKeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
                 .map_err(|e| failed(&e))?;
-            Ok(key
-                .to_pkcs1_der()
-                .map_err(|e| failed(&e))?
-                .as_bytes()
-                .to_vec())
+            let der: aws_lc_rs::encoding::Pkcs8V1Der<'_> = pair.as_der().map_err(|e| failed(&e))?;
+            Ok(der.as_ref().to_vec())
         }
         Algorithm::Es256 => Ok(sig::EcdsaKeyPair::generate_pkcs8(
             &sig::ECDSA_P256_SHA256_FIXED_SIGNING,
@@ -619,6 +619,35 @@ mod tests {
         let later = series(&refs, at(10 + 24));
         assert_eq!(kids(&later), ["k1"]);
         assert_eq!(later.expired.len(), 1);
+    }
+
+    #[test]
+    fn rsa_keys_stored_as_pkcs1_before_aws_lc_still_open_and_sign() {
+        // A PKCS#8 RSA key wraps the PKCS#1 RSAPrivateKey in an OCTET STRING after a fixed
+        // 26-byte prefix (SEQUENCE, version, rsaEncryption AlgorithmIdentifier, OCTET STRING
+        // header): what the `rsa` crate stored before is that inner structure.
+        let pkcs8 = generate(Algorithm::Rs256).unwrap_or_default();
+        let pkcs1 = pkcs8.get(26..).unwrap_or_default();
+        assert_eq!(
+            pkcs1.get(..2),
+            Some(&[0x30, 0x82][..]),
+            "an RSAPrivateKey SEQUENCE"
+        );
+        let key = SigningKey::from_private("old".into(), Algorithm::Rs256, pkcs1);
+        assert!(key.is_ok(), "{key:?}");
+        let Ok(key) = key else { return };
+        let signature = key.sign(b"header.payload").unwrap_or_default();
+        assert_eq!(signature.len(), 256);
+        let decoding = DecodingKey::from_jwk(&key.public_jwk());
+        assert!(decoding.is_ok_and(|d| matches!(
+            jsonwebtoken::crypto::verify(
+                &BASE64URL_NOPAD.encode(&signature),
+                b"header.payload",
+                &d,
+                Algorithm::Rs256.jose(),
+            ),
+            Ok(true)
+        )));
     }
 
     #[test]
