@@ -703,7 +703,8 @@ pub async fn consent(
     let (c, r) = (client.clone(), request.clone());
     let stored = web::block(move || {
         let now = p.ctx.clock.now_naive();
-        p.ctx.store.write(|conn| {
+        // A consent given twice at once (two tabs) adds up instead of failing.
+        p.ctx.store.write_again_on_conflict(|conn| {
             grants::consent(conn, &subject, &c.client_id, &c.account_id, &r.scopes, now)?;
             let event = AuditEvent::new(EventSource::Oidc, "GrantConsent")
                 .account(&c.account_id)

@@ -313,6 +313,21 @@ impl Store {
         }
     }
 
+    /// [`Store::write`] for a change that merges into a row it reads first and inserts when
+    /// there is none. Two such changes at once on PostgreSQL both find no row, and the later
+    /// insert meets the earlier's key when it commits: the later change then runs once more
+    /// and sees the committed row. (SQLite runs writers one after the other, so it never
+    /// comes to that.)
+    pub fn write_again_on_conflict<T>(
+        &self,
+        f: impl Fn(&mut DbConnection) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        match self.write(&f) {
+            Err(StorageError::Conflict(_)) => self.write(f),
+            done => done,
+        }
+    }
+
     /// Calls `on_change` whenever an instance sharing this database announces a change (see
     /// [`super::notify`]); nothing to follow on the embedded store, which serves one process.
     pub fn follow_changes(

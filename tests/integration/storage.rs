@@ -114,3 +114,80 @@ fn work_run_without_the_store_is_refused_and_reported() {
     );
     store.ping().expect("outside, the store serves again");
 }
+
+/// Two consents of one user to one client at the same moment (two browser tabs) on PostgreSQL:
+/// both find no consent, and the later insert meets the earlier's key once it commits. The
+/// later one must add its scopes, not fail (it used to answer 500).
+#[test]
+fn concurrent_consents_to_one_client_add_up_on_postgres() {
+    use keyward::oidc::grants;
+    let db = TestDb::new(crate::harness::Backend::Postgres);
+    let store = Store::open(&db.store_settings()).unwrap();
+    migrations::run_pending(&mut store.connection().unwrap()).unwrap();
+    let mut first = store.connection().unwrap();
+    for statement in [
+        "INSERT INTO accounts (id, created_at) VALUES ('111122223333', now())",
+        "INSERT INTO oidc_clients (client_id, account_id, name, auth_method, redirect_uris, \
+         post_logout_redirect_uris, grant_types, scopes, signing_alg, access_token_lifetime, \
+         id_token_lifetime, refresh_token_lifetime, consent_required, created_at) VALUES \
+         ('app', '111122223333', 'app', 'none', '[]', '[]', '[]', '[]', 'ES256', 300, 300, \
+         300, true, now())",
+    ] {
+        diesel::sql_query(statement).execute(&mut first).unwrap();
+    }
+    let now = Utc::now().naive_utc();
+    let scopes = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+
+    // The first consent is written and held uncommitted while the second runs into it.
+    diesel::sql_query("BEGIN").execute(&mut first).unwrap();
+    grants::consent(
+        &mut first,
+        "alice",
+        "app",
+        "111122223333",
+        &scopes(&["openid"]),
+        now,
+    )
+    .unwrap();
+    let second = std::thread::spawn({
+        let store = store.clone();
+        move || {
+            store.write_again_on_conflict(|conn| {
+                grants::consent(
+                    conn,
+                    "alice",
+                    "app",
+                    "111122223333",
+                    &scopes(&["email"]),
+                    now,
+                )
+            })
+        }
+    });
+    // Commit once the second writer waits on the first's row lock.
+    let mut watcher = store.connection().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        #[derive(QueryableByName)]
+        struct Waiting {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let waiting: Waiting = diesel::sql_query(
+            "SELECT count(*) AS n FROM pg_stat_activity \
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .get_result(&mut watcher)
+        .unwrap();
+        if waiting.n > 0 || std::time::Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    diesel::sql_query("COMMIT").execute(&mut first).unwrap();
+
+    let outcome = second.join().unwrap();
+    assert!(outcome.is_ok(), "{outcome:?}");
+    let stored = grants::consented(&mut watcher, "alice", "app").unwrap();
+    assert_eq!(stored, Some(scopes(&["openid", "email"])));
+}
