@@ -191,3 +191,30 @@ fn concurrent_consents_to_one_client_add_up_on_postgres() {
     let stored = grants::consented(&mut watcher, "alice", "app").unwrap();
     assert_eq!(stored, Some(scopes(&["openid", "email"])));
 }
+
+/// The embedded store's SQLite is built as `.cargo/config.toml` says: with the query planner
+/// stability guarantee (without it, every `.first()` query, whose `LIMIT` diesel binds as a
+/// parameter, is compiled again at each execution) and without memory statistics (a
+/// process-wide mutex on every allocation). Both were measured on the token endpoint.
+#[test]
+fn embedded_sqlite_is_built_with_stable_plans_and_no_memory_statistics() {
+    #[derive(QueryableByName)]
+    struct CompileOption {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        compile_options: String,
+    }
+    let db = TestDb::new(crate::harness::Backend::Sqlite);
+    let store = Store::open(&db.store_settings()).unwrap();
+    let options: Vec<String> = diesel::sql_query("PRAGMA compile_options")
+        .load::<CompileOption>(&mut store.connection().unwrap())
+        .unwrap()
+        .into_iter()
+        .map(|o| o.compile_options)
+        .collect();
+    for wanted in ["ENABLE_QPSG", "DEFAULT_MEMSTATUS=0"] {
+        assert!(
+            options.iter().any(|o| o == wanted),
+            "{wanted} in {options:?}"
+        );
+    }
+}
