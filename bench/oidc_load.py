@@ -26,6 +26,7 @@ first use); it runs in production mode, one node process unless --peer-workers s
     pip install boto3 cryptography          # boto3 for Keyward's account id
     apt-get install -y wrk
     python3 bench/oidc_load.py [--seconds 10] [--rounds 3] [--peer-only] [--json FILE]
+                               [--algs ES256,RS256] [--no-exchange] [--database-url URL]
 """
 import argparse
 import base64
@@ -90,8 +91,15 @@ def start_peer(workers=1):
     return Server("oidc-provider", proc, base, discovery["token_endpoint"], dict(PEER_CLIENTS))
 
 
+# PostgreSQL for Keyward (--database-url), instead of the embedded store.
+DATABASE_URL = None
+
+
 def keyward_env():
-    return {k: v for k, v in os.environ.items() if not k.startswith("KEYWARD_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEYWARD_")}
+    if DATABASE_URL:
+        env["KEYWARD_DATABASE_URL"] = DATABASE_URL
+    return env
 
 
 def keyward_account_id(url, key, secret):
@@ -125,7 +133,10 @@ def start_keyward_oidc(binary, data_dir):
         sys.exit(f"{binary} not found: cargo build --release first, or run with --peer-only")
     # Codes live ten minutes here (the most RFC 6749 allows), so that all the codes of a run
     # can be made before it starts.
-    proc, url, key, secret = start_keyward(binary, data_dir, {"KEYWARD_OIDC_CODE_LIFETIME": "600"})
+    extra = {"KEYWARD_OIDC_CODE_LIFETIME": "600"}
+    if DATABASE_URL:
+        extra["KEYWARD_DATABASE_URL"] = DATABASE_URL
+    proc, url, key, secret = start_keyward(binary, data_dir, extra)
     account = keyward_account_id(url, key, secret)
     clients = {alg: create_keyward_client(binary, data_dir, account, f"bench-{alg.lower()}", alg)
                for alg in ALGS}
@@ -467,7 +478,11 @@ def main():
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     ap.add_argument("--algs", default=",".join(ALGS), help="signing algorithms, comma-separated")
     ap.add_argument("--no-exchange", action="store_true", help="client_credentials only")
+    ap.add_argument("--database-url", metavar="URL",
+                    help="an empty PostgreSQL database for Keyward, instead of its embedded store")
     args = ap.parse_args()
+    global DATABASE_URL
+    DATABASE_URL = args.database_url
     algs = [a for a in args.algs.split(",") if a]
     if any(a not in ALGS for a in algs):
         sys.exit(f"--algs: each of {', '.join(ALGS)}")
