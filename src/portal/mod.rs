@@ -45,6 +45,9 @@ pub struct Portal {
     /// and known names cost the same argon2id work. Made at the first such sign-in, not at
     /// start-up.
     dummy_hash: OnceLock<String>,
+    /// Passkey sign-ins started per network source (each keeps a ceremony row for five
+    /// minutes, and anyone may start one).
+    pub(crate) passkey_starts: std::sync::Mutex<crate::auth::start_limit::StartLimiter>,
 }
 
 impl std::fmt::Debug for Portal {
@@ -80,6 +83,9 @@ impl Portal {
             secure,
             public_url: OnceLock::new(),
             relying_party: OnceLock::new(),
+            passkey_starts: std::sync::Mutex::new(crate::auth::start_limit::StartLimiter::new(
+                webauthn::PASSKEY_START_LIMITS,
+            )),
         })
     }
 

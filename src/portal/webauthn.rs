@@ -34,6 +34,19 @@ use webauthn_rs::prelude::{
 /// How long a browser has to answer a challenge (WebAuthn's recommended timeout is 5 min).
 const CEREMONY_TIMEOUT: Duration = Duration::minutes(5);
 
+/// Passkey sign-ins one network source may start per ceremony lifetime, so that at most this
+/// many of its ceremony rows are stored at once. A sign-in page starts one as it loads (for
+/// the browser's passkey autofill) and one per click on the passkey button: 60 leaves room
+/// for a busy office behind one address. Raising it raises what one address can make the
+/// store hold; lowering it below what a shared address needs turns passkey sign-in away
+/// there (passwords still work).
+pub const PASSKEY_START_LIMITS: crate::auth::start_limit::StartLimits =
+    crate::auth::start_limit::StartLimits {
+        per_window: 60,
+        window: CEREMONY_TIMEOUT,
+        max_sources: 100_000,
+    };
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyKind {
     /// A second factor after the password.
@@ -58,6 +71,8 @@ pub enum WebauthnFlowError {
     Storage(#[from] StorageError),
     #[error("ceremony state: {0}")]
     State(#[from] serde_json::Error),
+    #[error("too many passkey sign-ins were started from this network; try again in {} s", .0.num_seconds().max(1))]
+    TooMany(Duration),
 }
 
 impl From<diesel::result::Error> for WebauthnFlowError {
@@ -340,9 +355,16 @@ pub fn begin_passkey(
     portal: &Portal,
     signin_cookie: &str,
     conditional: bool,
+    source: Option<&str>,
 ) -> Result<Value, WebauthnFlowError> {
     let rp = portal.webauthn()?;
     let ctx = &portal.ctx;
+    portal
+        .passkey_starts
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .start(source.unwrap_or_default(), ctx.clock.now_naive())
+        .map_err(WebauthnFlowError::TooMany)?;
     let (rcr, state) = rp
         .start_discoverable_authentication()
         .map_err(|e| WebauthnFlowError::Refused(e.to_string()))?;

@@ -40,6 +40,17 @@ fn failed(req: &HttpRequest, e: &WebauthnFlowError) -> HttpResponse {
         WebauthnFlowError::NoCeremony | WebauthnFlowError::Refused(_) => {
             error(StatusCode::BAD_REQUEST, &e.to_string())
         }
+        WebauthnFlowError::TooMany(wait) => {
+            let mut answer = error(StatusCode::TOO_MANY_REQUESTS, &e.to_string());
+            if let Ok(value) = actix_web::http::header::HeaderValue::from_str(
+                &wait.num_seconds().max(1).to_string(),
+            ) {
+                answer
+                    .headers_mut()
+                    .insert(actix_web::http::header::RETRY_AFTER, value);
+            }
+            answer
+        }
         WebauthnFlowError::Iam(iam) => match iam {
             crate::iam::IamError::InvalidInput(m)
             | crate::iam::IamError::LimitExceeded(m)
@@ -254,9 +265,11 @@ pub(super) async fn passkey_begin(
     let Some(binding) = signin_binding(&req, &portal) else {
         return forbidden();
     };
-    let p = portal.clone();
+    let (p, source) = (portal.clone(), meta(&req).source_ip);
     let conditional = body.conditional;
-    match web::block(move || webauthn::begin_passkey(&p, &binding, conditional)).await {
+    let begun =
+        web::block(move || webauthn::begin_passkey(&p, &binding, conditional, source.as_deref()));
+    match begun.await {
         Ok(Ok(options)) => HttpResponse::Ok().json(options),
         Ok(Err(e)) => failed(&req, &e),
         Err(e) => internal_json(&req, &e),

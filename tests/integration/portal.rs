@@ -1047,20 +1047,62 @@ fn webauthn_ceremonies_want_their_page_token_and_a_challenge_of_their_own() {
     assert_eq!(anonymous.status(), 401);
 }
 
-#[test]
-fn a_passkey_answer_without_a_ceremony_under_way_is_refused() {
-    let db = TestDb::new(Backend::Sqlite);
-    let server = Server::start(&db, &[]);
+/// A server for `db` whose public URL is http://localhost:PORT, where WebAuthn is available.
+fn localhost_server(db: &TestDb) -> Server {
+    let server = Server::start(db, &[]);
     let port = server.url.rsplit(':').next().unwrap().to_string();
     drop(server);
-    // The same store served at http://localhost:PORT, where WebAuthn is available.
-    let server = Server::start(
-        &db,
+    Server::start(
+        db,
         &[
             ("KEYWARD_LISTEN", &format!("127.0.0.1:{port}")),
             ("KEYWARD_PUBLIC_URL", &format!("http://localhost:{port}")),
         ],
+    )
+}
+
+#[test]
+fn passkey_sign_ins_started_from_one_address_are_capped() {
+    let db = TestDb::new(Backend::Sqlite);
+    let server = localhost_server(&db);
+    let browser = Browser::new(&server);
+    let token = browser.get("/signin").csrf();
+    let begin = || {
+        browser
+            .http
+            .post(format!("{}/signin/passkey/begin", browser.base))
+            .header("x-csrf-token", &token)
+            .json(&serde_json::json!({"conditional": true}))
+            .send()
+            .unwrap()
+    };
+    for i in 0..60 {
+        assert_eq!(begin().status(), 200, "start {i}");
+    }
+    let refused = begin();
+    assert_eq!(refused.status(), 429);
+    let wait: i64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=300).contains(&wait), "{wait}");
+    let body: serde_json::Value = refused.json().unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("too many passkey sign-ins"),
+        "{body}"
     );
+    // Password sign-in from the same address is not held up.
+    assert_eq!(browser.get("/signin").status, 200);
+}
+
+#[test]
+fn a_passkey_answer_without_a_ceremony_under_way_is_refused() {
+    let db = TestDb::new(Backend::Sqlite);
+    let server = localhost_server(&db);
     let browser = Browser::new(&server);
     let token = browser.get("/signin").csrf();
     let answer = serde_json::json!({
