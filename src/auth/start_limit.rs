@@ -36,6 +36,10 @@ pub struct StartLimits {
 pub struct StartLimiter {
     limits: StartLimits,
     windows: HashMap<String, (NaiveDateTime, u32)>,
+    /// While every place is taken: the moment the first window ends. New sources before it
+    /// are refused without looking through the table again (an attacker with many addresses
+    /// would otherwise make every one of their requests scan it).
+    full_until: Option<NaiveDateTime>,
 }
 
 /// The key a source is counted under: the address, or its /64 for IPv6. Text that is no
@@ -56,6 +60,7 @@ impl StartLimiter {
         Self {
             limits,
             windows: HashMap::new(),
+            full_until: None,
         }
     }
 
@@ -64,10 +69,16 @@ impl StartLimiter {
         let key = source_key(source);
         let window = self.limits.window;
         if !self.windows.contains_key(&key) && self.windows.len() >= self.limits.max_sources {
+            if let Some(until) = self.full_until.filter(|until| now < *until) {
+                return Err(until - now);
+            }
             self.windows.retain(|_, (opened, _)| *opened + window > now);
             if self.windows.len() >= self.limits.max_sources {
+                // Windows only ever open later, so none ends before this.
                 let soonest = self.windows.values().map(|(opened, _)| *opened).min();
-                return Err(soonest.map_or(window, |t| t + window - now));
+                let until = soonest.map_or(now + window, |t| t + window);
+                self.full_until = Some(until);
+                return Err(until - now);
             }
         }
         let entry = self.windows.entry(key).or_insert((now, 0));
@@ -134,6 +145,7 @@ mod tests {
         assert_eq!(l.start("192.0.2.2", at(30)), Ok(()));
         assert_eq!(l.start("192.0.2.3", at(40)), Err(Duration::seconds(20)));
         assert_eq!(l.start("192.0.2.1", at(40)), Ok(()), "known sources go on");
+        assert_eq!(l.start("192.0.2.4", at(50)), Err(Duration::seconds(10)));
         // The first window has ended: its place is free.
         assert_eq!(l.start("192.0.2.3", at(61)), Ok(()));
         assert!(l.windows.len() <= 2);

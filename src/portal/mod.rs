@@ -47,7 +47,7 @@ pub struct Portal {
     dummy_hash: OnceLock<String>,
     /// Passkey sign-ins started per network source (each keeps a ceremony row for five
     /// minutes, and anyone may start one).
-    pub(crate) passkey_starts: std::sync::Mutex<crate::auth::start_limit::StartLimiter>,
+    passkey_starts: std::sync::Mutex<crate::auth::start_limit::StartLimiter>,
 }
 
 impl std::fmt::Debug for Portal {

@@ -42,13 +42,10 @@ fn failed(req: &HttpRequest, e: &WebauthnFlowError) -> HttpResponse {
         }
         WebauthnFlowError::TooMany(wait) => {
             let mut answer = error(StatusCode::TOO_MANY_REQUESTS, &e.to_string());
-            if let Ok(value) = actix_web::http::header::HeaderValue::from_str(
-                &wait.num_seconds().max(1).to_string(),
-            ) {
-                answer
-                    .headers_mut()
-                    .insert(actix_web::http::header::RETRY_AFTER, value);
-            }
+            answer.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                wait.num_seconds().max(1).into(),
+            );
             answer
         }
         WebauthnFlowError::Iam(iam) => match iam {

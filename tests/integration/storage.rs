@@ -167,7 +167,8 @@ fn concurrent_consents_to_one_client_add_up_on_postgres() {
     // Commit once the second writer waits on the first's row lock.
     let mut watcher = store.connection().unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
+    let mut seen_waiting = false;
+    while !seen_waiting {
         #[derive(QueryableByName)]
         struct Waiting {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -179,9 +180,11 @@ fn concurrent_consents_to_one_client_add_up_on_postgres() {
         )
         .get_result(&mut watcher)
         .unwrap();
-        if waiting.n > 0 || std::time::Instant::now() > deadline {
-            break;
-        }
+        seen_waiting = waiting.n > 0;
+        assert!(
+            seen_waiting || std::time::Instant::now() < deadline,
+            "the second consent never waited on the first: the race was not staged"
+        );
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     diesel::sql_query("COMMIT").execute(&mut first).unwrap();
