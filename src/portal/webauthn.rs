@@ -6,9 +6,10 @@
 //!   finish: the browser's answer + the state, taken once  ──> credential stored / verified
 //! ```
 //!
-//! Each state is stored server side, keyed by the hash of the session (or sign-in) cookie and
-//! the ceremony's purpose, and deleted by the answer that uses it, so an answer cannot be
-//! replayed and a challenge cannot be carried to another browser. States expire with the
+//! Each state is stored server side, keyed by the hash of the session (or sign-in) cookie, the
+//! ceremony's purpose and its challenge, and deleted by the answer that uses it, so an answer
+//! cannot be replayed and a challenge cannot be carried to another browser, while two pages of
+//! one browser (two sign-in tabs) each keep a ceremony of their own. States expire with the
 //! authenticator timeout. webauthn-rs checks the origin, the challenge, the signature and the
 //! signature counter (a counter that goes backwards means a cloned key and is refused).
 
@@ -33,6 +34,10 @@ use webauthn_rs::prelude::{
 
 /// How long a browser has to answer a challenge (WebAuthn's recommended timeout is 5 min).
 const CEREMONY_TIMEOUT: Duration = Duration::minutes(5);
+
+/// Ceremonies of one purpose that one cookie may have under way at once (one per open page);
+/// starting another drops the oldest.
+const CEREMONIES_PER_PURPOSE: i64 = 8;
 
 /// Passkey sign-ins one network source may start per ceremony lifetime, so that at most this
 /// many of its ceremony rows are stored at once. A sign-in page starts one as it loads (for
@@ -107,21 +112,40 @@ fn user_handle(owner: &mfa::Owner) -> Uuid {
     uuid::Builder::from_random_bytes(bytes).into_uuid()
 }
 
+/// Keeps a ceremony's state until its answer comes or it expires. A browser may have several
+/// under way at once (two sign-in tabs, say): each is its own row, found by its challenge.
 fn keep(
     conn: &mut DbConnection,
     binding_hash: &str,
     purpose: &str,
+    challenge: &[u8],
     state: &impl serde::Serialize,
     now: NaiveDateTime,
 ) -> Result<(), WebauthnFlowError> {
     let text = serde_json::to_string(state)?;
-    diesel::delete(webauthn_ceremonies::table.find((binding_hash, purpose))).execute(conn)?;
     diesel::delete(webauthn_ceremonies::table.filter(webauthn_ceremonies::expires_at.le(now)))
         .execute(conn)?;
+    let oldest: Vec<String> = webauthn_ceremonies::table
+        .filter(webauthn_ceremonies::binding_hash.eq(binding_hash))
+        .filter(webauthn_ceremonies::purpose.eq(purpose))
+        .order(webauthn_ceremonies::expires_at.desc())
+        .offset(CEREMONIES_PER_PURPOSE - 1)
+        .select(webauthn_ceremonies::challenge)
+        .load(conn)?;
+    if !oldest.is_empty() {
+        diesel::delete(
+            webauthn_ceremonies::table
+                .filter(webauthn_ceremonies::binding_hash.eq(binding_hash))
+                .filter(webauthn_ceremonies::purpose.eq(purpose))
+                .filter(webauthn_ceremonies::challenge.eq_any(oldest)),
+        )
+        .execute(conn)?;
+    }
     diesel::insert_into(webauthn_ceremonies::table)
         .values((
             webauthn_ceremonies::binding_hash.eq(binding_hash),
             webauthn_ceremonies::purpose.eq(purpose),
+            webauthn_ceremonies::challenge.eq(BASE64URL_NOPAD.encode(challenge)),
             webauthn_ceremonies::state.eq(text),
             webauthn_ceremonies::expires_at.eq(now + CEREMONY_TIMEOUT),
         ))
@@ -129,20 +153,37 @@ fn keep(
     Ok(())
 }
 
-/// Takes (and so ends) the ceremony under way, if it has not expired.
+/// The challenge an answer signed, as its client data carries it (base64url). The ceremony is
+/// found by it; webauthn-rs then checks the whole answer against that ceremony's state.
+fn answered_challenge(client_data_json: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct ClientData {
+        challenge: String,
+    }
+    let data: ClientData = serde_json::from_slice(client_data_json).ok()?;
+    let bytes = BASE64URL_NOPAD
+        .decode(data.challenge.trim_end_matches('=').as_bytes())
+        .ok()?;
+    Some(BASE64URL_NOPAD.encode(&bytes))
+}
+
+/// Takes (and so ends) the ceremony that an answer with this client data belongs to, if it
+/// has not expired.
 fn take<T: serde::de::DeserializeOwned>(
     conn: &mut DbConnection,
     binding_hash: &str,
     purpose: &str,
+    client_data_json: &[u8],
     now: NaiveDateTime,
 ) -> Result<T, WebauthnFlowError> {
+    let challenge = answered_challenge(client_data_json).ok_or(WebauthnFlowError::NoCeremony)?;
+    let key = (binding_hash, purpose, challenge.as_str());
     let found: Option<(String, NaiveDateTime)> = webauthn_ceremonies::table
-        .find((binding_hash, purpose))
+        .find(key)
         .select((webauthn_ceremonies::state, webauthn_ceremonies::expires_at))
         .first(conn)
         .optional()?;
-    let taken =
-        diesel::delete(webauthn_ceremonies::table.find((binding_hash, purpose))).execute(conn)?;
+    let taken = diesel::delete(webauthn_ceremonies::table.find(key)).execute(conn)?;
     match found {
         Some((state, expires)) if taken == 1 && expires > now => Ok(serde_json::from_str(&state)?),
         _ => Err(WebauthnFlowError::NoCeremony),
@@ -209,27 +250,29 @@ pub fn begin_registration(
     let display = format!("{name} ({})", session.account_id);
     let refused =
         |e: webauthn_rs::prelude::WebauthnError| WebauthnFlowError::Refused(e.to_string());
-    let (options, state) = match kind {
+    let (options, challenge, state) = match kind {
         KeyKind::SecurityKey => {
             let (ccr, state) = rp
                 .start_securitykey_registration(handle, &name, &display, Some(exclude), None, None)
                 .map_err(refused)?;
+            let challenge = ccr.public_key.challenge.clone();
             let mut options = serde_json::to_value(ccr)?;
             without_cred_protect(&mut options);
-            (options, Registration::SecurityKey(state))
+            (options, challenge, Registration::SecurityKey(state))
         }
         KeyKind::Passkey => {
             let (ccr, state) = rp
                 .start_passkey_registration(handle, &name, &display, Some(exclude))
                 .map_err(refused)?;
+            let challenge = ccr.public_key.challenge.clone();
             let mut options = serde_json::to_value(ccr)?;
             require_resident_key(&mut options);
-            (options, Registration::Passkey(state))
+            (options, challenge, Registration::Passkey(state))
         }
     };
     let now = ctx.clock.now_naive();
     ctx.store
-        .write(|conn| keep(conn, &session.id_hash, "register", &state, now))?;
+        .write(|conn| keep(conn, &session.id_hash, "register", &challenge, &state, now))?;
     Ok(options)
 }
 
@@ -245,9 +288,15 @@ pub fn finish_registration(
     let ctx = &portal.ctx;
     let owner = session.owner();
     let now = ctx.clock.now_naive();
-    let state: Registration = ctx
-        .store
-        .write(|conn| take(conn, &session.id_hash, "register", now))?;
+    let state: Registration = ctx.store.write(|conn| {
+        take(
+            conn,
+            &session.id_hash,
+            "register",
+            &answer.response.client_data_json,
+            now,
+        )
+    })?;
     let refused =
         |e: webauthn_rs::prelude::WebauthnError| WebauthnFlowError::Refused(e.to_string());
     let (passkey, id, credential) = match state {
@@ -303,8 +352,17 @@ pub fn begin_second_factor(portal: &Portal, session: &Session) -> Result<Value, 
         .start_securitykey_authentication(&keys)
         .map_err(|e| WebauthnFlowError::Refused(e.to_string()))?;
     let now = ctx.clock.now_naive();
-    ctx.store
-        .write(|conn| keep(conn, &session.id_hash, "second-factor", &state, now))?;
+    let challenge = &rcr.public_key.challenge;
+    ctx.store.write(|conn| {
+        keep(
+            conn,
+            &session.id_hash,
+            "second-factor",
+            challenge,
+            &state,
+            now,
+        )
+    })?;
     Ok(serde_json::to_value(rcr)?)
 }
 
@@ -318,9 +376,15 @@ pub fn finish_second_factor(
     let rp = portal.webauthn()?;
     let ctx = &portal.ctx;
     let now = ctx.clock.now_naive();
-    let state: SecurityKeyAuthentication = ctx
-        .store
-        .write(|conn| take(conn, &session.id_hash, "second-factor", now))?;
+    let state: SecurityKeyAuthentication = ctx.store.write(|conn| {
+        take(
+            conn,
+            &session.id_hash,
+            "second-factor",
+            &answer.response.client_data_json,
+            now,
+        )
+    })?;
     let id = credential_id(answer.get_credential_id());
     let stored = ctx
         .store
@@ -368,6 +432,7 @@ pub fn begin_passkey(
     let (rcr, state) = rp
         .start_discoverable_authentication()
         .map_err(|e| WebauthnFlowError::Refused(e.to_string()))?;
+    let challenge = rcr.public_key.challenge.clone();
     let mut options = serde_json::to_value(rcr)?;
     if !conditional {
         if let Some(o) = options.as_object_mut() {
@@ -385,6 +450,7 @@ pub fn begin_passkey(
             conn,
             &sessions::hash_id(signin_cookie),
             purpose,
+            &challenge,
             &state,
             now,
         )
@@ -409,9 +475,15 @@ pub fn finish_passkey(
     } else {
         "passkey"
     };
-    let state: DiscoverableAuthentication = ctx
-        .store
-        .write(|conn| take(conn, &sessions::hash_id(signin_cookie), purpose, now))?;
+    let state: DiscoverableAuthentication = ctx.store.write(|conn| {
+        take(
+            conn,
+            &sessions::hash_id(signin_cookie),
+            purpose,
+            &answer.response.client_data_json,
+            now,
+        )
+    })?;
     let id = credential_id(answer.get_credential_id());
     let stored = ctx
         .store

@@ -426,9 +426,10 @@ diesel::table! {
 }
 
 diesel::table! {
-    webauthn_ceremonies (binding_hash, purpose) {
+    webauthn_ceremonies (binding_hash, purpose, challenge) {
         binding_hash -> Text,
         purpose -> Text,
+        challenge -> Text,
         state -> Text,
         expires_at -> Timestamp,
     }

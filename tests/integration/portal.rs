@@ -1099,47 +1099,100 @@ fn passkey_sign_ins_started_from_one_address_are_capped() {
     assert_eq!(browser.get("/signin").status, 200);
 }
 
+/// A made-up passkey answer (its signature is no signature) to the ceremony with `challenge`.
+fn made_up_passkey_answer(origin: &str, challenge: &str) -> serde_json::Value {
+    let client_data = serde_json::json!({
+        "type": "webauthn.get", "challenge": challenge, "origin": origin,
+    });
+    let client_data = data_encoding::BASE64URL_NOPAD.encode(client_data.to_string().as_bytes());
+    serde_json::json!({
+        "credential": {
+            "id": "AAAA", "rawId": "AAAA", "type": "public-key", "extensions": {},
+            "response": {"authenticatorData": "AAAA", "clientDataJSON": client_data,
+                         "signature": "AAAA", "userHandle": null}
+        }
+    })
+}
+
 #[test]
 fn a_passkey_answer_without_a_ceremony_under_way_is_refused() {
     let db = TestDb::new(Backend::Sqlite);
     let server = localhost_server(&db);
     let browser = Browser::new(&server);
     let token = browser.get("/signin").csrf();
-    let answer = serde_json::json!({
-        "credential": {
-            "id": "AAAA", "rawId": "AAAA", "type": "public-key", "extensions": {},
-            "response": {"authenticatorData": "AAAA", "clientDataJSON": "AAAA",
-                         "signature": "AAAA", "userHandle": null}
-        }
-    });
-    let post = |path: &str| {
+    let post = |path: &str, body: &serde_json::Value| {
         browser
             .http
             .post(format!("{}{path}", browser.base))
             .header("x-csrf-token", &token)
-            .json(&answer)
+            .json(body)
             .send()
             .unwrap()
     };
-    let refused = post("/signin/passkey/finish");
+    let refused = post(
+        "/signin/passkey/finish",
+        &made_up_passkey_answer(&browser.base, "AAAA"),
+    );
     assert_eq!(refused.status(), 400);
     assert!(refused.text().unwrap().contains("no ceremony is under way"));
     // A ceremony is taken by its first answer: a second answer to it finds none.
-    let begin = browser
-        .http
-        .post(format!("{}/signin/passkey/begin", browser.base))
-        .header("x-csrf-token", &token)
-        .json(&serde_json::json!({}))
-        .send()
-        .unwrap();
+    let begin = post("/signin/passkey/begin", &serde_json::json!({}));
     assert_eq!(begin.status(), 200);
     let options: serde_json::Value = begin.json().unwrap();
     assert_eq!(options["publicKey"]["rpId"], "localhost");
     assert_eq!(options["publicKey"]["userVerification"], "required");
-    let first = post("/signin/passkey/finish");
+    let challenge = options["publicKey"]["challenge"].as_str().unwrap();
+    let answer = made_up_passkey_answer(&browser.base, challenge);
+    let first = post("/signin/passkey/finish", &answer);
     assert_eq!(first.status(), 401, "a made-up credential is no passkey");
-    let second = post("/signin/passkey/finish");
+    let second = post("/signin/passkey/finish", &answer);
     assert_eq!(second.status(), 400, "the ceremony was used up");
+}
+
+#[test]
+fn each_sign_in_page_of_a_browser_keeps_its_own_passkey_ceremony() {
+    let db = TestDb::new(Backend::Sqlite);
+    let server = localhost_server(&db);
+    let browser = Browser::new(&server);
+    let token = browser.get("/signin").csrf();
+    let post = |path: &str, body: &serde_json::Value| {
+        browser
+            .http
+            .post(format!("{}{path}", browser.base))
+            .header("x-csrf-token", &token)
+            .json(body)
+            .send()
+            .unwrap()
+    };
+    // Nine pages of one browser (one sign-in cookie) each ask for a passkey as they load.
+    let challenges: Vec<String> = (0..9)
+        .map(|_| {
+            let begin = post(
+                "/signin/passkey/begin",
+                &serde_json::json!({"conditional": true}),
+            );
+            assert_eq!(begin.status(), 200);
+            let options: serde_json::Value = begin.json().unwrap();
+            options["publicKey"]["challenge"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let answer = |challenge: &str| {
+        let mut answer = made_up_passkey_answer(&browser.base, challenge);
+        answer["conditional"] = true.into();
+        post("/signin/passkey/finish", &answer).status()
+    };
+    // The second page's answer still finds its own ceremony (the made-up signature is then
+    // refused), though seven pages started one after it; the first page's was dropped when
+    // the ninth started, as at most eight are kept.
+    assert_eq!(answer(&challenges[1]), 401);
+    assert_eq!(answer(&challenges[8]), 401);
+    assert_eq!(answer(&challenges[0]), 400);
+    // An answer does not take another page's ceremony with it.
+    assert_eq!(answer(&challenges[4]), 401);
+    assert_eq!(answer(&challenges[4]), 400);
 }
 
 #[test]
