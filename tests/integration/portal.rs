@@ -97,6 +97,21 @@ impl Browser {
         )
     }
 
+    /// Posts JSON as the pages' WebAuthn script does, with the page's CSRF token in a header.
+    pub fn script_post(
+        &self,
+        path: &str,
+        token: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::blocking::Response {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .header("x-csrf-token", token)
+            .json(body)
+            .send()
+            .unwrap()
+    }
+
     /// Posts a form found at `form_path` to `action` with its CSRF token.
     pub fn submit(&self, form_path: &str, action: &str, fields: &[(&str, &str)]) -> Page {
         let form = self.get(form_path);
@@ -1019,15 +1034,8 @@ fn webauthn_ceremonies_want_their_page_token_and_a_challenge_of_their_own() {
     let browser = Browser::new(&server);
     let page = browser.get("/signin");
     let token = page.csrf();
-    let json = |path: &str, token: &str, body: serde_json::Value| {
-        browser
-            .http
-            .post(format!("{}{path}", browser.base))
-            .header("x-csrf-token", token)
-            .json(&body)
-            .send()
-            .unwrap()
-    };
+    let json =
+        |path: &str, token: &str, body: serde_json::Value| browser.script_post(path, token, &body);
     // The public URL is http://127.0.0.1:PORT: WebAuthn cannot work there, and says why.
     let begin = json("/signin/passkey/begin", &token, serde_json::json!({}));
     assert_eq!(begin.status(), 503);
@@ -1068,13 +1076,11 @@ fn passkey_sign_ins_started_from_one_address_are_capped() {
     let browser = Browser::new(&server);
     let token = browser.get("/signin").csrf();
     let begin = || {
-        browser
-            .http
-            .post(format!("{}/signin/passkey/begin", browser.base))
-            .header("x-csrf-token", &token)
-            .json(&serde_json::json!({"conditional": true}))
-            .send()
-            .unwrap()
+        browser.script_post(
+            "/signin/passkey/begin",
+            &token,
+            &serde_json::json!({"conditional": true}),
+        )
     };
     for i in 0..60 {
         assert_eq!(begin().status(), 200, "start {i}");
@@ -1120,15 +1126,7 @@ fn a_passkey_answer_without_a_ceremony_under_way_is_refused() {
     let server = localhost_server(&db);
     let browser = Browser::new(&server);
     let token = browser.get("/signin").csrf();
-    let post = |path: &str, body: &serde_json::Value| {
-        browser
-            .http
-            .post(format!("{}{path}", browser.base))
-            .header("x-csrf-token", &token)
-            .json(body)
-            .send()
-            .unwrap()
-    };
+    let post = |path: &str, body: &serde_json::Value| browser.script_post(path, &token, body);
     let refused = post(
         "/signin/passkey/finish",
         &made_up_passkey_answer(&browser.base, "AAAA"),
@@ -1155,15 +1153,7 @@ fn each_sign_in_page_of_a_browser_keeps_its_own_passkey_ceremony() {
     let server = localhost_server(&db);
     let browser = Browser::new(&server);
     let token = browser.get("/signin").csrf();
-    let post = |path: &str, body: &serde_json::Value| {
-        browser
-            .http
-            .post(format!("{}{path}", browser.base))
-            .header("x-csrf-token", &token)
-            .json(body)
-            .send()
-            .unwrap()
-    };
+    let post = |path: &str, body: &serde_json::Value| browser.script_post(path, &token, body);
     // Nine pages of one browser (one sign-in cookie) each ask for a passkey as they load.
     let challenges: Vec<String> = (0..9)
         .map(|_| {
