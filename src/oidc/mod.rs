@@ -165,6 +165,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::scope("/oauth2/authorize")
             .wrap(from_fn(security_headers::middleware))
+            .app_data(crate::portal::form_config())
             .route("", web::get().to(authorize::start))
             .route("", web::post().to(authorize::start))
             .route("/continue", web::get().to(authorize::resume))
@@ -174,6 +175,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::scope("/oauth2/logout")
             .wrap(from_fn(security_headers::middleware))
+            .app_data(crate::portal::form_config())
             .route("", web::get().to(logout::start))
             .route("", web::post().to(logout::start))
             .route("/confirm", web::post().to(logout::confirm)),

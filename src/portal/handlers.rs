@@ -37,6 +37,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/signin")
             .wrap(from_fn(security_headers::middleware))
+            .app_data(form_config())
+            .app_data(json_config())
             .route("", web::get().to(signin_page))
             .route("", web::post().to(signin_submit))
             .route("/mfa", web::get().to(mfa_page))
@@ -63,12 +65,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::scope("/signout")
             .wrap(from_fn(security_headers::middleware))
+            .app_data(form_config())
             .route("", web::post().to(signout))
             .route("/everywhere", web::post().to(signout_everywhere)),
     )
     .service(
         super::console::configure(web::scope("/console"))
             .wrap(from_fn(security_headers::middleware))
+            .app_data(form_config())
+            .app_data(json_config())
             .route("", web::get().to(dashboard))
             .route("/password", web::get().to(password_page))
             .route("/password", web::post().to(password_submit))
@@ -161,6 +166,38 @@ pub(crate) fn message(status: StatusCode, title: &str, text: &str, back: &str) -
             back: back.to_string(),
         },
     )
+}
+
+/// Forms that cannot be read (a field missing, a body too large) get a page that says so, in
+/// the portal's own shape, instead of the framework's plain text.
+pub(crate) fn form_config() -> web::FormConfig {
+    web::FormConfig::default().error_handler(|err, _req| {
+        use actix_web::ResponseError;
+        let page = message(
+            err.status_code(),
+            "Form not understood",
+            &format!(
+                "The form could not be read ({}). Open the page again and retry.",
+                err.to_string().trim_end_matches('.')
+            ),
+            "/signin",
+        );
+        actix_web::error::InternalError::from_response(err, page).into()
+    })
+}
+
+/// The same for the WebAuthn script's JSON calls: `{"error": ...}` like their other refusals.
+pub(crate) fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default().error_handler(|err, _req| {
+        use actix_web::ResponseError;
+        let answer = HttpResponse::build(err.status_code()).json(serde_json::json!({
+            "error": format!(
+                "The request could not be read ({}). Reload the page and retry.",
+                err.to_string().trim_end_matches('.')
+            ),
+        }));
+        actix_web::error::InternalError::from_response(err, answer).into()
+    })
 }
 
 pub(crate) fn see_other(location: &str) -> actix_web::HttpResponseBuilder {

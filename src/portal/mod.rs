@@ -15,6 +15,7 @@ pub mod webauthn;
 mod webauthn_api;
 
 pub use handlers::configure;
+pub(crate) use handlers::form_config;
 
 use crate::audit::AuditQueue;
 use crate::auth::hash_pool::HashPool;

@@ -1055,6 +1055,54 @@ fn webauthn_ceremonies_want_their_page_token_and_a_challenge_of_their_own() {
     assert_eq!(anonymous.status(), 401);
 }
 
+#[test]
+fn unreadable_forms_and_script_calls_are_answered_in_their_own_shape() {
+    let db = TestDb::new(Backend::Sqlite);
+    let server = localhost_server(&db);
+    let browser = Browser::new(&server);
+    let token = browser.get("/signin").csrf();
+    // A form without its fields: a page that says so, with the portal's headers.
+    let form = browser.post("/signin", &[("csrf_token", token.as_str())]);
+    assert_eq!(form.status, 400);
+    assert!(
+        form.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"),
+        "{:?}",
+        form.headers
+    );
+    assert!(form.headers.contains_key("content-security-policy"));
+    assert!(form.body.contains("Form not understood"), "{}", form.body);
+    assert!(form.body.contains("missing field"), "{}", form.body);
+    // The WebAuthn script's calls: JSON with an error, whatever went wrong with the body.
+    let garbled = browser
+        .http
+        .post(format!("{}/signin/passkey/finish", browser.base))
+        .header("x-csrf-token", &token)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .unwrap();
+    assert_eq!(garbled.status(), 400);
+    let answer: serde_json::Value = garbled.json().unwrap();
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("could not be read"),
+        "{answer}"
+    );
+    let oversized = browser.script_post(
+        "/signin/passkey/begin",
+        &token,
+        &serde_json::json!({ "padding": "x".repeat(3 << 20) }),
+    );
+    assert_eq!(oversized.status(), 413);
+    let answer: serde_json::Value = oversized.json().unwrap();
+    assert!(answer["error"].is_string(), "{answer}");
+}
+
 /// A server for `db` whose public URL is http://localhost:PORT, where WebAuthn is available.
 fn localhost_server(db: &TestDb) -> Server {
     let server = Server::start(db, &[]);
