@@ -97,7 +97,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(
                 "/reauthenticate",
                 web::post().to(credentials::reauthenticate),
-            ),
+            )
+            .default_service(web::to(no_such_page)),
     )
     .service(
         web::scope("/static")
@@ -198,6 +199,16 @@ pub(crate) fn json_config() -> web::JsonConfig {
         }));
         actix_web::error::InternalError::from_response(err, answer).into()
     })
+}
+
+/// A console path that names no page (or a method the page does not take).
+async fn no_such_page() -> HttpResponse {
+    message(
+        StatusCode::NOT_FOUND,
+        "Page not found",
+        "There is no such page in the console.",
+        "/console",
+    )
 }
 
 pub(crate) fn see_other(location: &str) -> actix_web::HttpResponseBuilder {

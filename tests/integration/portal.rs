@@ -1101,6 +1101,11 @@ fn unreadable_forms_and_script_calls_are_answered_in_their_own_shape() {
     assert_eq!(oversized.status(), 413);
     let answer: serde_json::Value = oversized.json().unwrap();
     assert!(answer["error"].is_string(), "{answer}");
+    // A console path that names no page: a page that says so.
+    let missing = browser.get("/console/no-such-page");
+    assert_eq!(missing.status, 404);
+    assert!(missing.body.contains("Page not found"), "{}", missing.body);
+    assert!(missing.headers.contains_key("content-security-policy"));
 }
 
 /// A server for `db` whose public URL is http://localhost:PORT, where WebAuthn is available.
