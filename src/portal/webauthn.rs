@@ -31,6 +31,7 @@ use webauthn_rs::prelude::{
     RegisterPublicKeyCredential, SecurityKey, SecurityKeyAuthentication, SecurityKeyRegistration,
     Url, Uuid, Webauthn, WebauthnBuilder,
 };
+use webauthn_rs_proto::CollectedClientData;
 
 /// How long a browser has to answer a challenge (WebAuthn's recommended timeout is 5 min).
 const CEREMONY_TIMEOUT: Duration = Duration::minutes(5);
@@ -153,18 +154,12 @@ fn keep(
     Ok(())
 }
 
-/// The challenge an answer signed, as its client data carries it (base64url). The ceremony is
-/// found by it; webauthn-rs then checks the whole answer against that ceremony's state.
-fn answered_challenge(client_data_json: &[u8]) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct ClientData {
-        challenge: String,
-    }
-    let data: ClientData = serde_json::from_slice(client_data_json).ok()?;
-    let bytes = BASE64URL_NOPAD
-        .decode(data.challenge.trim_end_matches('=').as_bytes())
-        .ok()?;
-    Some(BASE64URL_NOPAD.encode(&bytes))
+/// The challenge an answer signed, read from its client data. The ceremony is found by it;
+/// webauthn-rs then checks the whole answer against that ceremony's state.
+fn answered_challenge(client_data_json: &[u8]) -> Option<Vec<u8>> {
+    serde_json::from_slice::<CollectedClientData>(client_data_json)
+        .ok()
+        .map(|data| data.challenge)
 }
 
 /// Takes (and so ends) the ceremony that an answer with this client data belongs to, if it
@@ -177,6 +172,7 @@ fn take<T: serde::de::DeserializeOwned>(
     now: NaiveDateTime,
 ) -> Result<T, WebauthnFlowError> {
     let challenge = answered_challenge(client_data_json).ok_or(WebauthnFlowError::NoCeremony)?;
+    let challenge = BASE64URL_NOPAD.encode(&challenge);
     let key = (binding_hash, purpose, challenge.as_str());
     let found: Option<(String, NaiveDateTime)> = webauthn_ceremonies::table
         .find(key)
