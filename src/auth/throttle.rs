@@ -14,6 +14,10 @@
 //! time: the lockout is always temporary (a permanent one would let anyone lock out a user whose
 //! name they know). Unknown user names are throttled the same way as known ones, so the answers
 //! do not tell them apart.
+//!
+//! The store counts an attempt as a failure *before* the guess is checked (a reservation), and
+//! takes it back when the guess was right ([`State::refunded`]), or forgets the key. Counting
+//! afterwards would let concurrent guesses all pass a check made before any of them failed.
 
 use chrono::{Duration, NaiveDateTime};
 
@@ -50,6 +54,26 @@ pub const PER_ADDRESS: Limits = Limits {
     lock_after: 100,
     lockout: Duration::minutes(15),
     max_delay: Duration::seconds(30),
+    quiet: Duration::hours(1),
+};
+
+/// Per MFA device, for codes sent to STS (`GetSessionToken`, `AssumeRole` with
+/// `SerialNumber`): as strict as a user's password, since a six-digit code is guessed once in
+/// about 330,000 tries (three codes are valid at a time). Looser numbers make a stolen access
+/// key plus guessing worth MFA credentials within days.
+pub const PER_DEVICE: Limits = PER_USER;
+
+/// Wrong second-factor codes one half-signed-in session may send before it is ended (and
+/// the password must be given again): the password step's own throttle then applies to
+/// every further round.
+pub const MFA_CODES_PER_SESSION: u32 = 5;
+
+/// Per half-signed-in session: locked at [`MFA_CODES_PER_SESSION`] wrong codes.
+pub const PER_MFA_SESSION: Limits = Limits {
+    free: MFA_CODES_PER_SESSION,
+    lock_after: MFA_CODES_PER_SESSION,
+    lockout: Duration::hours(1),
+    max_delay: Duration::hours(1),
     quiet: Duration::hours(1),
 };
 
@@ -96,14 +120,32 @@ impl State {
     /// The state after a failed attempt at `now`.
     pub fn failed(self, limits: &Limits, now: NaiveDateTime) -> Self {
         let mut next = self.current(limits, now);
-        if next.failures >= limits.lock_after {
-            // A lockout that has run out starts a fresh round of delays.
+        if next.failures >= limits.lock_after && next.blocked_until.is_none_or(|b| b <= now) {
+            // A lockout that has run out starts a fresh round of delays; one still running
+            // is never shortened by a failure that slipped past it.
             next = Self::default();
         }
         next.failures += 1;
         next.last_failure_at = Some(now);
         next.blocked_until = delay(limits, next.failures).map(|d| now + d);
         next
+    }
+}
+
+impl State {
+    /// The state after a reserved attempt turned out right: the failure it was counted as is
+    /// taken back, and the block is what the remaining failures impose.
+    pub fn refunded(self, limits: &Limits) -> Self {
+        let failures = self.failures.saturating_sub(1);
+        let blocked_until = match (self.last_failure_at, delay(limits, failures)) {
+            (Some(at), Some(wait)) => Some(at + wait),
+            _ => None,
+        };
+        Self {
+            failures,
+            last_failure_at: self.last_failure_at.filter(|_| failures > 0),
+            blocked_until,
+        }
     }
 }
 
@@ -228,6 +270,53 @@ mod tests {
         let s = s.failed(&l, after);
         assert_eq!(s.failures, 1);
         assert_eq!(s.check(&l, after), Verdict::Allowed);
+    }
+
+    #[test]
+    fn a_failure_during_a_lockout_never_shortens_it() {
+        let l = PER_USER;
+        let mut s = State::default();
+        for _ in 0..10 {
+            s = s.failed(&l, t(0));
+        }
+        let locked = s.check(&l, t(1));
+        assert_eq!(
+            locked,
+            Verdict::Blocked {
+                until: t(0) + Duration::minutes(15),
+                locked: true
+            }
+        );
+        // A guess that raced past the check is counted on top of the lock, not as a new round.
+        let s = s.failed(&l, t(60));
+        assert_eq!(s.failures, 11);
+        assert!(matches!(
+            s.check(&l, t(61)),
+            Verdict::Blocked { locked: true, .. }
+        ));
+    }
+
+    #[test]
+    fn a_refund_takes_back_one_failure_and_its_block() {
+        let l = PER_USER;
+        let mut s = State::default();
+        for _ in 0..4 {
+            s = s.failed(&l, t(0));
+        }
+        assert!(matches!(s.check(&l, t(0)), Verdict::Blocked { .. }));
+        let back = s.refunded(&l);
+        assert_eq!(back.failures, 3);
+        assert_eq!(back.check(&l, t(0)), Verdict::Allowed);
+        let ten = (0..10).fold(State::default(), |s, _| s.failed(&l, t(0)));
+        let nine = ten.refunded(&l);
+        assert_eq!(
+            nine.check(&l, t(0)),
+            Verdict::Blocked {
+                until: t(32),
+                locked: false
+            }
+        );
+        assert_eq!(State::default().refunded(&l), State::default());
     }
 
     #[test]

@@ -51,7 +51,7 @@ impl Owner {
     }
 
     /// Whether `serial` is one of this owner's enabled devices.
-    fn owns(&self, conn: &mut DbConnection, serial: &str) -> Result<bool, StorageError> {
+    pub fn owns(&self, conn: &mut DbConnection, serial: &str) -> Result<bool, StorageError> {
         Ok(self.serials(conn)?.iter().any(|s| s == serial))
     }
 

@@ -497,6 +497,7 @@ pub(super) fn refusal_text(refusal: &Refusal, now: chrono::NaiveDateTime) -> Str
         }
         Refusal::Expired => "Your password has expired. Ask your administrator to reset it.".into(),
         Refusal::Rejected(why) => why.clone(),
+        Refusal::SessionEnded => "Too many incorrect codes. Sign in again.".into(),
     }
 }
 
@@ -679,6 +680,11 @@ async fn second_step(
     let code = form.into_inner().code;
     match web::block(move || check(&p, &s, &code, &request)).await {
         Ok(Ok(Outcome::Session { cookie, stage })) => signed(&req, &portal, cookie, stage),
+        Ok(Ok(Outcome::Refused(refusal @ Refusal::SessionEnded))) => {
+            let message = refusal_text(&refusal, portal.ctx.clock.now_naive());
+            let (account, status) = (session.account_id.clone(), refusal_status(&refusal));
+            signin_form(&req, &portal, status, account, String::new(), Some(message))
+        }
         Ok(Ok(Outcome::Refused(refusal))) => {
             show_mfa(
                 &req,

@@ -10,7 +10,6 @@ pub(crate) mod pages;
 pub mod recovery;
 pub mod sessions;
 pub mod signin;
-pub mod throttling;
 pub mod webauthn;
 mod webauthn_api;
 

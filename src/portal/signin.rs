@@ -6,15 +6,15 @@
 //! (an unknown user is checked against a dummy hash). The audit event records the real reason.
 
 use super::sessions::{self, NewSession, Session, Stage};
-use super::throttling::{self, Key};
 use super::Portal;
 use crate::audit::{self, AuditEvent, EventSource, RequestMeta, REDACTED};
 use crate::auth::password;
-use crate::auth::throttle::Verdict;
+use crate::auth::throttle::{Verdict, MFA_CODES_PER_SESSION};
 use crate::iam::{self, Call, IamError};
 use crate::secrets::SecretString;
 use crate::storage::schema::{accounts, login_profiles, mfa_devices, root_users, users};
 use crate::storage::sql::lower;
+use crate::storage::throttle::{self, Key};
 use crate::storage::{DbConnection, StorageError};
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
@@ -40,6 +40,8 @@ pub enum Refusal {
     Expired,
     /// The new password was refused (policy, reuse, confirmation); the message says why.
     Rejected(String),
+    /// The half-signed-in session sent too many wrong codes and was ended: sign in again.
+    SessionEnded,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,14 +101,39 @@ pub fn resolve_account(
 }
 
 /// The root user (by its login) or the IAM user with a login profile that `name` names.
+/// The root login is matched first; IAM user names never take it (`iam::users` reserves it).
 pub fn find_principal(
     conn: &mut DbConnection,
     account_id: &str,
     name: &str,
 ) -> Result<Option<Principal>, StorageError> {
-    let root: Option<(String, String, bool, NaiveDateTime)> = root_users::table
+    let is_root: i64 = root_users::table
         .find(account_id)
         .filter(lower(root_users::login).eq(name.to_lowercase()))
+        .count()
+        .get_result(conn)?;
+    if is_root > 0 {
+        return root_principal(conn, account_id);
+    }
+    let user_id: Option<String> = users::table
+        .filter(users::account_id.eq(account_id))
+        .filter(lower(users::name).eq(name.to_lowercase()))
+        .select(users::id)
+        .first(conn)
+        .optional()?;
+    match user_id {
+        Some(id) => user_principal(conn, account_id, &id),
+        None => Ok(None),
+    }
+}
+
+/// The account's root user.
+fn root_principal(
+    conn: &mut DbConnection,
+    account_id: &str,
+) -> Result<Option<Principal>, StorageError> {
+    let root: Option<(String, String, bool, NaiveDateTime)> = root_users::table
+        .find(account_id)
         .select((
             root_users::login,
             root_users::password_hash,
@@ -115,28 +142,38 @@ pub fn find_principal(
         ))
         .first(conn)
         .optional()?;
-    if let Some((login, hash, must_change, changed_at)) = root {
-        let devices: i64 = mfa_devices::table
-            .filter(mfa_devices::account_id.eq(account_id))
-            .filter(mfa_devices::user_id.is_null())
-            .filter(mfa_devices::enabled.eq(true))
-            .count()
-            .get_result(conn)?;
-        return Ok(Some(Principal {
-            account_id: account_id.to_string(),
-            user_id: None,
-            name: login,
-            arn: iam::arn::root(account_id),
-            password_hash: hash,
-            must_change,
-            changed_at,
-            has_mfa: devices > 0,
-        }));
-    }
+    let Some((login, hash, must_change, changed_at)) = root else {
+        return Ok(None);
+    };
+    let devices: i64 = mfa_devices::table
+        .filter(mfa_devices::account_id.eq(account_id))
+        .filter(mfa_devices::user_id.is_null())
+        .filter(mfa_devices::enabled.eq(true))
+        .count()
+        .get_result(conn)?;
+    Ok(Some(Principal {
+        account_id: account_id.to_string(),
+        user_id: None,
+        name: login,
+        arn: iam::arn::root(account_id),
+        password_hash: hash,
+        must_change,
+        changed_at,
+        has_mfa: devices > 0,
+    }))
+}
+
+/// The IAM user with this id in this account, if it has a login profile. Found by id only:
+/// a user's name may be anything an administrator renamed it to.
+fn user_principal(
+    conn: &mut DbConnection,
+    account_id: &str,
+    user_id: &str,
+) -> Result<Option<Principal>, StorageError> {
     let user: Option<(String, String, String, String, bool, NaiveDateTime)> = users::table
         .inner_join(login_profiles::table)
+        .filter(users::id.eq(user_id))
         .filter(users::account_id.eq(account_id))
-        .filter(lower(users::name).eq(name.to_lowercase()))
         .select((
             users::id,
             users::name,
@@ -226,24 +263,10 @@ fn failure(
         .failed("Failed authentication", reason)
 }
 
-/// Counts a failure against `keys`; a concurrent first failure of the same key may collide
-/// on the insert, so one retry.
-fn count_failure(portal: &Portal, keys: &[Key], now: NaiveDateTime) -> Result<(), StorageError> {
-    let once = || {
-        portal
-            .ctx
-            .store
-            .write(|conn| throttling::fail(conn, keys, now))
-    };
-    match once() {
-        Err(StorageError::Conflict(_)) => once(),
-        other => other,
-    }
-}
-
-/// The refusal for a principal whose keys are throttled now (audited when `audit_mfa` says
-/// which kind of step it was), or `None` when it may try.
-fn throttled(
+/// Reserves an attempt of `p` against `keys` (see [`throttle`]): the refusal when a key is
+/// blocked (audited as a sign-in failure when `audit_mfa` says which kind of step it was), or
+/// `None` when the attempt may go ahead, already counted as a failure.
+fn reserve(
     portal: &Portal,
     p: &Principal,
     keys: &[Key],
@@ -251,11 +274,8 @@ fn throttled(
     meta: &RequestMeta,
     audit_mfa: Option<bool>,
 ) -> Result<Option<Refusal>, StorageError> {
-    let verdict = portal
-        .ctx
-        .store
-        .read(|conn| throttling::check(conn, keys, now))?;
-    let Verdict::Blocked { until, locked } = verdict else {
+    let Verdict::Blocked { until, locked } = throttle::reserve(&portal.ctx.store, keys, now)?
+    else {
         return Ok(None);
     };
     if let Some(mfa) = audit_mfa {
@@ -263,6 +283,14 @@ fn throttled(
         portal.audit.push(now, meta, e);
     }
     Ok(Some(Refusal::Blocked { until, locked }))
+}
+
+/// Settles reserved attempts that turned out right, in their own transaction.
+fn settle(portal: &Portal, keys: &[Key]) -> Result<(), StorageError> {
+    portal
+        .ctx
+        .store
+        .write(|conn| throttle::succeeded(conn, keys))
 }
 
 fn throttle_keys(account: &str, user_name: &str, meta: &RequestMeta) -> Vec<Key> {
@@ -306,22 +334,21 @@ pub fn prepare_password(
     let ctx = &portal.ctx;
     let now = ctx.clock.now_naive();
     let typed = attempt.user_name.trim();
-    let (account_id, verdict, principal) = ctx.store.read(|conn| {
+    let (account_id, principal) = ctx.store.read(|conn| {
         let account_id = resolve_account(conn, &attempt.account)?;
-        let key_account = account_id.as_deref().unwrap_or(attempt.account.trim());
-        let verdict = throttling::check(conn, &throttle_keys(key_account, typed, meta), now)?;
         let principal = match &account_id {
             Some(id) => find_principal(conn, id, typed)?,
             None => None,
         };
-        Ok::<_, StorageError>((account_id, verdict, principal))
+        Ok::<_, StorageError>((account_id, principal))
     })?;
     let keys = throttle_keys(
         account_id.as_deref().unwrap_or(attempt.account.trim()),
         typed,
         meta,
     );
-    if let Verdict::Blocked { until, locked } = verdict {
+    // Counted before the hashing, so that concurrent guesses meet the block (see `throttle`).
+    if let Verdict::Blocked { until, locked } = throttle::reserve(&ctx.store, &keys, now)? {
         let e = failure(
             typed,
             principal.as_ref(),
@@ -391,7 +418,7 @@ pub fn finish_password(
     let p = match principal {
         Some(p) if verified.matched => p,
         other => {
-            count_failure(portal, &keys, now)?;
+            // The attempt was counted as a failure when it was reserved.
             let e = failure(typed, other.as_ref(), account, false, reason);
             portal.audit.push(now, meta, e);
             return Ok(Outcome::Refused(Refusal::Incorrect));
@@ -399,6 +426,7 @@ pub fn finish_password(
     };
     let expired = ctx.store.read(|conn| expiry(conn, &p, now))?;
     if expired == Some(true) {
+        settle(portal, &keys)?;
         let e = failure(typed, Some(&p), account, false, "password expired");
         portal.audit.push(now, meta, e);
         return Ok(Outcome::Refused(Refusal::Expired));
@@ -411,7 +439,7 @@ pub fn finish_password(
         Stage::Active
     };
     let cookie = ctx.store.write(|conn| {
-        throttling::clear(conn, &keys[0])?;
+        throttle::succeeded(conn, &keys)?;
         mark_password_used(conn, &p, now, verified.rehashed.as_deref())?;
         open_session(conn, portal, &p, stage, None, now, meta)
     })?;
@@ -490,6 +518,14 @@ fn mark_password_used(
     Ok(())
 }
 
+/// The keys a guessed second factor (a TOTP or recovery code) is reserved against: the user's
+/// and the address's, as for passwords, and the half-signed-in session's own count.
+fn code_keys(p: &Principal, session: &Session, meta: &RequestMeta) -> Vec<Key> {
+    let mut keys = throttle_keys(&p.account_id, &p.name, meta);
+    keys.push(Key::mfa_session(&session.id_hash));
+    keys
+}
+
 /// The second step: a code from one of the user's enabled virtual MFA devices (each tried;
 /// a code once accepted is refused for the rest of its window).
 pub fn with_code(
@@ -503,8 +539,7 @@ pub fn with_code(
     let Some(p) = ctx.store.read(|conn| session_principal(conn, session))? else {
         return Ok(Outcome::Refused(Refusal::Incorrect));
     };
-    let keys = throttle_keys(&p.account_id, &p.name, meta);
-    if let Some(refusal) = throttled(portal, &p, &keys, now, meta, Some(true))? {
+    if let Some(refusal) = reserve_code(portal, &p, session, now, meta)? {
         return Ok(Outcome::Refused(refusal));
     }
     let code = code.trim();
@@ -521,10 +556,48 @@ pub fn with_code(
     if !accepted {
         return second_factor_failed(portal, session, meta, "MFA code rejected");
     }
-    second_factor_passed(portal, session, "totp", meta)
+    second_factor_passed(portal, session, "totp", meta, true)
 }
 
-/// A second factor was refused: counted against the user like a wrong password, audited.
+/// Reserves a second-factor code's attempt; a session that has sent its share of wrong codes
+/// is ended instead.
+fn reserve_code(
+    portal: &Portal,
+    p: &Principal,
+    session: &Session,
+    now: NaiveDateTime,
+    meta: &RequestMeta,
+) -> Result<Option<Refusal>, SigninError> {
+    let refusal = reserve(
+        portal,
+        p,
+        &code_keys(p, session, meta),
+        now,
+        meta,
+        Some(true),
+    )?;
+    if refusal.is_some() && end_if_spent(portal, session)? {
+        return Ok(Some(Refusal::SessionEnded));
+    }
+    Ok(refusal)
+}
+
+/// Ends a half-signed-in session that has sent [`MFA_CODES_PER_SESSION`] wrong codes; whether
+/// it did.
+fn end_if_spent(portal: &Portal, session: &Session) -> Result<bool, StorageError> {
+    let key = Key::mfa_session(&session.id_hash);
+    portal.ctx.store.write(|conn| {
+        if throttle::failures(conn, &key)? < MFA_CODES_PER_SESSION {
+            return Ok(false);
+        }
+        sessions::end(conn, &session.id_hash)?;
+        throttle::forget(conn, &key)?;
+        Ok(true)
+    })
+}
+
+/// A second factor was refused: audited; a guessed code was already counted when it was
+/// reserved, and the session ends once it has sent too many wrong ones.
 pub fn second_factor_failed(
     portal: &Portal,
     session: &Session,
@@ -534,28 +607,36 @@ pub fn second_factor_failed(
     let ctx = &portal.ctx;
     let now = ctx.clock.now_naive();
     if let Some(p) = ctx.store.read(|conn| session_principal(conn, session))? {
-        count_failure(portal, &throttle_keys(&p.account_id, &p.name, meta), now)?;
         portal
             .audit
             .push(now, meta, failure(&p.name, Some(&p), None, true, reason));
     }
+    if end_if_spent(portal, session)? {
+        return Ok(Outcome::Refused(Refusal::SessionEnded));
+    }
     Ok(Outcome::Refused(Refusal::Incorrect))
 }
 
-/// A second factor (`method`: totp or webauthn) was proved: the session moves on under a new
-/// id, to the password page if the password must change.
+/// A second factor (`method`: totp, recovery-code or webauthn) was proved: the session moves
+/// on under a new id, to the password page if the password must change. `reserved`: the
+/// factor was a guessable code, reserved with [`reserve_code`].
 pub fn second_factor_passed(
     portal: &Portal,
     session: &Session,
     method: &str,
     meta: &RequestMeta,
+    reserved: bool,
 ) -> Result<Outcome, SigninError> {
     let ctx = &portal.ctx;
     let now = ctx.clock.now_naive();
     let Some(p) = ctx.store.read(|conn| session_principal(conn, session))? else {
         return Ok(Outcome::Refused(Refusal::Incorrect));
     };
-    let keys = throttle_keys(&p.account_id, &p.name, meta);
+    let keys = if reserved {
+        code_keys(&p, session, meta)
+    } else {
+        vec![Key::user(&p.account_id, &p.name)]
+    };
     let expired = ctx.store.read(|conn| expiry(conn, &p, now))?;
     let stage = if p.must_change || expired.is_some() {
         Stage::ChangePassword
@@ -563,7 +644,7 @@ pub fn second_factor_passed(
         Stage::Active
     };
     let cookie = ctx.store.write(|conn| {
-        throttling::clear(conn, &keys[0])?;
+        throttle::succeeded(conn, &keys)?;
         let cookie =
             sessions::advance(conn, ctx.random.as_ref(), now, session, stage, Some(method))?;
         audit::record(conn, now, ctx.random.as_ref(), meta, success(&p, true))?;
@@ -589,10 +670,9 @@ pub fn with_passkey(
         audit_passkey_failure(portal, Some(&key.owner), meta, "no console password");
         return Ok(Outcome::Refused(Refusal::Incorrect));
     };
-    let keys = throttle_keys(&p.account_id, &p.name, meta);
-    if let Some(refusal) = throttled(portal, &p, &keys, now, meta, Some(true))? {
-        return Ok(Outcome::Refused(refusal));
-    }
+    // Password and code failures do not block a passkey: it cannot be guessed, and a lock
+    // that anyone knowing the user name can set must not shut out phishing-resistant factors.
+    let user_key = Key::user(&p.account_id, &p.name);
     let expired = ctx.store.read(|conn| expiry(conn, &p, now))?;
     if expired == Some(true) {
         portal.audit.push(
@@ -608,7 +688,7 @@ pub fn with_passkey(
         Stage::Active
     };
     let cookie = ctx.store.write(|conn| {
-        throttling::clear(conn, &keys[0])?;
+        throttle::succeeded(conn, std::slice::from_ref(&user_key))?;
         iam::mfa::security_key_used(conn, &key.serial_number, updated_credential, now)?;
         open_session(conn, portal, &p, stage, Some((now, "passkey")), now, meta)
     })?;
@@ -650,41 +730,15 @@ pub fn audit_passkey_failure(
     portal.audit.push(now, meta, event);
 }
 
-/// The principal that owns devices: an IAM user, or the account's root user.
+/// The principal that owns devices: an IAM user (by id), or the account's root user.
 fn principal_of(
     conn: &mut DbConnection,
     account_id: &str,
     owner: &iam::mfa::Owner,
 ) -> Result<Option<Principal>, StorageError> {
     match owner {
-        iam::mfa::Owner::User(id) => principal_by_id(conn, account_id, id),
-        iam::mfa::Owner::Root(_) => {
-            let login: Option<String> = root_users::table
-                .find(account_id)
-                .select(root_users::login)
-                .first(conn)
-                .optional()?;
-            match login {
-                Some(login) => find_principal(conn, account_id, &login),
-                None => Ok(None),
-            }
-        }
-    }
-}
-
-fn principal_by_id(
-    conn: &mut DbConnection,
-    account_id: &str,
-    user_id: &str,
-) -> Result<Option<Principal>, StorageError> {
-    let name: Option<String> = users::table
-        .find(user_id)
-        .select(users::name)
-        .first(conn)
-        .optional()?;
-    match name {
-        Some(name) => find_principal(conn, account_id, &name),
-        None => Ok(None),
+        iam::mfa::Owner::User(id) => user_principal(conn, account_id, id),
+        iam::mfa::Owner::Root(_) => root_principal(conn, account_id),
     }
 }
 
@@ -716,7 +770,7 @@ pub fn change_password(
         )));
     }
     let keys = throttle_keys(&p.account_id, &p.name, meta);
-    if let Some(refusal) = throttled(portal, &p, &keys, now, meta, None)? {
+    if let Some(refusal) = reserve(portal, &p, &keys, now, meta, None)? {
         return Ok(Outcome::Refused(refusal));
     }
     let call = Call {
@@ -731,18 +785,19 @@ pub fn change_password(
     match changed {
         Ok(()) => {}
         Err(IamError::InvalidInput(_)) => {
-            // The current password was wrong: a guess like any other.
-            count_failure(portal, &keys, now)?;
+            // The current password was wrong: a guess like any other, counted when reserved.
             return Ok(Outcome::Refused(Refusal::Rejected(
                 "The current password is incorrect.".into(),
             )));
         }
         Err(IamError::PasswordPolicyViolation(message)) => {
+            settle(portal, &keys)?;
             return Ok(Outcome::Refused(Refusal::Rejected(message)));
         }
         Err(other) => return Err(other.into()),
     }
     let cookie = ctx.store.write(|conn| {
+        throttle::succeeded(conn, &keys)?;
         sessions::advance(conn, ctx.random.as_ref(), now, session, Stage::Active, None)
     })?;
     Ok(Outcome::Session {
@@ -817,15 +872,16 @@ pub fn reauthenticate(
         return Ok(Some(Refusal::Incorrect));
     };
     let keys = throttle_keys(&p.account_id, &p.name, meta);
-    if let Some(refusal) = throttled(portal, &p, &keys, now, meta, None)? {
+    if let Some(refusal) = reserve(portal, &p, &keys, now, meta, None)? {
         return Ok(Some(refusal));
     }
     if !password::verify(password, &p.password_hash).unwrap_or(false) {
-        count_failure(portal, &keys, now)?;
         return Ok(Some(Refusal::Incorrect));
     }
-    ctx.store
-        .write(|conn| sessions::reauthenticated(conn, session, now))?;
+    ctx.store.write(|conn| {
+        throttle::succeeded(conn, &keys)?;
+        sessions::reauthenticated(conn, session, now)
+    })?;
     Ok(None)
 }
 
@@ -845,8 +901,7 @@ pub fn with_recovery_code(
     let Some(p) = ctx.store.read(|conn| session_principal(conn, session))? else {
         return Ok(Outcome::Refused(Refusal::Incorrect));
     };
-    let keys = throttle_keys(&p.account_id, &p.name, meta);
-    if let Some(refusal) = throttled(portal, &p, &keys, now, meta, None)? {
+    if let Some(refusal) = reserve_code(portal, &p, session, now, meta)? {
         return Ok(Outcome::Refused(refusal));
     }
     let redeemed = ctx
@@ -855,5 +910,5 @@ pub fn with_recovery_code(
     if !redeemed {
         return second_factor_failed(portal, session, meta, "recovery code rejected");
     }
-    second_factor_passed(portal, session, "recovery-code", meta)
+    second_factor_passed(portal, session, "recovery-code", meta, true)
 }

@@ -404,7 +404,7 @@ pub fn finish_second_factor(
         mfa::security_key_used(conn, &stored.serial_number, updated.as_deref(), now)
     })?;
     Ok(signin::second_factor_passed(
-        portal, session, "webauthn", meta,
+        portal, session, "webauthn", meta, false,
     )?)
 }
 

@@ -11,6 +11,7 @@ pub mod notify;
 #[rustfmt::skip]
 pub mod schema;
 pub mod sql;
+pub mod throttle;
 
 pub use connection::{write_transaction, Backend, DbConnection, Store};
 pub use error::StorageError;

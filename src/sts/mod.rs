@@ -48,12 +48,19 @@ impl From<diesel::result::Error> for StsError {
 
 /// Checks an MFA code passed as `SerialNumber` + `TokenCode` against the calling user's enabled
 /// device (a code, once accepted, is spent); returns whether one was passed.
+///
+/// Each code is reserved against the device's throttle before it is checked
+/// ([`crate::storage::throttle`]), so guessing meets growing delays and then a lockout during
+/// which even the right code is refused. Only the caller's own devices are counted: naming
+/// another user's serial number must not lock that user out.
 pub(crate) fn mfa_check(
     ctx: &crate::context::ServiceContext,
     caller: &crate::authz::Caller,
     serial: &Option<String>,
     code: &Option<String>,
 ) -> Result<bool, StsError> {
+    use crate::auth::throttle::Verdict;
+    use crate::storage::throttle::{self, Key};
     let (serial, code) = match (serial, code) {
         (Some(serial), Some(code)) => (serial, code),
         (None, None) => return Ok(false),
@@ -72,7 +79,21 @@ pub(crate) fn mfa_check(
     let Some((user_id, _)) = caller.iam_user() else {
         return Err(failed());
     };
+    let owner = crate::iam::mfa::Owner::User(user_id.to_string());
+    if !ctx.store.read(|conn| owner.owns(conn, serial))? {
+        return Err(failed());
+    }
+    let keys = [Key::device(serial)];
+    let now = ctx.clock.now_naive();
+    if let Verdict::Blocked { .. } = throttle::reserve(&ctx.store, &keys, now)? {
+        return Err(StsError::AccessDenied(
+            "MultiFactorAuthentication failed: too many invalid MFA one time pass codes for \
+             this device. Try again later."
+                .to_string(),
+        ));
+    }
     if crate::iam::mfa::verify_code(ctx, user_id, serial, code)? {
+        ctx.store.write(|conn| throttle::succeeded(conn, &keys))?;
         Ok(true)
     } else {
         Err(failed())

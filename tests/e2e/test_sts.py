@@ -416,3 +416,51 @@ def test_cross_account_needs_both_sides(iam, keyward, name):
     with pytest.raises(ClientError) as e:
         allowed.assume_role(RoleArn=distrusting, RoleSessionName="visit")
     assert error_code(e) == "AccessDenied", "the role's trust policy must allow it"
+
+
+def wrong_codes(totp, count):
+    """`count` six-digit codes none of which is valid now (nor in the windows around now)."""
+    now = time.time()
+    valid = {totp.at(now + step * 30) for step in (-1, 0, 1)}
+    return [c for c in (f"{n:06d}" for n in range(100000, 100000 + count + 3)) if c not in valid][:count]
+
+
+def test_mfa_codes_sent_to_sts_are_throttled_per_device(iam, keyward, name):
+    """Thirty wrong codes lock the device: the right code is then refused too, by
+    GetSessionToken and by AssumeRole alike, until the lock runs out."""
+    account = keyward.account
+    key = user_with_key(iam, name)
+    serial, totp = enable_mfa(iam, name)
+    role_arn = make_role(iam, name, trust(allow_assume(f"arn:aws:iam::{account}:user/{name}")))
+    sts = keyward.client("sts", key=key[0], secret=key[1])
+    messages = set()
+    for code in wrong_codes(totp, 30):
+        with pytest.raises(ClientError) as e:
+            sts.get_session_token(SerialNumber=serial, TokenCode=code)
+        assert error_code(e) == "AccessDenied"
+        messages.add(e.value.response["Error"]["Message"])
+    assert any("too many invalid" in m for m in messages), messages
+    with pytest.raises(ClientError) as e:
+        sts.get_session_token(SerialNumber=serial, TokenCode=totp.now())
+    assert error_code(e) == "AccessDenied", "the right code waits out the lock"
+    assert "too many invalid" in e.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as e:
+        sts.assume_role(RoleArn=role_arn, RoleSessionName="locked", SerialNumber=serial,
+                        TokenCode=totp.now())
+    assert "too many invalid" in e.value.response["Error"]["Message"]
+    # Without MFA the key still works: the lock is the device's, not the user's.
+    assert sts.get_caller_identity()["Arn"].endswith(f":user/{name}")
+
+
+def test_another_users_device_is_not_locked_by_naming_it(iam, keyward, name):
+    victim = name + "-v"
+    victim_key = user_with_key(iam, victim)
+    serial, totp = enable_mfa(iam, victim)
+    key = user_with_key(iam, name)
+    sts = keyward.client("sts", key=key[0], secret=key[1])
+    for code in wrong_codes(totp, 12):
+        with pytest.raises(ClientError):
+            sts.get_session_token(SerialNumber=serial, TokenCode=code)
+    victim_sts = keyward.client("sts", key=victim_key[0], secret=victim_key[1])
+    got = victim_sts.get_session_token(SerialNumber=serial, TokenCode=totp.now())
+    assert got["Credentials"]["AccessKeyId"].startswith("ASIA")

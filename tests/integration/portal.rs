@@ -630,7 +630,7 @@ fn an_iam_user_made_to_reset_changes_the_password_under_the_account_policy() {
 }
 
 /// The sign-in service on a store of its own with a clock the test moves.
-mod with_a_fixed_clock {
+pub(crate) mod with_a_fixed_clock {
     use super::*;
     use keyward::audit::{AuditQueue, RequestMeta};
     use keyward::clock::FixedClock;
@@ -640,21 +640,25 @@ mod with_a_fixed_clock {
     use keyward::secrets::{ExposeSecret, SecretString};
     use std::sync::Arc;
 
-    struct Setup {
+    pub(crate) struct Setup {
         _db: TestDb,
-        portal: Portal,
-        clock: Arc<FixedClock>,
-        account: String,
-        root_password: String,
+        pub portal: Portal,
+        pub clock: Arc<FixedClock>,
+        pub account: String,
+        pub root_password: String,
         start: chrono::NaiveDateTime,
     }
 
-    fn now(s: &Setup) -> chrono::NaiveDateTime {
+    pub(crate) fn now(s: &Setup) -> chrono::NaiveDateTime {
         keyward::clock::Clock::now_naive(s.clock.as_ref())
     }
 
     fn setup() -> Setup {
-        let db = TestDb::new(Backend::Sqlite);
+        setup_on(Backend::Sqlite)
+    }
+
+    pub(crate) fn setup_on(backend: Backend) -> Setup {
+        let db = TestDb::new(backend);
         let mut ctx = keyward::app::service_context(&db.store_settings()).unwrap();
         let clock = Arc::new(FixedClock::new(
             chrono::DateTime::from_timestamp(1_900_000_000, 0).unwrap(),
@@ -764,7 +768,7 @@ mod with_a_fixed_clock {
     }
 
     /// An IAM user with a console password, made through the IAM services.
-    fn user_with_password(s: &Setup, name: &str, password: &str) {
+    pub(crate) fn user_with_password(s: &Setup, name: &str, password: &str) {
         let call = keyward::iam::Call {
             account_id: s.account.clone(),
             actor_arn: format!("arn:aws:iam::{}:root", s.account),

@@ -1,0 +1,256 @@
+//! The stored side of [`crate::auth::throttle`]: one row per throttled key (a user of an
+//! account, a source address, an MFA device).
+//!
+//! Every guess goes through three steps:
+//!
+//! ```text
+//!   reserve (write txn, row locked) ──blocked──> refused, nothing written
+//!      │ allowed: counted as a failure now
+//!      v
+//!   check the guess (argon2id, TOTP, ...; outside the transaction)
+//!      │ right                                  │ wrong
+//!      v                                        v
+//!   succeeded: user and device keys forgotten,  nothing more: it was counted
+//!   address keys refunded one failure
+//! ```
+//!
+//! Counting before the check is what makes the limits hold under concurrency: each guess
+//! takes its place in the count under the row lock (PostgreSQL's `FOR UPDATE`, SQLite's one
+//! writer), so a burst of concurrent guesses meets the block after the first few.
+
+use crate::auth::throttle::{self, Limits, State, Verdict};
+use crate::storage::schema::signin_throttle;
+use crate::storage::{DbConnection, StorageError, Store};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use std::net::IpAddr;
+
+/// What a right guess does to a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnSuccess {
+    /// The key's failures are forgotten (the guesser proved to be its owner).
+    Forget,
+    /// Only the attempt's own failure is taken back (an address is shared by many people).
+    Refund,
+}
+
+/// A key and the limits that apply to it.
+#[derive(Debug, Clone)]
+pub struct Key {
+    pub name: String,
+    pub limits: Limits,
+    pub on_success: OnSuccess,
+}
+
+impl Key {
+    /// Attempts for one user name of one account (known or not: unknown names are throttled
+    /// alike, so the answers do not tell them apart).
+    pub fn user(account: &str, user_name: &str) -> Self {
+        Self {
+            name: format!(
+                "user:{}:{}",
+                account.to_lowercase(),
+                user_name.to_lowercase()
+            ),
+            limits: throttle::PER_USER,
+            on_success: OnSuccess::Forget,
+        }
+    }
+
+    /// Attempts from one source address, whatever the user name. IPv6 sources are counted by
+    /// their /64: one host usually holds a whole /64 and could otherwise change its address
+    /// at every guess.
+    pub fn address(ip: &str) -> Self {
+        Self {
+            name: format!("ip:{}", address_prefix(ip)),
+            limits: throttle::PER_ADDRESS,
+            on_success: OnSuccess::Refund,
+        }
+    }
+
+    /// Codes tried for one MFA device (STS's `SerialNumber` + `TokenCode`).
+    pub fn device(serial_number: &str) -> Self {
+        Self {
+            name: format!("mfa:{serial_number}"),
+            limits: throttle::PER_DEVICE,
+            on_success: OnSuccess::Forget,
+        }
+    }
+
+    /// Second-factor codes tried in one half-signed-in session.
+    pub fn mfa_session(session_hash: &str) -> Self {
+        Self {
+            name: format!("mfa-session:{session_hash}"),
+            limits: throttle::PER_MFA_SESSION,
+            on_success: OnSuccess::Forget,
+        }
+    }
+}
+
+/// The address as a throttle counts it: IPv4 (IPv4-mapped IPv6 included) whole, IPv6 by /64.
+pub fn address_prefix(ip: &str) -> String {
+    match ip.parse::<IpAddr>().map(|ip| ip.to_canonical()) {
+        Ok(IpAddr::V4(v4)) => v4.to_string(),
+        Ok(IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Err(_) => ip.to_string(),
+    }
+}
+
+type Stored = (i32, Option<NaiveDateTime>, Option<NaiveDateTime>);
+
+fn stored(conn: &mut DbConnection, key: &str, lock: bool) -> Result<Option<State>, StorageError> {
+    let query = signin_throttle::table.find(key).select((
+        signin_throttle::failures,
+        signin_throttle::last_failure_at,
+        signin_throttle::blocked_until,
+    ));
+    let row: Option<Stored> = match (conn, lock) {
+        (DbConnection::Pg(pg), true) => query.for_update().first(pg).optional()?,
+        (conn, _) => query.first(conn).optional()?,
+    };
+    Ok(row.map(|(failures, last, blocked)| State {
+        failures: u32::try_from(failures).unwrap_or(0),
+        last_failure_at: last,
+        blocked_until: blocked,
+    }))
+}
+
+fn state(conn: &mut DbConnection, key: &str, lock: bool) -> Result<State, StorageError> {
+    Ok(stored(conn, key, lock)?.unwrap_or_default())
+}
+
+/// The key's state with its row locked until the transaction ends; a missing row is inserted
+/// at once (so it is locked too). A concurrent transaction that inserted the same key first
+/// makes this insert fail with a conflict when it commits, and the caller runs again: a row
+/// found missing must never be written later from that stale reading, or two concurrent
+/// first failures would count as one.
+fn locked_state(conn: &mut DbConnection, key: &str) -> Result<State, StorageError> {
+    if let Some(state) = stored(conn, key, true)? {
+        return Ok(state);
+    }
+    diesel::insert_into(signin_throttle::table)
+        .values((
+            signin_throttle::throttle_key.eq(key),
+            signin_throttle::failures.eq(0),
+        ))
+        .execute(conn)?;
+    Ok(State::default())
+}
+
+fn store_state(conn: &mut DbConnection, key: &str, next: &State) -> Result<(), StorageError> {
+    let values = (
+        signin_throttle::failures.eq(i32::try_from(next.failures).unwrap_or(i32::MAX)),
+        signin_throttle::last_failure_at.eq(next.last_failure_at),
+        signin_throttle::blocked_until.eq(next.blocked_until),
+    );
+    let updated = diesel::update(signin_throttle::table.find(key))
+        .set(values)
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(signin_throttle::table)
+            .values((signin_throttle::throttle_key.eq(key), values))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The strictest verdict over `keys` at `now`, without reserving anything (what a page shows).
+pub fn check(
+    conn: &mut DbConnection,
+    keys: &[Key],
+    now: NaiveDateTime,
+) -> Result<Verdict, StorageError> {
+    let mut verdicts = Vec::with_capacity(keys.len());
+    for key in keys {
+        verdicts.push(state(conn, &key.name, false)?.check(&key.limits, now));
+    }
+    Ok(throttle::strictest(verdicts))
+}
+
+/// Reserves one attempt against every key, inside the caller's write transaction: refused,
+/// with nothing written, when any key is blocked; otherwise counted as a failure on each.
+/// Keys are locked in the order given: callers list them in one order (user, then address).
+pub fn reserve_in(
+    conn: &mut DbConnection,
+    keys: &[Key],
+    now: NaiveDateTime,
+) -> Result<Verdict, StorageError> {
+    let mut states = Vec::with_capacity(keys.len());
+    for key in keys {
+        states.push(locked_state(conn, &key.name)?);
+    }
+    let verdict = throttle::strictest(
+        keys.iter()
+            .zip(&states)
+            .map(|(key, s)| s.check(&key.limits, now)),
+    );
+    if verdict == Verdict::Allowed {
+        for (key, s) in keys.iter().zip(states) {
+            store_state(conn, &key.name, &s.failed(&key.limits, now))?;
+        }
+    }
+    Ok(verdict)
+}
+
+/// [`reserve_in`] in a transaction of its own. Concurrent first attempts on PostgreSQL may
+/// all find no row and meet on the insert; the losers run again and find the row.
+pub fn reserve(store: &Store, keys: &[Key], now: NaiveDateTime) -> Result<Verdict, StorageError> {
+    let mut tries = 0;
+    loop {
+        match store.write(|conn| reserve_in(conn, keys, now)) {
+            Err(StorageError::Conflict(_)) if tries < 5 => tries += 1,
+            done => return done,
+        }
+    }
+}
+
+/// The reserved attempt was right: user and device keys are forgotten, address keys get
+/// their failure back. Call inside the write transaction that acts on the success.
+pub fn succeeded(conn: &mut DbConnection, keys: &[Key]) -> Result<(), StorageError> {
+    for key in keys {
+        match key.on_success {
+            OnSuccess::Forget => {
+                diesel::delete(signin_throttle::table.find(&key.name)).execute(conn)?;
+            }
+            OnSuccess::Refund => {
+                let now_state = locked_state(conn, &key.name)?;
+                store_state(conn, &key.name, &now_state.refunded(&key.limits))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// How many failures `key` has on record.
+pub fn failures(conn: &mut DbConnection, key: &Key) -> Result<u32, StorageError> {
+    Ok(state(conn, &key.name, false)?.failures)
+}
+
+/// Forgets `key` (a session that ended takes its counter with it).
+pub fn forget(conn: &mut DbConnection, key: &Key) -> Result<(), StorageError> {
+    diesel::delete(signin_throttle::table.find(&key.name)).execute(conn)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_counted_whole_for_ipv4_and_by_64_for_ipv6() {
+        assert_eq!(address_prefix("192.0.2.7"), "192.0.2.7");
+        assert_eq!(address_prefix("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(
+            address_prefix("2001:db8:1:2:aaaa::1"),
+            address_prefix("2001:db8:1:2:bbbb:cccc:dddd:eeee")
+        );
+        assert_eq!(address_prefix("2001:db8:1:2::9"), "2001:db8:1:2::/64");
+        assert_ne!(
+            address_prefix("2001:db8:1:2::1"),
+            address_prefix("2001:db8:1:3::1")
+        );
+    }
+}

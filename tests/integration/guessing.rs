@@ -1,0 +1,230 @@
+//! Guessing at the sign-in portal under concurrency, and principals found by id: the sign-in
+//! service on a store of its own with a fixed clock, driven from many threads at once.
+
+use crate::harness::BACKENDS;
+use crate::portal::with_a_fixed_clock::{now, setup_on, user_with_password, Setup};
+use keyward::audit::RequestMeta;
+use keyward::auth::totp;
+use keyward::portal::sessions::{self, Session, Stage};
+use keyward::portal::signin::{self, Attempt, Outcome, Refusal};
+use keyward::secrets::SecretString;
+
+fn meta() -> RequestMeta {
+    RequestMeta {
+        source_ip: Some("192.0.2.7".into()),
+        ..RequestMeta::default()
+    }
+}
+
+fn password_attempt(s: &Setup, user: &str, password: &str) -> Outcome {
+    signin::with_password(
+        &s.portal,
+        &Attempt {
+            account: s.account.clone(),
+            user_name: user.into(),
+            password: SecretString::from(password.to_string()),
+        },
+        &meta(),
+    )
+    .unwrap()
+}
+
+/// Runs `count` attempts at once; returns how many were checked (answered "incorrect") and
+/// the latest time a blocked one was told to come back.
+fn burst(
+    count: usize,
+    attempt: impl Fn(usize) -> Outcome + Sync,
+) -> (usize, Option<chrono::NaiveDateTime>) {
+    let outcomes: Vec<Outcome> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..count)
+            .map(|i| {
+                let attempt = &attempt;
+                scope.spawn(move || attempt(i))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut checked = 0;
+    let mut until = None;
+    for outcome in outcomes {
+        match outcome {
+            Outcome::Refused(Refusal::Incorrect) => checked += 1,
+            Outcome::Refused(Refusal::Blocked { until: u, .. }) => {
+                until = until.max(Some(u));
+            }
+            other => panic!("a wrong guess got {other:?}"),
+        }
+    }
+    (checked, until)
+}
+
+fn session_of(s: &Setup, outcome: Outcome) -> (String, Session) {
+    let Outcome::Session { cookie, .. } = outcome else {
+        panic!("expected a session, got {outcome:?}");
+    };
+    let session = sessions::load(&s.portal.ctx, s.portal.lifetimes, &cookie)
+        .unwrap()
+        .unwrap();
+    (cookie, session)
+}
+
+#[test]
+fn concurrent_wrong_passwords_are_counted_before_they_are_checked() {
+    for backend in BACKENDS {
+        let s = setup_on(backend);
+        user_with_password(&s, "gus", "Gus-Passw0rd!");
+        // A first burst of 30: three free failures and the one that starts the delay.
+        let (checked, until) = burst(30, |i| password_attempt(&s, "gus", &format!("no-{i}")));
+        assert!(
+            checked <= 4,
+            "{backend:?}: {checked} of 30 concurrent guesses checked"
+        );
+        let mut total = checked;
+        let mut until = until.expect("the burst met the block");
+        // Each later burst, once the delay is over, gets one guess checked, until the lock.
+        while total < 10 {
+            s.clock.advance(until - now(&s));
+            let (checked, next) = burst(10, |i| password_attempt(&s, "gus", &format!("x-{i}")));
+            assert!(checked <= 1, "{backend:?}: {checked} guesses in one delay");
+            total += checked;
+            until = next.expect("every burst meets the block");
+        }
+        assert_eq!(total, 10, "{backend:?}");
+        let right = password_attempt(&s, "gus", "Gus-Passw0rd!");
+        assert!(
+            matches!(
+                right,
+                Outcome::Refused(Refusal::Blocked { locked: true, .. })
+            ),
+            "{backend:?}: the right password waits out the lock: {right:?}"
+        );
+    }
+}
+
+/// The root user with an authenticator app whose seed the test knows, signed in with its
+/// password and owing the code.
+fn root_owing_a_code(s: &Setup) -> (String, Session, [u8; 20]) {
+    let seed = [7u8; 20];
+    let step =
+        |s: &Setup| u64::try_from(now(s).and_utc().timestamp()).unwrap() / totp::STEP_SECONDS;
+    let call = keyward::iam::Call {
+        account_id: s.account.clone(),
+        actor_arn: format!("arn:aws:iam::{}:root", s.account),
+        meta: RequestMeta::default(),
+    };
+    keyward::iam::mfa::assign_new_virtual(
+        &s.portal.ctx,
+        &call,
+        &keyward::iam::mfa::Owner::Root(s.account.clone()),
+        "phone",
+        &seed,
+        &totp::code_at_step(&seed, step(s) - 1).unwrap(),
+        &totp::code_at_step(&seed, step(s)).unwrap(),
+    )
+    .unwrap();
+    // The enrolment spent this step's code: move on to a fresh one.
+    s.clock.advance(chrono::Duration::seconds(60));
+    let (cookie, session) = session_of(s, password_attempt(s, "root", &s.root_password.clone()));
+    assert_eq!(session.stage, Stage::Mfa);
+    (cookie, session, seed)
+}
+
+fn code_now(s: &Setup, seed: &[u8]) -> String {
+    let step = u64::try_from(now(s).and_utc().timestamp()).unwrap() / totp::STEP_SECONDS;
+    totp::code_at_step(seed, step).unwrap()
+}
+
+fn wrong_code(s: &Setup, seed: &[u8], i: usize) -> String {
+    let right = code_now(s, seed);
+    let code = format!("{:06}", 100_000 + i);
+    if code == right {
+        "000000".into()
+    } else {
+        code
+    }
+}
+
+#[test]
+fn concurrent_wrong_codes_meet_the_block_and_a_session_ends_after_five() {
+    for backend in BACKENDS {
+        let s = setup_on(backend);
+        let (cookie, session, seed) = root_owing_a_code(&s);
+        let (checked, _) = burst(50, |i| {
+            signin::with_code(&s.portal, &session, &wrong_code(&s, &seed, i), &meta()).unwrap()
+        });
+        assert!(
+            checked <= 4,
+            "{backend:?}: {checked} of 50 concurrent codes checked"
+        );
+        let right = signin::with_code(&s.portal, &session, &code_now(&s, &seed), &meta()).unwrap();
+        assert!(
+            matches!(right, Outcome::Refused(Refusal::Blocked { .. })),
+            "{backend:?}: the right code waits: {right:?}"
+        );
+        // Wrong codes one at a time, each after its delay: the fifth ends the session.
+        let mut wrong = checked;
+        loop {
+            assert!(
+                wrong < 5,
+                "{backend:?}: five wrong codes and the session lives on"
+            );
+            let code = wrong_code(&s, &seed, wrong);
+            match signin::with_code(&s.portal, &session, &code, &meta()).unwrap() {
+                Outcome::Refused(Refusal::Blocked { until, .. }) => {
+                    s.clock.advance(until - now(&s))
+                }
+                Outcome::Refused(Refusal::Incorrect) => wrong += 1,
+                Outcome::Refused(Refusal::SessionEnded) => break,
+                other => panic!("{backend:?}: {other:?}"),
+            }
+        }
+        assert_eq!(wrong, 4, "{backend:?}: ended at the fifth wrong code");
+        assert!(
+            sessions::load(&s.portal.ctx, s.portal.lifetimes, &cookie)
+                .unwrap()
+                .is_none(),
+            "{backend:?}: the half-signed-in session is gone"
+        );
+    }
+}
+
+/// A user renamed to the root login (as a store from before names were reserved may hold)
+/// stays that user: sessions and passkeys name principals by id, never by name.
+#[test]
+fn a_user_renamed_to_the_root_login_is_still_that_user() {
+    use diesel::prelude::*;
+    use keyward::storage::schema::users;
+    let s = setup_on(crate::harness::Backend::Sqlite);
+    user_with_password(&s, "bob", "Bob-Passw0rd!");
+    let (_, bob) = session_of(&s, password_attempt(&s, "bob", "Bob-Passw0rd!"));
+    let bob_id = bob.user_id.clone().expect("bob is an IAM user");
+    s.portal
+        .ctx
+        .store
+        .write(|conn| {
+            diesel::update(users::table.find(&bob_id))
+                .set(users::name.eq("ROOT"))
+                .execute(conn)
+                .map_err(keyward::storage::StorageError::from)
+        })
+        .unwrap();
+    // The root user's password does not re-authenticate bob's session.
+    let root_password = SecretString::from(s.root_password.clone());
+    assert_eq!(
+        signin::reauthenticate(&s.portal, &bob, &root_password, &meta()).unwrap(),
+        Some(Refusal::Incorrect)
+    );
+    // A passkey of bob's opens a session of bob's.
+    let key = keyward::iam::mfa::StoredSecurityKey {
+        serial_number: "arn:aws:iam::000000000000:u2f/user/ROOT/none".into(),
+        account_id: s.account.clone(),
+        owner: keyward::iam::mfa::Owner::User(bob_id.clone()),
+        passkey: true,
+        credential: String::new(),
+    };
+    let (_, session) = session_of(
+        &s,
+        signin::with_passkey(&s.portal, &key, None, &meta()).unwrap(),
+    );
+    assert_eq!(session.user_id.as_deref(), Some(bob_id.as_str()));
+}
