@@ -136,3 +136,39 @@ test('a passkey signs its user in without a user name or password', { timeout: 1
   const devices = await server.aws('iam', 'list-mfa-devices', '--user-name', 'fay');
   assert.match(devices, /u2f\/user\/fay\//);
 });
+
+// The attack from the security review: bob registers a passkey, then is renamed to the root
+// login ("ROOT"), then signs in with his passkey. It must end in a refused rename or in a
+// session of user/ROOT: never in the root user's session.
+test('a user renamed like the root login never signs in as the root user', { timeout: 120_000 },
+  async () => {
+    const shot = screenshots('webauthn-root-name');
+    const { account, url } = server;
+    await createConsoleUser(server, 'bob', 'Bob-Passw0rd!');
+    const page = await freshPage(browser);
+    await addAuthenticator(page);
+    await page.goto(`${url}/signin/${account}`);
+    await signIn(page, { account, user: 'bob', password: 'Bob-Passw0rd!' });
+    await page.goto(`${url}/console/mfa`);
+    await page.locator('#passkey-name').fill('Laptop');
+    await clickAndWait(page, 'Create a passkey', '/console/mfa');
+    await page.locator('#devices').waitFor();
+
+    let renamed = true;
+    try {
+      await server.aws('iam', 'update-user', '--user-name', 'bob', '--new-user-name', 'ROOT');
+    } catch (e) {
+      renamed = false;
+      assert.match(e.message, /reserved/, 'refused because the name is the root login');
+    }
+
+    await page.context().addInitScript(() => {
+      if (window.PublicKeyCredential) PublicKeyCredential.isConditionalMediationAvailable = async () => false;
+    });
+    await submit(page, 'Sign out');
+    assert.equal(pathOf(page), '/signin');
+    await clickAndWait(page, 'Sign in with a passkey', '/console');
+    await shot(page, 'signed-in-with-the-passkey');
+    const arn = await page.locator('header .identity').getAttribute('title');
+    assert.equal(arn, `arn:aws:iam::${account}:user/${renamed ? 'ROOT' : 'bob'}`, 'never the root user');
+  });
