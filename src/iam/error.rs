@@ -24,6 +24,9 @@ pub enum IamError {
     InvalidAuthenticationCode(String),
     #[error("{0}")]
     ReportNotPresent(String),
+    /// Too many wrong guesses of a secret (a password): try again later.
+    #[error("{0}")]
+    Throttled(String),
     #[error(transparent)]
     Storage(StorageError),
     #[error("internal error: {0}")]

@@ -146,18 +146,31 @@ fn profile_not_found(user: &str) -> IamError {
     IamError::NoSuchEntity(format!("Login Profile for User {user} cannot be found."))
 }
 
-/// Checks a new password against the policy and, with reuse prevention, the user's last ones.
-fn check_new(
-    conn: &mut DbConnection,
+/// Checks a new password against the account's policy and, with reuse prevention, the user's
+/// last ones, then hashes it. Runs outside any transaction: the up to 24 argon2id checks of
+/// the reuse rule must not hold the store's write lock (on SQLite they would stop every
+/// writer).
+fn vetted_hash(
+    ctx: &ServiceContext,
     account_id: &str,
     user_id: &str,
     user_name: &str,
     new: &SecretString,
-) -> Result<(), IamError> {
-    let policy = stored_policy(conn, account_id)?;
-    let applicable = policy
-        .clone()
-        .map_or(Applicable::Default, Applicable::Account);
+) -> Result<String, IamError> {
+    let (policy, recent) = ctx.store.read(|conn| {
+        let policy = stored_policy(conn, account_id)?;
+        let recent: Vec<String> = match policy.as_ref().and_then(|p| p.reuse_prevention) {
+            Some(n) => password_history::table
+                .filter(password_history::user_id.eq(user_id))
+                .order(password_history::changed_at.desc())
+                .limit(i64::from(n))
+                .select(password_history::password_hash)
+                .load(conn)?,
+            None => Vec::new(),
+        };
+        Ok::<_, StorageError>((policy, recent))
+    })?;
+    let applicable = policy.map_or(Applicable::Default, Applicable::Account);
     let problems = password_policy::violations(&applicable, new.expose_secret(), user_name);
     if !problems.is_empty() {
         return Err(IamError::PasswordPolicyViolation(format!(
@@ -165,23 +178,82 @@ fn check_new(
             problems.join(" ")
         )));
     }
-    if let Some(n) = policy.and_then(|p| p.reuse_prevention) {
-        let recent: Vec<String> = password_history::table
-            .filter(password_history::user_id.eq(user_id))
-            .order(password_history::changed_at.desc())
-            .limit(i64::from(n))
-            .select(password_history::password_hash)
-            .load(conn)?;
-        for old in recent {
-            if password::verify(new, &old).unwrap_or(false) {
-                return Err(IamError::PasswordPolicyViolation(
-                    "Password does not conform to the account password policy. \
-                     The password was used recently; choose another."
-                        .into(),
-                ));
-            }
-        }
+    if recent
+        .iter()
+        .any(|old| password::verify(new, old).unwrap_or(false))
+    {
+        return Err(IamError::PasswordPolicyViolation(
+            "Password does not conform to the account password policy. \
+             The password was used recently; choose another."
+                .into(),
+        ));
     }
+    hash(ctx, new)
+}
+
+/// Ends what a principal's old password opened: its console sessions (but `keep`, the one
+/// that made the change) and every OpenID Connect grant it gave (their refresh and access
+/// tokens stop working). A password that was reset, changed or removed may have been known
+/// to someone else; whatever that person signed in to must not outlive it.
+fn end_console_access(
+    conn: &mut DbConnection,
+    account_id: &str,
+    user_id: Option<&str>,
+    keep: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<(), StorageError> {
+    use crate::storage::schema::oidc_grants;
+    let of_account = console_sessions::table
+        .filter(console_sessions::account_id.eq(account_id))
+        .filter(console_sessions::id_hash.ne(keep.unwrap_or("")));
+    match user_id {
+        Some(id) => {
+            diesel::delete(of_account.filter(console_sessions::user_id.eq(id))).execute(conn)?
+        }
+        None => {
+            diesel::delete(of_account.filter(console_sessions::user_id.is_null())).execute(conn)?
+        }
+    };
+    let subject = user_id.unwrap_or(account_id);
+    diesel::update(
+        oidc_grants::table
+            .filter(oidc_grants::account_id.eq(account_id))
+            .filter(oidc_grants::subject.eq(subject))
+            .filter(oidc_grants::revoked_at.is_null()),
+    )
+    .set(oidc_grants::revoked_at.eq(now))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Checks a principal's current password, as a guess: reserved against the principal's and
+/// the caller's address's throttle first (`storage::throttle`), so that a change-password
+/// form or `ChangePassword` call is no faster an oracle than the sign-in page.
+fn check_old(
+    ctx: &ServiceContext,
+    call: &Call,
+    name: &str,
+    old: &SecretString,
+    stored: &str,
+) -> Result<(), IamError> {
+    use crate::auth::throttle::Verdict;
+    use crate::storage::throttle::{self, Key};
+    let mut keys = vec![Key::user(&call.account_id, name)];
+    if let Some(ip) = &call.meta.source_ip {
+        keys.push(Key::address(ip));
+    }
+    let now = ctx.clock.now_naive();
+    if let Verdict::Blocked { .. } = throttle::reserve(&ctx.store, &keys, now)? {
+        return Err(IamError::Throttled(
+            "Too many incorrect passwords; try again later.".into(),
+        ));
+    }
+    if !password::verify(old, stored).map_err(|e| IamError::Internal(e.to_string()))? {
+        return Err(IamError::InvalidInput(
+            "The old password is incorrect.".into(),
+        ));
+    }
+    ctx.store.write(|conn| throttle::succeeded(conn, &keys))?;
     Ok(())
 }
 
@@ -212,11 +284,13 @@ pub fn create_profile(
     new: &SecretString,
     reset_required: bool,
 ) -> Result<LoginProfile, IamError> {
-    let hashed = hash(ctx, new)?;
+    let user = ctx
+        .store
+        .read(|conn| users::find(conn, &call.account_id, user_name))?;
+    let hashed = vetted_hash(ctx, &call.account_id, &user.id, &user.name, new)?;
     let now = ctx.clock.now_naive();
     ctx.change(|conn| {
-        let user = users::find(conn, &call.account_id, user_name)?;
-        check_new(conn, &call.account_id, &user.id, &user.name, new)?;
+        let user = users::get_by_id_in(conn, &user.id)?;
         diesel::insert_into(login_profiles::table)
             .values((
                 login_profiles::user_id.eq(&user.id),
@@ -279,10 +353,15 @@ pub fn update_profile(
     new: Option<&SecretString>,
     reset_required: Option<bool>,
 ) -> Result<(), IamError> {
-    let hashed = new.map(|p| hash(ctx, p)).transpose()?;
+    let found = ctx
+        .store
+        .read(|conn| users::find(conn, &call.account_id, user_name))?;
+    let hashed = new
+        .map(|p| vetted_hash(ctx, &call.account_id, &found.id, &found.name, p))
+        .transpose()?;
     let now = ctx.clock.now_naive();
     ctx.change(|conn| {
-        let user = users::find(conn, &call.account_id, user_name)?;
+        let user = users::get_by_id_in(conn, &found.id)?;
         let exists: i64 = login_profiles::table
             .find(&user.id)
             .count()
@@ -290,8 +369,7 @@ pub fn update_profile(
         if exists == 0 {
             return Err(profile_not_found(user_name));
         }
-        if let (Some(new), Some(hashed)) = (new, &hashed) {
-            check_new(conn, &call.account_id, &user.id, &user.name, new)?;
+        if let Some(hashed) = &hashed {
             diesel::update(login_profiles::table.find(&user.id))
                 .set((
                     login_profiles::password_hash.eq(hashed),
@@ -299,6 +377,7 @@ pub fn update_profile(
                 ))
                 .execute(conn)?;
             remember(conn, &user.id, hashed, now)?;
+            end_console_access(conn, &call.account_id, Some(&user.id), None, now)?;
         }
         if let Some(reset) = reset_required {
             diesel::update(login_profiles::table.find(&user.id))
@@ -316,15 +395,15 @@ pub fn update_profile(
 }
 
 pub fn delete_profile(ctx: &ServiceContext, call: &Call, user_name: &str) -> Result<(), IamError> {
+    let now = ctx.clock.now_naive();
     ctx.change(|conn| {
         let user = users::find(conn, &call.account_id, user_name)?;
         let removed = diesel::delete(login_profiles::table.find(&user.id)).execute(conn)?;
         if removed == 0 {
             return Err(profile_not_found(user_name));
         }
-        // Without a password the user has no console: its sessions end with it.
-        diesel::delete(console_sessions::table.filter(console_sessions::user_id.eq(&user.id)))
-            .execute(conn)?;
+        // Without a password the user has no console: its sessions and grants end with it.
+        end_console_access(conn, &call.account_id, Some(&user.id), None, now)?;
         call.audit(
             ctx,
             conn,
@@ -336,36 +415,35 @@ pub fn delete_profile(ctx: &ServiceContext, call: &Call, user_name: &str) -> Res
 }
 
 /// A user changes its own password: the old one must match and the new one pass the policy.
+/// The user's other console sessions (all but `keep`, the one that made the change) and its
+/// OpenID Connect grants end.
 pub fn change_own(
     ctx: &ServiceContext,
     call: &Call,
     user_id: &str,
     old: &SecretString,
     new: &SecretString,
+    keep: Option<&str>,
 ) -> Result<(), IamError> {
-    let stored: Option<String> = ctx.store.read(|conn| {
-        login_profiles::table
+    let (user, stored) = ctx.store.read(|conn| {
+        let user = users::get_by_id_in(conn, user_id)?;
+        let stored: Option<String> = login_profiles::table
             .find(user_id)
             .select(login_profiles::password_hash)
             .first::<String>(conn)
-            .optional()
-            .map_err(StorageError::from)
+            .optional()?;
+        Ok::<_, IamError>((user, stored))
     })?;
     let Some(stored) = stored else {
         return Err(IamError::NoSuchEntity(
             "The user does not have a login profile.".into(),
         ));
     };
-    if !password::verify(old, &stored).map_err(|e| IamError::Internal(e.to_string()))? {
-        return Err(IamError::InvalidInput(
-            "The old password is incorrect.".into(),
-        ));
-    }
-    let hashed = hash(ctx, new)?;
+    check_old(ctx, call, &user.name, old, &stored)?;
+    let hashed = vetted_hash(ctx, &call.account_id, user_id, &user.name, new)?;
     let now = ctx.clock.now_naive();
     ctx.change(|conn| {
         let user = users::get_by_id_in(conn, user_id)?;
-        check_new(conn, &call.account_id, user_id, &user.name, new)?;
         diesel::update(login_profiles::table.find(user_id))
             .set((
                 login_profiles::password_hash.eq(&hashed),
@@ -374,6 +452,7 @@ pub fn change_own(
             ))
             .execute(conn)?;
         remember(conn, user_id, &hashed, now)?;
+        end_console_access(conn, &call.account_id, Some(user_id), keep, now)?;
         call.audit(
             ctx,
             conn,
@@ -403,19 +482,16 @@ pub fn change_root(
     call: &Call,
     old: &SecretString,
     new: &SecretString,
+    keep: Option<&str>,
 ) -> Result<(), IamError> {
-    let stored: String = ctx.store.read(|conn| {
+    let (login, stored): (String, String) = ctx.store.read(|conn| {
         root_users::table
             .find(&call.account_id)
-            .select(root_users::password_hash)
-            .first::<String>(conn)
+            .select((root_users::login, root_users::password_hash))
+            .first(conn)
             .map_err(StorageError::from)
     })?;
-    if !password::verify(old, &stored).map_err(|e| IamError::Internal(e.to_string()))? {
-        return Err(IamError::InvalidInput(
-            "The old password is incorrect.".into(),
-        ));
-    }
+    check_old(ctx, call, &login, old, &stored)?;
     let problems = password_policy::violations(&Applicable::Default, new.expose_secret(), "root");
     if !problems.is_empty() {
         return Err(IamError::PasswordPolicyViolation(format!(
@@ -438,6 +514,7 @@ pub fn change_root(
                 root_users::must_change_password.eq(false),
             ))
             .execute(conn)?;
+        end_console_access(conn, &call.account_id, None, keep, now)?;
         call.audit(ctx, conn, "ChangePassword", json!({ "userName": "root" }))?;
         Ok(())
     })

@@ -202,6 +202,17 @@ pub fn end_online_grants_of(
     .execute(conn)?)
 }
 
+/// Whether a grant's user may still sign in: the root user always may, an IAM user while it
+/// has a console password (a login profile).
+pub fn may_sign_in(conn: &mut DbConnection, user_id: Option<&str>) -> Result<bool, StorageError> {
+    use crate::storage::schema::login_profiles;
+    let Some(id) = user_id else {
+        return Ok(true);
+    };
+    let n: i64 = login_profiles::table.find(id).count().get_result(conn)?;
+    Ok(n > 0)
+}
+
 pub fn find_grant(conn: &mut DbConnection, grant_id: &str) -> Result<Option<Grant>, StorageError> {
     Ok(grants::table
         .find(grant_id)

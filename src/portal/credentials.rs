@@ -41,7 +41,8 @@ fn refusal(e: &IamError) -> Option<String> {
         | IamError::LimitExceeded(m)
         | IamError::EntityAlreadyExists(m)
         | IamError::NoSuchEntity(m)
-        | IamError::InvalidAuthenticationCode(m) => Some(m.clone()),
+        | IamError::InvalidAuthenticationCode(m)
+        | IamError::Throttled(m) => Some(m.clone()),
         _ => None,
     }
 }

@@ -769,35 +769,31 @@ pub fn change_password(
             "The new passwords do not match.".into(),
         )));
     }
-    let keys = throttle_keys(&p.account_id, &p.name, meta);
-    if let Some(refusal) = reserve(portal, &p, &keys, now, meta, None)? {
-        return Ok(Outcome::Refused(refusal));
-    }
     let call = Call {
         account_id: p.account_id.clone(),
         actor_arn: p.arn.clone(),
         meta: meta.clone(),
     };
+    // The services check the current password as a throttled guess, and end the principal's
+    // other sessions and grants.
+    let keep = Some(session.id_hash.as_str());
     let changed = match &p.user_id {
-        Some(user_id) => iam::passwords::change_own(ctx, &call, user_id, &form.old, &form.new),
-        None => iam::passwords::change_root(ctx, &call, &form.old, &form.new),
+        Some(id) => iam::passwords::change_own(ctx, &call, id, &form.old, &form.new, keep),
+        None => iam::passwords::change_root(ctx, &call, &form.old, &form.new, keep),
     };
     match changed {
         Ok(()) => {}
         Err(IamError::InvalidInput(_)) => {
-            // The current password was wrong: a guess like any other, counted when reserved.
             return Ok(Outcome::Refused(Refusal::Rejected(
                 "The current password is incorrect.".into(),
             )));
         }
-        Err(IamError::PasswordPolicyViolation(message)) => {
-            settle(portal, &keys)?;
+        Err(IamError::PasswordPolicyViolation(message) | IamError::Throttled(message)) => {
             return Ok(Outcome::Refused(Refusal::Rejected(message)));
         }
         Err(other) => return Err(other.into()),
     }
     let cookie = ctx.store.write(|conn| {
-        throttle::succeeded(conn, &keys)?;
         sessions::advance(conn, ctx.random.as_ref(), now, session, Stage::Active, None)
     })?;
     Ok(Outcome::Session {

@@ -68,3 +68,27 @@ def test_default_policy_applies_without_an_account_policy(iam, name):
         iam.create_login_profile(UserName=name, Password="alllowercase")
     assert error_code(e) == "PasswordPolicyViolation"
     iam.create_login_profile(UserName=name, Password="Mixed-case-9")
+
+
+def test_change_password_guesses_of_the_old_password_are_throttled(iam, keyward, name):
+    """ChangePassword's old password is checked like a sign-in: a burst of wrong guesses
+    meets the throttle, and then even the right password is turned away for a while."""
+    iam.create_user(UserName=name)
+    iam.create_login_profile(UserName=name, Password="Correct-Horse-1")
+    iam.put_user_policy(UserName=name, PolicyName="own", PolicyDocument=(
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ChangePassword",'
+        f'"Resource":"arn:aws:iam::{keyward.account}:user/{name}"}}]}}'))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    me = keyward.client(key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    codes = []
+    for i in range(12):
+        with pytest.raises(ClientError) as e:
+            me.change_password(OldPassword=f"wrong-Password-{i}", NewPassword="Another-Horse-2")
+        codes.append(error_code(e))
+    # Three free failures and the one that starts the delay; then each guess waits its turn
+    # (a second, two, four, ...), so a quick burst gets at most a couple more checked.
+    assert codes[:5] == ["InvalidInput"] * 4 + ["Throttling"], codes
+    assert codes.count("InvalidInput") <= 6, codes
+    with pytest.raises(ClientError) as e:
+        me.change_password(OldPassword="Correct-Horse-1", NewPassword="Another-Horse-2")
+    assert error_code(e) == "Throttling"

@@ -340,6 +340,123 @@ fn the_code_flow_with_pkce_signs_a_user_in_and_its_tokens_work_until_revoked() {
     }
 }
 
+/// A first-party (no-consent) client's tokens for `user`, through the code flow in `browser`.
+fn tokens_for(
+    server: &Server,
+    browser: &Browser,
+    account: &str,
+    auth: Option<(&str, &str)>,
+    user: &str,
+    password: &str,
+) -> Value {
+    let (client_id, _) = auth.unwrap();
+    let start = browser.get(&authorize_path(client_id, ""));
+    assert_eq!(start.status, 303);
+    browser.sign_in(account, user, password);
+    let back = browser.get("/oauth2/authorize/continue");
+    assert_eq!(
+        back.status, 303,
+        "no consent page for a first-party client: {}",
+        back.body
+    );
+    let code = query_param(back.location.as_deref().unwrap(), "code").unwrap();
+    let (status, tokens) = token(
+        server,
+        auth,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+    );
+    assert_eq!(status, 200, "{tokens}");
+    tokens
+}
+
+#[test]
+fn a_reset_changed_or_removed_password_ends_the_users_other_sessions_and_grants() {
+    let db = TestDb::new(Backend::Sqlite);
+    let server = Server::start(&db, &[]);
+    let admin = Client::for_server(&server, &db);
+    let account = account(&server);
+    console_user(&admin, "bob", "Bob-Passw0rd-123", false);
+    let (client_id, secret) = web_client(&db, &account, &["--no-consent"]);
+    let auth = Some((client_id.as_str(), secret.as_str()));
+    let refresh = |tokens: &Value| {
+        let refresh_token = tokens["refresh_token"].as_str().unwrap();
+        let grant = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ];
+        let (status, answer) = token(&server, auth, &grant);
+        (status, answer["error"].as_str().map(str::to_string))
+    };
+    let signed_out = |b: &Browser| b.get("/console").location.as_deref() == Some("/signin");
+    let refused = (400, Some("invalid_grant".to_string()));
+
+    // An administrator resets the password: every session and grant (offline ones too) ends.
+    let browser = Browser::new(&server);
+    let tokens = tokens_for(&server, &browser, &account, auth, "bob", "Bob-Passw0rd-123");
+    let reset = admin.post(&[
+        ("Action", "UpdateLoginProfile"),
+        ("UserName", "bob"),
+        ("Password", "Bob-Reset-Passw0rd-456"),
+    ]);
+    assert_eq!(reset.status, 200, "{}", reset.body);
+    assert!(
+        signed_out(&browser),
+        "the session ended with the old password"
+    );
+    assert_eq!(refresh(&tokens), refused);
+
+    // Bob changes it himself: his other browser is signed out, the one he used is not.
+    let mine = Browser::new(&server);
+    let tokens = tokens_for(
+        &server,
+        &mine,
+        &account,
+        auth,
+        "bob",
+        "Bob-Reset-Passw0rd-456",
+    );
+    let other = Browser::new(&server);
+    other.sign_in(&account, "bob", "Bob-Reset-Passw0rd-456");
+    assert!(!signed_out(&other));
+    let form = mine.get("/console/password");
+    let changed = mine.post(
+        "/console/password",
+        &[
+            ("csrf_token", &form.csrf()),
+            ("old_password", "Bob-Reset-Passw0rd-456"),
+            ("new_password", "Bob-Own-Passw0rd-789"),
+            ("confirm_password", "Bob-Own-Passw0rd-789"),
+        ],
+    );
+    assert_eq!(
+        changed.location.as_deref(),
+        Some("/console"),
+        "{}",
+        changed.body
+    );
+    assert!(signed_out(&other), "the other session ended");
+    assert!(!signed_out(&mine), "the session that changed it goes on");
+    assert_eq!(refresh(&tokens), refused);
+
+    // The console password is removed: no refresh any more.
+    let tokens = tokens_for(
+        &server,
+        &other,
+        &account,
+        auth,
+        "bob",
+        "Bob-Own-Passw0rd-789",
+    );
+    let removed = admin.post(&[("Action", "DeleteLoginProfile"), ("UserName", "bob")]);
+    assert_eq!(removed.status, 200, "{}", removed.body);
+    assert_eq!(refresh(&tokens), refused);
+}
+
 #[test]
 fn refresh_tokens_rotate_and_a_reused_one_revokes_its_grant() {
     let db = TestDb::new(Backend::Sqlite);
@@ -349,27 +466,8 @@ fn refresh_tokens_rotate_and_a_reused_one_revokes_its_grant() {
     console_user(&admin, "bob", "Bob-Passw0rd-123", false);
     let (client_id, secret) = web_client(&db, &account, &["--no-consent"]);
     let browser = Browser::new(&server);
-    let start = browser.get(&authorize_path(&client_id, ""));
-    assert_eq!(start.status, 303);
-    browser.sign_in(&account, "bob", "Bob-Passw0rd-123");
-    let back = browser.get("/oauth2/authorize/continue");
-    assert_eq!(
-        back.status, 303,
-        "no consent page for a first-party client: {}",
-        back.body
-    );
-    let code = query_param(back.location.as_deref().unwrap(), "code").unwrap();
     let auth = Some((client_id.as_str(), secret.as_str()));
-    let (_, first) = token(
-        &server,
-        auth,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", VERIFIER),
-        ],
-    );
+    let first = tokens_for(&server, &browser, &account, auth, "bob", "Bob-Passw0rd-123");
     let r1 = first["refresh_token"].as_str().unwrap().to_string();
     let (status, second) = token(
         &server,

@@ -66,6 +66,7 @@ impl From<IamError> for AwsError {
             IamError::PasswordPolicyViolation(m) => AwsError::password_policy_violation(m),
             IamError::InvalidAuthenticationCode(m) => AwsError::invalid_authentication_code(m),
             IamError::ReportNotPresent(m) => AwsError::report_not_present(m),
+            IamError::Throttled(m) => AwsError::sender("Throttling", 400, m),
             IamError::Storage(e) => {
                 if !e.is_deferred() {
                     tracing::error!(error = %e, "storage error in an IAM call");

@@ -102,7 +102,7 @@ fn change(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
     }
     let old = secret(env, "OldPassword")?;
     let new = secret(env, "NewPassword")?;
-    passwords::change_own(env.ctx(), &env.call, user_id, &old, &new)?;
+    passwords::change_own(env.ctx(), &env.call, user_id, &old, &new, None)?;
     Ok(empty("ChangePassword"))
 }
 

@@ -48,6 +48,19 @@ pub(super) fn refresh(
             "the refresh token has expired or was revoked",
         ));
     }
+    // A user whose console password was removed can no longer sign in: nor can its grants
+    // be refreshed (a removal or reset also revokes them; this holds for grants it missed).
+    if !ctx
+        .store
+        .query(|conn| grants::may_sign_in(conn, grant.user_id.as_deref()))?
+    {
+        ctx.store
+            .write(|conn| grants::revoke(conn, &grant.id, now))?;
+        audit_revocation(provider, meta, grant, "the user has no console password");
+        return Err(OAuthError::invalid_grant(
+            "the user can no longer sign in; the grant is revoked",
+        ));
+    }
     let requested = params::scopes(params.get("scope")?);
     let scope = if requested.is_empty() {
         grant.scope.clone()
