@@ -116,3 +116,30 @@ def test_a_user_joins_at_most_ten_groups(iam, name):
     with pytest.raises(ClientError) as e:
         iam.add_user_to_group(GroupName=f"{name}-10", UserName=name)
     assert error_code(e) == "LimitExceeded"
+
+
+def test_the_root_login_is_no_user_name(iam, name):
+    """The portal signs `root` in as the account's root user: no user may be created with that
+    name or renamed to it, in any case, and a refused call writes nothing."""
+    for reserved in ("root", "Root", "ROOT"):
+        with pytest.raises(ClientError) as e:
+            iam.create_user(UserName=reserved)
+        assert error_code(e) == "InvalidInput", reserved
+        assert "reserved" in e.value.response["Error"]["Message"]
+        with pytest.raises(ClientError) as e:
+            iam.get_user(UserName=reserved)
+        assert error_code(e) == "NoSuchEntity", "nothing was created"
+
+    iam.create_user(UserName=name, Path="/team/")
+    with pytest.raises(ClientError) as e:
+        iam.update_user(UserName=name, NewUserName="ROOT", NewPath="/admins/")
+    assert error_code(e) == "InvalidInput"
+    assert "reserved" in e.value.response["Error"]["Message"]
+    user = iam.get_user(UserName=name)["User"]
+    assert (user["UserName"], user["Path"]) == (name, "/team/"), "nothing was changed"
+    with pytest.raises(ClientError) as e:
+        iam.get_user(UserName="root")
+    assert error_code(e) == "NoSuchEntity"
+    # Names that only contain the login are ordinary names.
+    iam.update_user(UserName=name, NewUserName=name + "-root")
+    iam.delete_user(UserName=name + "-root")
