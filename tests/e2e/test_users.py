@@ -1,4 +1,6 @@
-"""Users, groups and tags through boto3, as an administrator."""
+"""Users, groups and tags through boto3, as an administrator and as delegates."""
+import json
+
 import pytest
 from botocore.exceptions import ClientError
 
@@ -143,3 +145,56 @@ def test_the_root_login_is_no_user_name(iam, name):
     # Names that only contain the login are ordinary names.
     iam.update_user(UserName=name, NewUserName=name + "-root")
     iam.delete_user(UserName=name + "-root")
+
+
+def delegate(iam, keyward, name, *statements):
+    """A user allowed `statements` only, and an IAM client signed with its key."""
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="delegated", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": list(statements)}))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return keyward.client(key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+
+
+def assert_denied_on(excinfo, action, arn):
+    assert error_code(excinfo) == "AccessDenied"
+    message = excinfo.value.response["Error"]["Message"]
+    assert f"is not authorized to perform: {action} on resource: {arn}" in message, message
+
+
+def test_tags_on_create_need_the_tag_permission(iam, keyward, name):
+    account = keyward.account
+    creator = delegate(iam, keyward, name + "-creator", {
+        "Effect": "Allow", "Action": ["iam:CreateUser", "iam:CreateRole", "iam:CreatePolicy"], "Resource": "*"})
+    tags = [{"Key": "team", "Value": "admins"}]
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": account}, "Action": "sts:AssumeRole"}]})
+    document = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]})
+
+    with pytest.raises(ClientError) as e:
+        creator.create_user(UserName=name, Path="/team/", Tags=tags)
+    assert_denied_on(e, "iam:TagUser", f"arn:aws:iam::{account}:user/team/{name}")
+    with pytest.raises(ClientError) as e:
+        creator.create_role(RoleName=name, AssumeRolePolicyDocument=trust, Tags=tags)
+    assert_denied_on(e, "iam:TagRole", f"arn:aws:iam::{account}:role/{name}")
+    with pytest.raises(ClientError) as e:
+        creator.create_policy(PolicyName=name, PolicyDocument=document, Tags=tags)
+    assert_denied_on(e, "iam:TagPolicy", f"arn:aws:iam::{account}:policy/{name}")
+    for get in (lambda: iam.get_user(UserName=name), lambda: iam.get_role(RoleName=name),
+                lambda: iam.get_policy(PolicyArn=f"arn:aws:iam::{account}:policy/{name}")):
+        with pytest.raises(ClientError) as e:
+            get()
+        assert error_code(e) == "NoSuchEntity", "a refused create creates nothing"
+
+    # Without tags, creating is enough.
+    creator.create_user(UserName=name, Path="/team/")
+    creator.create_role(RoleName=name, AssumeRolePolicyDocument=trust)
+    creator.create_policy(PolicyName=name, PolicyDocument=document)
+
+    # With the tag permission, tags may be given at creation.
+    iam.put_user_policy(UserName=name + "-creator", PolicyName="tagging", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "iam:TagUser", "Resource": f"arn:aws:iam::{account}:user/team/*"}]}))
+    creator.create_user(UserName=name + "-2", Path="/team/", Tags=tags)
+    assert iam.get_user(UserName=name + "-2")["User"]["Tags"] == tags

@@ -1,9 +1,10 @@
 //! User actions.
 
-use super::{arn_in, empty, opt, page, req, response, tags, write};
+use super::{arn_in, authorize_create, empty, opt, page, req, response, write};
 use crate::aws_api::endpoint::Env;
 use crate::aws_api::error::AwsError;
 use crate::aws_api::xml::XmlResponse;
+use crate::iam::tags::Taggable;
 use crate::iam::users;
 
 pub fn dispatch(env: &Env<'_>, action: &str) -> Option<Result<XmlResponse, AwsError>> {
@@ -28,10 +29,8 @@ pub fn resource(env: &Env<'_>, name: &str) -> String {
 fn create(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
     let name = req(env, "UserName")?;
     let path = opt(env, "Path");
-    env.authorize(
-        "iam:CreateUser",
-        &arn_in(env, "user", path.as_deref().unwrap_or("/"), &name),
-    )?;
+    let arn = arn_in(env, "user", path.as_deref().unwrap_or("/"), &name);
+    let tags = authorize_create(env, "iam:CreateUser", Taggable::User, &arn)?;
     let user = users::create(
         env.ctx(),
         &env.call,
@@ -39,7 +38,7 @@ fn create(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
             name,
             path,
             permissions_boundary: opt(env, "PermissionsBoundary"),
-            tags: tags(env, "Tags")?,
+            tags,
         },
     )?;
     let mut r = response("CreateUser");
