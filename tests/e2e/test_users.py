@@ -162,6 +162,42 @@ def assert_denied_on(excinfo, action, arn):
     assert f"is not authorized to perform: {action} on resource: {arn}" in message, message
 
 
+def test_renaming_and_moving_needs_permission_on_the_new_arn_too(iam, keyward, name):
+    account = keyward.account
+    team = delegate(iam, keyward, name + "-admin", {
+        "Effect": "Allow", "Action": ["iam:UpdateUser", "iam:UpdateGroup"],
+        "Resource": [f"arn:aws:iam::{account}:user/team/*", f"arn:aws:iam::{account}:group/team/*"]})
+    iam.create_user(UserName=name, Path="/team/")
+    iam.create_group(GroupName=name, Path="/team/")
+
+    # Within its path the delegate renames freely.
+    team.update_user(UserName=name, NewUserName=name + "-b")
+    team.update_group(GroupName=name, NewGroupName=name + "-b")
+
+    # Out of it, neither a move nor a rename-and-move: refused on the new ARN.
+    with pytest.raises(ClientError) as e:
+        team.update_user(UserName=name + "-b", NewPath="/admins/")
+    assert_denied_on(e, "iam:UpdateUser", f"arn:aws:iam::{account}:user/admins/{name}-b")
+    with pytest.raises(ClientError) as e:
+        team.update_user(UserName=name + "-b", NewUserName=name + "-c", NewPath="/admins/")
+    assert_denied_on(e, "iam:UpdateUser", f"arn:aws:iam::{account}:user/admins/{name}-c")
+    with pytest.raises(ClientError) as e:
+        team.update_group(GroupName=name + "-b", NewPath="/admins/")
+    assert_denied_on(e, "iam:UpdateGroup", f"arn:aws:iam::{account}:group/admins/{name}-b")
+    with pytest.raises(ClientError) as e:
+        team.update_group(GroupName=name + "-b", NewGroupName=name + "-c", NewPath="/admins/")
+    assert_denied_on(e, "iam:UpdateGroup", f"arn:aws:iam::{account}:group/admins/{name}-c")
+    assert iam.get_user(UserName=name + "-b")["User"]["Path"] == "/team/", "nothing moved"
+    assert iam.get_group(GroupName=name + "-b")["Group"]["Path"] == "/team/", "nothing moved"
+
+    # Outside its path the delegate may not even start: the source is checked as before.
+    iam.create_user(UserName=name + "-out", Path="/admins/")
+    with pytest.raises(ClientError) as e:
+        team.update_user(UserName=name + "-out", NewPath="/team/")
+    assert_denied_on(e, "iam:UpdateUser", f"arn:aws:iam::{account}:user/admins/{name}-out")
+    assert iam.get_user(UserName=name + "-out")["User"]["Path"] == "/admins/"
+
+
 def test_tags_on_create_need_the_tag_permission(iam, keyward, name):
     account = keyward.account
     creator = delegate(iam, keyward, name + "-creator", {
