@@ -1,6 +1,11 @@
 //! The AWS-managed policies Keyward ships (owned by the pseudo-account `aws`), with the
 //! documents AWS publishes for them. Seeded at every start: a missing policy is created, and a
 //! policy whose document changed in a new Keyward release gets a new default version.
+//!
+//! One deliberate difference: `PowerUserAccess` also leaves out OpenID Connect client management
+//! (`keyward:*OidcClient*`). A client registered without consent and with offline access acts
+//! for every user who signs in to it, which is the power over identities that AWS keeps out of
+//! that policy by excluding `iam:*`.
 
 use super::arn;
 use super::policies::insert_version;

@@ -28,6 +28,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
 
+/// The root user's sign-in name in the portal. No IAM user may be named like it, in any case
+/// (see `users::create` and `users::update`): changing it needs the same change there, or a
+/// user already named like the new login could sign in as the root user.
 pub const ROOT_LOGIN: &str = "root";
 pub const ADMIN_USER: &str = "admin";
 pub const ADMIN_GROUP: &str = "Administrators";

@@ -1,5 +1,6 @@
 //! IAM users: create, read, rename, delete, list, tag.
 
+use super::bootstrap::ROOT_LOGIN;
 use super::call::Call;
 use super::limits::Limits;
 use super::page::{Page, PageRequest};
@@ -20,6 +21,21 @@ use serde_json::json;
 
 /// IAM's limit on user names.
 pub const MAX_NAME_LEN: usize = 64;
+
+/// Checks a new user name: IAM's characters and length, and not the root user's sign-in name.
+///
+/// The portal's sign-in form takes either the root login or an IAM user name, so a user named
+/// like the root login (in any case: names compare without case) could be taken for the root
+/// user. No user may therefore be created with, or renamed to, [`ROOT_LOGIN`].
+fn check_new_name(field: &str, name: &str) -> Result<(), IamError> {
+    names::check_name(field, name, MAX_NAME_LEN)?;
+    if name.eq_ignore_ascii_case(ROOT_LOGIN) {
+        return Err(IamError::InvalidInput(format!(
+            "The user name {name} is reserved: it is the sign-in name of the account's root user."
+        )));
+    }
+    Ok(())
+}
 
 #[derive(Debug, Clone)]
 pub struct UserView {
@@ -101,7 +117,7 @@ fn conflict_as_exists(name: &str) -> impl Fn(StorageError) -> IamError + '_ {
 }
 
 pub fn create(ctx: &ServiceContext, call: &Call, input: CreateUser) -> Result<UserView, IamError> {
-    names::check_name("userName", &input.name, MAX_NAME_LEN)?;
+    check_new_name("userName", &input.name)?;
     let path = input.path.clone().unwrap_or_else(|| "/".to_string());
     names::check_path(&path)?;
     let limits: &Limits = &ctx.limits;
@@ -213,7 +229,7 @@ pub fn update(
     new_path: Option<String>,
 ) -> Result<(), IamError> {
     if let Some(n) = &new_name {
-        names::check_name("newUserName", n, MAX_NAME_LEN)?;
+        check_new_name("newUserName", n)?;
     }
     if let Some(p) = &new_path {
         names::check_path(p)?;

@@ -4,6 +4,12 @@
 //! `sts:SetSourceIdentity` when tags / a source identity are passed); the policy engine applies
 //! IAM's rule that a trust policy naming the caller is enough within its account, while one
 //! naming the account (or any cross-account trust) also needs the caller's own policies.
+//!
+//! Order matters: what can be checked without the role (names, duration bounds, tags, the
+//! caller's MFA code) comes first; then the role and its trust policy; only a caller the role
+//! trusts learns about the role (its `MaxSessionDuration`) and its account (which managed
+//! session policies exist). Any other caller, and any caller naming a missing role, gets the
+//! same AccessDenied naming the requested ARN.
 
 use super::credentials::{self, TemporaryCredentials};
 use super::token::{SessionClaims, SessionPrincipal};
@@ -98,26 +104,7 @@ pub fn assume_role(
             request.role_arn
         ))
     })?;
-    let checked = session::check_request(ctx, caller, account, &request.session)?;
-    // A missing role is refused exactly like a role that does not trust the caller, so that
-    // callers cannot probe which roles exist.
-    let trusted = match authorizer.trusted_role(ctx, account, name)? {
-        Some(trusted) if trusted.role.path == path => trusted,
-        _ => return Err(not_authorized(caller, &request.role_arn)),
-    };
-    let role = &trusted.role;
-    let role_arn = crate::iam::arn::role(&role.account_id, &role.path, &role.name);
-
-    let max = i64::from(role.max_session_duration);
-    let duration =
-        match request.duration_seconds {
-            Some(seconds) if seconds > max => return Err(StsError::Validation(
-                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
-                    .to_string(),
-            )),
-            Some(seconds) => seconds,
-            None => DEFAULT_SECONDS.min(max),
-        };
+    let checked = session::check_inputs(caller, &request.session)?;
 
     let now = facts.now.timestamp();
     // A code given now; else the MFA of the caller's own session, or of the console session
@@ -130,6 +117,14 @@ pub fn assume_role(
             .or_else(|| facts.console.and_then(|c| c.mfa_at))
     };
 
+    // A missing role is refused exactly like a role that does not trust the caller, so that
+    // callers cannot probe which roles exist.
+    let trusted = match authorizer.trusted_role(ctx, account, name)? {
+        Some(trusted) if trusted.role.path == path => trusted,
+        _ => return Err(not_authorized(caller, &request.role_arn)),
+    };
+    let role = &trusted.role;
+    let role_arn = crate::iam::arn::role(&role.account_id, &role.path, &role.name);
     let trust = &trusted.trust;
     let caller_policies = authorizer.policies(ctx, caller)?;
     let caller_session = authorizer.session_policies(ctx, caller)?;
@@ -165,8 +160,21 @@ pub fn assume_role(
         actions.push("sts:SetSourceIdentity");
     }
     if !actions.into_iter().all(allowed) {
-        return Err(not_authorized(caller, &role_arn));
+        return Err(not_authorized(caller, &request.role_arn));
     }
+
+    // Only a trusted caller learns the role's limit and which policies its account has.
+    let max = i64::from(role.max_session_duration);
+    let duration =
+        match request.duration_seconds {
+            Some(seconds) if seconds > max => return Err(StsError::Validation(
+                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+                    .to_string(),
+            )),
+            Some(seconds) => seconds,
+            None => DEFAULT_SECONDS.min(max),
+        };
+    session::check_policy_arns(ctx, account, &request.session.policy_arns)?;
 
     let claims = SessionClaims {
         secret: String::new(),

@@ -138,6 +138,38 @@ pub fn check_request(
     account_id: &str,
     request: &SessionRequest,
 ) -> Result<Checked, StsError> {
+    let checked = check_inputs(caller, request)?;
+    check_policy_arns(ctx, account_id, &request.policy_arns)?;
+    Ok(checked)
+}
+
+/// Checks that each managed session policy exists in `account_id`. AssumeRole asks only once
+/// the caller is trusted, so that nobody learns which policies another account has.
+pub fn check_policy_arns(
+    ctx: &ServiceContext,
+    account_id: &str,
+    arns: &[String],
+) -> Result<(), StsError> {
+    for arn in arns {
+        let found = ctx
+            .store
+            .query(|conn| policies::find(conn, account_id, arn));
+        match found {
+            Ok(_) => {}
+            Err(crate::iam::IamError::NoSuchEntity(_)) => {
+                return Err(StsError::InvalidParameterValue(format!(
+                    "Policy {arn} does not exist or is not attachable."
+                )))
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// [`check_request`] without the store: everything that depends on the request and the calling
+/// session only (the managed session policies are counted, not looked up).
+pub fn check_inputs(caller: &Caller, request: &SessionRequest) -> Result<Checked, StsError> {
     let mut packed = 0;
     if let Some(document) = &request.policy {
         if document.chars().count() > MAX_POLICY_CHARS {
@@ -156,20 +188,7 @@ pub fn check_request(
              Member must have length less than or equal to {MAX_POLICY_ARNS}"
         )));
     }
-    for arn in &request.policy_arns {
-        let found = ctx
-            .store
-            .query(|conn| policies::find(conn, account_id, arn));
-        match found {
-            Ok(_) => packed += arn.len(),
-            Err(crate::iam::IamError::NoSuchEntity(_)) => {
-                return Err(StsError::InvalidParameterValue(format!(
-                    "Policy {arn} does not exist or is not attachable."
-                )))
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
+    packed += request.policy_arns.iter().map(String::len).sum::<usize>();
 
     let prior = caller.session();
     let inherited: Vec<(String, String)> = prior

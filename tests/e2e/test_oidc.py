@@ -337,3 +337,21 @@ def test_the_sigv4_client_api_is_denied_without_permission(keyward, iam, name):
     r = requests.get(prepared.url, headers=dict(prepared.headers), timeout=TIMEOUT)
     assert r.status_code == 403, r.text
     assert r.json()["error"]["code"] == "SignatureDoesNotMatch"
+
+
+def test_power_users_do_not_manage_oidc_clients(keyward, iam, name):
+    """PowerUserAccess leaves OIDC clients out, as it leaves IAM out: a client without consent
+    and with offline access would act for every user who signs in to it."""
+    key, secret = user_with_key(iam, name)
+    iam.attach_user_policy(UserName=name, PolicyArn="arn:aws:iam::aws:policy/PowerUserAccess")
+    status, before = signed(keyward, "GET", "/keyward/oidc/clients")
+    assert status == 200, before
+    status, answer = signed(keyward, "POST", "/keyward/oidc/clients",
+                            dict(REGISTRATION, scope="openid offline_access"), key=key, secret=secret)
+    assert status == 403, answer
+    assert answer["error"]["code"] == "AccessDenied", answer
+    assert f"user/{name} is not authorized to perform: keyward:CreateOidcClient" in answer["error"]["message"]
+    status, answer = signed(keyward, "GET", "/keyward/oidc/clients", key=key, secret=secret)
+    assert status == 403 and answer["error"]["code"] == "AccessDenied", answer
+    status, after = signed(keyward, "GET", "/keyward/oidc/clients")
+    assert after == before, "the refused create created nothing"

@@ -464,3 +464,42 @@ def test_another_users_device_is_not_locked_by_naming_it(iam, keyward, name):
     victim_sts = keyward.client("sts", key=victim_key[0], secret=victim_key[1])
     got = victim_sts.get_session_token(SerialNumber=serial, TokenCode=totp.now())
     assert got["Credentials"]["AccessKeyId"].startswith("ASIA")
+
+
+def test_an_untrusted_caller_learns_nothing_about_the_role(iam, keyward, name):
+    """Whatever else is wrong with the request, a caller the role does not trust (or a caller
+    naming a missing role) gets the one AccessDenied; only a trusted caller hears the details."""
+    other_account, other_key, other_secret = keyward.create_account()
+    theirs = keyward.client(key=other_key, secret=other_secret)
+    closed = make_role(theirs, name + "-closed", trust(allow_assume(other_account)))
+    opened = make_role(theirs, name + "-open", trust(allow_assume(keyward.account)))
+    key = user_with_key(iam, name, policy={"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]})
+    sts = keyward.client("sts", key=key[0], secret=key[1])
+    missing_policy = f"arn:aws:iam::{other_account}:policy/{name}-missing"
+    odd_requests = ({}, {"DurationSeconds": 43200}, {"PolicyArns": [{"arn": missing_policy}]},
+                    {"DurationSeconds": 43200, "PolicyArns": [{"arn": missing_policy}]})
+
+    def refusal(role_arn, **kwargs):
+        with pytest.raises(ClientError) as e:
+            sts.assume_role(RoleArn=role_arn, RoleSessionName="probe", **kwargs)
+        r = e.value.response
+        return r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"], r["Error"]["Message"]
+
+    for role_arn in (closed, f"arn:aws:iam::{other_account}:role/{name}-missing"):
+        expected = (403, "AccessDenied",
+                    f"User: arn:aws:iam::{keyward.account}:user/{name} is not authorized to perform: "
+                    f"sts:AssumeRole on resource: {role_arn}")
+        for kwargs in odd_requests:
+            assert refusal(role_arn, **kwargs) == expected, (role_arn, kwargs)
+
+    # The trusted caller is told what is wrong.
+    with pytest.raises(ClientError) as e:
+        sts.assume_role(RoleArn=opened, RoleSessionName="probe", DurationSeconds=43200)
+    assert error_code(e) == "ValidationError"
+    assert "MaxSessionDuration" in e.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as e:
+        sts.assume_role(RoleArn=opened, RoleSessionName="probe", PolicyArns=[{"arn": missing_policy}])
+    assert error_code(e) == "InvalidParameterValue"
+    assert missing_policy in e.value.response["Error"]["Message"]
+    assert sts.assume_role(RoleArn=opened, RoleSessionName="probe")["Credentials"]["SessionToken"]

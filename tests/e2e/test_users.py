@@ -1,4 +1,6 @@
-"""Users, groups and tags through boto3, as an administrator."""
+"""Users, groups and tags through boto3, as an administrator and as delegates."""
+import json
+
 import pytest
 from botocore.exceptions import ClientError
 
@@ -116,3 +118,119 @@ def test_a_user_joins_at_most_ten_groups(iam, name):
     with pytest.raises(ClientError) as e:
         iam.add_user_to_group(GroupName=f"{name}-10", UserName=name)
     assert error_code(e) == "LimitExceeded"
+
+
+def test_the_root_login_is_no_user_name(iam, name):
+    """The portal signs `root` in as the account's root user: no user may be created with that
+    name or renamed to it, in any case, and a refused call writes nothing."""
+    for reserved in ("root", "Root", "ROOT"):
+        with pytest.raises(ClientError) as e:
+            iam.create_user(UserName=reserved)
+        assert error_code(e) == "InvalidInput", reserved
+        assert "reserved" in e.value.response["Error"]["Message"]
+        with pytest.raises(ClientError) as e:
+            iam.get_user(UserName=reserved)
+        assert error_code(e) == "NoSuchEntity", "nothing was created"
+
+    iam.create_user(UserName=name, Path="/team/")
+    with pytest.raises(ClientError) as e:
+        iam.update_user(UserName=name, NewUserName="ROOT", NewPath="/admins/")
+    assert error_code(e) == "InvalidInput"
+    assert "reserved" in e.value.response["Error"]["Message"]
+    user = iam.get_user(UserName=name)["User"]
+    assert (user["UserName"], user["Path"]) == (name, "/team/"), "nothing was changed"
+    with pytest.raises(ClientError) as e:
+        iam.get_user(UserName="root")
+    assert error_code(e) == "NoSuchEntity"
+    # Names that only contain the login are ordinary names.
+    iam.update_user(UserName=name, NewUserName=name + "-root")
+    iam.delete_user(UserName=name + "-root")
+
+
+def delegate(iam, keyward, name, *statements):
+    """A user allowed `statements` only, and an IAM client signed with its key."""
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="delegated", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": list(statements)}))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return keyward.client(key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+
+
+def assert_denied_on(excinfo, action, arn):
+    assert error_code(excinfo) == "AccessDenied"
+    message = excinfo.value.response["Error"]["Message"]
+    assert f"is not authorized to perform: {action} on resource: {arn}" in message, message
+
+
+def test_renaming_and_moving_needs_permission_on_the_new_arn_too(iam, keyward, name):
+    account = keyward.account
+    team = delegate(iam, keyward, name + "-admin", {
+        "Effect": "Allow", "Action": ["iam:UpdateUser", "iam:UpdateGroup"],
+        "Resource": [f"arn:aws:iam::{account}:user/team/*", f"arn:aws:iam::{account}:group/team/*"]})
+    iam.create_user(UserName=name, Path="/team/")
+    iam.create_group(GroupName=name, Path="/team/")
+
+    # Within its path the delegate renames freely.
+    team.update_user(UserName=name, NewUserName=name + "-b")
+    team.update_group(GroupName=name, NewGroupName=name + "-b")
+
+    # Out of it, neither a move nor a rename-and-move: refused on the new ARN.
+    with pytest.raises(ClientError) as e:
+        team.update_user(UserName=name + "-b", NewPath="/admins/")
+    assert_denied_on(e, "iam:UpdateUser", f"arn:aws:iam::{account}:user/admins/{name}-b")
+    with pytest.raises(ClientError) as e:
+        team.update_user(UserName=name + "-b", NewUserName=name + "-c", NewPath="/admins/")
+    assert_denied_on(e, "iam:UpdateUser", f"arn:aws:iam::{account}:user/admins/{name}-c")
+    with pytest.raises(ClientError) as e:
+        team.update_group(GroupName=name + "-b", NewPath="/admins/")
+    assert_denied_on(e, "iam:UpdateGroup", f"arn:aws:iam::{account}:group/admins/{name}-b")
+    with pytest.raises(ClientError) as e:
+        team.update_group(GroupName=name + "-b", NewGroupName=name + "-c", NewPath="/admins/")
+    assert_denied_on(e, "iam:UpdateGroup", f"arn:aws:iam::{account}:group/admins/{name}-c")
+    assert iam.get_user(UserName=name + "-b")["User"]["Path"] == "/team/", "nothing moved"
+    assert iam.get_group(GroupName=name + "-b")["Group"]["Path"] == "/team/", "nothing moved"
+
+    # Outside its path the delegate may not even start: the source is checked as before.
+    iam.create_user(UserName=name + "-out", Path="/admins/")
+    with pytest.raises(ClientError) as e:
+        team.update_user(UserName=name + "-out", NewPath="/team/")
+    assert_denied_on(e, "iam:UpdateUser", f"arn:aws:iam::{account}:user/admins/{name}-out")
+    assert iam.get_user(UserName=name + "-out")["User"]["Path"] == "/admins/"
+
+
+def test_tags_on_create_need_the_tag_permission(iam, keyward, name):
+    account = keyward.account
+    creator = delegate(iam, keyward, name + "-creator", {
+        "Effect": "Allow", "Action": ["iam:CreateUser", "iam:CreateRole", "iam:CreatePolicy"], "Resource": "*"})
+    tags = [{"Key": "team", "Value": "admins"}]
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": account}, "Action": "sts:AssumeRole"}]})
+    document = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]})
+
+    with pytest.raises(ClientError) as e:
+        creator.create_user(UserName=name, Path="/team/", Tags=tags)
+    assert_denied_on(e, "iam:TagUser", f"arn:aws:iam::{account}:user/team/{name}")
+    with pytest.raises(ClientError) as e:
+        creator.create_role(RoleName=name, AssumeRolePolicyDocument=trust, Tags=tags)
+    assert_denied_on(e, "iam:TagRole", f"arn:aws:iam::{account}:role/{name}")
+    with pytest.raises(ClientError) as e:
+        creator.create_policy(PolicyName=name, PolicyDocument=document, Tags=tags)
+    assert_denied_on(e, "iam:TagPolicy", f"arn:aws:iam::{account}:policy/{name}")
+    for get in (lambda: iam.get_user(UserName=name), lambda: iam.get_role(RoleName=name),
+                lambda: iam.get_policy(PolicyArn=f"arn:aws:iam::{account}:policy/{name}")):
+        with pytest.raises(ClientError) as e:
+            get()
+        assert error_code(e) == "NoSuchEntity", "a refused create creates nothing"
+
+    # Without tags, creating is enough.
+    creator.create_user(UserName=name, Path="/team/")
+    creator.create_role(RoleName=name, AssumeRolePolicyDocument=trust)
+    creator.create_policy(PolicyName=name, PolicyDocument=document)
+
+    # With the tag permission, tags may be given at creation.
+    iam.put_user_policy(UserName=name + "-creator", PolicyName="tagging", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "iam:TagUser", "Resource": f"arn:aws:iam::{account}:user/team/*"}]}))
+    creator.create_user(UserName=name + "-2", Path="/team/", Tags=tags)
+    assert iam.get_user(UserName=name + "-2")["User"]["Tags"] == tags

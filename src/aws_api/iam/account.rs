@@ -1,12 +1,13 @@
 //! Instance profiles, OpenID Connect providers, the account alias and the account summary.
 
-use super::{arn_in, empty, page, req, response, tags, write};
+use super::{arn_in, authorize_create, empty, page, req, response, write};
 use crate::aws_api::endpoint::Env;
 use crate::aws_api::error::AwsError;
 use crate::aws_api::xml::{XmlBody, XmlResponse};
 use crate::iam::details::{self, Filter, Policies};
 use crate::iam::instance_profiles::{self, ProfileView};
 use crate::iam::oidc_providers::{self, Change};
+use crate::iam::tags::Taggable;
 use crate::iam::{account, reports};
 
 pub fn dispatch(env: &Env<'_>, action: &str) -> Option<Result<XmlResponse, AwsError>> {
@@ -58,12 +59,14 @@ fn write_profile(b: &mut XmlBody<'_>, p: &ProfileView) {
 fn create_profile(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
     let name = req(env, "InstanceProfileName")?;
     let path = env.params.get("Path");
-    env.authorize(
+    let arn = arn_in(env, "instance-profile", path.unwrap_or("/"), &name);
+    let tags = authorize_create(
+        env,
         "iam:CreateInstanceProfile",
-        &arn_in(env, "instance-profile", path.unwrap_or("/"), &name),
+        Taggable::InstanceProfile,
+        &arn,
     )?;
-    let profile =
-        instance_profiles::create(env.ctx(), &env.call, &name, path, &tags(env, "Tags")?)?;
+    let profile = instance_profiles::create(env.ctx(), &env.call, &name, path, &tags)?;
     let mut r = response("CreateInstanceProfile");
     r.body()
         .element("InstanceProfile", |b| write_profile(b, &profile));
@@ -143,8 +146,10 @@ fn strings(env: &Env<'_>, name: &str) -> Result<Vec<String>, AwsError> {
 fn create_provider(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
     let url = req(env, "Url")?;
     let host = url.trim_start_matches("https://").trim_end_matches('/');
-    env.authorize(
+    let tags = authorize_create(
+        env,
         "iam:CreateOpenIDConnectProvider",
+        Taggable::OidcProvider,
         &arn_in(env, "oidc-provider/", "", host),
     )?;
     let arn = oidc_providers::create(
@@ -153,7 +158,7 @@ fn create_provider(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
         &url,
         &strings(env, "ClientIDList")?,
         &strings(env, "ThumbprintList")?,
-        &tags(env, "Tags")?,
+        &tags,
     )?;
     let mut r = response("CreateOpenIDConnectProvider");
     r.body().text("OpenIDConnectProviderArn", &arn);

@@ -56,9 +56,29 @@ fn get(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
     Ok(r)
 }
 
+/// Renames or moves a group; like UpdateUser, authorized on the group as it is and as it will
+/// be (IAM checks both, so a path-limited delegate cannot move a group out of its path).
 fn update(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
     let name = req(env, "GroupName")?;
-    env.authorize("iam:UpdateGroup", &resource(env, &name))?;
+    let found = env
+        .ctx()
+        .store
+        .read(|conn| groups::find(conn, env.account(), &name));
+    let (path, current) = match found {
+        Ok(group) => (group.path, group.name),
+        Err(_) => ("/".to_string(), name.clone()),
+    };
+    let source = arn_in(env, "group", &path, &current);
+    env.authorize("iam:UpdateGroup", &source)?;
+    let target = arn_in(
+        env,
+        "group",
+        env.params.get("NewPath").unwrap_or(&path),
+        env.params.get("NewGroupName").unwrap_or(&current),
+    );
+    if target != source {
+        env.authorize("iam:UpdateGroup", &target)?;
+    }
     groups::update(
         env.ctx(),
         &env.call,

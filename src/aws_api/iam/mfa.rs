@@ -1,10 +1,11 @@
 //! Virtual MFA device actions.
 
-use super::{arn_in, empty, opt, req, response, tags, write};
+use super::{arn_in, authorize_create, empty, opt, req, response, write};
 use crate::aws_api::endpoint::Env;
 use crate::aws_api::error::AwsError;
 use crate::aws_api::xml::{XmlBody, XmlResponse};
 use crate::iam::mfa::{self, Assignment};
+use crate::iam::tags::Taggable;
 use data_encoding::BASE64;
 
 pub fn dispatch(env: &Env<'_>, action: &str) -> Option<Result<XmlResponse, AwsError>> {
@@ -33,11 +34,13 @@ fn user_name(env: &Env<'_>) -> Result<String, AwsError> {
 fn create(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
     let name = req(env, "VirtualMFADeviceName")?;
     let path = env.params.get("Path");
-    env.authorize(
+    let tags = authorize_create(
+        env,
         "iam:CreateVirtualMFADevice",
+        Taggable::Mfa,
         &arn_in(env, "mfa", path.unwrap_or("/"), &name),
     )?;
-    let device = mfa::create_virtual(env.ctx(), &env.call, &name, path, &tags(env, "Tags")?)?;
+    let device = mfa::create_virtual(env.ctx(), &env.call, &name, path, &tags)?;
     let mut r = response("CreateVirtualMFADevice");
     r.body().element("VirtualMFADevice", |b| {
         b.text("SerialNumber", &device.serial_number)

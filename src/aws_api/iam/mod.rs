@@ -18,7 +18,7 @@ use super::endpoint::Env;
 use super::error::AwsError;
 use super::xml::{XmlResponse, IAM_NAMESPACE};
 use crate::iam::page::PageRequest;
-use crate::iam::tags::Tag;
+use crate::iam::tags::{Tag, Taggable};
 use crate::iam::IamError;
 
 /// Actions that change nothing (audited as reads by the endpoint).
@@ -114,6 +114,24 @@ fn tags(env: &Env<'_>, name: &str) -> Result<Vec<Tag>, AwsError> {
             value: t.value,
         })
         .collect())
+}
+
+/// Authorizes a `Create*` call that may carry `Tags`, and returns the tags: `action` on the new
+/// entity's `arn`, and when tags are passed also `iam:Tag<noun>` on it, as IAM requires. Without
+/// the second check a caller allowed to create but not to tag could choose the tags that
+/// attribute-based policies (`aws:ResourceTag`, `aws:PrincipalTag`) grant access by.
+fn authorize_create(
+    env: &Env<'_>,
+    action: &str,
+    kind: Taggable,
+    arn: &str,
+) -> Result<Vec<Tag>, AwsError> {
+    env.authorize(action, arn)?;
+    let tags = tags(env, "Tags")?;
+    if !tags.is_empty() {
+        env.authorize(&format!("iam:Tag{}", kind.noun()), arn)?;
+    }
+    Ok(tags)
 }
 
 fn opt(env: &Env<'_>, name: &str) -> Option<String> {

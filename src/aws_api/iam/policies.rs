@@ -1,11 +1,12 @@
 //! Managed policies and versions, attachments, inline policies and permissions boundaries.
 
-use super::{arn_in, empty, opt, page, req, response, tags, write};
+use super::{arn_in, authorize_create, empty, opt, page, req, response, write};
 use crate::aws_api::endpoint::Env;
 use crate::aws_api::error::AwsError;
 use crate::aws_api::xml::XmlResponse;
 use crate::iam::entities::EntityKind;
 use crate::iam::policies::{self, Scope};
+use crate::iam::tags::Taggable;
 use crate::iam::{boundaries, inline};
 
 pub fn dispatch(env: &Env<'_>, action: &str) -> Option<Result<XmlResponse, AwsError>> {
@@ -74,10 +75,8 @@ fn entity(env: &Env<'_>, kind: EntityKind) -> Result<(String, String), AwsError>
 fn create(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
     let name = req(env, "PolicyName")?;
     let path = opt(env, "Path");
-    env.authorize(
-        "iam:CreatePolicy",
-        &arn_in(env, "policy", path.as_deref().unwrap_or("/"), &name),
-    )?;
+    let arn = arn_in(env, "policy", path.as_deref().unwrap_or("/"), &name);
+    let tags = authorize_create(env, "iam:CreatePolicy", Taggable::Policy, &arn)?;
     let view = policies::create(
         env.ctx(),
         &env.call,
@@ -86,7 +85,7 @@ fn create(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
             path,
             document: req(env, "PolicyDocument")?,
             description: opt(env, "Description"),
-            tags: tags(env, "Tags")?,
+            tags,
         },
     )?;
     let mut r = response("CreatePolicy");

@@ -1,10 +1,11 @@
 //! Role actions.
 
-use super::{arn_in, empty, opt, page, req, response, tags, write};
+use super::{arn_in, authorize_create, empty, opt, page, req, response, write};
 use crate::aws_api::endpoint::Env;
 use crate::aws_api::error::AwsError;
 use crate::aws_api::xml::XmlResponse;
 use crate::iam::roles;
+use crate::iam::tags::Taggable;
 
 pub fn dispatch(env: &Env<'_>, action: &str) -> Option<Result<XmlResponse, AwsError>> {
     Some(match action {
@@ -36,10 +37,8 @@ fn duration(env: &Env<'_>) -> Result<Option<i32>, AwsError> {
 fn create(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
     let name = req(env, "RoleName")?;
     let path = opt(env, "Path");
-    env.authorize(
-        "iam:CreateRole",
-        &arn_in(env, "role", path.as_deref().unwrap_or("/"), &name),
-    )?;
+    let arn = arn_in(env, "role", path.as_deref().unwrap_or("/"), &name);
+    let tags = authorize_create(env, "iam:CreateRole", Taggable::Role, &arn)?;
     let role = roles::create(
         env.ctx(),
         &env.call,
@@ -50,7 +49,7 @@ fn create(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
             description: opt(env, "Description"),
             max_session_duration: duration(env)?,
             permissions_boundary: opt(env, "PermissionsBoundary"),
-            tags: tags(env, "Tags")?,
+            tags,
         },
     )?;
     let mut r = response("CreateRole");

@@ -1,9 +1,10 @@
 //! User actions.
 
-use super::{arn_in, empty, opt, page, req, response, tags, write};
+use super::{arn_in, authorize_create, empty, opt, page, req, response, write};
 use crate::aws_api::endpoint::Env;
 use crate::aws_api::error::AwsError;
 use crate::aws_api::xml::XmlResponse;
+use crate::iam::tags::Taggable;
 use crate::iam::users;
 
 pub fn dispatch(env: &Env<'_>, action: &str) -> Option<Result<XmlResponse, AwsError>> {
@@ -28,10 +29,8 @@ pub fn resource(env: &Env<'_>, name: &str) -> String {
 fn create(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
     let name = req(env, "UserName")?;
     let path = opt(env, "Path");
-    env.authorize(
-        "iam:CreateUser",
-        &arn_in(env, "user", path.as_deref().unwrap_or("/"), &name),
-    )?;
+    let arn = arn_in(env, "user", path.as_deref().unwrap_or("/"), &name);
+    let tags = authorize_create(env, "iam:CreateUser", Taggable::User, &arn)?;
     let user = users::create(
         env.ctx(),
         &env.call,
@@ -39,7 +38,7 @@ fn create(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
             name,
             path,
             permissions_boundary: opt(env, "PermissionsBoundary"),
-            tags: tags(env, "Tags")?,
+            tags,
         },
     )?;
     let mut r = response("CreateUser");
@@ -79,16 +78,29 @@ fn get(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
     Ok(r)
 }
 
+/// Renames or moves a user. As in IAM, the caller needs `iam:UpdateUser` on the user as it is
+/// and on the user as it will be (new name, new path), so that a delegate limited to a path
+/// cannot move users out of it, or rename one to a name it does not manage.
 fn update(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
     let name = req(env, "UserName")?;
-    env.authorize("iam:UpdateUser", &resource(env, &name))?;
-    users::update(
-        env.ctx(),
-        &env.call,
-        &name,
-        opt(env, "NewUserName"),
-        opt(env, "NewPath"),
-    )?;
+    let new_name = opt(env, "NewUserName");
+    let new_path = opt(env, "NewPath");
+    let (path, current) = match users::get(env.ctx(), env.account(), &name) {
+        Ok(user) => (user.path, user.name),
+        Err(_) => ("/".to_string(), name.clone()),
+    };
+    let source = arn_in(env, "user", &path, &current);
+    env.authorize("iam:UpdateUser", &source)?;
+    let target = arn_in(
+        env,
+        "user",
+        new_path.as_deref().unwrap_or(&path),
+        new_name.as_deref().unwrap_or(&current),
+    );
+    if target != source {
+        env.authorize("iam:UpdateUser", &target)?;
+    }
+    users::update(env.ctx(), &env.call, &name, new_name, new_path)?;
     Ok(empty("UpdateUser"))
 }
 
