@@ -61,9 +61,16 @@ fn check_length(name: &str, value: &str, (min, max): (usize, usize)) -> Result<(
     } else {
         return Ok(());
     };
-    // The value itself is not echoed: it may be a whole policy document.
+    // A long value is shown by its start only: it may be a whole policy document.
+    let shown: String = if length > 64 {
+        value.chars().take(64).chain("...".chars()).collect()
+    } else {
+        value.to_string()
+    };
     Err(AwsError::validation_error(validation_message(
-        name, None, &rule,
+        name,
+        Some(&shown),
+        &rule,
     )))
 }
 
@@ -243,7 +250,13 @@ mod tests {
         let document = list("PolicyInputList", 1, &"a".repeat(131_073));
         let error = check(&params(&document)).unwrap_err();
         assert_eq!(error.code(), "ValidationError");
-        assert!(error.message().len() < 200, "the document is not echoed");
+        assert!(error.message().len() < 250, "the document is not echoed");
+        let error = check(&params(&short)).unwrap_err();
+        assert!(
+            error.message().contains("Value 's3' at 'actionNames'"),
+            "{}",
+            error.message()
+        );
     }
 
     #[test]
