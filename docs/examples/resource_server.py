@@ -31,7 +31,7 @@ import botocore.session
 
 
 def ask_keyward(keyward_url, credentials, method, path, query, headers, body, action, resource,
-                context=(), resource_policy=None, region="us-east-1"):
+                context=(), resource_policy=None, resource_account=None, region="us-east-1"):
     """Asks Keyward whether the request received (method, raw path and query, headers, body) may
     do `action` on `resource`. `context` holds (key, type, [values]) entries as
     SimulatePrincipalPolicy takes them. Returns Keyward's answer (a dict with "decision")."""
@@ -49,6 +49,8 @@ def ask_keyward(keyward_url, credentials, method, path, query, headers, body, ac
     }
     if resource_policy is not None:
         question["resourcePolicy"] = json.dumps(resource_policy)
+    if resource_account is not None:  # without it, the resource is the asking service's account's
+        question["resourceAccount"] = resource_account
     url = keyward_url.rstrip("/") + "/keyward/authorize"
     request = botocore.awsrequest.AWSRequest(method="POST", url=url, data=json.dumps(question).encode(),
                                              headers={"Content-Type": "application/json"})

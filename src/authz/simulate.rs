@@ -37,15 +37,29 @@ pub fn decision_name(effect: DecisionEffect) -> &'static str {
     }
 }
 
-/// Decides every (action, resource) pair.
-pub fn simulate(sim: &Simulation<'_>, actions: &[String], resources: &[String]) -> Vec<EvalResult> {
-    let mut out = Vec::with_capacity(actions.len() * resources.len());
-    for action in actions {
-        for resource in resources {
-            out.push(one(sim, action, resource));
-        }
-    }
-    out
+/// Which (action, resource) pairs of a simulation to decide: `take` pairs from position `skip`
+/// of the product, in IAM's order (each action with every resource, one action after another).
+#[derive(Debug, Clone, Copy)]
+pub struct PairRange {
+    pub skip: usize,
+    pub take: usize,
+}
+
+/// Decides the pairs of `range`. Only those pairs are evaluated and only they are held: the
+/// product of the lists, which a client chooses, is never allocated.
+pub fn simulate(
+    sim: &Simulation<'_>,
+    actions: &[String],
+    resources: &[String],
+    range: PairRange,
+) -> Vec<EvalResult> {
+    actions
+        .iter()
+        .flat_map(|action| resources.iter().map(move |resource| (action, resource)))
+        .skip(range.skip)
+        .take(range.take)
+        .map(|(action, resource)| one(sim, action, resource))
+        .collect()
 }
 
 fn one(sim: &Simulation<'_>, action: &str, resource: &str) -> EvalResult {
@@ -123,6 +137,11 @@ mod tests {
     use super::*;
     use crate::policy::PolicyKind;
 
+    const ALL: PairRange = PairRange {
+        skip: 0,
+        take: usize::MAX,
+    };
+
     fn policy(json: &str, label: &str) -> Policy {
         Policy::parse(json, PolicyKind::Identity)
             .unwrap()
@@ -163,7 +182,7 @@ mod tests {
             context: &[],
         };
         let actions = ["s3:GetObject".to_string(), "s3:DeleteBucket".to_string()];
-        let results = simulate(&sim, &actions, &["*".to_string()]);
+        let results = simulate(&sim, &actions, &["*".to_string()], ALL);
         assert_eq!(results[0].decision, DecisionEffect::ImplicitDeny);
         assert_eq!(
             results[0].missing,
@@ -185,7 +204,7 @@ mod tests {
             resource_owner: None,
             context: &[],
         };
-        let results = simulate(&sim, &actions[..1], &["*".to_string()]);
+        let results = simulate(&sim, &actions[..1], &["*".to_string()], ALL);
         assert_eq!(decision_name(results[0].decision), "allowed");
         assert_eq!(
             results[0].matched,
@@ -194,5 +213,27 @@ mod tests {
                 kind: "user"
             }]
         );
+    }
+
+    #[test]
+    fn a_range_decides_only_its_pairs_in_iam_order() {
+        let policies = PrincipalPolicies::default();
+        let sim = Simulation {
+            policies: &policies,
+            principal: Principal::user("111122223333", "/", "bob", "AIDAX"),
+            resource_policy: None,
+            resource_owner: None,
+            context: &[],
+        };
+        let actions = ["s3:A".to_string(), "s3:B".to_string()];
+        let resources = ["r1".to_string(), "r2".to_string(), "r3".to_string()];
+        let page = simulate(&sim, &actions, &resources, PairRange { skip: 2, take: 3 });
+        let pairs: Vec<(&str, &str)> = page
+            .iter()
+            .map(|r| (r.action.as_str(), r.resource.as_str()))
+            .collect();
+        assert_eq!(pairs, [("s3:A", "r3"), ("s3:B", "r1"), ("s3:B", "r2")]);
+        let past = PairRange { skip: 6, take: 100 };
+        assert!(simulate(&sim, &actions, &resources, past).is_empty());
     }
 }

@@ -16,10 +16,21 @@
 //!  "resourcePolicy": "{...}", "resourceAccount": "123456789012"}
 //! ```
 //! The context entries and their types are those of `SimulatePrincipalPolicy`'s
-//! `ContextEntries`, and the decision is the one the simulator gives for the same inputs.
+//! `ContextEntries` (with the simulator's limits on their number), and the decision is the one
+//! the simulator gives for the same inputs.
+//!
+//! Two bindings keep a forwarded request from meaning more than it did to its caller:
+//! - the caller signed for one service, and the forwarded signature counts only for that
+//!   service's actions: the credential scope's service must be the action's prefix
+//!   (`photos` for `photos:GetPhoto`), so a request one service received cannot be replayed
+//!   through another;
+//! - the resource belongs to the asking service's account unless `resourceAccount` says
+//!   otherwise, so a caller of another account needs the resource's policy, as across accounts
+//!   on AWS, and its own policies are not enough.
 
 use super::endpoint::{audit_failure, authenticate, AwsApi, Incoming};
 use super::error::AwsError;
+use super::iam::simulate_limits::{MAX_CONTEXT_ENTRIES, MAX_CONTEXT_VALUES};
 use super::sigv4::{self, RequestParts};
 use crate::audit::{AuditEvent, EventSource};
 use crate::authz::{Caller, ResourceRequest};
@@ -30,8 +41,13 @@ use serde_json::{json, Value};
 
 /// The action a service needs to ask.
 pub const AUTHORIZE_ACTION: &str = "keyward:Authorize";
-/// The purpose encoded authorization messages are sealed for.
-pub const MESSAGE_PURPOSE: &str = "authorization-message";
+/// The purpose encoded authorization messages are sealed for, with the account of the
+/// principal that was denied: only that account's `sts:DecodeAuthorizationMessage` opens one.
+/// Without the account in the purpose, anyone of any account allowed to decode could read
+/// another account's denials (its policies' names, statements and request context).
+pub fn message_purpose(account: &str) -> String {
+    format!("authorization-message:{account}")
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -162,6 +178,7 @@ fn serve(api: &AwsApi, incoming: &Incoming) -> Result<Value, AwsError> {
 
     let asked: AuthorizeRequest = serde_json::from_slice(&incoming.body)
         .map_err(|e| AwsError::validation_error(format!("The request body is not valid: {e}")))?;
+    check_sizes(&asked)?;
     let mut context = Vec::new();
     for entry in &asked.context {
         if !owner_may_set(&entry.key) {
@@ -193,7 +210,9 @@ fn serve(api: &AwsApi, incoming: &Incoming) -> Result<Value, AwsError> {
         body: b"",
         payload_hash: Some(&forwarded.payload_hash),
     };
-    let caller = match authenticate(api, &caller_parts, now) {
+    let caller = match signed_for_action(&caller_parts, &asked.action)
+        .and_then(|()| authenticate(api, &caller_parts, now))
+    {
         Ok(caller) => caller,
         Err(error) => {
             audit(api, incoming, &asker, &asked, None, Some(&error));
@@ -219,7 +238,13 @@ fn serve(api: &AwsApi, incoming: &Incoming) -> Result<Value, AwsError> {
                 resource: &asked.resource,
                 context,
                 resource_policy: resource_policy.as_ref(),
-                resource_account: asked.resource_account.as_deref(),
+                // Unless stated, the resource is the asking service's.
+                resource_account: Some(
+                    asked
+                        .resource_account
+                        .as_deref()
+                        .unwrap_or(asker.account_id()),
+                ),
             },
         )
         .map_err(AwsError::from)?;
@@ -232,6 +257,50 @@ fn serve(api: &AwsApi, incoming: &Incoming) -> Result<Value, AwsError> {
         None,
     );
     Ok(answer(api, &caller, &decision, &evaluated))
+}
+
+/// The simulator's limits on context entries (see `iam::simulate_limits`), applied before any
+/// entry is read.
+fn check_sizes(asked: &AuthorizeRequest) -> Result<(), AwsError> {
+    let too_many = |list: &str, count: usize, max: usize| {
+        AwsError::invalid_input(format!(
+            "{list} has {count} entries; at most {max} are accepted."
+        ))
+    };
+    if asked.context.len() > MAX_CONTEXT_ENTRIES {
+        return Err(too_many(
+            "context",
+            asked.context.len(),
+            MAX_CONTEXT_ENTRIES,
+        ));
+    }
+    match asked
+        .context
+        .iter()
+        .find(|entry| entry.values.len() > MAX_CONTEXT_VALUES)
+    {
+        Some(entry) => Err(too_many(
+            &format!("The values of {}", entry.key),
+            entry.values.len(),
+            MAX_CONTEXT_VALUES,
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Refuses a forwarded signature whose credential scope names another service than the
+/// action's (compared without case, as IAM compares service prefixes), with the message AWS
+/// gives a request signed for the wrong service.
+fn signed_for_action(parts: &RequestParts<'_>, action: &str) -> Result<(), AwsError> {
+    let signature = sigv4::parse(parts)?;
+    let prefix = action.split_once(':').map_or(action, |(prefix, _)| prefix);
+    if signature.scope.service.eq_ignore_ascii_case(prefix) {
+        return Ok(());
+    }
+    Err(sigv4::SigV4Error::SignatureDoesNotMatch(format!(
+        "Credential should be scoped to correct service: '{prefix}'. "
+    ))
+    .into())
 }
 
 fn effect_name(effect: DecisionEffect) -> &'static str {
@@ -279,7 +348,7 @@ fn answer(api: &AwsApi, caller: &Caller, decision: &Decision, context: &RequestC
     });
     if let Some(message) = decision.access_denied_message(context) {
         out["message"] = Value::String(message);
-        if let Some(encoded) = encode_message(api, decision, context) {
+        if let Some(encoded) = encode_message(api, caller.account_id(), decision, context) {
             out["encodedMessage"] = Value::String(encoded);
         }
     }
@@ -288,7 +357,12 @@ fn answer(api: &AwsApi, caller: &Caller, decision: &Decision, context: &RequestC
 
 /// The details of a denial, sealed for `sts:DecodeAuthorizationMessage` (in AWS's decoded
 /// shape): who asked what, which statements matched and the context that was evaluated.
-fn encode_message(api: &AwsApi, decision: &Decision, context: &RequestContext) -> Option<String> {
+fn encode_message(
+    api: &AwsApi,
+    account: &str,
+    decision: &Decision,
+    context: &RequestContext,
+) -> Option<String> {
     let principal = context.principal();
     let message = json!({
         "allowed": false,
@@ -313,7 +387,7 @@ fn encode_message(api: &AwsApi, decision: &Decision, context: &RequestContext) -
     api.ctx
         .master_key
         .seal(
-            MESSAGE_PURPOSE,
+            &message_purpose(account),
             message.to_string().as_bytes(),
             api.ctx.random.as_ref(),
         )

@@ -3,6 +3,7 @@
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpResponse};
 use prometheus::{
@@ -61,6 +62,30 @@ impl Metrics {
     }
 }
 
+/// HTTP's own methods (RFC 9110 and PATCH), the only ones named in the `method` label.
+const KNOWN_METHODS: [Method; 9] = [
+    Method::GET,
+    Method::HEAD,
+    Method::POST,
+    Method::PUT,
+    Method::DELETE,
+    Method::CONNECT,
+    Method::OPTIONS,
+    Method::TRACE,
+    Method::PATCH,
+];
+
+/// The `method` label of a request: its method when HTTP defines it, `other` for anything
+/// else. A client may send any token as a method, and every distinct label value is a series
+/// kept until the process ends: naming them all would let a client grow the registry, and
+/// every `/metrics` scrape, without bound.
+fn method_label(method: &Method) -> &'static str {
+    KNOWN_METHODS
+        .iter()
+        .find(|known| *known == method)
+        .map_or("other", Method::as_str)
+}
+
 /// Counts and times every request under its route pattern (never the raw path, which would
 /// give every user name its own series).
 pub async fn middleware(
@@ -68,7 +93,7 @@ pub async fn middleware(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
-    let method = req.method().to_string();
+    let method = method_label(req.method());
     let started = Instant::now();
     let res = next.call(req).await?;
     if let Some(metrics) = metrics {
@@ -78,7 +103,7 @@ pub async fn middleware(
             .unwrap_or_else(|| "unmatched".to_string());
         metrics.observe(
             &route,
-            &method,
+            method,
             res.status().as_str(),
             started.elapsed().as_secs_f64(),
         );
@@ -94,6 +119,21 @@ pub async fn endpoint(metrics: web::Data<Metrics>) -> HttpResponse {
         Err(e) => {
             tracing::error!(error = %e, "cannot render metrics");
             HttpResponse::InternalServerError().finish()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_http_methods_are_named() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::PATCH), "PATCH");
+        for made_up in ["BREW", "get", "X-RANDOM-1"] {
+            let method = Method::from_bytes(made_up.as_bytes()).unwrap();
+            assert_eq!(method_label(&method), "other", "{made_up}");
         }
     }
 }

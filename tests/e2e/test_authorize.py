@@ -87,8 +87,8 @@ def test_the_example_server_serves_what_keyward_allows(keyward, parties):
     assert status == 403 and body["error"]["code"] == "InvalidClientTokenId"
 
 
-def ask(keyward, service, credentials, action, resource, context=(), **kwargs):
-    prepared = signed_get(credentials, "http://photos.internal/albums/1/photos?size=small")
+def ask(keyward, service, credentials, action, resource, context=(), signed_for="photos", **kwargs):
+    prepared = signed_get(credentials, "http://photos.internal/albums/1/photos?size=small", signed_for)
     parsed = urllib.parse.urlsplit(prepared.url)
     # What the resource server received: the client's headers plus the Host its HTTP library
     # sent (botocore signs it but leaves adding it to the transport).
@@ -181,3 +181,56 @@ def test_federated_users_get_the_intersection_of_policies(iam, keyward, name, pa
     answer = ask(keyward, service, bare, "photos:ListPhotos", "arn:aws:photos:::album/1")
     assert answer["decision"] == "Deny", "a federated user given no policy may do nothing"
     assert answer["principal"]["arn"] == f"arn:aws:sts::{keyward.account}:federated-user/guest"
+
+
+def test_a_request_signed_for_one_service_counts_for_no_other(iam, keyward, name, parties):
+    """A request the photos service received cannot be replayed through the billing service:
+    the forwarded signature counts only for actions of the service it was signed for."""
+    service, _ = parties
+    carol = user(iam, name + "-carol", policy(allow(["photos:ListPhotos", "billing:PayInvoice"], "*")))
+    answer = ask(keyward, service, carol, "billing:PayInvoice", "arn:aws:billing:::invoice/1")
+    assert answer["decision"] == "Deny" and answer["authenticated"] is False, answer
+    assert answer["error"]["code"] == "SignatureDoesNotMatch"
+    assert "'billing'" in answer["error"]["message"]
+    signed_for_billing = ask(keyward, service, carol, "billing:PayInvoice", "arn:aws:billing:::invoice/1",
+                             signed_for="billing")
+    assert signed_for_billing["decision"] == "Allow", signed_for_billing
+    assert ask(keyward, service, carol, "photos:ListPhotos", "arn:aws:photos:::album/1")["decision"] == "Allow"
+
+
+def test_resources_belong_to_the_asking_services_account_unless_stated(keyward, name, parties):
+    """A caller of another account is a stranger to the service's resources: its own policies
+    are not enough without the resource's policy, as across accounts on AWS."""
+    service, _ = parties
+    account, key, secret = keyward.create_account()
+    bob = user(keyward.client(key=key, secret=secret), name + "-bob", policy(allow("photos:ListPhotos", "*")))
+    album = "arn:aws:photos:::album/1"
+    answer = ask(keyward, service, bob, "photos:ListPhotos", album)
+    assert answer["authenticated"] is True and answer["principal"]["account"] == account
+    assert answer["decision"] == "Deny", answer
+    shared = policy({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                     "Action": "photos:ListPhotos", "Resource": album})
+    assert ask(keyward, service, bob, "photos:ListPhotos", album, resource_policy=shared)["decision"] == "Allow"
+    stated = ask(keyward, service, bob, "photos:ListPhotos", album, resource_account=account)
+    assert stated["decision"] == "Allow", stated
+
+
+def test_oversized_context_is_refused(keyward, parties):
+    service, alice = parties
+    context = [(f"photos:key{i}", "string", ["v"]) for i in range(101)]
+    with pytest.raises(RuntimeError) as e:
+        ask(keyward, service, alice, "photos:ListPhotos", "arn:aws:photos:::album/1", context)
+    assert "400" in str(e.value) and "InvalidInput" in str(e.value)
+
+
+def test_only_the_denied_principals_account_decodes_its_message(keyward, parties):
+    service, alice = parties
+    denied = ask(keyward, service, alice, "photos:ListPhotos", "arn:aws:photos:::album/2")
+    assert denied["decision"] == "Deny" and denied["encodedMessage"]
+    _, key, secret = keyward.create_account()
+    stranger = keyward.client("sts", key=key, secret=secret)  # that account's administrator
+    with pytest.raises(ClientError) as e:
+        stranger.decode_authorization_message(EncodedMessage=denied["encodedMessage"])
+    assert e.value.response["Error"]["Code"] == "InvalidAuthorizationMessageException"
+    decoded = keyward.client("sts").decode_authorization_message(EncodedMessage=denied["encodedMessage"])
+    assert json.loads(decoded["DecodedMessage"])["context"]["resource"] == "arn:aws:photos:::album/2"

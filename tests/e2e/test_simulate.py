@@ -75,3 +75,50 @@ def test_simulate_principal_policy_matches_real_calls(iam, keyward, name):
                                                     ResourceArns=[user_arn]))
     assert bounded[("iam:GetUser", user_arn)]["PermissionsBoundaryDecisionDetail"]["AllowedByPermissionsBoundary"]
     assert not bounded[("iam:CreateUser", user_arn)]["PermissionsBoundaryDecisionDetail"]["AllowedByPermissionsBoundary"]
+
+
+def test_results_come_in_pages_that_together_hold_every_pair(iam):
+    """MaxItems and Marker page the results as IAM's List* actions do; botocore's paginator
+    for SimulateCustomPolicy follows the markers."""
+    actions = [f"s3:Action{i}" for i in range(7)]
+    resources = [f"arn:aws:s3:::bucket{i}" for i in range(3)]
+    allow_all = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
+    ask = dict(PolicyInputList=[allow_all], ActionNames=actions, ResourceArns=resources)
+    first = iam.simulate_custom_policy(MaxItems=5, **ask)
+    assert len(first["EvaluationResults"]) == 5 and first["IsTruncated"] is True
+    seen, marker = list(first["EvaluationResults"]), first["Marker"]
+    while marker:
+        page = iam.simulate_custom_policy(MaxItems=5, Marker=marker, **ask)
+        assert 0 < len(page["EvaluationResults"]) <= 5
+        seen += page["EvaluationResults"]
+        marker = page.get("Marker")
+        assert page["IsTruncated"] is (marker is not None)
+    pairs = [(r["EvalActionName"], r["EvalResourceName"]) for r in seen]
+    assert pairs == [(a, r) for a in actions for r in resources]
+    paged = [r for page in iam.get_paginator("simulate_custom_policy").paginate(
+        PaginationConfig={"PageSize": 4}, **ask) for r in page["EvaluationResults"]]
+    assert [(r["EvalActionName"], r["EvalResourceName"]) for r in paged] == pairs
+    whole = iam.simulate_custom_policy(**ask)
+    assert len(whole["EvaluationResults"]) == 21 and whole["IsTruncated"] is False
+    assert "Marker" not in whole
+    with pytest.raises(ClientError) as e:
+        iam.simulate_custom_policy(Marker="bm90IGEgbWFya2Vy", **ask)
+    assert e.value.response["Error"]["Code"] == "ValidationError"
+
+
+def test_oversized_simulations_are_refused(iam):
+    allow_all = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
+    with pytest.raises(ClientError) as e:
+        iam.simulate_custom_policy(PolicyInputList=[allow_all], ActionNames=["s3:GetObject"] * 1001)
+    assert e.value.response["Error"]["Code"] == "InvalidInput"
+    assert "ActionNames" in e.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as e:
+        iam.simulate_custom_policy(PolicyInputList=[allow_all], ActionNames=["s3:GetObject"] * 200,
+                                   ResourceArns=["arn:aws:s3:::b"] * 200)
+    assert e.value.response["Error"]["Code"] == "InvalidInput"
+    with pytest.raises(ClientError) as e:
+        iam.simulate_custom_policy(PolicyInputList=[allow_all], ActionNames=["s3:GetObject"],
+                                   PermissionsBoundaryPolicyInputList=[allow_all, allow_all])
+    assert e.value.response["Error"]["Code"] == "InvalidInput"

@@ -2,8 +2,8 @@
 //! XML bodies pinned by snapshots (ids, dates and request ids redacted).
 
 use crate::harness::{Backend, Server, TestDb};
-use crate::signer::{element, eventually, Client};
-use std::time::{Duration, SystemTime};
+use crate::signer::{element, eventually, reply, Client};
+use std::time::{Duration, Instant, SystemTime};
 
 /// Redacts what differs between runs, so a snapshot pins only the shape and fixed values.
 fn snapshot(name: &str, body: &str) {
@@ -192,4 +192,55 @@ fn a_change_on_one_instance_reaches_the_caches_of_the_others() {
         "{}",
         refused.body
     );
+}
+
+#[test]
+fn a_simulation_of_5000_actions_by_5000_resources_is_refused_at_once() {
+    let db = TestDb::new(Backend::Sqlite);
+    let server = Server::start(&db, &[]);
+    let client = Client::for_server(&server, &db);
+    let policy =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+    let mut owned: Vec<(String, String)> = vec![
+        ("Action".into(), "SimulateCustomPolicy".into()),
+        ("PolicyInputList.member.1".into(), policy.into()),
+    ];
+    for i in 1..=5000 {
+        owned.push((format!("ActionNames.member.{i}"), format!("s3:Action{i}")));
+        owned.push((
+            format!("ResourceArns.member.{i}"),
+            format!("arn:aws:s3:::b{i}"),
+        ));
+    }
+    let params: Vec<(&str, &str)> = owned
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let (body, headers) = client.signed_post(&params, SystemTime::now());
+    let url = server.url.clone();
+    let asked = std::thread::spawn(move || {
+        let mut request = reqwest::blocking::Client::new()
+            .post(format!("{url}/"))
+            .timeout(Duration::from_secs(10))
+            .body(body);
+        for (k, v) in headers.iter().skip(1) {
+            request = request.header(k.as_str(), v.as_str());
+        }
+        let started = Instant::now();
+        let answer = request.send().map(reply);
+        (answer, started.elapsed())
+    });
+    // Health checks are answered while the request is in flight and after it.
+    let during = server.get("/healthz").map(|r| r.status().as_u16());
+    let (answer, took) = asked.join().unwrap();
+    let answer = answer.expect("an answer within 10 s, not a server busy with the product");
+    assert_eq!(answer.status, 400, "{}", answer.body);
+    assert!(
+        answer.body.contains("<Code>InvalidInput</Code>") && answer.body.contains("ActionNames"),
+        "{}",
+        answer.body
+    );
+    assert!(took < Duration::from_secs(2), "refused after {took:?}");
+    assert_eq!(during.ok(), Some(200));
+    assert_eq!(server.get("/healthz").unwrap().status().as_u16(), 200);
 }

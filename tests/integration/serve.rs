@@ -219,6 +219,28 @@ fn health_readiness_metrics_and_request_ids() {
 }
 
 #[test]
+fn made_up_http_methods_share_one_metrics_series() {
+    let db = TestDb::new(Backend::Sqlite);
+    let server = Server::start(&db, &[]);
+    let client = reqwest::blocking::Client::new();
+    for made_up in ["BREW", "XYZZY1", "XYZZY2"] {
+        let method = reqwest::Method::from_bytes(made_up.as_bytes()).unwrap();
+        client
+            .request(method, format!("{}/healthz", server.url))
+            .send()
+            .unwrap();
+    }
+    let text = server.get("/metrics").unwrap().text().unwrap();
+    assert!(!text.contains("XYZZY") && !text.contains("BREW"), "{text}");
+    let other = text
+        .lines()
+        .filter(|l| l.starts_with("keyward_http_requests_total{method=\"other\""))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum::<u64>();
+    assert_eq!(other, 3, "{text}");
+}
+
+#[test]
 fn readiness_fails_when_the_store_is_gone() {
     let mut db = TestDb::new(Backend::Postgres);
     let server = Server::start(&db, &[]);

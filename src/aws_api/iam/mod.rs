@@ -10,6 +10,7 @@ mod passwords;
 mod policies;
 mod roles;
 mod simulate;
+pub(super) mod simulate_limits;
 mod tagging;
 mod users;
 mod write;

@@ -1,5 +1,6 @@
 //! The policy simulator and context-key actions.
 
+use super::simulate_limits::{self, next_marker};
 use super::{req, response};
 use crate::authz::load::{self, PolicySource, PrincipalPolicies};
 use crate::authz::simulate::{decision_name, simulate, EvalResult, Simulation};
@@ -10,6 +11,19 @@ use crate::iam::{groups, roles, users, IamError};
 use crate::policy::{ContextValue, Policy, PolicyError, PolicyKind, Principal};
 
 pub fn dispatch(env: &Env<'_>, action: &str) -> Option<Result<XmlResponse, AwsError>> {
+    let known = [
+        "SimulateCustomPolicy",
+        "SimulatePrincipalPolicy",
+        "GetContextKeysForCustomPolicy",
+        "GetContextKeysForPrincipalPolicy",
+    ];
+    if !known.contains(&action) {
+        return None;
+    }
+    // Sizes first: a request over a limit is refused before it is authorized, loaded or parsed.
+    if let Err(e) = simulate_limits::check(&env.params) {
+        return Some(Err(e));
+    }
     Some(match action {
         "SimulateCustomPolicy" => custom(env),
         "SimulatePrincipalPolicy" => principal(env),
@@ -166,13 +180,18 @@ fn run(
             .and_then(|o| o.split(':').nth(4).or(Some(o))),
         context: &context,
     };
-    let results = simulate(&sim, &actions, &resources);
+    // The product is within simulate_limits::MAX_PAIRS, checked before anything else.
+    let total = actions.len().saturating_mul(resources.len());
+    let range = simulate_limits::page(&env.params, total)?;
+    let results = simulate(&sim, &actions, &resources, range);
+    let marker = next_marker(range, total);
     let mut r = response(action);
     let mut b = r.body();
     b.list("EvaluationResults", &results, |b, result| {
         write_result(b, result, !given.is_empty())
     });
-    b.bool("IsTruncated", false);
+    b.bool("IsTruncated", marker.is_some())
+        .opt_text("Marker", marker.as_deref());
     Ok(r)
 }
 

@@ -259,14 +259,15 @@ fn access_key_info(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
 }
 
 /// Opens an encoded authorization message of the authorization endpoint's denials. Needs
-/// `sts:DecodeAuthorizationMessage`.
+/// `sts:DecodeAuthorizationMessage`, and opens only messages about the caller's own account:
+/// another account's message is answered as an invalid one, as it cannot be opened.
 fn decode_message(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
     let encoded = env.params.required("EncodedMessage")?.to_string();
     env.authorize("sts:DecodeAuthorizationMessage", "*")?;
     let decoded = env
         .ctx()
         .master_key
-        .open_string(super::authorize::MESSAGE_PURPOSE, &encoded)
+        .open_string(&super::authorize::message_purpose(env.account()), &encoded)
         .map_err(|_| {
             AwsError::sender(
                 "InvalidAuthorizationMessageException",
