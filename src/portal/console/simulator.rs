@@ -54,7 +54,8 @@ fn simulate(api: &AwsApi, c: &Console, form: &HashMap<String, String>) -> Result
     let source = field(form, "source");
     let actions = words(field(form, "actions"));
     let resources = words(field(form, "resources"));
-    let mut params: Vec<(String, String)> = Vec::new();
+    // The largest page IAM gives: up to 1000 results on the page.
+    let mut params: Vec<(String, String)> = vec![("MaxItems".into(), "1000".into())];
     for (i, a) in actions.iter().enumerate() {
         params.push((format!("ActionNames.member.{}", i + 1), a.to_string()));
     }
