@@ -246,13 +246,18 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
     .map_err(|e| StartError::Server(std::io::Error::other(e)))??;
     // The OpenID provider's signing keys: made at the first start (in the background: an RSA
     // key takes a moment, and nothing else waits for it), rotated when due.
+    // Its statements are the background's, not a request's (`keyward_db_queries_total`): on a
+    // busy machine the RSA key can take seconds and its writes land among the first requests.
     let keys_ctx = ctx.clone();
-    std::thread::spawn(move || match crate::oidc::keys::maintain(&keys_ctx) {
-        Ok(made) if !made.is_empty() => {
-            tracing::info!(keys = ?made, "made OpenID Connect signing keys");
+    std::thread::spawn(move || {
+        crate::storage::connection::mark_background_thread();
+        match crate::oidc::keys::maintain(&keys_ctx) {
+            Ok(made) if !made.is_empty() => {
+                tracing::info!(keys = ?made, "made OpenID Connect signing keys");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "cannot make OpenID Connect signing keys"),
         }
-        Ok(_) => {}
-        Err(e) => tracing::error!(error = %e, "cannot make OpenID Connect signing keys"),
     });
     let config_path = settings.store.data_dir.join("config");
     write_aws_config(&config_path, &settings.region, &public_url)

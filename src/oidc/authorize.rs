@@ -88,6 +88,15 @@ impl Request {
     fn prompts(&self, value: &str) -> bool {
         self.prompt.iter().any(|p| p == value)
     }
+
+    /// What a consent page carries to name the request it showed: SHA-256 of the request,
+    /// base64url. A browser has one waiting request at a time; when another authorization
+    /// request replaced it after the page was shown, the page's answer no longer applies.
+    fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let bytes = serde_json::to_vec(self).unwrap_or_default();
+        data_encoding::BASE64URL_NOPAD.encode(&Sha256::digest(&bytes))
+    }
 }
 
 /// Why a request cannot go on.
@@ -584,6 +593,7 @@ async fn proceed(
                 user_name: name,
                 account_id: session.account_id.clone(),
                 scopes: request.scopes.iter().map(|s| describe_scope(s)).collect(),
+                request: request.digest(),
             };
             let page = portal_http::render(StatusCode::OK, &page);
             let page = match back() {
@@ -654,6 +664,8 @@ pub async fn resume(req: HttpRequest, provider: web::Data<Provider>) -> HttpResp
 pub struct ConsentForm {
     csrf_token: String,
     decision: String,
+    /// The digest of the request the page showed ([`Request::digest`]).
+    request: String,
 }
 
 /// `POST /oauth2/authorize/consent`.
@@ -675,7 +687,10 @@ pub async fn consent(
         Ok(v) => v,
         Err(response) => return response,
     };
-    if session.account_id != client.account_id {
+    // An answer to another request's page (the browser started a new authorization since
+    // it was shown) decides nothing: the waiting request's own page is shown instead.
+    let shown = subtle::ConstantTimeEq::ct_eq(form.request.as_bytes(), request.digest().as_bytes());
+    if session.account_id != client.account_id || !bool::from(shown) {
         return proceed(&req, &provider, client, request).await;
     }
     let Ok(back) = Url::parse(&request.redirect_uri) else {

@@ -13,6 +13,8 @@ pub struct ConsentPage {
     pub account_id: String,
     /// What each requested scope lets the client see, in words.
     pub scopes: Vec<String>,
+    /// The digest of the request shown, sent back with the answer.
+    pub request: String,
 }
 
 /// A question answered by one button that posts a form.

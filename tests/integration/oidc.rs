@@ -137,7 +137,11 @@ fn sign_in_and_consent(
     );
     let allowed = browser.post(
         "/oauth2/authorize/consent",
-        &[("csrf_token", &consent.csrf()), ("decision", "allow")],
+        &[
+            ("csrf_token", &consent.csrf()),
+            ("request", &consent.hidden("request")),
+            ("decision", "allow"),
+        ],
     );
     assert_eq!(allowed.status, 303, "{}", allowed.body);
     allowed
@@ -1042,4 +1046,47 @@ fn the_console_registers_applications_under_iam_and_users_withdraw_their_consent
     assert_eq!(deleted.status, 303, "{}", deleted.body);
     let (status, e) = token(&server, auth, &[("grant_type", "client_credentials")]);
     assert_eq!((status, e["error"].as_str()), (401, Some("invalid_client")));
+}
+
+/// A consent page's answer applies to the request it showed: after the browser was sent to
+/// another client's authorization request, "Allow" on the first page grants nothing.
+#[test]
+fn a_consent_page_answers_only_the_request_it_showed() {
+    let db = TestDb::new(Backend::Sqlite);
+    let server = Server::start(&db, &[]);
+    let admin = Client::for_server(&server, &db);
+    let account = account(&server);
+    console_user(&admin, "cleo", "Cleo-Passw0rd-1", false);
+    let (photos, _) = web_client(&db, &account, &[]);
+    let reader = create_client(
+        &db,
+        &account,
+        &["--name", "Mail Reader", "--redirect-uri", REDIRECT],
+    );
+    let reader = reader["client_id"].as_str().unwrap();
+    let browser = Browser::new(&server);
+    assert_eq!(browser.get(&authorize_path(&photos, "")).status, 303);
+    browser.sign_in(&account, "cleo", "Cleo-Passw0rd-1");
+    let photos_page = browser.get("/oauth2/authorize/continue");
+    assert!(photos_page.body.contains("Allow Photo App?"), "{}", photos_page.body);
+    // Another site sends the browser to the reader's request; its page replaces the first.
+    let reader_page = browser.get(&authorize_path(reader, ""));
+    assert!(reader_page.body.contains("Allow Mail Reader?"), "{}", reader_page.body);
+    let answer = |page: &Page| {
+        browser.post(
+            "/oauth2/authorize/consent",
+            &[
+                ("csrf_token", &page.csrf()),
+                ("request", &page.hidden("request")),
+                ("decision", "allow"),
+            ],
+        )
+    };
+    let stale = answer(&photos_page);
+    assert_eq!(stale.status, 200, "no code for the reader: {:?}", stale.location);
+    assert!(stale.body.contains("Allow Mail Reader?"), "{}", stale.body);
+    let allowed = answer(&stale);
+    let location = allowed.location.unwrap_or_default();
+    assert!(location.starts_with(REDIRECT), "{location}");
+    assert!(query_param(&location, "code").is_some());
 }

@@ -23,8 +23,13 @@ pub struct Page {
 impl Page {
     /// The CSRF token of the first form on the page.
     pub fn csrf(&self) -> String {
-        let marker = r#"name="csrf_token" value=""#;
-        let start = self.body.find(marker).expect("a form with a CSRF token") + marker.len();
+        self.hidden("csrf_token")
+    }
+
+    /// The value of the first form field called `name` on the page.
+    pub fn hidden(&self, name: &str) -> String {
+        let marker = format!(r#"name="{name}" value=""#);
+        let start = self.body.find(&marker).expect("a form with the field") + marker.len();
         let end = self.body[start..].find('"').unwrap();
         self.body[start..start + end].to_string()
     }
