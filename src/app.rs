@@ -209,6 +209,7 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
         chrono::Duration::seconds(to_i64(settings.oidc_code_lifetime)),
     ));
     let https_data = web::Data::new(http::security_headers::ServedOverHttps(https));
+    let proxies_data = web::Data::new(settings.trusted_proxies.clone());
     let portal_for_start = portal_data.clone();
     let server = HttpServer::new(move || {
         App::new()
@@ -218,6 +219,7 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
             .app_data(portal_data.clone())
             .app_data(provider_data.clone())
             .app_data(https_data.clone())
+            .app_data(proxies_data.clone())
             .app_data(web::PayloadConfig::new(1 << 20))
             .configure(routes::configure)
             .wrap(from_fn(http::metrics::middleware))

@@ -167,7 +167,8 @@ impl Incoming {
                 .collect(),
             body,
             meta,
-            secure: req.connection_info().scheme() == "https",
+            // From the connection and trusted proxies only, never from a client's own headers.
+            secure: crate::http::client_address::of_request(req).is_some_and(|c| c.https),
         };
         (incoming, request_id)
     }

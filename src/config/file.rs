@@ -23,6 +23,8 @@ pub struct FileSettings {
     pub session_idle_timeout: Option<u64>,
     pub session_max_lifetime: Option<u64>,
     pub oidc_code_lifetime: Option<u64>,
+    pub trusted_proxies: Option<Vec<String>>,
+    pub proxy_header: Option<String>,
 }
 
 impl FileSettings {
