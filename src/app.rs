@@ -173,14 +173,20 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
     let _notices = store
         .follow_changes(move || invalidated.invalidate())
         .map_err(StartError::Server)?;
-    let metrics = http::metrics::Metrics::new(&store)?;
-
-    let store_data = web::Data::new(store.clone());
-    let metrics_data = web::Data::new(metrics);
     let audit_queue = Arc::new(
         crate::audit::AuditQueue::start(store.clone(), ctx.random.clone())
             .map_err(StartError::Server)?,
     );
+    crate::audit::retention::start(
+        store.clone(),
+        ctx.clock.clone(),
+        settings.audit_retention_days,
+    )
+    .map_err(StartError::Server)?;
+    let metrics = http::metrics::Metrics::new(&store, &audit_queue)?;
+
+    let store_data = web::Data::new(store.clone());
+    let metrics_data = web::Data::new(metrics);
     let aws_data = web::Data::new(crate::aws_api::endpoint::AwsApi::new(
         ctx.clone(),
         settings.region.clone(),

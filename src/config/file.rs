@@ -25,6 +25,7 @@ pub struct FileSettings {
     pub oidc_code_lifetime: Option<u64>,
     pub trusted_proxies: Option<Vec<String>>,
     pub proxy_header: Option<String>,
+    pub audit_retention_days: Option<u32>,
 }
 
 impl FileSettings {

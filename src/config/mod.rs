@@ -121,6 +121,11 @@ pub struct ServeArgs {
     /// X-Forwarded-Proto) or forwarded (RFC 7239) [default: x-forwarded-for]
     #[arg(long, env = "KEYWARD_PROXY_HEADER", value_name = "HEADER")]
     pub proxy_header: Option<String>,
+
+    /// Audit events are deleted this many days after they happened; 0 keeps them for ever
+    /// [default: 365]
+    #[arg(long, env = "KEYWARD_AUDIT_RETENTION_DAYS", value_name = "DAYS")]
+    pub audit_retention_days: Option<u32>,
 }
 
 /// Where state lives.
@@ -226,6 +231,8 @@ pub struct Settings {
     pub oidc_code_lifetime: u64,
     /// The proxies whose forwarding headers are believed.
     pub trusted_proxies: TrustedProxies,
+    /// Days audit events are kept; 0: for ever.
+    pub audit_retention_days: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -266,6 +273,7 @@ pub const KNOWN_ENV: &[&str] = &[
     "KEYWARD_OIDC_CODE_LIFETIME",
     "KEYWARD_TRUSTED_PROXIES",
     "KEYWARD_PROXY_HEADER",
+    "KEYWARD_AUDIT_RETENTION_DAYS",
     // Read by the test suite, not by the server.
     "KEYWARD_TEST_DATABASE_URL",
 ];
@@ -458,7 +466,20 @@ impl ServeArgs {
             networks: parse_networks(self.trusted_proxies.or(file.trusted_proxies))?,
             header: parse_proxy_header(self.proxy_header.or(file.proxy_header))?,
         };
+        let audit_retention_days = self
+            .audit_retention_days
+            .or(file.audit_retention_days)
+            .unwrap_or(365);
+        if audit_retention_days > 36_500 {
+            return Err(ConfigError::Invalid {
+                setting: "audit_retention_days",
+                reason: format!(
+                    "{audit_retention_days} is outside 0..=36500 (0 keeps events for ever)"
+                ),
+            });
+        }
         Ok(Settings {
+            audit_retention_days,
             trusted_proxies,
             session_idle_timeout,
             session_max_lifetime,

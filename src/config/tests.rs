@@ -18,6 +18,7 @@ fn defaults_are_the_documented_ones() {
         matches!(&s.store.database, DatabaseTarget::Sqlite(p) if p == &PathBuf::from("var/keyward.db"))
     );
     assert_eq!(s.log_format, LogFormat::Auto);
+    assert_eq!(s.audit_retention_days, 365);
 }
 
 #[test]
@@ -95,6 +96,13 @@ fn bad_values_name_the_setting() {
                 ..Default::default()
             },
             "invalid proxy_header",
+        ),
+        (
+            ServeArgs {
+                audit_retention_days: Some(100_000),
+                ..Default::default()
+            },
+            "invalid audit_retention_days",
         ),
     ];
     for (args, want) in cases {
