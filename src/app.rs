@@ -173,14 +173,20 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
     let _notices = store
         .follow_changes(move || invalidated.invalidate())
         .map_err(StartError::Server)?;
-    let metrics = http::metrics::Metrics::new(&store)?;
-
-    let store_data = web::Data::new(store.clone());
-    let metrics_data = web::Data::new(metrics);
     let audit_queue = Arc::new(
         crate::audit::AuditQueue::start(store.clone(), ctx.random.clone())
             .map_err(StartError::Server)?,
     );
+    crate::audit::retention::start(
+        store.clone(),
+        ctx.clock.clone(),
+        settings.audit_retention_days,
+    )
+    .map_err(StartError::Server)?;
+    let metrics = http::metrics::Metrics::new(&store, &audit_queue)?;
+
+    let store_data = web::Data::new(store.clone());
+    let metrics_data = web::Data::new(metrics);
     let aws_data = web::Data::new(crate::aws_api::endpoint::AwsApi::new(
         ctx.clone(),
         settings.region.clone(),
@@ -209,6 +215,7 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
         chrono::Duration::seconds(to_i64(settings.oidc_code_lifetime)),
     ));
     let https_data = web::Data::new(http::security_headers::ServedOverHttps(https));
+    let proxies_data = web::Data::new(settings.trusted_proxies.clone());
     let portal_for_start = portal_data.clone();
     let server = HttpServer::new(move || {
         App::new()
@@ -218,6 +225,7 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
             .app_data(portal_data.clone())
             .app_data(provider_data.clone())
             .app_data(https_data.clone())
+            .app_data(proxies_data.clone())
             .app_data(web::PayloadConfig::new(1 << 20))
             .configure(routes::configure)
             .wrap(from_fn(http::metrics::middleware))

@@ -2,9 +2,13 @@
 //! records, so an event exists exactly when its change does. Handlers never write events.
 //!
 //! Secrets never reach the trail: request parameters pass through [`redact`] first, which
-//! replaces the value of any key that names a secret with CloudTrail's placeholder.
+//! replaces the value of any key that names a secret with CloudTrail's placeholder. Nothing
+//! reaches it at the length a client sent either: see [`limits`].
 
+pub mod limits;
 mod queue;
+pub mod retention;
+pub mod sampling;
 
 pub use queue::AuditQueue;
 
@@ -186,25 +190,26 @@ pub(crate) fn row(
     let json = |v: Option<Value>| {
         v.map(|mut v| {
             redact(&mut v);
-            v.to_string()
+            limits::json_text(v)
         })
     };
+    let cut = |s: Option<&str>| s.map(limits::truncate);
     let (error_code, error_message) = event.error.unzip();
     AuditEventRow {
         id: time_ordered_id(now.and_utc().timestamp_millis(), random),
         event_time: now,
-        account_id: event.account_id,
-        actor_arn: event.actor_arn,
-        source_ip: meta.source_ip.clone(),
-        user_agent: meta.user_agent.clone(),
+        account_id: cut(event.account_id.as_deref()),
+        actor_arn: cut(event.actor_arn.as_deref()),
+        source_ip: cut(meta.source_ip.as_deref()),
+        user_agent: cut(meta.user_agent.as_deref()),
         event_source: event.source.as_str().to_string(),
-        event_name: event.name,
+        event_name: limits::truncate(&event.name),
         read_only: event.read_only,
         request_parameters: json(event.request_parameters),
         response_elements: json(event.response_elements),
-        error_code,
-        error_message,
-        request_id: meta.request_id.clone(),
+        error_code: cut(error_code.as_deref()),
+        error_message: error_message.as_deref().map(limits::error_message),
+        request_id: cut(meta.request_id.as_deref()),
     }
 }
 

@@ -1,20 +1,28 @@
 //! A queue for the audit events of calls that change nothing (reads, denials, failures, STS
 //! credentials issued): a writer thread stores them in batches, one statement per batch, so
-//! that a busy read path does not pay for one write transaction per call. Changes are never queued: their events are
-//! written in the change's own transaction. Pushing blocks when the queue is full (nothing is
-//! dropped); dropping the queue stores what is left before it returns.
+//! that a busy read path does not pay for one write transaction per call. Changes are never
+//! queued: their events are written in the change's own transaction. The queue is bounded by
+//! the bytes it holds ([`MAX_QUEUED_BYTES`]); pushing never waits (it runs on the HTTP worker
+//! threads, which must not stall behind a slow store), and an event that does not fit is
+//! dropped and counted in `keyward_audit_events_dropped_total`. Dropping the queue stores what
+//! is left before it returns.
 
 use super::{record_all, row, AuditEvent, RequestMeta};
 use crate::clock::SharedRandom;
+use crate::storage::models::AuditEventRow;
 use crate::storage::Store;
 use chrono::NaiveDateTime;
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-/// Events waiting at most; past it, callers wait for the writer.
-const CAPACITY: usize = 10_000;
+/// Bytes of events waiting at most (each event counted by its stored text, see
+/// [`row_bytes`]). Past it new events are dropped and counted, never waited for. Raising it
+/// raises the memory a flood can hold while the store is slow; lowering it drops events
+/// sooner in bursts.
+pub const MAX_QUEUED_BYTES: usize = 16 << 20;
 /// Events stored per statement at most (14 columns each: well within SQLite's and
 /// PostgreSQL's limits on bound parameters).
 const BATCH: usize = 512;
@@ -32,9 +40,60 @@ struct Pending {
     event: AuditEvent,
 }
 
+/// What a queued event costs: the bytes of its text columns, plus a fixed share for the row.
+pub fn row_bytes(row: &AuditEventRow) -> usize {
+    let optional = [
+        &row.account_id,
+        &row.actor_arn,
+        &row.source_ip,
+        &row.user_agent,
+        &row.request_parameters,
+        &row.response_elements,
+        &row.error_code,
+        &row.error_message,
+        &row.request_id,
+    ];
+    128 + row.id.len()
+        + row.event_source.len()
+        + row.event_name.len()
+        + optional
+            .iter()
+            .map(|v| v.as_ref().map_or(0, String::len))
+            .sum::<usize>()
+}
+
+/// The bytes waiting, against [`MAX_QUEUED_BYTES`] (pure; shared by pushers and the writer).
+#[derive(Debug, Default)]
+pub struct ByteBudget {
+    queued: AtomicUsize,
+}
+
+impl ByteBudget {
+    /// Takes `bytes` from the budget; false (and nothing taken) when they do not fit.
+    pub fn take(&self, bytes: usize, max: usize) -> bool {
+        self.queued
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |queued| {
+                queued.checked_add(bytes).filter(|total| *total <= max)
+            })
+            .is_ok()
+    }
+
+    /// Gives `bytes` back once stored.
+    pub fn give_back(&self, bytes: usize) {
+        let _ = self
+            .queued
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |q| {
+                Some(q.saturating_sub(bytes))
+            });
+    }
+}
+
 pub struct AuditQueue {
-    sender: Mutex<Option<SyncSender<Pending>>>,
+    sender: Mutex<Option<Sender<(AuditEventRow, usize)>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
+    random: SharedRandom,
+    budget: Arc<ByteBudget>,
+    dropped: prometheus::IntCounter,
 }
 
 impl std::fmt::Debug for AuditQueue {
@@ -43,7 +102,7 @@ impl std::fmt::Debug for AuditQueue {
     }
 }
 
-fn write_batches(store: Store, random: SharedRandom, rx: Receiver<Pending>) {
+fn write_batches(store: Store, budget: Arc<ByteBudget>, rx: Receiver<(AuditEventRow, usize)>) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         // Let events gather for a moment, then take them all at once: the writer wakes once
@@ -56,11 +115,10 @@ fn write_batches(store: Store, random: SharedRandom, rx: Receiver<Pending>) {
             }
         }
         let count = batch.len();
-        let rows = batch
-            .into_iter()
-            .map(|p| row(p.at, random.as_ref(), &p.meta, p.event))
-            .collect();
+        let bytes: usize = batch.iter().map(|(_, b)| b).sum();
+        let rows = batch.into_iter().map(|(row, _)| row).collect();
         let result = store.write(|conn| record_all(conn, rows));
+        budget.give_back(bytes);
         if let Err(e) = result {
             tracing::error!(error = %e, events = count, "cannot store audit events");
         }
@@ -69,20 +127,35 @@ fn write_batches(store: Store, random: SharedRandom, rx: Receiver<Pending>) {
 
 impl AuditQueue {
     pub fn start(store: Store, random: SharedRandom) -> std::io::Result<Self> {
-        let (tx, rx) = sync_channel(CAPACITY);
+        let (tx, rx) = channel();
+        let budget = Arc::new(ByteBudget::default());
+        let for_writer = budget.clone();
         let writer = std::thread::Builder::new()
             .name("audit-writer".into())
             .spawn(move || {
                 crate::storage::connection::mark_background_thread();
-                write_batches(store, random, rx)
+                write_batches(store, for_writer, rx)
             })?;
+        let dropped = prometheus::IntCounter::new(
+            "keyward_audit_events_dropped_total",
+            "Audit events dropped because the audit queue was full",
+        )
+        .map_err(std::io::Error::other)?;
         Ok(Self {
             sender: Mutex::new(Some(tx)),
             writer: Mutex::new(Some(writer)),
+            random,
+            budget,
+            dropped,
         })
     }
 
-    /// Queues one event; waits when the queue is full. While the calling thread runs without
+    /// The count of events dropped because the queue was full, for `/metrics`.
+    pub fn dropped_counter(&self) -> prometheus::IntCounter {
+        self.dropped.clone()
+    }
+
+    /// Queues one event, or drops and counts it when the queue is full. While the calling thread runs without
     /// the store, the event is held back until [`AuditQueue::release_held`] (the attempt
     /// stands) or [`AuditQueue::drop_held`] (it is run again, and records its events again).
     pub fn push(&self, at: NaiveDateTime, meta: &RequestMeta, event: AuditEvent) {
@@ -116,13 +189,32 @@ impl AuditQueue {
     }
 
     fn send(&self, pending: Pending) {
+        let row = row(
+            pending.at,
+            self.random.as_ref(),
+            &pending.meta,
+            pending.event,
+        );
+        let bytes = row_bytes(&row);
+        if !self.budget.take(bytes, MAX_QUEUED_BYTES) {
+            self.dropped.inc();
+            // One line per thousand drops: a flood must not flood the log instead.
+            if self.dropped.get() % 1000 == 1 {
+                tracing::warn!(
+                    dropped = self.dropped.get(),
+                    "audit queue full; events dropped"
+                );
+            }
+            return;
+        }
         let sender = self
             .sender
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        let sent = sender.is_some_and(|tx| tx.send(pending).is_ok());
+        let sent = sender.is_some_and(|tx| tx.send((row, bytes)).is_ok());
         if !sent {
+            self.budget.give_back(bytes);
             tracing::error!("audit queue is closed; event not stored");
         }
     }
@@ -139,5 +231,24 @@ impl AuditQueue {
 impl Drop for AuditQueue {
     fn drop(&mut self) {
         self.close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_byte_budget_refuses_what_does_not_fit_and_frees_what_was_stored() {
+        let budget = ByteBudget::default();
+        assert!(budget.take(600, 1000));
+        assert!(budget.take(400, 1000), "up to the limit itself");
+        assert!(!budget.take(1, 1000), "a full budget refuses");
+        budget.give_back(600);
+        assert!(!budget.take(601, 1000));
+        assert!(budget.take(600, 1000));
+        budget.give_back(usize::MAX);
+        assert!(budget.take(1000, 1000), "giving back too much never wraps");
+        assert!(!budget.take(usize::MAX, usize::MAX), "no overflow");
     }
 }

@@ -40,6 +40,8 @@ pub struct AwsApi {
     keys: Mutex<HashMap<String, (u64, Arc<KnownKey>)>>,
     /// Where the events of reads, denials and failures go (changes audit themselves).
     pub audit: Arc<AuditQueue>,
+    /// Which unauthenticated failures are recorded (a sample: anyone can send them).
+    unauthenticated: Mutex<crate::audit::sampling::Sampler>,
 }
 
 /// An access key as authentication needs it.
@@ -62,6 +64,7 @@ impl AwsApi {
             region,
             last_use_written: Mutex::default(),
             keys: Mutex::default(),
+            unauthenticated: Mutex::default(),
         }
     }
 }
@@ -167,7 +170,8 @@ impl Incoming {
                 .collect(),
             body,
             meta,
-            secure: req.connection_info().scheme() == "https",
+            // From the connection and trusted proxies only, never from a client's own headers.
+            secure: crate::http::client_address::of_request(req).is_some_and(|c| c.https),
         };
         (incoming, request_id)
     }
@@ -553,8 +557,24 @@ pub(super) fn audit_failure(
     let name = if action.is_empty() { "Unknown" } else { action };
     let mut event = AuditEvent::new(source(service), name).failed(error.code(), error.message());
     event.read_only = super::iam::is_read_only(action);
-    if let Some(caller) = caller {
-        event = event.account(caller.account_id()).actor(caller.arn());
+    match caller {
+        Some(caller) => event = event.account(caller.account_id()).actor(caller.arn()),
+        None => {
+            let admitted = api
+                .unauthenticated
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .admit(api.ctx.clock.now_naive());
+            match admitted {
+                None => return,
+                Some(0) => {}
+                Some(skipped) => {
+                    event = event.response(
+                        serde_json::json!({"unauthenticatedFailuresNotRecorded": skipped}),
+                    );
+                }
+            }
+        }
     }
     write_event(api, meta, event);
 }

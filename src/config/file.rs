@@ -23,6 +23,9 @@ pub struct FileSettings {
     pub session_idle_timeout: Option<u64>,
     pub session_max_lifetime: Option<u64>,
     pub oidc_code_lifetime: Option<u64>,
+    pub trusted_proxies: Option<Vec<String>>,
+    pub proxy_header: Option<String>,
+    pub audit_retention_days: Option<u32>,
 }
 
 impl FileSettings {

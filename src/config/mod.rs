@@ -5,6 +5,7 @@
 
 mod file;
 
+use crate::http::client_address::{ProxyHeader, TrustedProxies};
 use crate::secrets::SecretString;
 use clap::Args;
 use secrecy::ExposeSecret;
@@ -105,6 +106,26 @@ pub struct ServeArgs {
     /// [default: 60]
     #[arg(long, env = "KEYWARD_OIDC_CODE_LIFETIME", value_name = "SECONDS")]
     pub oidc_code_lifetime: Option<u64>,
+
+    /// Proxies in front of Keyward whose forwarding headers name the client: addresses or
+    /// CIDR networks, comma-separated [default: none, the headers are ignored]
+    #[arg(
+        long,
+        env = "KEYWARD_TRUSTED_PROXIES",
+        value_name = "ADDR|CIDR,...",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Option<Vec<String>>,
+
+    /// The header the trusted proxies name the client in: x-forwarded-for (with
+    /// X-Forwarded-Proto) or forwarded (RFC 7239) [default: x-forwarded-for]
+    #[arg(long, env = "KEYWARD_PROXY_HEADER", value_name = "HEADER")]
+    pub proxy_header: Option<String>,
+
+    /// Audit events are deleted this many days after they happened; 0 keeps them for ever
+    /// [default: 365]
+    #[arg(long, env = "KEYWARD_AUDIT_RETENTION_DAYS", value_name = "DAYS")]
+    pub audit_retention_days: Option<u32>,
 }
 
 /// Where state lives.
@@ -208,6 +229,10 @@ pub struct Settings {
     pub session_max_lifetime: u64,
     /// How long an OpenID Connect authorization code lives, seconds.
     pub oidc_code_lifetime: u64,
+    /// The proxies whose forwarding headers are believed.
+    pub trusted_proxies: TrustedProxies,
+    /// Days audit events are kept; 0: for ever.
+    pub audit_retention_days: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -246,6 +271,9 @@ pub const KNOWN_ENV: &[&str] = &[
     "KEYWARD_SESSION_IDLE_TIMEOUT",
     "KEYWARD_SESSION_MAX_LIFETIME",
     "KEYWARD_OIDC_CODE_LIFETIME",
+    "KEYWARD_TRUSTED_PROXIES",
+    "KEYWARD_PROXY_HEADER",
+    "KEYWARD_AUDIT_RETENTION_DAYS",
     // Read by the test suite, not by the server.
     "KEYWARD_TEST_DATABASE_URL",
 ];
@@ -434,7 +462,25 @@ impl ServeArgs {
                 reason: "longer than session_max_lifetime".to_string(),
             });
         }
+        let trusted_proxies = TrustedProxies {
+            networks: parse_networks(self.trusted_proxies.or(file.trusted_proxies))?,
+            header: parse_proxy_header(self.proxy_header.or(file.proxy_header))?,
+        };
+        let audit_retention_days = self
+            .audit_retention_days
+            .or(file.audit_retention_days)
+            .unwrap_or(365);
+        if audit_retention_days > 36_500 {
+            return Err(ConfigError::Invalid {
+                setting: "audit_retention_days",
+                reason: format!(
+                    "{audit_retention_days} is outside 0..=36500 (0 keeps events for ever)"
+                ),
+            });
+        }
         Ok(Settings {
+            audit_retention_days,
+            trusted_proxies,
             session_idle_timeout,
             session_max_lifetime,
             oidc_code_lifetime,
@@ -447,6 +493,39 @@ impl ServeArgs {
             workers,
             shutdown_timeout,
         })
+    }
+}
+
+/// `trusted_proxies`: each entry an address (`10.0.0.5`, one host) or a CIDR network.
+/// IPv4-mapped IPv6 entries are made IPv4, as client addresses are.
+fn parse_networks(entries: Option<Vec<String>>) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    entries
+        .unwrap_or_default()
+        .iter()
+        .map(|e| e.trim())
+        .filter(|e| !e.is_empty())
+        .map(|entry| {
+            let parsed = entry.parse::<ipnet::IpNet>().or_else(|_| {
+                entry
+                    .parse::<std::net::IpAddr>()
+                    .map(|ip| ipnet::IpNet::from(ip.to_canonical()))
+            });
+            parsed.map(|n| n.trunc()).map_err(|_| ConfigError::Invalid {
+                setting: "trusted_proxies",
+                reason: format!("'{entry}' is not an address or a CIDR network such as 10.0.0.0/8"),
+            })
+        })
+        .collect()
+}
+
+fn parse_proxy_header(text: Option<String>) -> Result<ProxyHeader, ConfigError> {
+    match text.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("x-forwarded-for") => Ok(ProxyHeader::XForwardedFor),
+        Some("forwarded") => Ok(ProxyHeader::Forwarded),
+        Some(other) => Err(ConfigError::Invalid {
+            setting: "proxy_header",
+            reason: format!("'{other}' is not one of x-forwarded-for, forwarded"),
+        }),
     }
 }
 

@@ -18,6 +18,7 @@ fn defaults_are_the_documented_ones() {
         matches!(&s.store.database, DatabaseTarget::Sqlite(p) if p == &PathBuf::from("var/keyward.db"))
     );
     assert_eq!(s.log_format, LogFormat::Auto);
+    assert_eq!(s.audit_retention_days, 365);
 }
 
 #[test]
@@ -82,6 +83,27 @@ fn bad_values_name_the_setting() {
             },
             "invalid region",
         ),
+        (
+            ServeArgs {
+                trusted_proxies: Some(vec!["10.0.0.0/8".into(), "proxy.local".into()]),
+                ..Default::default()
+            },
+            "invalid trusted_proxies",
+        ),
+        (
+            ServeArgs {
+                proxy_header: Some("x-real-ip".into()),
+                ..Default::default()
+            },
+            "invalid proxy_header",
+        ),
+        (
+            ServeArgs {
+                audit_retention_days: Some(100_000),
+                ..Default::default()
+            },
+            "invalid audit_retention_days",
+        ),
     ];
     for (args, want) in cases {
         let err = serve(args).unwrap_err().to_string();
@@ -129,4 +151,35 @@ fn unknown_variables_are_reported() {
         .iter()
         .map(|s| s.to_string());
     assert_eq!(unknown_env_vars(vars), vec!["KEYWARD_LISTN".to_string()]);
+}
+
+#[test]
+fn trusted_proxies_are_none_by_default_and_take_addresses_and_networks() {
+    let s = serve(ServeArgs::default()).unwrap();
+    assert!(
+        s.trusted_proxies.networks.is_empty(),
+        "no proxy is trusted by default"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("k.toml");
+    std::fs::write(
+        &path,
+        "trusted_proxies = [\"127.0.0.1\", \"10.1.2.3/16\", \"::ffff:192.0.2.1\", \"fd00::/8\"]\nproxy_header = \"forwarded\"\n",
+    )
+    .unwrap();
+    let mut args = ServeArgs::default();
+    args.store.config = Some(path);
+    let s = serve(args).unwrap();
+    let nets: Vec<String> = s
+        .trusted_proxies
+        .networks
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    assert_eq!(
+        nets,
+        ["127.0.0.1/32", "10.1.0.0/16", "192.0.2.1/32", "fd00::/8"],
+        "one address is one host; a mapped address is made IPv4"
+    );
+    assert_eq!(s.trusted_proxies.header, ProxyHeader::Forwarded);
 }

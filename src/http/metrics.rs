@@ -19,10 +19,15 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// The registry, with the store's statement counter (`keyward_db_queries_total`).
-    pub fn new(store: &crate::storage::Store) -> Result<Self, prometheus::Error> {
+    /// The registry, with the store's statement counter (`keyward_db_queries_total`) and the
+    /// audit events dropped by a full queue (`keyward_audit_events_dropped_total`).
+    pub fn new(
+        store: &crate::storage::Store,
+        audit: &crate::audit::AuditQueue,
+    ) -> Result<Self, prometheus::Error> {
         let registry = Registry::new();
         registry.register(Box::new(store.query_counter()))?;
+        registry.register(Box::new(audit.dropped_counter()))?;
         let requests = IntCounterVec::new(
             Opts::new("keyward_http_requests_total", "HTTP requests served"),
             &["route", "method", "status"],

@@ -375,7 +375,7 @@ pub(super) fn acting_as(portal: &Portal, session: &Session, caller: Caller) -> (
 pub(super) fn facts(req: &HttpRequest, portal: &Portal, session: &Session) -> RequestFacts {
     RequestFacts {
         now: portal.ctx.clock.now(),
-        source_ip: req.peer_addr().map(|a| a.ip()),
+        source_ip: crate::http::client_address::of_request(req).map(|c| c.ip),
         user_agent: meta(req).user_agent,
         secure_transport: portal.secure,
         region: portal.region.clone(),

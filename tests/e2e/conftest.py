@@ -37,7 +37,7 @@ def psql(sql):
 class Keyward:
     """A running server with its data directory."""
 
-    def __init__(self, backend):
+    def __init__(self, backend, settings=None):
         self.dir = tempfile.mkdtemp(prefix="keyward-e2e-")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -45,6 +45,7 @@ class Keyward:
         env = {k: v for k, v in os.environ.items() if not k.startswith("KEYWARD_")}
         env.update(KEYWARD_DATA_DIR=self.dir, KEYWARD_LISTEN=f"127.0.0.1:{self.port}",
                    KEYWARD_WORKERS="2", KEYWARD_LOG="warn")
+        env.update(settings or {})
         if backend == "postgres":
             self.db = "keyward_e2e_" + secrets.token_hex(6)
             psql(f"CREATE DATABASE {self.db}")

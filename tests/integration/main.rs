@@ -2,6 +2,7 @@
 //! test, on both stores. One test binary with modules keeps link time down.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod audit_flood;
 mod guessing;
 mod harness;
 mod iam_api;
