@@ -214,19 +214,6 @@ fn unquote(value: &str) -> String {
     }
 }
 
-/// The key a client is throttled under: the address, or its /64 network for IPv6 (the block
-/// one subscriber usually holds; keying single IPv6 addresses would give each subscriber 2^64
-/// fresh keys). Give it [`Client::ip`], already canonical.
-pub fn throttle_prefix(ip: IpAddr) -> String {
-    match ip.to_canonical() {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => {
-            let s = v6.segments();
-            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-        }
-    }
-}
-
 /// The client of an actix request, with the trusted proxies from the app data (none when the
 /// app has none). None only when actix knows no peer (never over TCP).
 pub fn of_request(req: &actix_web::HttpRequest) -> Option<Client> {

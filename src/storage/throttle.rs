@@ -23,7 +23,6 @@ use crate::storage::schema::signin_throttle;
 use crate::storage::{DbConnection, StorageError, Store};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use std::net::IpAddr;
 
 /// What a right guess does to a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,7 +61,7 @@ impl Key {
     /// at every guess.
     pub fn address(ip: &str) -> Self {
         Self {
-            name: format!("ip:{}", address_prefix(ip)),
+            name: format!("ip:{}", crate::auth::start_limit::source_key(ip)),
             limits: throttle::PER_ADDRESS,
             on_success: OnSuccess::Refund,
         }
@@ -84,18 +83,6 @@ impl Key {
             limits: throttle::PER_MFA_SESSION,
             on_success: OnSuccess::Forget,
         }
-    }
-}
-
-/// The address as a throttle counts it: IPv4 (IPv4-mapped IPv6 included) whole, IPv6 by /64.
-pub fn address_prefix(ip: &str) -> String {
-    match ip.parse::<IpAddr>().map(|ip| ip.to_canonical()) {
-        Ok(IpAddr::V4(v4)) => v4.to_string(),
-        Ok(IpAddr::V6(v6)) => {
-            let s = v6.segments();
-            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-        }
-        Err(_) => ip.to_string(),
     }
 }
 
@@ -233,24 +220,4 @@ pub fn failures(conn: &mut DbConnection, key: &Key) -> Result<u32, StorageError>
 pub fn forget(conn: &mut DbConnection, key: &Key) -> Result<(), StorageError> {
     diesel::delete(signin_throttle::table.find(&key.name)).execute(conn)?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn addresses_are_counted_whole_for_ipv4_and_by_64_for_ipv6() {
-        assert_eq!(address_prefix("192.0.2.7"), "192.0.2.7");
-        assert_eq!(address_prefix("::ffff:192.0.2.7"), "192.0.2.7");
-        assert_eq!(
-            address_prefix("2001:db8:1:2:aaaa::1"),
-            address_prefix("2001:db8:1:2:bbbb:cccc:dddd:eeee")
-        );
-        assert_eq!(address_prefix("2001:db8:1:2::9"), "2001:db8:1:2::/64");
-        assert_ne!(
-            address_prefix("2001:db8:1:2::1"),
-            address_prefix("2001:db8:1:3::1")
-        );
-    }
 }

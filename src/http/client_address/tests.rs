@@ -312,18 +312,3 @@ fn no_trusted_proxies_means_the_peer() {
         }
     );
 }
-
-#[test]
-fn ipv6_clients_are_throttled_by_their_64() {
-    assert_eq!(throttle_prefix(ip("192.0.2.1")), "192.0.2.1");
-    assert_eq!(throttle_prefix(ip("::ffff:192.0.2.1")), "192.0.2.1");
-    assert_eq!(
-        throttle_prefix(ip("2001:db8:1:2:3:4:5:6")),
-        "2001:db8:1:2::/64"
-    );
-    assert_eq!(
-        throttle_prefix(ip("2001:db8:1:2:ffff::1")),
-        throttle_prefix(ip("2001:db8:1:2::9")),
-        "one /64, one key"
-    );
-}
