@@ -27,6 +27,9 @@ const SESSION_COOKIE: &str = "keyward_session";
 const SECURE_SESSION_COOKIE: &str = "__Host-keyward_session";
 /// The pre-sign-in cookie that the sign-in form's CSRF token is bound to.
 const SIGNIN_COOKIE: &str = "keyward_signin";
+/// A browser's known-device token (see `known_device`).
+const DEVICE_COOKIE: &str = "keyward_device";
+const SECURE_DEVICE_COOKIE: &str = "__Host-keyward_device";
 const SECURE_SIGNIN_COOKIE: &str = "__Host-keyward_signin";
 
 const STYLESHEET: &str = include_str!("../../static/keyward.css");
@@ -122,6 +125,26 @@ pub(super) fn signin_cookie_name(portal: &Portal) -> &'static str {
     } else {
         SIGNIN_COOKIE
     }
+}
+
+fn device_cookie_name(portal: &Portal) -> &'static str {
+    if portal.secure {
+        SECURE_DEVICE_COOKIE
+    } else {
+        DEVICE_COOKIE
+    }
+}
+
+/// Remembers the browser as a known device of the principal whose password it just gave.
+fn with_device(portal: &Portal, mut response: HttpResponse, token: Option<String>) -> HttpResponse {
+    if let Some(token) = token {
+        let mut c = cookie(portal, device_cookie_name(portal), token);
+        c.set_max_age(actix_web::cookie::time::Duration::days(
+            super::known_device::LIFETIME_DAYS,
+        ));
+        let _ = response.add_cookie(&c);
+    }
+    response
 }
 
 pub(crate) fn cookie(portal: &Portal, name: &'static str, value: String) -> Cookie<'static> {
@@ -551,11 +574,16 @@ async fn signin_submit(
         account: form.account.clone(),
         user_name: form.username.clone(),
         password: SecretString::from(form.password),
+        device: req
+            .cookie(device_cookie_name(&portal))
+            .map(|c| c.value().to_string()),
     };
     let outcome = password_signin(&portal, attempt, meta(&req)).await;
     match outcome {
-        Ok(Ok(Outcome::Session { cookie, stage })) => signed(&req, &portal, cookie, stage),
-        Ok(Ok(Outcome::Refused(refusal))) => signin_form(
+        Ok(Ok((Outcome::Session { cookie, stage }, device))) => {
+            with_device(&portal, signed(&req, &portal, cookie, stage), device)
+        }
+        Ok(Ok((Outcome::Refused(refusal), _))) => signin_form(
             &req,
             &portal,
             refusal_status(&refusal),
@@ -572,11 +600,12 @@ async fn signin_submit(
 /// The password step in its three phases: the store read on the blocking pool, argon2id on
 /// the password pool (low priority, bounded), the store write on the blocking pool again, so
 /// no niced thread ever holds the store's write lock.
+/// With a session, the known-device token to give the browser.
 async fn password_signin(
     portal: &web::Data<Portal>,
     attempt: Attempt,
     request: RequestMeta,
-) -> Result<Result<Outcome, SigninError>, PoolError> {
+) -> Result<Result<(Outcome, Option<String>), SigninError>, PoolError> {
     let attempt = std::sync::Arc::new(attempt);
     let (p, a, r) = (portal.clone(), attempt.clone(), request.clone());
     let step = match web::block(move || signin::prepare_password(&p, &a, &r)).await {
@@ -585,7 +614,7 @@ async fn password_signin(
         Err(_) => return Err(PoolError::Stopped),
     };
     let check = match step {
-        signin::PasswordStep::Decided(outcome) => return Ok(Ok(outcome)),
+        signin::PasswordStep::Decided(outcome) => return Ok(Ok((outcome, None))),
         signin::PasswordStep::Check(check) => std::sync::Arc::new(check),
     };
     let (c, a, random) = (check.clone(), attempt.clone(), portal.ctx.random.clone());
@@ -599,9 +628,15 @@ async fn password_signin(
     };
     let p = portal.clone();
     let check = std::sync::Arc::try_unwrap(check).map_err(|_| PoolError::Stopped)?;
-    web::block(move || signin::finish_password(&p, &attempt, check, verified, &request))
-        .await
-        .map_err(|_| PoolError::Stopped)
+    let device = check.device_token(portal);
+    let finished =
+        web::block(move || signin::finish_password(&p, &attempt, check, verified, &request))
+            .await
+            .map_err(|_| PoolError::Stopped)?;
+    Ok(finished.map(|outcome| match outcome {
+        Outcome::Session { .. } => (outcome, device),
+        refused => (refused, None),
+    }))
 }
 
 // ---- second factor -------------------------------------------------------------------------

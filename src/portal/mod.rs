@@ -6,6 +6,7 @@ pub mod console;
 mod credentials;
 pub mod csrf;
 pub(crate) mod handlers;
+pub mod known_device;
 pub(crate) mod pages;
 pub mod recovery;
 pub mod sessions;

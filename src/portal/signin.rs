@@ -27,6 +27,8 @@ pub struct Attempt {
     pub account: String,
     pub user_name: String,
     pub password: SecretString,
+    /// The browser's known-device token, if it has one (`known_device`).
+    pub device: Option<String>,
 }
 
 /// Why a step was refused; each maps to one message on the page.
@@ -294,11 +296,34 @@ fn settle(portal: &Portal, keys: &[Key]) -> Result<(), StorageError> {
 }
 
 fn throttle_keys(account: &str, user_name: &str, meta: &RequestMeta) -> Vec<Key> {
-    let mut keys = vec![Key::user(account, user_name)];
+    with_address(Key::user(account, user_name), meta)
+}
+
+fn with_address(key: Key, meta: &RequestMeta) -> Vec<Key> {
+    let mut keys = vec![key];
     if let Some(ip) = &meta.source_ip {
         keys.push(Key::address(ip));
     }
     keys
+}
+
+/// The keys of a password attempt: the user name's shared key, or the browser's own one when
+/// it presents a known-device token for this account and name.
+fn password_keys(
+    portal: &Portal,
+    account: &str,
+    attempt: &Attempt,
+    meta: &RequestMeta,
+) -> Vec<Key> {
+    let typed = attempt.user_name.trim();
+    let device = attempt
+        .device
+        .as_deref()
+        .and_then(|token| super::known_device::verify(&portal.csrf, account, typed, token));
+    match device {
+        Some(nonce) => with_address(Key::known_device(account, typed, &nonce), meta),
+        None => throttle_keys(account, typed, meta),
+    }
 }
 
 /// The first step, read from the store before any hashing: either already decided (the
@@ -316,6 +341,21 @@ pub struct PasswordCheck {
     /// The hash to verify against: the principal's, or the dummy one.
     stored: String,
     now: NaiveDateTime,
+}
+
+impl PasswordCheck {
+    /// A fresh known-device token for the principal whose password this checks (give it to
+    /// the browser once the password proved right).
+    pub fn device_token(&self, portal: &Portal) -> Option<String> {
+        let p = self.principal.as_ref()?;
+        let random = portal.ctx.random.as_ref();
+        Some(super::known_device::issue(
+            &portal.csrf,
+            random,
+            &p.account_id,
+            &p.name,
+        ))
+    }
 }
 
 /// The result of the argon2id work: whether the password matched, and a new hash when the
@@ -342,9 +382,10 @@ pub fn prepare_password(
         };
         Ok::<_, StorageError>((account_id, principal))
     })?;
-    let keys = throttle_keys(
+    let keys = password_keys(
+        portal,
         account_id.as_deref().unwrap_or(attempt.account.trim()),
-        typed,
+        attempt,
         meta,
     );
     // Counted before the hashing, so that concurrent guesses meet the block (see `throttle`).
@@ -521,7 +562,7 @@ fn mark_password_used(
 /// The keys a guessed second factor (a TOTP or recovery code) is reserved against: the user's
 /// and the address's, as for passwords, and the half-signed-in session's own count.
 fn code_keys(p: &Principal, session: &Session, meta: &RequestMeta) -> Vec<Key> {
-    let mut keys = throttle_keys(&p.account_id, &p.name, meta);
+    let mut keys = with_address(Key::codes(&p.account_id, &p.name), meta);
     keys.push(Key::mfa_session(&session.id_hash));
     keys
 }

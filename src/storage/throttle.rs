@@ -67,6 +67,35 @@ impl Key {
         }
     }
 
+    /// Password attempts for a user name from one known browser (`portal::known_device`):
+    /// counted apart from the shared [`Key::user`], with the same limits.
+    pub fn known_device(account: &str, user_name: &str, nonce: &str) -> Self {
+        Self {
+            name: format!(
+                "device:{}:{}:{nonce}",
+                account.to_lowercase(),
+                user_name.to_lowercase()
+            ),
+            limits: throttle::PER_USER,
+            on_success: OnSuccess::Forget,
+        }
+    }
+
+    /// Second-factor codes for one principal, whatever the session: counted apart from its
+    /// passwords, since only someone who knew the password reaches this step, and a lock set
+    /// by password guessers must not shut the owner out of it.
+    pub fn codes(account: &str, user_name: &str) -> Self {
+        Self {
+            name: format!(
+                "codes:{}:{}",
+                account.to_lowercase(),
+                user_name.to_lowercase()
+            ),
+            limits: throttle::PER_USER,
+            on_success: OnSuccess::Forget,
+        }
+    }
+
     /// Codes tried for one MFA device (STS's `SerialNumber` + `TokenCode`).
     pub fn device(serial_number: &str) -> Self {
         Self {

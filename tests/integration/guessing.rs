@@ -23,6 +23,7 @@ fn password_attempt(s: &Setup, user: &str, password: &str) -> Outcome {
             account: s.account.clone(),
             user_name: user.into(),
             password: SecretString::from(password.to_string()),
+            device: None,
         },
         &meta(),
     )
@@ -227,4 +228,88 @@ fn a_user_renamed_to_the_root_login_is_still_that_user() {
         signin::with_passkey(&s.portal, &key, None, &meta()).unwrap(),
     );
     assert_eq!(session.user_id.as_deref(), Some(bob_id.as_str()));
+}
+
+/// Signs `user` in from a browser that becomes known; returns its device token.
+fn sign_in_on_a_known_device(s: &Setup, user: &str, password: &str) -> String {
+    let attempt = Attempt {
+        account: s.account.clone(),
+        user_name: user.into(),
+        password: SecretString::from(password.to_string()),
+        device: None,
+    };
+    let signin::PasswordStep::Check(check) =
+        signin::prepare_password(&s.portal, &attempt, &meta()).unwrap()
+    else {
+        panic!("not throttled yet");
+    };
+    let token = check.device_token(&s.portal).unwrap();
+    let random = s.portal.ctx.random.clone();
+    let verified = signin::verify_password(&check, &attempt.password, random.as_ref()).unwrap();
+    session_of(
+        s,
+        signin::finish_password(&s.portal, &attempt, check, verified, &meta()).unwrap(),
+    );
+    token
+}
+
+fn attempt_from(s: &Setup, user: &str, password: &str, device: Option<&str>, ip: &str) -> Outcome {
+    signin::with_password(
+        &s.portal,
+        &Attempt {
+            account: s.account.clone(),
+            user_name: user.into(),
+            password: SecretString::from(password.to_string()),
+            device: device.map(str::to_string),
+        },
+        &RequestMeta {
+            source_ip: Some(ip.into()),
+            ..RequestMeta::default()
+        },
+    )
+    .unwrap()
+}
+
+/// Someone who knows only a user name locks its sign-in from every browser but those where
+/// its owner already signed in: those count their own failures.
+#[test]
+fn a_lock_set_by_guessers_spares_the_owners_known_browsers() {
+    let s = setup_on(crate::harness::Backend::Sqlite);
+    user_with_password(&s, "ida", "Ida-Passw0rd!");
+    let token = sign_in_on_a_known_device(&s, "ida", "Ida-Passw0rd!");
+    // The guesser, from its own addresses, until the shared key is locked.
+    let mut guesses = 0;
+    loop {
+        let ip = format!("198.51.100.{}", guesses % 200 + 1);
+        match attempt_from(&s, "ida", "guess", None, &ip) {
+            Outcome::Refused(Refusal::Incorrect) => guesses += 1,
+            Outcome::Refused(Refusal::Blocked { locked: true, .. }) => break,
+            Outcome::Refused(Refusal::Blocked { until, .. }) => s.clock.advance(until - now(&s)),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(guesses, 10);
+    let unknown = attempt_from(&s, "ida", "Ida-Passw0rd!", None, "192.0.2.7");
+    assert!(matches!(
+        unknown,
+        Outcome::Refused(Refusal::Blocked { locked: true, .. })
+    ));
+    // A forged or someone else's token is no known device.
+    let forged = format!("{}.{}", &token[..22], "A".repeat(43));
+    let refused = attempt_from(&s, "ida", "Ida-Passw0rd!", Some(&forged), "192.0.2.7");
+    assert!(matches!(refused, Outcome::Refused(Refusal::Blocked { .. })));
+    // The owner's browser signs in.
+    let known = attempt_from(&s, "ida", "Ida-Passw0rd!", Some(&token), "192.0.2.7");
+    assert!(matches!(known, Outcome::Session { .. }), "{known:?}");
+    // And its own wrong guesses are throttled like anyone's.
+    let mut checked = 0;
+    while let Outcome::Refused(Refusal::Incorrect) =
+        attempt_from(&s, "ida", "typo", Some(&token), "192.0.2.7")
+    {
+        checked += 1;
+    }
+    assert_eq!(
+        checked, 4,
+        "three free failures and the one that starts the delay"
+    );
 }

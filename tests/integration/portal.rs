@@ -283,6 +283,16 @@ fn the_root_user_changes_its_first_password_before_anything_else() {
             .find(|c| c.starts_with("keyward_session="))
             .unwrap();
         assert!(session_cookie.contains("HttpOnly") && session_cookie.contains("SameSite=Lax"));
+        // The browser is remembered as the root user's known device for about six months.
+        let device = first
+            .cookies
+            .iter()
+            .find(|c| c.starts_with("keyward_device="))
+            .unwrap();
+        assert!(
+            device.contains("HttpOnly") && device.contains("Max-Age=15552000"),
+            "{device}"
+        );
         // Nothing but the password page until the password is changed.
         assert_eq!(
             browser.get("/console").location.as_deref(),
@@ -700,6 +710,7 @@ pub(crate) mod with_a_fixed_clock {
                 account: s.account.clone(),
                 user_name: "root".into(),
                 password: SecretString::from(password.to_string()),
+                device: None,
             },
             &meta,
         )
@@ -802,6 +813,7 @@ pub(crate) mod with_a_fixed_clock {
                 account: s.account.clone(),
                 user_name: name.into(),
                 password: SecretString::from(password.to_string()),
+                device: None,
             },
             &RequestMeta::default(),
         )
