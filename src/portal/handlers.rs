@@ -395,12 +395,15 @@ pub(super) fn acting_as(portal: &Portal, session: &Session, caller: Caller) -> (
 }
 
 /// The facts of a console request that become `aws:*` keys.
+/// `aws:SecureTransport` is the connection's, as for signed calls: https only when a trusted
+/// proxy says so (Keyward itself serves plain HTTP), whatever the public URL claims.
 pub(super) fn facts(req: &HttpRequest, portal: &Portal, session: &Session) -> RequestFacts {
+    let client = crate::http::client_address::of_request(req);
     RequestFacts {
         now: portal.ctx.clock.now(),
-        source_ip: crate::http::client_address::of_request(req).map(|c| c.ip),
+        source_ip: client.map(|c| c.ip),
         user_agent: meta(req).user_agent,
-        secure_transport: portal.secure,
+        secure_transport: client.is_some_and(|c| c.https),
         region: portal.region.clone(),
         console: Some(ConsoleSignin {
             signed_in_at: unix(session.created_at),

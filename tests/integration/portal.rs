@@ -77,6 +77,17 @@ impl Browser {
         )
     }
 
+    /// [`Browser::get`] with one more request header (as a proxy in front would add it).
+    pub fn get_with(&self, path: &str, (name, value): (&str, &str)) -> Page {
+        Self::page(
+            self.http
+                .get(format!("{}{path}", self.base))
+                .header(name, value)
+                .send()
+                .unwrap(),
+        )
+    }
+
     pub fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
         Self::page(
             self.http
@@ -1987,4 +1998,30 @@ fn own_factors_added_while_acting_as_a_role_are_audited_as_the_user() {
         [Some(format!("arn:aws:iam::{account}:user/quinn"))],
         "the user's own device, the user's own change"
     );
+}
+
+/// The console's `aws:SecureTransport` is the connection's: true when a trusted proxy says the
+/// browser came over https, whatever the public URL is.
+#[test]
+fn the_consoles_secure_transport_comes_from_trusted_proxies() {
+    let db = TestDb::new(Backend::Sqlite);
+    let server = Server::start(&db, &[("KEYWARD_TRUSTED_PROXIES", "127.0.0.1")]);
+    let admin = Client::for_server(&server, &db);
+    console_user(&admin, "tls", "Tls-Passw0rd-1", false);
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListUsers",
+        "Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}]}"#;
+    let put = admin.post(&[
+        ("Action", "PutUserPolicy"),
+        ("UserName", "tls"),
+        ("PolicyName", "tls-only"),
+        ("PolicyDocument", policy),
+    ]);
+    assert_eq!(put.status, 200, "{}", put.body);
+    let browser = Browser::new(&server);
+    browser.sign_in(&account(&server), "tls", "Tls-Passw0rd-1");
+    let denied = "is not authorized to perform: iam:ListUsers";
+    let plain = browser.get("/console/users");
+    assert!(plain.body.contains(denied), "{}", plain.body);
+    let proxied = browser.get_with("/console/users", ("x-forwarded-proto", "https"));
+    assert!(!proxied.body.contains(denied), "{}", proxied.body);
 }
