@@ -36,6 +36,8 @@ pub enum StartError {
     Metrics(#[from] prometheus::Error),
     #[error("server: {0}")]
     Server(std::io::Error),
+    #[error("cannot start the password threads: {0}")]
+    Threads(std::io::Error),
 }
 
 /// Creates the data directory (owner-only) if needed.
@@ -86,7 +88,12 @@ pub fn service_context(settings: &StoreSettings) -> Result<ServiceContext, Start
     let master_key = Arc::new(master_key(settings, &random)?);
     let store = open_store(settings)?;
     let clock: SharedClock = Arc::new(SystemClock);
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    // Room for a few seconds of hashes per thread; beyond that, "busy, try again".
+    let hashing = crate::auth::hash_pool::HashPool::start(threads, threads * 32)
+        .map_err(StartError::Threads)?;
     Ok(ServiceContext {
+        hashing: Arc::new(hashing),
         store,
         sessions: Arc::new(crate::sts::TokenSealer::new(master_key.clone())),
         master_key,

@@ -1,6 +1,7 @@
 //! What every service needs: the store, the master key, the clock and randomness. Built once by
 //! the composition root and shared; tests build one with a fixed clock and seeded randomness.
 
+use crate::auth::hash_pool::HashPool;
 use crate::clock::{SharedClock, SharedRandom};
 use crate::iam::Limits;
 use crate::secrets::MasterKey;
@@ -22,6 +23,9 @@ pub struct ServiceContext {
     pub iam_epoch: Arc<AtomicU64>,
     /// Seals and opens the session tokens of temporary credentials.
     pub sessions: Arc<TokenSealer>,
+    /// The bounded, low-priority threads every argon2id hash and check runs on (sign-ins and
+    /// the API's password operations alike), so that password work cannot take the machine.
+    pub hashing: Arc<HashPool>,
 }
 
 impl ServiceContext {

@@ -20,6 +20,12 @@ pub const NICENESS: i32 = 10;
 
 type Job = Box<dyn FnOnce() + Send>;
 
+thread_local! {
+    /// Set on the pool's own threads: a job that needs a hash runs it in place rather than
+    /// queueing it and waiting for a thread that may be itself.
+    static ON_POOL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PoolError {
     #[error("too many password checks are waiting")]
@@ -58,6 +64,7 @@ impl HashPool {
                 .name(format!("password-{i}"))
                 .spawn(move || {
                     lower_priority();
+                    ON_POOL.with(|on| on.set(true));
                     loop {
                         let job = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
                         match job {
@@ -103,6 +110,24 @@ impl HashPool {
         self.submit(f)?.await.map_err(|_| PoolError::Stopped)
     }
 
+    /// Runs `f` on the pool and waits for it on the calling thread, which must be allowed to
+    /// block (a blocking-pool thread, never an async worker). On one of the pool's own threads
+    /// `f` runs right there.
+    pub fn wait<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, PoolError> {
+        if ON_POOL.with(std::cell::Cell::get) {
+            return Ok(f());
+        }
+        let (done, result) = std::sync::mpsc::sync_channel(1);
+        let receiver = self.submit(move || {
+            let _ = done.send(f());
+        })?;
+        drop(receiver);
+        result.recv().map_err(|_| PoolError::Stopped)
+    }
+
     /// Lets the workers finish what is queued and stop.
     pub fn close(&self) {
         self.sender.lock().unwrap_or_else(|e| e.into_inner()).take();
@@ -124,6 +149,15 @@ mod tests {
         let pool = HashPool::start(2, 4).unwrap();
         let got = block_on(async { pool.run(|| 6 * 7).await });
         assert_eq!(got, Ok(42));
+        assert_eq!(pool.wait(|| 6 * 9), Ok(54));
+    }
+
+    #[test]
+    fn a_job_that_waits_for_a_hash_runs_it_in_place() {
+        // One thread: a job queueing another and waiting for it would wait for itself.
+        let pool = Arc::new(HashPool::start(1, 4).unwrap());
+        let inner = pool.clone();
+        assert_eq!(pool.wait(move || inner.wait(|| 5)), Ok(Ok(5)));
     }
 
     #[test]

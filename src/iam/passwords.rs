@@ -178,10 +178,13 @@ fn vetted_hash(
             problems.join(" ")
         )));
     }
-    if recent
-        .iter()
-        .any(|old| password::verify(new, old).unwrap_or(false))
-    {
+    let offered = new.clone();
+    let reused = on_pool(ctx, move || {
+        recent
+            .iter()
+            .any(|old| password::verify(&offered, old).unwrap_or(false))
+    })?;
+    if reused {
         return Err(IamError::PasswordPolicyViolation(
             "Password does not conform to the account password policy. \
              The password was used recently; choose another."
@@ -248,7 +251,10 @@ fn check_old(
             "Too many incorrect passwords; try again later.".into(),
         ));
     }
-    if !password::verify(old, stored).map_err(|e| IamError::Internal(e.to_string()))? {
+    let (offered, stored) = (old.clone(), stored.to_string());
+    let right = on_pool(ctx, move || password::verify(&offered, &stored))?
+        .map_err(|e| IamError::Internal(e.to_string()))?;
+    if !right {
         return Err(IamError::InvalidInput(
             "The old password is incorrect.".into(),
         ));
@@ -257,8 +263,24 @@ fn check_old(
     Ok(())
 }
 
+/// Runs argon2id work on the context's bounded password threads; when they are all busy and
+/// their queue is full, the caller is told to come back (`Throttling`).
+fn on_pool<T: Send + 'static>(
+    ctx: &ServiceContext,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, IamError> {
+    ctx.hashing.wait(work).map_err(|e| match e {
+        crate::auth::hash_pool::PoolError::Busy => IamError::Throttled(
+            "Too many password operations are waiting; try again shortly.".into(),
+        ),
+        crate::auth::hash_pool::PoolError::Stopped => IamError::Internal(e.to_string()),
+    })
+}
+
 fn hash(ctx: &ServiceContext, secret: &SecretString) -> Result<String, IamError> {
-    password::hash(secret, ctx.random.as_ref()).map_err(|e| IamError::Internal(e.to_string()))
+    let (secret, random) = (secret.clone(), ctx.random.clone());
+    on_pool(ctx, move || password::hash(&secret, random.as_ref()))?
+        .map_err(|e| IamError::Internal(e.to_string()))
 }
 
 fn remember(
@@ -499,7 +521,10 @@ pub fn change_root(
             problems.join(" ")
         )));
     }
-    if password::verify(new, &stored).unwrap_or(false) {
+    let (offered, current) = (new.clone(), stored.clone());
+    if on_pool(ctx, move || {
+        password::verify(&offered, &current).unwrap_or(false)
+    })? {
         return Err(IamError::PasswordPolicyViolation(
             "The new password must differ from the current one.".into(),
         ));

@@ -30,7 +30,8 @@ use std::sync::{Arc, OnceLock};
 pub struct Portal {
     pub ctx: ServiceContext,
     pub audit: Arc<AuditQueue>,
-    pub hashing: HashPool,
+    /// The context's password threads.
+    pub hashing: Arc<HashPool>,
     pub csrf: CsrfKey,
     pub lifetimes: Lifetimes,
     /// The region `aws:RequestedRegion` names.
@@ -71,12 +72,10 @@ impl Portal {
         region: String,
         secure: bool,
     ) -> Result<Self, PortalStartError> {
-        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Self {
             dummy_hash: OnceLock::new(),
             csrf: CsrfKey::derive(&ctx.master_key),
-            // Room for a few seconds of sign-ins per thread; beyond that, "busy, try again".
-            hashing: HashPool::start(threads, threads * 32)?,
+            hashing: ctx.hashing.clone(),
             ctx,
             audit,
             lifetimes,
