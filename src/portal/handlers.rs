@@ -744,7 +744,7 @@ async fn mfa_submit(
     portal: web::Data<Portal>,
     form: web::Form<CodeForm>,
 ) -> HttpResponse {
-    second_step(req, portal, form, signin::with_code).await
+    second_step(req, portal, form, super::second_step::with_code).await
 }
 
 /// `POST /signin/mfa/recovery`: the root user's recovery code in place of the second factor.
@@ -753,7 +753,7 @@ async fn recovery_submit(
     portal: web::Data<Portal>,
     form: web::Form<CodeForm>,
 ) -> HttpResponse {
-    second_step(req, portal, form, signin::with_recovery_code).await
+    second_step(req, portal, form, super::second_step::with_recovery_code).await
 }
 
 // ---- password ------------------------------------------------------------------------------

@@ -1,19 +1,20 @@
-//! The sign-in service: password, second factor and forced password change, each step
-//! throttled and audited as `ConsoleLogin` (CloudTrail's name), success or failure.
+//! The sign-in service: the password step, forced password change, re-authentication and
+//! sign-out (the second step is in `second_step`), each step throttled and audited as
+//! `ConsoleLogin` (CloudTrail's name), success or failure.
 //!
 //! What a person is told is deliberately poor: a wrong account, an unknown user, a user
 //! without a password and a wrong password all read "incorrect", after the same argon2id work
 //! (an unknown user is checked against a dummy hash). The audit event records the real reason.
 
+use super::principals::{find_principal, resolve_account, session_principal, Principal};
 use super::sessions::{self, NewSession, Session, Stage};
 use super::Portal;
 use crate::audit::{self, AuditEvent, EventSource, RequestMeta, REDACTED};
 use crate::auth::password;
-use crate::auth::throttle::{Verdict, MFA_CODES_PER_SESSION};
+use crate::auth::throttle::Verdict;
 use crate::iam::{self, Call, IamError};
 use crate::secrets::SecretString;
-use crate::storage::schema::{accounts, login_profiles, mfa_devices, root_users, users};
-use crate::storage::sql::lower;
+use crate::storage::schema::{login_profiles, root_users, users};
 use crate::storage::throttle::{self, Key};
 use crate::storage::{DbConnection, StorageError};
 use chrono::{Duration, NaiveDateTime};
@@ -72,151 +73,9 @@ impl From<diesel::result::Error> for SigninError {
     }
 }
 
-/// The principal a user name names, with what sign-in needs to know about it.
-#[derive(Debug, Clone)]
-pub struct Principal {
-    pub account_id: String,
-    /// `None`: the root user.
-    pub user_id: Option<String>,
-    pub name: String,
-    pub arn: String,
-    pub password_hash: String,
-    pub must_change: bool,
-    pub changed_at: NaiveDateTime,
-    pub has_mfa: bool,
-}
-
-/// The account an id or alias names.
-pub fn resolve_account(
-    conn: &mut DbConnection,
-    text: &str,
-) -> Result<Option<String>, StorageError> {
-    let text = text.trim().to_lowercase();
-    if text.is_empty() {
-        return Ok(None);
-    }
-    Ok(accounts::table
-        .filter(accounts::id.eq(&text).or(accounts::alias.eq(&text)))
-        .select(accounts::id)
-        .first(conn)
-        .optional()?)
-}
-
-/// The root user (by its login) or the IAM user with a login profile that `name` names.
-/// The root login is matched first; IAM user names never take it (`iam::users` reserves it).
-pub fn find_principal(
-    conn: &mut DbConnection,
-    account_id: &str,
-    name: &str,
-) -> Result<Option<Principal>, StorageError> {
-    let is_root: i64 = root_users::table
-        .find(account_id)
-        .filter(lower(root_users::login).eq(name.to_lowercase()))
-        .count()
-        .get_result(conn)?;
-    if is_root > 0 {
-        return root_principal(conn, account_id);
-    }
-    let user_id: Option<String> = users::table
-        .filter(users::account_id.eq(account_id))
-        .filter(lower(users::name).eq(name.to_lowercase()))
-        .select(users::id)
-        .first(conn)
-        .optional()?;
-    match user_id {
-        Some(id) => user_principal(conn, account_id, &id),
-        None => Ok(None),
-    }
-}
-
-/// The account's root user.
-fn root_principal(
-    conn: &mut DbConnection,
-    account_id: &str,
-) -> Result<Option<Principal>, StorageError> {
-    let root: Option<(String, String, bool, NaiveDateTime)> = root_users::table
-        .find(account_id)
-        .select((
-            root_users::login,
-            root_users::password_hash,
-            root_users::must_change_password,
-            root_users::password_changed_at,
-        ))
-        .first(conn)
-        .optional()?;
-    let Some((login, hash, must_change, changed_at)) = root else {
-        return Ok(None);
-    };
-    let devices: i64 = mfa_devices::table
-        .filter(mfa_devices::account_id.eq(account_id))
-        .filter(mfa_devices::user_id.is_null())
-        .filter(mfa_devices::enabled.eq(true))
-        .count()
-        .get_result(conn)?;
-    Ok(Some(Principal {
-        account_id: account_id.to_string(),
-        user_id: None,
-        name: login,
-        arn: iam::arn::root(account_id),
-        password_hash: hash,
-        must_change,
-        changed_at,
-        has_mfa: devices > 0,
-    }))
-}
-
-/// The IAM user with this id in this account, if it has a login profile. Found by id only:
-/// a user's name may be anything an administrator renamed it to.
-fn user_principal(
-    conn: &mut DbConnection,
-    account_id: &str,
-    user_id: &str,
-) -> Result<Option<Principal>, StorageError> {
-    let user: Option<(String, String, String, String, bool, NaiveDateTime)> = users::table
-        .inner_join(login_profiles::table)
-        .filter(users::id.eq(user_id))
-        .filter(users::account_id.eq(account_id))
-        .select((
-            users::id,
-            users::name,
-            users::path,
-            login_profiles::password_hash,
-            login_profiles::must_change_password,
-            login_profiles::password_changed_at,
-        ))
-        .first(conn)
-        .optional()?;
-    let Some((id, name, path, hash, must_change, changed_at)) = user else {
-        return Ok(None);
-    };
-    let devices: i64 = mfa_devices::table
-        .filter(mfa_devices::user_id.eq(&id))
-        .filter(mfa_devices::enabled.eq(true))
-        .count()
-        .get_result(conn)?;
-    Ok(Some(Principal {
-        account_id: account_id.to_string(),
-        arn: iam::arn::user(account_id, &path, &name),
-        user_id: Some(id),
-        name,
-        password_hash: hash,
-        must_change,
-        changed_at,
-        has_mfa: devices > 0,
-    }))
-}
-
-/// The principal behind a session (it may have been deleted since).
-fn session_principal(
-    conn: &mut DbConnection,
-    session: &Session,
-) -> Result<Option<Principal>, StorageError> {
-    principal_of(conn, &session.account_id, &session.owner())
-}
-
 /// Whether the password is older than the account's maximum age; `Some(hard)` when it is,
 /// with whether only an administrator may reset it.
-fn expiry(
+pub(super) fn expiry(
     conn: &mut DbConnection,
     p: &Principal,
     now: NaiveDateTime,
@@ -231,7 +90,12 @@ fn expiry(
     }))
 }
 
-fn event(meta_name: &str, p: Option<&Principal>, account: Option<&str>, mfa: bool) -> AuditEvent {
+pub(super) fn event(
+    meta_name: &str,
+    p: Option<&Principal>,
+    account: Option<&str>,
+    mfa: bool,
+) -> AuditEvent {
     let mut e = AuditEvent::new(EventSource::Signin, "ConsoleLogin").parameters(json!({
         "userName": meta_name,
         "MFAUsed": if mfa { "Yes" } else { "No" },
@@ -246,13 +110,13 @@ fn event(meta_name: &str, p: Option<&Principal>, account: Option<&str>, mfa: boo
     e
 }
 
-fn success(p: &Principal, mfa: bool) -> AuditEvent {
+pub(super) fn success(p: &Principal, mfa: bool) -> AuditEvent {
     event(&p.name, Some(p), None, mfa).response(json!({ "ConsoleLogin": "Success" }))
 }
 
 /// A failed sign-in. The user name typed is recorded only when it names a principal: an
 /// unknown "name" is often a password typed in the wrong field.
-fn failure(
+pub(super) fn failure(
     typed: &str,
     p: Option<&Principal>,
     account: Option<&str>,
@@ -268,7 +132,7 @@ fn failure(
 /// Reserves an attempt of `p` against `keys` (see [`throttle`]): the refusal when a key is
 /// blocked (audited as a sign-in failure when `audit_mfa` says which kind of step it was), or
 /// `None` when the attempt may go ahead, already counted as a failure.
-fn reserve(
+pub(super) fn reserve(
     portal: &Portal,
     p: &Principal,
     keys: &[Key],
@@ -295,11 +159,11 @@ fn settle(portal: &Portal, keys: &[Key]) -> Result<(), StorageError> {
         .write(|conn| throttle::succeeded(conn, keys))
 }
 
-fn throttle_keys(account: &str, user_name: &str, meta: &RequestMeta) -> Vec<Key> {
+pub(super) fn throttle_keys(account: &str, user_name: &str, meta: &RequestMeta) -> Vec<Key> {
     with_address(Key::user(account, user_name), meta)
 }
 
-fn with_address(key: Key, meta: &RequestMeta) -> Vec<Key> {
+pub(super) fn with_address(key: Key, meta: &RequestMeta) -> Vec<Key> {
     let mut keys = vec![key];
     if let Some(ip) = &meta.source_ip {
         keys.push(Key::address(ip));
@@ -505,7 +369,7 @@ pub fn with_password(
 
 /// Starts a session for `p` at `stage` and, once the sign-in is complete (not owing the
 /// second factor), records its `ConsoleLogin`. Call inside the sign-in's write transaction.
-fn open_session(
+pub(super) fn open_session(
     conn: &mut DbConnection,
     portal: &Portal,
     p: &Principal,
@@ -557,230 +421,6 @@ fn mark_password_used(
         }
     }
     Ok(())
-}
-
-/// The keys a guessed second factor (a TOTP or recovery code) is reserved against: the user's
-/// and the address's, as for passwords, and the half-signed-in session's own count.
-fn code_keys(p: &Principal, session: &Session, meta: &RequestMeta) -> Vec<Key> {
-    let mut keys = with_address(Key::codes(&p.account_id, &p.name), meta);
-    keys.push(Key::mfa_session(&session.id_hash));
-    keys
-}
-
-/// The second step: a code from one of the user's enabled virtual MFA devices (each tried;
-/// a code once accepted is refused for the rest of its window).
-pub fn with_code(
-    portal: &Portal,
-    session: &Session,
-    code: &str,
-    meta: &RequestMeta,
-) -> Result<Outcome, SigninError> {
-    let ctx = &portal.ctx;
-    let now = ctx.clock.now_naive();
-    let Some(p) = ctx.store.read(|conn| session_principal(conn, session))? else {
-        return Ok(Outcome::Refused(Refusal::Incorrect));
-    };
-    if let Some(refusal) = reserve_code(portal, &p, session, now, meta)? {
-        return Ok(Outcome::Refused(refusal));
-    }
-    let code = code.trim();
-    let owner = session.owner();
-    let mut accepted = false;
-    if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
-        for serial in iam::mfa::totp_serials(ctx, &owner)? {
-            if iam::mfa::verify_code_of(ctx, &owner, &serial, code)? {
-                accepted = true;
-                break;
-            }
-        }
-    }
-    if !accepted {
-        return second_factor_failed(portal, session, meta, "MFA code rejected");
-    }
-    second_factor_passed(portal, session, "totp", meta, true)
-}
-
-/// Reserves a second-factor code's attempt; a session that has sent its share of wrong codes
-/// is ended instead.
-fn reserve_code(
-    portal: &Portal,
-    p: &Principal,
-    session: &Session,
-    now: NaiveDateTime,
-    meta: &RequestMeta,
-) -> Result<Option<Refusal>, SigninError> {
-    let refusal = reserve(
-        portal,
-        p,
-        &code_keys(p, session, meta),
-        now,
-        meta,
-        Some(true),
-    )?;
-    if refusal.is_some() && end_if_spent(portal, session)? {
-        return Ok(Some(Refusal::SessionEnded));
-    }
-    Ok(refusal)
-}
-
-/// Ends a half-signed-in session that has sent [`MFA_CODES_PER_SESSION`] wrong codes; whether
-/// it did.
-fn end_if_spent(portal: &Portal, session: &Session) -> Result<bool, StorageError> {
-    let key = Key::mfa_session(&session.id_hash);
-    portal.ctx.store.write(|conn| {
-        if throttle::failures(conn, &key)? < MFA_CODES_PER_SESSION {
-            return Ok(false);
-        }
-        sessions::end(conn, &session.id_hash)?;
-        throttle::forget(conn, &key)?;
-        Ok(true)
-    })
-}
-
-/// A second factor was refused: audited; a guessed code was already counted when it was
-/// reserved, and the session ends once it has sent too many wrong ones.
-pub fn second_factor_failed(
-    portal: &Portal,
-    session: &Session,
-    meta: &RequestMeta,
-    reason: &str,
-) -> Result<Outcome, SigninError> {
-    let ctx = &portal.ctx;
-    let now = ctx.clock.now_naive();
-    if let Some(p) = ctx.store.read(|conn| session_principal(conn, session))? {
-        portal
-            .audit
-            .push(now, meta, failure(&p.name, Some(&p), None, true, reason));
-    }
-    if end_if_spent(portal, session)? {
-        return Ok(Outcome::Refused(Refusal::SessionEnded));
-    }
-    Ok(Outcome::Refused(Refusal::Incorrect))
-}
-
-/// A second factor (`method`: totp, recovery-code or webauthn) was proved: the session moves
-/// on under a new id, to the password page if the password must change. `reserved`: the
-/// factor was a guessable code, reserved with [`reserve_code`].
-pub fn second_factor_passed(
-    portal: &Portal,
-    session: &Session,
-    method: &str,
-    meta: &RequestMeta,
-    reserved: bool,
-) -> Result<Outcome, SigninError> {
-    let ctx = &portal.ctx;
-    let now = ctx.clock.now_naive();
-    let Some(p) = ctx.store.read(|conn| session_principal(conn, session))? else {
-        return Ok(Outcome::Refused(Refusal::Incorrect));
-    };
-    let keys = if reserved {
-        code_keys(&p, session, meta)
-    } else {
-        vec![Key::user(&p.account_id, &p.name)]
-    };
-    let expired = ctx.store.read(|conn| expiry(conn, &p, now))?;
-    let stage = if p.must_change || expired.is_some() {
-        Stage::ChangePassword
-    } else {
-        Stage::Active
-    };
-    let cookie = ctx.store.write(|conn| {
-        throttle::succeeded(conn, &keys)?;
-        let cookie =
-            sessions::advance(conn, ctx.random.as_ref(), now, session, stage, Some(method))?;
-        audit::record(conn, now, ctx.random.as_ref(), meta, success(&p, true))?;
-        Ok::<_, StorageError>(cookie)
-    })?;
-    Ok(Outcome::Session { cookie, stage })
-}
-
-/// A passkey proved its user (possession and user verification): a session with both
-/// factors, unless the password has expired under a hard-expiry policy.
-pub fn with_passkey(
-    portal: &Portal,
-    key: &iam::mfa::StoredSecurityKey,
-    updated_credential: Option<&str>,
-    meta: &RequestMeta,
-) -> Result<Outcome, SigninError> {
-    let ctx = &portal.ctx;
-    let now = ctx.clock.now_naive();
-    let Some(p) = ctx
-        .store
-        .read(|conn| principal_of(conn, &key.account_id, &key.owner))?
-    else {
-        audit_passkey_failure(portal, Some(&key.owner), meta, "no console password");
-        return Ok(Outcome::Refused(Refusal::Incorrect));
-    };
-    // Password and code failures do not block a passkey: it cannot be guessed, and a lock
-    // that anyone knowing the user name can set must not shut out phishing-resistant factors.
-    let user_key = Key::user(&p.account_id, &p.name);
-    let expired = ctx.store.read(|conn| expiry(conn, &p, now))?;
-    if expired == Some(true) {
-        portal.audit.push(
-            now,
-            meta,
-            failure(&p.name, Some(&p), None, true, "password expired"),
-        );
-        return Ok(Outcome::Refused(Refusal::Expired));
-    }
-    let stage = if p.must_change || expired.is_some() {
-        Stage::ChangePassword
-    } else {
-        Stage::Active
-    };
-    let cookie = ctx.store.write(|conn| {
-        throttle::succeeded(conn, std::slice::from_ref(&user_key))?;
-        iam::mfa::security_key_used(conn, &key.serial_number, updated_credential, now)?;
-        open_session(conn, portal, &p, stage, Some((now, "passkey")), now, meta)
-    })?;
-    Ok(Outcome::Session { cookie, stage })
-}
-
-/// Audits a refused passkey sign-in (`owner` when the passkey named a known principal).
-pub fn audit_passkey_failure(
-    portal: &Portal,
-    owner: Option<&iam::mfa::Owner>,
-    meta: &RequestMeta,
-    reason: &str,
-) {
-    let ctx = &portal.ctx;
-    let now = ctx.clock.now_naive();
-    let principal = owner.and_then(|owner| {
-        let account = match owner {
-            iam::mfa::Owner::Root(account) => Some(account.clone()),
-            iam::mfa::Owner::User(id) => ctx
-                .store
-                .read(|conn| {
-                    users::table
-                        .find(id)
-                        .select(users::account_id)
-                        .first::<String>(conn)
-                        .optional()
-                        .map_err(StorageError::from)
-                })
-                .ok()
-                .flatten(),
-        }?;
-        ctx.store
-            .read(|conn| principal_of(conn, &account, owner))
-            .ok()
-            .flatten()
-    });
-    let name = principal.as_ref().map_or(REDACTED, |p| p.name.as_str());
-    let event = failure(name, principal.as_ref(), None, true, reason);
-    portal.audit.push(now, meta, event);
-}
-
-/// The principal that owns devices: an IAM user (by id), or the account's root user.
-fn principal_of(
-    conn: &mut DbConnection,
-    account_id: &str,
-    owner: &iam::mfa::Owner,
-) -> Result<Option<Principal>, StorageError> {
-    match owner {
-        iam::mfa::Owner::User(id) => user_principal(conn, account_id, id),
-        iam::mfa::Owner::Root(_) => root_principal(conn, account_id),
-    }
 }
 
 /// What the change-password form sends.
@@ -920,32 +560,4 @@ pub fn reauthenticate(
         sessions::reauthenticated(conn, session, now)
     })?;
     Ok(None)
-}
-
-/// The root user's recovery code in place of its second factor: each works once; a wrong one
-/// counts as a failed guess.
-pub fn with_recovery_code(
-    portal: &Portal,
-    session: &Session,
-    code: &str,
-    meta: &RequestMeta,
-) -> Result<Outcome, SigninError> {
-    let ctx = &portal.ctx;
-    let now = ctx.clock.now_naive();
-    if session.user_id.is_some() {
-        return Ok(Outcome::Refused(Refusal::Incorrect));
-    }
-    let Some(p) = ctx.store.read(|conn| session_principal(conn, session))? else {
-        return Ok(Outcome::Refused(Refusal::Incorrect));
-    };
-    if let Some(refusal) = reserve_code(portal, &p, session, now, meta)? {
-        return Ok(Outcome::Refused(refusal));
-    }
-    let redeemed = ctx
-        .store
-        .write(|conn| super::recovery::redeem(conn, &session.account_id, code, now))?;
-    if !redeemed {
-        return second_factor_failed(portal, session, meta, "recovery code rejected");
-    }
-    second_factor_passed(portal, session, "recovery-code", meta, true)
 }

@@ -14,7 +14,7 @@
 //! signature counter (a counter that goes backwards means a cloned key and is refused).
 
 use super::sessions::{self, Session};
-use super::signin::{self, Outcome, Refusal, SigninError};
+use super::signin::{Outcome, Refusal, SigninError};
 use super::Portal;
 use crate::audit::RequestMeta;
 use crate::iam::{self, mfa, Call, IamError};
@@ -388,7 +388,7 @@ pub fn finish_second_factor(
         .filter(|k| k.owner == session.owner());
     let verified = rp.finish_securitykey_authentication(answer, &state);
     let (Some(stored), Ok(result)) = (stored, verified) else {
-        return Ok(signin::second_factor_failed(
+        return Ok(super::second_step::second_factor_failed(
             portal,
             session,
             meta,
@@ -403,7 +403,7 @@ pub fn finish_second_factor(
     ctx.store.write(|conn| {
         mfa::security_key_used(conn, &stored.serial_number, updated.as_deref(), now)
     })?;
-    Ok(signin::second_factor_passed(
+    Ok(super::second_step::second_factor_passed(
         portal, session, "webauthn", meta, false,
     )?)
 }
@@ -486,7 +486,7 @@ pub fn finish_passkey(
         .read(|conn| mfa::security_key_by_credential(conn, &id))?
         .filter(|k| k.passkey);
     let Some(stored) = stored else {
-        signin::audit_passkey_failure(portal, None, meta, "unknown passkey");
+        super::second_step::audit_passkey_failure(portal, None, meta, "unknown passkey");
         return Ok(Outcome::Refused(Refusal::Incorrect));
     };
     let handle_matches = rp
@@ -498,7 +498,12 @@ pub fn finish_passkey(
     let result = match verified {
         Ok(result) if handle_matches => result,
         _ => {
-            signin::audit_passkey_failure(portal, Some(&stored.owner), meta, "passkey refused");
+            super::second_step::audit_passkey_failure(
+                portal,
+                Some(&stored.owner),
+                meta,
+                "passkey refused",
+            );
             return Ok(Outcome::Refused(Refusal::Incorrect));
         }
     };
@@ -508,7 +513,7 @@ pub fn finish_passkey(
         .filter(|c| *c)
         .map(|_| serde_json::to_string(&key))
         .transpose()?;
-    Ok(signin::with_passkey(
+    Ok(super::second_step::with_passkey(
         portal,
         &stored,
         updated.as_deref(),

@@ -151,13 +151,25 @@ fn concurrent_wrong_codes_meet_the_block_and_a_session_ends_after_five() {
         let s = setup_on(backend);
         let (cookie, session, seed) = root_owing_a_code(&s);
         let (checked, _) = burst(50, |i| {
-            signin::with_code(&s.portal, &session, &wrong_code(&s, &seed, i), &meta()).unwrap()
+            keyward::portal::second_step::with_code(
+                &s.portal,
+                &session,
+                &wrong_code(&s, &seed, i),
+                &meta(),
+            )
+            .unwrap()
         });
         assert!(
             checked <= 4,
             "{backend:?}: {checked} of 50 concurrent codes checked"
         );
-        let right = signin::with_code(&s.portal, &session, &code_now(&s, &seed), &meta()).unwrap();
+        let right = keyward::portal::second_step::with_code(
+            &s.portal,
+            &session,
+            &code_now(&s, &seed),
+            &meta(),
+        )
+        .unwrap();
         assert!(
             matches!(right, Outcome::Refused(Refusal::Blocked { .. })),
             "{backend:?}: the right code waits: {right:?}"
@@ -170,7 +182,9 @@ fn concurrent_wrong_codes_meet_the_block_and_a_session_ends_after_five() {
                 "{backend:?}: five wrong codes and the session lives on"
             );
             let code = wrong_code(&s, &seed, wrong);
-            match signin::with_code(&s.portal, &session, &code, &meta()).unwrap() {
+            match keyward::portal::second_step::with_code(&s.portal, &session, &code, &meta())
+                .unwrap()
+            {
                 Outcome::Refused(Refusal::Blocked { until, .. }) => {
                     s.clock.advance(until - now(&s))
                 }
@@ -225,7 +239,7 @@ fn a_user_renamed_to_the_root_login_is_still_that_user() {
     };
     let (_, session) = session_of(
         &s,
-        signin::with_passkey(&s.portal, &key, None, &meta()).unwrap(),
+        keyward::portal::second_step::with_passkey(&s.portal, &key, None, &meta()).unwrap(),
     );
     assert_eq!(session.user_id.as_deref(), Some(bob_id.as_str()));
 }
