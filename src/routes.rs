@@ -1,6 +1,6 @@
 //! The one table of every path Keyward serves, with its guards and middleware.
 
-use crate::aws_api::{authorize, endpoint, oidc_clients};
+use crate::aws_api::{authorize, endpoint, oidc_clients, user_email};
 use crate::http::{health, metrics};
 use crate::portal;
 use actix_web::web;
@@ -30,6 +30,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/keyward/oidc/clients/{id}",
             web::delete().to(oidc_clients::delete),
         )
+        // IAM users' email addresses (a Keyward extension), SigV4-signed JSON.
+        .route("/keyward/users/email", web::post().to(user_email::set))
+        .route("/keyward/users/email", web::get().to(user_email::get))
         // Relying parties: discovery, keys, authorize, token, userinfo, logout.
         .configure(crate::oidc::configure)
         // People: /signin, /signout, /console and /static, behind the pages' security headers.

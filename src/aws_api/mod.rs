@@ -14,4 +14,5 @@ pub mod oidc_clients;
 pub mod query;
 pub mod sigv4;
 pub mod sts;
+pub mod user_email;
 pub mod xml;

@@ -133,7 +133,8 @@ impl Op {
     }
 }
 
-fn json_error(error: &AwsError, request_id: &str) -> HttpResponse {
+/// A refusal as the JSON body of Keyward's own signed APIs.
+pub(super) fn json_error(error: &AwsError, request_id: &str) -> HttpResponse {
     HttpResponse::build(
         actix_web::http::StatusCode::from_u16(error.status())
             .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR),

@@ -3,9 +3,10 @@
 //! policy whose document changed in a new Keyward release gets a new default version.
 //!
 //! One deliberate difference: `PowerUserAccess` also leaves out OpenID Connect client management
-//! (`keyward:*OidcClient*`). A client registered without consent and with offline access acts
-//! for every user who signs in to it, which is the power over identities that AWS keeps out of
-//! that policy by excluding `iam:*`.
+//! (`keyward:*OidcClient*`) and users' email addresses (`keyward:*UserEmail`). A client
+//! registered without consent and with offline access acts for every user who signs in to it,
+//! and whoever sets a user's verified address may be taken for that user by relying parties:
+//! the power over identities that AWS keeps out of that policy by excluding `iam:*`.
 
 use super::arn;
 use super::policies::insert_version;

@@ -197,6 +197,8 @@ fn create(
             permissions_boundary_id: None,
             password_last_used_at: None,
             created_at: now,
+            email: None,
+            email_verified: false,
         })
         .execute(conn)?;
     audit(conn, "CreateUser", json!({ "userName": ADMIN_USER }))?;

@@ -147,6 +147,8 @@ pub fn create(ctx: &ServiceContext, call: &Call, input: CreateUser) -> Result<Us
             permissions_boundary_id: boundary,
             password_last_used_at: None,
             created_at: now,
+            email: None,
+            email_verified: false,
         };
         diesel::insert_into(users::table)
             .values(&user)

@@ -4,9 +4,12 @@
 //! - `sub` is the IAM user's unique id (`AIDA...`), which never changes and is never reused,
 //!   unlike the user name; the root user's `sub` is its account id.
 //! - `preferred_username` is the user name (`root` for the root user).
-//! - `name`, `email` and `email_verified` come from the user's IAM tags of those names
-//!   (`email_verified` is true only when the tag says `true`); `name` falls back to the user
-//!   name.
+//! - `name` comes from the user's IAM tag `name`, falling back to the user name.
+//! - `email` and `email_verified` are the address an administrator set on the user (with
+//!   `keyward:SetUserEmail`, see [`crate::iam::user_email`]) and whether the administrator
+//!   vouched for it. Never from tags: a user allowed `iam:TagUser` on himself could otherwise
+//!   claim any "verified" address, and a relying party that trusts it would take him for its
+//!   owner. Without an address, neither claim is sent.
 //! - `groups` (with the `groups` scope) are the user's IAM group names.
 
 use crate::iam::tags::{self, Taggable};
@@ -74,8 +77,8 @@ pub fn profile(
         account_id: account_id.to_string(),
         user_id: Some(user.id.clone()),
         name: tag("name").unwrap_or_else(|| user.name.clone()),
-        email: tag("email"),
-        email_verified: tag("email_verified").is_some_and(|v| v.eq_ignore_ascii_case("true")),
+        email_verified: user.email_verified && user.email.is_some(),
+        email: user.email,
         user_name: user.name,
         groups,
     }))

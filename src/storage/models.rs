@@ -67,6 +67,10 @@ pub struct User {
     pub permissions_boundary_id: Option<String>,
     pub password_last_used_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    /// Set by an administrator (`keyward:SetUserEmail`); the `email` claim of ID tokens.
+    pub email: Option<String>,
+    /// Whether that administrator vouches for the address; the `email_verified` claim.
+    pub email_verified: bool,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -422,6 +422,8 @@ diesel::table! {
         permissions_boundary_id -> Nullable<Text>,
         password_last_used_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        email -> Nullable<Text>,
+        email_verified -> Bool,
     }
 }
 

@@ -7,6 +7,7 @@
 import { spawn, execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, readdirSync, createWriteStream, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { createHash, createHmac } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -105,6 +106,9 @@ export async function startKeyward(name, { env: extraEnv = {} } = {}) {
     aws: (...args) => aws(dir, args),
     /** The AWS CLI with other credentials (an access key made in the console), same endpoint. */
     awsAs: (key, secret, ...args) => awsWith(dir, { AWS_ACCESS_KEY_ID: key, AWS_SECRET_ACCESS_KEY: secret }, args),
+    /** A SigV4-signed JSON request (service `keyward`) to one of Keyward's own APIs, as the
+     * account's administrator; resolves to { status, body }. */
+    keywardJson: (method, path, body) => keywardJson(dir, `http://localhost:${port}`, method, path, body),
     /** Keyward's own CLI against this server's store (`keyward oidc client create ...`); the
      * server sees what it changes without a restart. Resolves to its standard output. */
     cli: (...args) => keywardCli(dir, args),
@@ -191,6 +195,44 @@ function awsWith(dir, extra, args) {
         else ok(stdout);
       });
   });
+}
+
+/** The administrator's access key from the credentials file of the first start. */
+function adminKey(dir) {
+  const text = readFileSync(join(dir, 'credentials'), 'utf8');
+  const value = (name) => new RegExp(`^${name}\\s*=\\s*(\\S+)`, 'm').exec(text)[1];
+  return { id: value('aws_access_key_id'), secret: value('aws_secret_access_key') };
+}
+
+/** Signs a request with AWS Signature Version 4 (headers host, x-amz-date; no session token)
+ * for the service `keyward` in us-east-1, and sends it; `path` may carry a query of unreserved
+ * characters, in the order SigV4 sorts it. */
+async function keywardJson(dir, base, method, path, body) {
+  const { id, secret } = adminKey(dir);
+  const url = new URL(path, base);
+  const payload = body === undefined ? '' : JSON.stringify(body);
+  const amzDate = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const day = amzDate.slice(0, 8);
+  const scope = `${day}/us-east-1/keyward/aws4_request`;
+  const sha = (text) => createHash('sha256').update(text).digest('hex');
+  const hmac = (key, text) => createHmac('sha256', key).update(text).digest();
+  const canonical = [method, url.pathname, url.search.slice(1), `host:${url.host}`, `x-amz-date:${amzDate}`, '',
+    'host;x-amz-date', sha(payload)].join('\n');
+  const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha(canonical)].join('\n');
+  let key = hmac(`AWS4${secret}`, day);
+  for (const part of ['us-east-1', 'keyward', 'aws4_request']) key = hmac(key, part);
+  const signature = createHmac('sha256', key).update(toSign).digest('hex');
+  const response = await fetch(url, {
+    method,
+    body: payload || undefined,
+    headers: {
+      'content-type': 'application/json',
+      'x-amz-date': amzDate,
+      authorization: `AWS4-HMAC-SHA256 Credential=${id}/${scope}, SignedHeaders=host;x-amz-date, Signature=${signature}`,
+    },
+    signal: AbortSignal.timeout(CLI_TIMEOUT_MS),
+  });
+  return { status: response.status, body: await response.json() };
 }
 
 /** Runs `keyward ARGS` on the store in `dir` (KEYWARD_DATA_DIR, which is --data-dir), bounded. */

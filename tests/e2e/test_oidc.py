@@ -2,8 +2,8 @@
 nobody here wrote: client_credentials with client_secret_basic and with private_key_jwt (keys
 made here, public halves registered with --jwks), token introspection (RFC 7662) and
 revocation (RFC 7009), a wrong secret, and the SigV4-signed client API (create, list, get,
-delete, AccessDenied) signed with botocore. Tokens are checked with joserfc against the
-published JWKS, as a resource server would."""
+delete, AccessDenied) and users' email API, signed with botocore. Tokens are checked with
+joserfc against the published JWKS, as a resource server would."""
 import json
 import subprocess
 
@@ -355,3 +355,30 @@ def test_power_users_do_not_manage_oidc_clients(keyward, iam, name):
     assert status == 403 and answer["error"]["code"] == "AccessDenied", answer
     status, after = signed(keyward, "GET", "/keyward/oidc/clients")
     assert after == before, "the refused create created nothing"
+
+
+def test_user_email_api_signed_by_botocore(keyward, iam, name):
+    """Users' email addresses (a Keyward extension, the source of the `email` claims) with
+    botocore's signature: set, read back with a query string, refused for a second user in
+    another case, and refused to a user who may only tag himself."""
+    key, secret = user_with_key(iam, name, {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "iam:TagUser", "Resource": "*"}]})
+    address = f"{name}@Example.com"
+    status, answer = signed(keyward, "POST", "/keyward/users/email",
+                            {"user_name": name, "email": address, "email_verified": True})
+    assert status == 200, answer
+    status, got = signed(keyward, "GET", f"/keyward/users/email?user_name={name}")
+    assert status == 200, got
+    assert got == {"user_name": name, "email": address, "email_verified": True}
+    iam.create_user(UserName=name + "-2")
+    status, answer = signed(keyward, "POST", "/keyward/users/email",
+                            {"user_name": name + "-2", "email": address.upper()})
+    assert status == 409 and answer["error"]["code"] == "EntityAlreadyExists", answer
+    status, answer = signed(keyward, "POST", "/keyward/users/email",
+                            {"user_name": name, "email": "ceo@example.com", "email_verified": True},
+                            key=key, secret=secret)
+    assert status == 403, answer
+    assert f"user/{name} is not authorized to perform: keyward:SetUserEmail" in answer["error"]["message"]
+    status, got = signed(keyward, "GET", f"/keyward/users/email?user_name={name}")
+    assert got["email"] == address, "the refused change changed nothing"

@@ -11,9 +11,10 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 
-const REDIRECT: &str = "http://localhost:8765/callback";
+pub(crate) const REDIRECT: &str = "http://localhost:8765/callback";
 const LOGOUT_REDIRECT: &str = "http://localhost:8765/signed-out";
-const VERIFIER: &str = "a-long-enough-pkce-code-verifier-of-the-relying-party-0123456789";
+pub(crate) const VERIFIER: &str =
+    "a-long-enough-pkce-code-verifier-of-the-relying-party-0123456789";
 
 fn challenge(verifier: &str) -> String {
     BASE64URL_NOPAD.encode(&Sha256::digest(verifier.as_bytes()))
@@ -34,7 +35,7 @@ fn create_client(db: &TestDb, account: &str, args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-fn web_client(db: &TestDb, account: &str, extra: &[&str]) -> (String, String) {
+pub(crate) fn web_client(db: &TestDb, account: &str, extra: &[&str]) -> (String, String) {
     let mut args = vec![
         "--name",
         "Photo App",
@@ -59,7 +60,11 @@ fn http() -> reqwest::blocking::Client {
         .unwrap()
 }
 
-fn token(server: &Server, basic: Option<(&str, &str)>, form: &[(&str, &str)]) -> (u16, Value) {
+pub(crate) fn token(
+    server: &Server,
+    basic: Option<(&str, &str)>,
+    form: &[(&str, &str)],
+) -> (u16, Value) {
     let mut request = http()
         .post(format!("{}/oauth2/token", server.url))
         .form(form);
@@ -78,14 +83,14 @@ fn token(server: &Server, basic: Option<(&str, &str)>, form: &[(&str, &str)]) ->
     (status, response.json().unwrap())
 }
 
-fn query_param(location: &str, name: &str) -> Option<String> {
+pub(crate) fn query_param(location: &str, name: &str) -> Option<String> {
     let url = url::Url::parse(location).unwrap();
     url.query_pairs()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
 }
 
-fn authorize_path(client_id: &str, extra: &str) -> String {
+pub(crate) fn authorize_path(client_id: &str, extra: &str) -> String {
     format!(
         "/oauth2/authorize?response_type=code&client_id={client_id}&redirect_uri={}&scope=openid%20profile%20email%20groups%20offline_access&state=st-1&nonce=n-1&code_challenge={}&code_challenge_method=S256{extra}",
         url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>(),
@@ -95,7 +100,7 @@ fn authorize_path(client_id: &str, extra: &str) -> String {
 
 /// Runs the browser side of the flow for a signed-out browser: the authorization request,
 /// the sign-in, the consent. Returns the redirect back to the client.
-fn sign_in_and_consent(
+pub(crate) fn sign_in_and_consent(
     browser: &Browser,
     path: &str,
     account: &str,
@@ -157,7 +162,7 @@ fn jwks(server: &Server) -> jsonwebtoken::jwk::JwkSet {
 }
 
 /// Verifies a JWT against the published JWKS; returns its header and claims.
-fn verify(server: &Server, jwt: &str, audience: &str) -> (jsonwebtoken::Header, Value) {
+pub(crate) fn verify(server: &Server, jwt: &str, audience: &str) -> (jsonwebtoken::Header, Value) {
     let header = jsonwebtoken::decode_header(jwt).unwrap();
     let set = jwks(server);
     let jwk = set
@@ -171,17 +176,17 @@ fn verify(server: &Server, jwt: &str, audience: &str) -> (jsonwebtoken::Header, 
     (header, data.claims)
 }
 
-fn tagged_user(admin: &Client, name: &str, password: &str) -> String {
+/// A console user with an administrator-set, verified address and a group.
+fn profile_user(admin: &Client, name: &str, password: &str) -> String {
     console_user(admin, name, password, false);
-    let tagged = admin.post(&[
-        ("Action", "TagUser"),
-        ("UserName", name),
-        ("Tags.member.1.Key", "email"),
-        ("Tags.member.1.Value", "alice@example.com"),
-        ("Tags.member.2.Key", "email_verified"),
-        ("Tags.member.2.Value", "true"),
-    ]);
-    assert_eq!(tagged.status, 200, "{}", tagged.body);
+    let (status, set) = admin.keyward_json(
+        "POST",
+        "/keyward/users/email",
+        Some(&serde_json::json!({
+            "user_name": name, "email": "alice@example.com", "email_verified": true
+        })),
+    );
+    assert_eq!(status, 200, "{set}");
     assert_eq!(
         admin
             .post(&[("Action", "CreateGroup"), ("GroupName", "photographers")])
@@ -256,7 +261,7 @@ fn the_code_flow_with_pkce_signs_a_user_in_and_its_tokens_work_until_revoked() {
         let server = Server::start(&db, &[]);
         let admin = Client::for_server(&server, &db);
         let account = account(&server);
-        let user_id = tagged_user(&admin, "alice", "Alice-Passw0rd-1");
+        let user_id = profile_user(&admin, "alice", "Alice-Passw0rd-1");
         let (client_id, secret) = web_client(&db, &account, &["--signing-alg", "ES256"]);
         let browser = Browser::new(&server);
 

@@ -1322,7 +1322,7 @@ fn the_last_factor_stays_while_the_users_policies_depend_on_mfa() {
 }
 
 /// Signs the root user in with a changed password; returns the browser.
-fn root_browser(server: &Server) -> Browser {
+pub(crate) fn root_browser(server: &Server) -> Browser {
     let browser = Browser::new(server);
     browser.sign_in(&account(server), "root", &root_password(server));
     change_root_password(server, &browser);

@@ -124,6 +124,47 @@ impl Client {
         self.post_at(params, SystemTime::now())
     }
 
+    /// A JSON request to one of Keyward's own APIs (`/keyward/...`), signed for the service
+    /// `keyward`; `path` may carry a query. Returns the status and the JSON answer.
+    pub fn keyward_json(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let signer = Self {
+            service: "keyward",
+            ..self.clone()
+        };
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        let url = format!("{}{path}", self.url);
+        let mut headers = vec![
+            (
+                "host".to_string(),
+                self.url.trim_start_matches("http://").to_string(),
+            ),
+            ("content-type".to_string(), "application/json".to_string()),
+        ];
+        let (signed, _) = signer.sign(
+            method,
+            &url,
+            &headers,
+            body.as_bytes(),
+            SystemTime::now(),
+            SigningSettings::default(),
+        );
+        headers.extend(signed);
+        let mut request = reqwest::blocking::Client::new()
+            .request(method.parse().unwrap(), &url)
+            .body(body);
+        for (k, v) in headers.iter().skip(1) {
+            request = request.header(k.as_str(), v.as_str());
+        }
+        let response = request.send().unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().unwrap())
+    }
+
     /// A presigned `GET /?Action=...` (signature in the query string).
     pub fn presigned_get(&self, query: &str) -> Reply {
         let host = self.url.trim_start_matches("http://").to_string();

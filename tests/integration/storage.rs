@@ -71,6 +71,8 @@ fn concurrent_creates_of_one_name_leave_exactly_one_row() {
                                     permissions_boundary_id: None,
                                     password_last_used_at: None,
                                     created_at: now,
+                                    email: None,
+                                    email_verified: false,
                                 })
                                 .execute(conn)
                                 .map_err(StorageError::from)

@@ -15,6 +15,7 @@ mod policies;
 mod roles;
 mod simulator;
 mod switch;
+mod user_email;
 mod users;
 pub mod view;
 
@@ -241,6 +242,7 @@ fn done_message(what: &str) -> Option<&'static str> {
         "password-set" => "The console password was set.",
         "password-deleted" => "The console password was removed.",
         "mfa-deactivated" => "The MFA device was deactivated.",
+        "email-set" => "The email address was saved.",
         "switched-back" => "You are back in your own identity.",
         "withdrawn" => "The application's access was withdrawn.",
         _ => return None,

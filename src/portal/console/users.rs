@@ -1,5 +1,6 @@
 //! Users: the list (search, pages), creating one (with a console password), and a user's page:
-//! groups, attached policies, access keys, console password, MFA devices, deletion.
+//! email address, groups, attached policies, access keys, console password, MFA devices,
+//! deletion.
 
 use super::view::{Cell, Field, Form, Section, Table};
 use super::{change, date, field, iam, read, seg, show, Built, Console, Posted, HOME};
@@ -137,6 +138,17 @@ pub struct NewKey {
 }
 
 fn detail_page(api: &AwsApi, c: &Console, name: &str, new_key: Option<&NewKey>) -> Built {
+    detail_with(api, c, name, new_key, None)
+}
+
+/// The user's page; `email` is a refused email form to show again.
+pub(super) fn detail_with(
+    api: &AwsApi,
+    c: &Console,
+    name: &str,
+    new_key: Option<&NewKey>,
+    email: Option<&super::user_email::Typed>,
+) -> Built {
     let base = format!("/console/users/{}", seg(name));
     let crumbs = users_crumbs();
     let user = match iam(api, c, "GetUser", &[("UserName", name)]) {
@@ -163,6 +175,7 @@ fn detail_page(api: &AwsApi, c: &Console, name: &str, new_key: Option<&NewKey>) 
         built = built.section(new_key_section(name, key));
     }
     built
+        .section(super::user_email::section(api, c, name, &base, email))
         .section(groups_section(api, c, name, &base))
         .section(policies_section(api, c, name, &base))
         .section(keys_section(api, c, name, &base))
@@ -482,6 +495,9 @@ pub async fn change_user(
     let (name, op) = path.into_inner();
     if op == "create-key" {
         return create_key(&req, &api, c, name).await;
+    }
+    if op == "email" {
+        return super::user_email::save(&req, &api, c, name, &form).await;
     }
     let (name2, name3) = (name.clone(), name.clone());
     change(

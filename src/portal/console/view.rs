@@ -18,6 +18,8 @@ pub struct Field {
     pub required: bool,
     pub hint: String,
     pub checked: bool,
+    /// Why the value typed here was refused, shown next to the field.
+    pub error: String,
 }
 
 impl Field {
@@ -34,6 +36,9 @@ impl Field {
     }
     pub fn password(label: &str, name: &str) -> Self {
         Self::of("password", label, name)
+    }
+    pub fn email(label: &str, name: &str) -> Self {
+        Self::of("email", label, name)
     }
     pub fn textarea(label: &str, name: &str) -> Self {
         Self::of("textarea", label, name)
@@ -66,6 +71,10 @@ impl Field {
     }
     pub fn hint(mut self, hint: &str) -> Self {
         self.hint = hint.to_string();
+        self
+    }
+    pub fn error(mut self, error: &str) -> Self {
+        self.error = error.to_string();
         self
     }
 }

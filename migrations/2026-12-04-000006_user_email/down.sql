@@ -1,0 +1,3 @@
+DROP INDEX users_email;
+ALTER TABLE users DROP COLUMN email_verified;
+ALTER TABLE users DROP COLUMN email;
