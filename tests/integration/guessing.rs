@@ -10,24 +10,18 @@ use keyward::portal::signin::{self, Attempt, Outcome, Refusal};
 use keyward::secrets::SecretString;
 
 fn meta() -> RequestMeta {
+    meta_from("192.0.2.7")
+}
+
+fn meta_from(ip: &str) -> RequestMeta {
     RequestMeta {
-        source_ip: Some("192.0.2.7".into()),
+        source_ip: Some(ip.into()),
         ..RequestMeta::default()
     }
 }
 
 fn password_attempt(s: &Setup, user: &str, password: &str) -> Outcome {
-    signin::with_password(
-        &s.portal,
-        &Attempt {
-            account: s.account.clone(),
-            user_name: user.into(),
-            password: SecretString::from(password.to_string()),
-            device: None,
-        },
-        &meta(),
-    )
-    .unwrap()
+    attempt_from(s, user, password, None, "192.0.2.7")
 }
 
 /// Runs `count` attempts at once; returns how many were checked (answered "incorrect") and
@@ -276,10 +270,7 @@ fn attempt_from(s: &Setup, user: &str, password: &str, device: Option<&str>, ip:
             password: SecretString::from(password.to_string()),
             device: device.map(str::to_string),
         },
-        &RequestMeta {
-            source_ip: Some(ip.into()),
-            ..RequestMeta::default()
-        },
+        &meta_from(ip),
     )
     .unwrap()
 }
