@@ -355,3 +355,28 @@ def test_power_users_do_not_manage_oidc_clients(keyward, iam, name):
     assert status == 403 and answer["error"]["code"] == "AccessDenied", answer
     status, after = signed(keyward, "GET", "/keyward/oidc/clients")
     assert after == before, "the refused create created nothing"
+
+
+def test_the_sigv4_client_api_takes_public_keys_only(keyward):
+    """A private_key_jwt client registers public RSA, EC or OKP keys: a symmetric key, or the
+    private half of a key pair, is a ValidationError and no client is made."""
+    key, _ = keypair("EC")
+    private = key.as_dict(private=True)
+    assert "d" in private
+    oct_key = {"kty": "oct", "alg": "HS256", "kid": "s", "k": "c2VjcmV0LXNoYXJlZC13aXRoLWtleXdhcmQ"}
+    status, listed = signed(keyward, "GET", "/keyward/oidc/clients")
+    before = len(listed["clients"])
+    for jwk in [oct_key, private]:
+        registration = dict(REGISTRATION, token_endpoint_auth_method="private_key_jwt",
+                            jwks={"keys": [jwk]})
+        status, answer = signed(keyward, "POST", "/keyward/oidc/clients", registration)
+        assert status == 400, answer
+        assert answer["error"]["code"] == "ValidationError", answer
+        assert "jwks" in answer["error"]["message"], answer
+    status, listed = signed(keyward, "GET", "/keyward/oidc/clients")
+    assert len(listed["clients"]) == before
+    registration = dict(REGISTRATION, token_endpoint_auth_method="private_key_jwt",
+                        jwks={"keys": [key.as_dict(private=False)]})
+    status, created = signed(keyward, "POST", "/keyward/oidc/clients", registration)
+    assert status == 201, created
+    assert "d" not in created["jwks"]["keys"][0]
