@@ -13,3 +13,4 @@ mod serve;
 mod signer;
 mod storage;
 mod sts;
+mod sweep;
