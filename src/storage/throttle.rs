@@ -225,6 +225,8 @@ pub fn forget(conn: &mut DbConnection, key: &Key) -> Result<(), StorageError> {
 /// Deletes the rows that remember nothing any more at `now`: not blocked, and with no failure
 /// within the longest quiet period of any limit (a row holds no record of which limits it
 /// had). Such a row reads as a fresh key, so deleting it changes no verdict. Returns how many.
+/// A new [`Limits`] with a longer quiet period must join the list below, or its rows would be
+/// forgotten early.
 pub fn sweep(conn: &mut DbConnection, now: NaiveDateTime) -> Result<usize, StorageError> {
     let quiet = [
         throttle::PER_USER,
