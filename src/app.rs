@@ -215,6 +215,7 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
     )
     .map_err(|e| StartError::Server(std::io::Error::other(e)))?;
     let portal_data = web::Data::new(portal);
+    crate::sweep::start(portal_data.clone()).map_err(StartError::Server)?;
     let provider_data = web::Data::new(crate::oidc::Provider::new(
         ctx.clone(),
         audit_queue.clone(),

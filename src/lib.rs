@@ -22,3 +22,4 @@ pub mod routes;
 pub mod secrets;
 pub mod storage;
 pub mod sts;
+pub mod sweep;

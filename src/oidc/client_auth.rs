@@ -181,6 +181,10 @@ fn check_assertion(
     let Some(jwks) = client.jwks.as_deref() else {
         return Ok(false);
     };
+    if let Some(problem) = super::client_keys::set_problem(jwks) {
+        tracing::warn!(client_id = %client.client_id, problem, "a private_key_jwt client's stored keys are refused; register public keys again");
+        return Ok(false);
+    }
     let set: JwkSet = serde_json::from_str(jwks).map_err(OAuthError::server_error)?;
     let Ok(header) = jsonwebtoken::decode_header(assertion) else {
         return Ok(false);

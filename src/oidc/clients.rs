@@ -166,7 +166,7 @@ impl Client {
             "id_token_lifetime": self.id_token_lifetime,
             "refresh_token_lifetime": self.refresh_token_lifetime,
             "consent_required": self.consent_required,
-            "jwks": self.jwks.as_deref().and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok()),
+            "jwks": self.jwks.as_deref().and_then(super::client_keys::shown),
             "created_at": self.created_at.and_utc().to_rfc3339(),
         })
     }
@@ -348,6 +348,9 @@ fn validate(
                 .map_err(|e| ClientError::Invalid(format!("jwks is not a JWK set: {e}")))?;
             if set.keys.is_empty() {
                 return invalid("jwks has no keys");
+            }
+            if let Some(problem) = super::client_keys::set_problem(text) {
+                return invalid(problem);
             }
             for key in &set.keys {
                 if key.common.key_algorithm.is_none()
@@ -674,6 +677,46 @@ mod tests {
             ..web(&[])
         };
         assert!(validate(&service, "a", "id".into(), at()).is_ok());
+    }
+
+    #[test]
+    fn private_key_jwt_takes_public_rsa_ec_or_okp_keys_only() {
+        let n = BASE64URL_NOPAD.encode(&[0xc5; 256]);
+        let x = BASE64URL_NOPAD.encode(&[7; 32]);
+        let with = |key: serde_json::Value| NewClient {
+            auth_method: Some(AuthMethod::PrivateKeyJwt),
+            grant_types: vec![GrantType::ClientCredentials],
+            scopes: vec!["orders:read".into()],
+            jwks: Some(json!({ "keys": [key] }).to_string()),
+            ..web(&[])
+        };
+        let rsa = json!({"kty": "RSA", "alg": "RS256", "kid": "r", "n": n, "e": "AQAB"});
+        let okp = json!({"kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "kid": "o", "x": x});
+        for good in [&rsa, &okp] {
+            let c = validate(&with(good.clone()), "a", "id".into(), at());
+            assert!(c.is_ok(), "{good}: {c:?}");
+        }
+        let mut refused = vec![
+            json!({"kty": "oct", "alg": "HS256", "kid": "s", "k": "c2VjcmV0LXNoYXJlZC13aXRoLWtleXdhcmQ"}),
+            json!({"kty": "RSA", "alg": "HS256", "kid": "h", "n": n, "e": "AQAB"}),
+        ];
+        for (member, base) in [
+            ("d", &rsa),
+            ("p", &rsa),
+            ("q", &rsa),
+            ("qi", &rsa),
+            ("d", &okp),
+        ] {
+            let mut key = base.clone();
+            key[member] = json!(x);
+            refused.push(key);
+        }
+        for bad in refused {
+            match validate(&with(bad.clone()), "a", "id".into(), at()) {
+                Err(ClientError::Invalid(text)) => assert!(text.contains("jwks"), "{text}"),
+                other => panic!("{bad} was accepted: {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -425,10 +425,12 @@ pub fn withdraw(
     Ok(n > 0)
 }
 
-/// Drops what no request can need any more: expired codes, refresh tokens and revocations,
-/// and grants past their end. Returns the rows dropped.
+/// Drops what no request can need any more: expired codes, refresh tokens, revocations and
+/// client assertion ids, and grants past their end. Returns the rows dropped.
 pub fn sweep(conn: &mut DbConnection, now: NaiveDateTime) -> Result<usize, StorageError> {
-    let mut n = diesel::delete(codes::table.filter(codes::expires_at.lt(now))).execute(conn)?;
+    let mut n =
+        diesel::delete(assertions::table.filter(assertions::expires_at.lt(now))).execute(conn)?;
+    n += diesel::delete(codes::table.filter(codes::expires_at.lt(now))).execute(conn)?;
     n += diesel::delete(refresh::table.filter(refresh::expires_at.lt(now))).execute(conn)?;
     n += diesel::delete(revoked::table.filter(revoked::expires_at.lt(now))).execute(conn)?;
     n += diesel::delete(grants::table.filter(grants::expires_at.lt(now))).execute(conn)?;

@@ -19,6 +19,7 @@
 pub mod authorize;
 pub mod claims;
 pub mod client_auth;
+pub mod client_keys;
 pub mod clients;
 pub mod cors;
 pub mod discovery;

@@ -491,6 +491,17 @@ fn signin_form(
     response
 }
 
+/// The longest user name that can sign in: IAM's limit on user names (`CreateUser`'s
+/// `UserName`, 1 to 64 characters); the root login is shorter. A longer typed name is nobody's,
+/// so it is refused before any store work, and no throttle key or audit event ever holds more
+/// than this many characters of it. Raising it above IAM's limit changes no answer, only how
+/// much typed text is kept; lowering it would lock users with long names out.
+const MAX_SIGNIN_USER_NAME: usize = 64;
+
+/// The longest account field that can name an account: an alias (IAM's `CreateAccountAlias`,
+/// 3 to 63 characters); an account id is 12 digits. Same reasoning as [`MAX_SIGNIN_USER_NAME`].
+const MAX_SIGNIN_ACCOUNT: usize = 63;
+
 #[derive(Deserialize)]
 pub struct SigninForm {
     csrf_token: String,
@@ -572,6 +583,23 @@ async fn signin_submit(
         .unwrap_or_default();
     if !portal.csrf.verify("signin", &binding, &form.csrf_token) {
         return csrf_refused();
+    }
+    if form.username.chars().count() > MAX_SIGNIN_USER_NAME
+        || form.account.chars().count() > MAX_SIGNIN_ACCOUNT
+    {
+        // Nobody's name: refused as any wrong sign-in is, without echoing the typed text. The
+        // quick answer tells only what the rule above says, nothing about who exists.
+        let refusal = Refusal::Incorrect;
+        let text = refusal_text(&refusal, portal.ctx.clock.now_naive());
+        let status = refusal_status(&refusal);
+        return signin_form(
+            &req,
+            &portal,
+            status,
+            String::new(),
+            String::new(),
+            Some(text),
+        );
     }
     let attempt = Attempt {
         account: form.account.clone(),

@@ -127,6 +127,19 @@ pub fn is_alive(
     now < expires && now < last_seen + idle
 }
 
+/// Deletes the sessions that have ended by `now`, idle for `idle` or past their absolute end
+/// ([`is_alive`]'s rule); returns how many.
+pub fn sweep(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    idle: Duration,
+) -> Result<usize, StorageError> {
+    let ended = console_sessions::expires_at
+        .le(now)
+        .or(console_sessions::last_seen_at.le(now - idle));
+    Ok(diesel::delete(console_sessions::table.filter(ended)).execute(conn)?)
+}
+
 /// The stored form of a cookie's id.
 pub fn hash_id(cookie: &str) -> String {
     HEXLOWER.encode(&Sha256::digest(cookie.as_bytes()))

@@ -113,6 +113,14 @@ fn user_handle(owner: &mfa::Owner) -> Uuid {
     uuid::Builder::from_random_bytes(bytes).into_uuid()
 }
 
+/// Deletes the ceremonies that expired at or before `now`; returns how many.
+pub fn sweep(conn: &mut DbConnection, now: NaiveDateTime) -> Result<usize, StorageError> {
+    Ok(
+        diesel::delete(webauthn_ceremonies::table.filter(webauthn_ceremonies::expires_at.le(now)))
+            .execute(conn)?,
+    )
+}
+
 /// Keeps a ceremony's state until its answer comes or it expires. A browser may have several
 /// under way at once (two sign-in tabs, say): each is its own row, found by its challenge.
 fn keep(
@@ -124,8 +132,7 @@ fn keep(
     now: NaiveDateTime,
 ) -> Result<(), WebauthnFlowError> {
     let text = serde_json::to_string(state)?;
-    diesel::delete(webauthn_ceremonies::table.filter(webauthn_ceremonies::expires_at.le(now)))
-        .execute(conn)?;
+    sweep(conn, now)?;
     let oldest: Vec<String> = webauthn_ceremonies::table
         .filter(webauthn_ceremonies::binding_hash.eq(binding_hash))
         .filter(webauthn_ceremonies::purpose.eq(purpose))

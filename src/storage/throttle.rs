@@ -250,3 +250,29 @@ pub fn forget(conn: &mut DbConnection, key: &Key) -> Result<(), StorageError> {
     diesel::delete(signin_throttle::table.find(&key.name)).execute(conn)?;
     Ok(())
 }
+
+/// Deletes the rows that remember nothing any more at `now`: not blocked, and with no failure
+/// within the longest quiet period of any limit (a row holds no record of which limits it
+/// had). Such a row reads as a fresh key, so deleting it changes no verdict. Returns how many.
+/// A new [`Limits`] with a longer quiet period must join the list below, or its rows would be
+/// forgotten early.
+pub fn sweep(conn: &mut DbConnection, now: NaiveDateTime) -> Result<usize, StorageError> {
+    let quiet = [
+        throttle::PER_USER,
+        throttle::PER_ADDRESS,
+        throttle::PER_DEVICE,
+        throttle::PER_MFA_SESSION,
+    ]
+    .iter()
+    .map(|l| l.quiet)
+    .max()
+    .unwrap_or_default();
+    let quiet_since = signin_throttle::last_failure_at
+        .is_null()
+        .or(signin_throttle::last_failure_at.le(now - quiet));
+    let unblocked = signin_throttle::blocked_until
+        .is_null()
+        .or(signin_throttle::blocked_until.le(now));
+    let forgettable = signin_throttle::table.filter(quiet_since.and(unblocked));
+    Ok(diesel::delete(forgettable).execute(conn)?)
+}

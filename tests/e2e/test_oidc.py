@@ -382,3 +382,28 @@ def test_user_email_api_signed_by_botocore(keyward, iam, name):
     assert f"user/{name} is not authorized to perform: keyward:SetUserEmail" in answer["error"]["message"]
     status, got = signed(keyward, "GET", f"/keyward/users/email?user_name={name}")
     assert got["email"] == address, "the refused change changed nothing"
+
+
+def test_the_sigv4_client_api_takes_public_keys_only(keyward):
+    """A private_key_jwt client registers public RSA, EC or OKP keys: a symmetric key, or the
+    private half of a key pair, is a ValidationError and no client is made."""
+    key, _ = keypair("EC")
+    private = key.as_dict(private=True)
+    assert "d" in private
+    oct_key = {"kty": "oct", "alg": "HS256", "kid": "s", "k": "c2VjcmV0LXNoYXJlZC13aXRoLWtleXdhcmQ"}
+    status, listed = signed(keyward, "GET", "/keyward/oidc/clients")
+    before = len(listed["clients"])
+    for jwk in [oct_key, private]:
+        registration = dict(REGISTRATION, token_endpoint_auth_method="private_key_jwt",
+                            jwks={"keys": [jwk]})
+        status, answer = signed(keyward, "POST", "/keyward/oidc/clients", registration)
+        assert status == 400, answer
+        assert answer["error"]["code"] == "ValidationError", answer
+        assert "jwks" in answer["error"]["message"], answer
+    status, listed = signed(keyward, "GET", "/keyward/oidc/clients")
+    assert len(listed["clients"]) == before
+    registration = dict(REGISTRATION, token_endpoint_auth_method="private_key_jwt",
+                        jwks={"keys": [key.as_dict(private=False)]})
+    status, created = signed(keyward, "POST", "/keyward/oidc/clients", registration)
+    assert status == 201, created
+    assert "d" not in created["jwks"]["keys"][0]

@@ -13,4 +13,5 @@ mod serve;
 mod signer;
 mod storage;
 mod sts;
+mod sweep;
 mod user_email;

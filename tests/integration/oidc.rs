@@ -1107,3 +1107,109 @@ fn a_consent_page_answers_only_the_request_it_showed() {
     assert!(location.starts_with(REDIRECT), "{location}");
     assert!(query_param(&location, "code").is_some());
 }
+
+/// `private_key_jwt` clients register public keys only. A symmetric (`oct`) key or a key with
+/// private members is refused by the CLI (the API and the console share its rules); a client
+/// stored with an `oct` key before the rule existed is refused at the token endpoint, and its
+/// key is not shown by the client listing.
+#[test]
+fn private_key_jwt_clients_have_public_keys_only() {
+    use diesel::prelude::*;
+    use keyward::storage::schema::oidc_clients;
+    let db = TestDb::new(Backend::Sqlite);
+    let server = Server::start(&db, &[]);
+    let account = account(&server);
+    let secret = "a-shared-secret-that-the-client-api-would-show";
+    let oct = serde_json::json!({
+        "kty": "oct", "alg": "HS256", "kid": "s",
+        "k": BASE64URL_NOPAD.encode(secret.as_bytes()),
+    });
+    let rsa_private = serde_json::json!({
+        "kty": "RSA", "alg": "RS256", "kid": "r",
+        "n": BASE64URL_NOPAD.encode(&[0xc5; 256]), "e": "AQAB",
+        "d": BASE64URL_NOPAD.encode(&[0x17; 256]),
+    });
+    let service = [
+        "--name",
+        "svc",
+        "--grant-type",
+        "client_credentials",
+        "--scope",
+        "orders:read",
+    ];
+    for key in [&oct, &rsa_private] {
+        let file = db.data_dir().join("jwks.json");
+        std::fs::write(&file, serde_json::json!({ "keys": [key] }).to_string()).unwrap();
+        let out = keyward(&db)
+            .args(["oidc", "client", "create", "--account", &account, "--json"])
+            .args(service)
+            .args(["--auth-method", "private_key_jwt", "--jwks"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{key} was registered");
+        assert!(stderr.contains("jwks"), "{stderr}");
+    }
+
+    // A client stored with a symmetric key (as an old store may hold one).
+    let c = create_client(&db, &account, &service);
+    let id = c["client_id"].as_str().unwrap().to_string();
+    let ctx = keyward::app::service_context(&db.store_settings()).unwrap();
+    ctx.store
+        .write(|conn| {
+            diesel::update(oidc_clients::table.find(&id))
+                .set((
+                    oidc_clients::auth_method.eq("private_key_jwt"),
+                    oidc_clients::secret_hash.eq(None::<String>),
+                    oidc_clients::jwks.eq(serde_json::json!({ "keys": [&oct] }).to_string()),
+                ))
+                .execute(conn)
+                .map_err(keyward::storage::StorageError::from)
+        })
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let claims = serde_json::json!({
+        "iss": id, "sub": id, "aud": format!("{}/oauth2/token", server.url),
+        "exp": now + 60, "jti": "one",
+    });
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    header.kid = Some("s".into());
+    let assertion = jsonwebtoken::encode(
+        &header,
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap();
+    let (status, e) = token(
+        &server,
+        None,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", &id),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", &assertion),
+        ],
+    );
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (401, Some("invalid_client")),
+        "{e}"
+    );
+    let listed = keyward(&db)
+        .args(["oidc", "client", "list", "--account", &account, "--json"])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.contains(&id), "{listed}");
+    assert!(
+        !listed.contains(&BASE64URL_NOPAD.encode(secret.as_bytes())),
+        "{listed}"
+    );
+}

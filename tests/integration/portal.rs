@@ -409,6 +409,63 @@ fn unknown_users_wrong_passwords_and_wrong_accounts_get_one_answer() {
     assert!(!texts.iter().any(|t| t.contains("Alice-Passw0rd")));
 }
 
+/// A typed user name longer than IAM's 64 characters, or an account longer than an alias's
+/// 63, can be nobody's: the usual "incorrect" answer, and nothing is stored or audited under
+/// the typed text (throttle keys and audit events stay bounded).
+#[test]
+fn over_long_user_names_and_accounts_are_refused_without_a_trace() {
+    use diesel::prelude::*;
+    use keyward::storage::schema::signin_throttle;
+    let db = TestDb::new(Backend::Sqlite);
+    let server = Server::start(&db, &[]);
+    let account = account(&server);
+    let long = "n".repeat(10_000);
+    let over = "n".repeat(65);
+    for (acct, user) in [
+        (account.as_str(), long.as_str()),
+        (account.as_str(), over.as_str()),
+        (long.as_str(), "root"),
+    ] {
+        let page = Browser::new(&server).sign_in(acct, user, "a-password");
+        assert_eq!(page.status, 401, "{}", page.body);
+        assert!(page
+            .body
+            .contains("authentication information is incorrect"));
+        assert!(!page.body.contains(&over), "the typed text is not echoed");
+    }
+    // A wrong password of a name that can exist is counted and audited as before.
+    let page = Browser::new(&server).sign_in(&account, "root", "a-password");
+    assert_eq!(page.status, 401);
+
+    let ctx = keyward::app::service_context(&db.store_settings()).unwrap();
+    let keys: Vec<String> = ctx
+        .store
+        .read(|conn| {
+            signin_throttle::table
+                .select(signin_throttle::throttle_key)
+                .load(conn)
+                .map_err(keyward::storage::StorageError::from)
+        })
+        .unwrap();
+    assert!(keys.iter().any(|k| k.ends_with(":root")), "{keys:?}");
+    assert!(!keys.iter().any(|k| k.contains(&over)), "{keys:?}");
+    let events = || -> Vec<String> {
+        ctx.store
+            .read(|conn| keyward::audit::list_for_account(conn, &account))
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.event_name == "ConsoleLogin")
+            .map(|e| format!("{:?} {:?}", e.request_parameters, e.error_message))
+            .collect()
+    };
+    assert!(eventually(|| !events().is_empty()));
+    assert!(
+        !events().iter().any(|e| e.contains(&over)),
+        "{:?}",
+        events()
+    );
+}
+
 #[test]
 fn forms_without_their_csrf_token_are_refused() {
     let db = TestDb::new(Backend::Sqlite);
