@@ -20,7 +20,8 @@ fn meta_from(ip: &str) -> RequestMeta {
     }
 }
 
-fn password_attempt(s: &Setup, user: &str, password: &str) -> Outcome {
+/// A password sign-in from 192.0.2.7 with no known-device cookie.
+pub(crate) fn password_attempt(s: &Setup, user: &str, password: &str) -> Outcome {
     attempt_from(s, user, password, None, "192.0.2.7")
 }
 

@@ -2,14 +2,14 @@
 //! OpenID Connect rows, ended console sessions, unanswered WebAuthn ceremonies and forgotten
 //! throttle rows are deleted; live ones of each kind stay.
 
+use crate::guessing::password_attempt;
 use crate::harness::BACKENDS;
 use crate::portal::with_a_fixed_clock::{now, setup_on, Setup};
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use keyward::audit::RequestMeta;
 use keyward::oidc::clients::{self, GrantType, NewClient};
-use keyward::portal::signin::{self, Attempt, Outcome};
-use keyward::secrets::SecretString;
+use keyward::portal::signin::Outcome;
 use keyward::storage::schema::{
     console_sessions, oidc_client_assertions as assertions, oidc_codes as codes,
     oidc_grants as grants, oidc_refresh_tokens as refresh, oidc_revoked_tokens as revoked,
@@ -17,19 +17,6 @@ use keyward::storage::schema::{
 };
 use keyward::storage::{DbConnection, StorageError};
 use keyward::sweep::{sweep_all, Swept};
-
-fn sign_in(s: &Setup, user_name: &str, password: &str) -> Outcome {
-    let meta = RequestMeta {
-        source_ip: Some("192.0.2.7".into()),
-        ..RequestMeta::default()
-    };
-    let attempt = Attempt {
-        account: s.account.clone(),
-        user_name: user_name.into(),
-        password: SecretString::from(password.to_string()),
-    };
-    signin::with_password(&s.portal, &attempt, &meta).unwrap()
-}
 
 fn db<T>(s: &Setup, f: impl FnOnce(&mut DbConnection) -> QueryResult<T>) -> T {
     s.portal
@@ -164,10 +151,10 @@ fn the_sweep_deletes_expired_rows_and_keeps_live_ones() {
         ceremony(&s, "unanswered", t0 + Duration::minutes(5));
         // A session left idle, and two wrong guesses (a user key and the address key).
         assert!(matches!(
-            sign_in(&s, "root", &s.root_password),
+            password_attempt(&s, "root", &s.root_password),
             Outcome::Session { .. }
         ));
-        sign_in(&s, "nobody", "wrong");
+        password_attempt(&s, "nobody", "wrong");
         // A key locked far beyond its quiet hour stays while locked.
         db(&s, |conn| {
             diesel::insert_into(signin_throttle::table)
@@ -184,10 +171,10 @@ fn the_sweep_deletes_expired_rows_and_keeps_live_ones() {
         let t2 = now(&s);
         ceremony(&s, "under-way", t2 + Duration::minutes(5));
         assert!(matches!(
-            sign_in(&s, "root", &s.root_password),
+            password_attempt(&s, "root", &s.root_password),
             Outcome::Session { .. }
         ));
-        sign_in(&s, "eve", "wrong");
+        password_attempt(&s, "eve", "wrong");
         let before = left(&s);
         assert_eq!(before.sessions, 2);
         assert_eq!(before.throttle.len(), 4, "{:?}", before.throttle);
