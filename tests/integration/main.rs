@@ -9,6 +9,7 @@ mod iam_api;
 mod oidc;
 mod policy_cli;
 mod portal;
+mod reauthentication;
 mod serve;
 mod signer;
 mod storage;

@@ -1068,10 +1068,18 @@ fn a_consent_page_answers_only_the_request_it_showed() {
     assert_eq!(browser.get(&authorize_path(&photos, "")).status, 303);
     browser.sign_in(&account, "cleo", "Cleo-Passw0rd-1");
     let photos_page = browser.get("/oauth2/authorize/continue");
-    assert!(photos_page.body.contains("Allow Photo App?"), "{}", photos_page.body);
+    assert!(
+        photos_page.body.contains("Allow Photo App?"),
+        "{}",
+        photos_page.body
+    );
     // Another site sends the browser to the reader's request; its page replaces the first.
     let reader_page = browser.get(&authorize_path(reader, ""));
-    assert!(reader_page.body.contains("Allow Mail Reader?"), "{}", reader_page.body);
+    assert!(
+        reader_page.body.contains("Allow Mail Reader?"),
+        "{}",
+        reader_page.body
+    );
     let answer = |page: &Page| {
         browser.post(
             "/oauth2/authorize/consent",
@@ -1083,7 +1091,11 @@ fn a_consent_page_answers_only_the_request_it_showed() {
         )
     };
     let stale = answer(&photos_page);
-    assert_eq!(stale.status, 200, "no code for the reader: {:?}", stale.location);
+    assert_eq!(
+        stale.status, 200,
+        "no code for the reader: {:?}",
+        stale.location
+    );
     assert!(stale.body.contains("Allow Mail Reader?"), "{}", stale.body);
     let allowed = answer(&stale);
     let location = allowed.location.unwrap_or_default();
