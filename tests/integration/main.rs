@@ -10,6 +10,7 @@ mod oidc;
 mod policy_cli;
 mod portal;
 mod reauthentication;
+mod sealing;
 mod serve;
 mod signer;
 mod storage;
