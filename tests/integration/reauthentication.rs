@@ -119,3 +119,54 @@ fn a_device_keeps_its_renames_without_the_password_again() {
     assert_eq!(renamed.status, 200, "{}", renamed.body);
     assert!(renamed.body.contains("The device was renamed."));
 }
+
+#[test]
+fn the_users_page_cannot_deactivate_the_sessions_own_device_without_the_password_again() {
+    let db = TestDb::new(Backend::Sqlite);
+    let server = Server::start(&db, &[]);
+    let admin = Client::for_server(&server, &db);
+    console_user(&admin, "kate", "Kate-Passw0rd!", false);
+    let seed = enable_totp(&admin, "kate");
+    // The usual self-service policy: her own MFA devices, nothing else.
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:GetUser","iam:ListMFADevices","iam:DeactivateMFADevice"],"Resource":"arn:aws:iam::*:user/${aws:username}"}]}"#;
+    let put = admin.post(&[
+        ("Action", "PutUserPolicy"),
+        ("UserName", "kate"),
+        ("PolicyName", "own-mfa"),
+        ("PolicyDocument", policy),
+    ]);
+    assert_eq!(put.status, 200, "{}", put.body);
+    let account = account(&server);
+    let browser = Browser::new(&server);
+    sign_in_with_code(&browser, &account, "kate", "Kate-Passw0rd!", &seed);
+    let serial = format!("arn:aws:iam::{account}:mfa/kate");
+    age_sessions(&db, 6);
+    let deactivate = || {
+        let page = browser.get("/console/users/kate");
+        assert_eq!(page.status, 200, "{}", page.body);
+        browser.post(
+            "/console/users/kate/deactivate-mfa",
+            &[("csrf_token", &page.csrf()), ("serial", &serial)],
+        )
+    };
+    let refused = deactivate();
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(
+        refused.body.contains("Enter your password again"),
+        "{}",
+        refused.body
+    );
+    let listed = admin.post(&[("Action", "ListMFADevices"), ("UserName", "kate")]);
+    assert!(listed.body.contains(&serial), "the device stays");
+
+    let again = browser.submit(
+        "/console/mfa",
+        "/console/reauthenticate",
+        &[("password", "Kate-Passw0rd!")],
+    );
+    assert_eq!(again.status, 303, "{}", again.body);
+    let done = deactivate();
+    assert_eq!(done.status, 303, "{}", done.body);
+    let listed = admin.post(&[("Action", "ListMFADevices"), ("UserName", "kate")]);
+    assert!(!listed.body.contains(&serial), "{}", listed.body);
+}
