@@ -57,8 +57,9 @@ pub enum MasterKeyError {
     Create(PathBuf, std::io::Error),
 }
 
-/// The key that seals every secret at rest, and from which the keys of other purposes are
-/// derived (HKDF-SHA256). Its `Debug` shows nothing of it.
+/// The key from which every sealing key (one per purpose) and every other derived key
+/// (HKDF-SHA256) comes; it seals nothing itself any more, and only opens `v1` values.
+/// Its `Debug` shows nothing of it.
 pub struct MasterKey {
     /// The `v1` scheme's cipher, for values sealed before per-purpose keys.
     legacy: Aes256Gcm,
