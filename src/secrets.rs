@@ -1,8 +1,18 @@
 //! Secrets at rest: the master key and AES-256-GCM sealing.
 //!
-//! A sealed value is `v1.<base64(nonce ‖ ciphertext ‖ tag)>`. Every seal names its purpose as
-//! associated data (for example `access-key:AKIA...`), so a sealed value copied into another
-//! row or used for another purpose fails to open instead of yielding a secret.
+//! Every seal names its purpose (for example `access-key:AKIA...`), so a sealed value copied
+//! into another row or used for another purpose fails to open instead of yielding a secret.
+//! A sealed value says which scheme sealed it:
+//!
+//! ```text
+//! v2.<base64(nonce ‖ ciphertext ‖ tag)>   key: HKDF-SHA256(master, salt "keyward sealing
+//!                                          subkey", info purpose); associated data: purpose
+//! v1.<base64(nonce ‖ ciphertext ‖ tag)>   key: the master key itself; associated data: purpose
+//! ```
+//!
+//! Everything is sealed as `v2` now, each purpose under a key of its own, so the master key
+//! itself encrypts nothing and one leaked purpose key opens nothing of another purpose. `v1`
+//! values, stored before, still open as they were sealed.
 
 use crate::clock::Random;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
@@ -15,7 +25,13 @@ use std::path::{Path, PathBuf};
 
 pub use secrecy::{ExposeSecret, SecretBox, SecretString};
 
-const SEAL_PREFIX: &str = "v1.";
+/// The first scheme: the master key seals directly. Opened, never written any more.
+const LEGACY_PREFIX: &str = "v1.";
+/// The current scheme: a key per purpose, derived from the master key.
+const SEAL_PREFIX: &str = "v2.";
+/// The HKDF salt of the per-purpose sealing keys. It keeps them apart from the keys of
+/// [`MasterKey::derive_key`] for the same text; changing it makes every `v2` value unopenable.
+const SEALING_SALT: &[u8] = b"keyward sealing subkey";
 const NONCE_LEN: usize = 12;
 /// AES-256 key length. A shorter master key would weaken every sealed secret.
 pub const MASTER_KEY_LEN: usize = 32;
@@ -41,11 +57,14 @@ pub enum MasterKeyError {
     Create(PathBuf, std::io::Error),
 }
 
-/// The key that seals every secret at rest, and from which the keys of other purposes are
-/// derived (HKDF-SHA256). Its `Debug` shows nothing of it.
+/// The key from which every sealing key (one per purpose) and every other derived key
+/// (HKDF-SHA256) comes; it seals nothing itself any more, and only opens `v1` values.
+/// Its `Debug` shows nothing of it.
 pub struct MasterKey {
-    cipher: Aes256Gcm,
+    /// The `v1` scheme's cipher, for values sealed before per-purpose keys.
+    legacy: Aes256Gcm,
     derivation: Hkdf<Sha256>,
+    sealing: Hkdf<Sha256>,
 }
 
 impl std::fmt::Debug for MasterKey {
@@ -57,8 +76,9 @@ impl std::fmt::Debug for MasterKey {
 impl MasterKey {
     pub fn from_bytes(bytes: &[u8; MASTER_KEY_LEN]) -> Self {
         Self {
-            cipher: Aes256Gcm::new(bytes.into()),
+            legacy: Aes256Gcm::new(bytes.into()),
             derivation: Hkdf::new(Some(b"keyward master key"), bytes),
+            sealing: Hkdf::new(Some(SEALING_SALT), bytes),
         }
     }
 
@@ -106,7 +126,16 @@ impl MasterKey {
         }
     }
 
-    /// Seals `plaintext` for `purpose`.
+    /// The cipher of `purpose`'s own sealing key.
+    fn sealing_cipher(&self, purpose: &str) -> Aes256Gcm {
+        let mut key = Box::new([0u8; 32]);
+        // 32 bytes is far below HKDF-SHA256's limit of 8160, so expanding cannot fail.
+        let _ = self.sealing.expand(purpose.as_bytes(), key.as_mut_slice());
+        let key = SecretBox::new(key);
+        Aes256Gcm::new(key.expose_secret().into())
+    }
+
+    /// Seals `plaintext` for `purpose`, under the purpose's own key.
     pub fn seal(
         &self,
         purpose: &str,
@@ -120,7 +149,7 @@ impl MasterKey {
             aad: purpose.as_bytes(),
         };
         let ciphertext = self
-            .cipher
+            .sealing_cipher(purpose)
             .encrypt(&Nonce::from(nonce), payload)
             .map_err(|_| SealError::Seal)?;
         let mut out = Vec::with_capacity(NONCE_LEN + ciphertext.len());
@@ -129,28 +158,15 @@ impl MasterKey {
         Ok(format!("{SEAL_PREFIX}{}", BASE64.encode(&out)))
     }
 
-    /// Opens a value sealed for `purpose`.
+    /// Opens a value sealed for `purpose`, with the scheme its prefix names.
     pub fn open(&self, purpose: &str, sealed: &str) -> Result<SecretBox<[u8]>, SealError> {
-        let body = sealed
-            .strip_prefix(SEAL_PREFIX)
-            .ok_or(SealError::Malformed)?;
-        let raw = BASE64
-            .decode(body.as_bytes())
-            .map_err(|_| SealError::Malformed)?;
-        if raw.len() < NONCE_LEN + 16 {
-            return Err(SealError::Malformed);
+        if let Some(body) = sealed.strip_prefix(SEAL_PREFIX) {
+            open_with(&self.sealing_cipher(purpose), purpose, body)
+        } else if let Some(body) = sealed.strip_prefix(LEGACY_PREFIX) {
+            open_with(&self.legacy, purpose, body)
+        } else {
+            Err(SealError::Malformed)
         }
-        let (nonce, ciphertext) = raw.split_at(NONCE_LEN);
-        let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| SealError::Malformed)?;
-        let payload = Payload {
-            msg: ciphertext,
-            aad: purpose.as_bytes(),
-        };
-        let plain = self
-            .cipher
-            .decrypt(&Nonce::from(nonce), payload)
-            .map_err(|_| SealError::Open)?;
-        Ok(SecretBox::new(plain.into_boxed_slice()))
     }
 
     /// Opens a sealed UTF-8 string.
@@ -159,6 +175,26 @@ impl MasterKey {
         let text = std::str::from_utf8(bytes.expose_secret()).map_err(|_| SealError::Malformed)?;
         Ok(SecretString::from(text.to_string()))
     }
+}
+
+/// Opens the base64 part of a sealed value with `cipher`.
+fn open_with(cipher: &Aes256Gcm, purpose: &str, body: &str) -> Result<SecretBox<[u8]>, SealError> {
+    let raw = BASE64
+        .decode(body.as_bytes())
+        .map_err(|_| SealError::Malformed)?;
+    if raw.len() < NONCE_LEN + 16 {
+        return Err(SealError::Malformed);
+    }
+    let (nonce, ciphertext) = raw.split_at(NONCE_LEN);
+    let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| SealError::Malformed)?;
+    let payload = Payload {
+        msg: ciphertext,
+        aad: purpose.as_bytes(),
+    };
+    let plain = cipher
+        .decrypt(&Nonce::from(nonce), payload)
+        .map_err(|_| SealError::Open)?;
+    Ok(SecretBox::new(plain.into_boxed_slice()))
 }
 
 /// Writes a file only its owner can read. With `create_new` an existing file is an error,
@@ -207,7 +243,7 @@ mod tests {
         let r = SeededRandom::new(1);
         let key = MasterKey::from_bytes(&[7u8; 32]);
         let sealed = key.seal("access-key:AKIA1", b"s3cr3t", &r).unwrap();
-        assert!(sealed.starts_with("v1."));
+        assert!(sealed.starts_with("v2."));
         assert!(!sealed.contains("s3cr3t"));
         let opened = key.open("access-key:AKIA1", &sealed).unwrap();
         assert_eq!(opened.expose_secret(), b"s3cr3t");
@@ -229,9 +265,114 @@ mod tests {
         tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
         let tampered = String::from_utf8(tampered).unwrap();
         assert!(key.open("p", &tampered).is_err());
-        for junk in ["", "v1.", "v1.!!!", "v2.AAAA", "v1.AAAA"] {
+        for junk in [
+            "", "v1.", "v1.!!!", "v2.AAAA", "v1.AAAA", "v2.", "v3.AAAA", "AAAA",
+        ] {
             assert!(key.open("p", junk).is_err(), "{junk}");
         }
+    }
+
+    /// A value as the first scheme sealed it: the master key itself, the purpose as
+    /// associated data.
+    fn sealed_the_old_way(master: &[u8; 32], purpose: &str, plain: &[u8]) -> String {
+        let nonce = [9u8; NONCE_LEN];
+        let payload = Payload {
+            msg: plain,
+            aad: purpose.as_bytes(),
+        };
+        let ciphertext = Aes256Gcm::new(master.into())
+            .encrypt(&Nonce::from(nonce), payload)
+            .unwrap();
+        format!("v1.{}", BASE64.encode(&[&nonce[..], &ciphertext].concat()))
+    }
+
+    #[test]
+    fn values_sealed_before_purpose_keys_still_open_for_their_purpose_only() {
+        let key = MasterKey::from_bytes(&[5u8; 32]);
+        let old = sealed_the_old_way(&[5u8; 32], "mfa-seed:arn:1", b"seed");
+        assert_eq!(
+            key.open("mfa-seed:arn:1", &old).unwrap().expose_secret(),
+            b"seed"
+        );
+        assert!(matches!(
+            key.open("mfa-seed:arn:2", &old),
+            Err(SealError::Open)
+        ));
+        let other = MasterKey::from_bytes(&[6u8; 32]);
+        assert!(matches!(
+            other.open("mfa-seed:arn:1", &old),
+            Err(SealError::Open)
+        ));
+    }
+
+    #[test]
+    fn new_values_are_sealed_under_the_purposes_key_not_the_master_key() {
+        let master = [8u8; 32];
+        let key = MasterKey::from_bytes(&master);
+        let sealed = key
+            .seal("oidc-signing-key", b"private", &SystemRandom)
+            .unwrap();
+        let body = sealed.strip_prefix("v2.").expect("the current scheme");
+        // The same bytes read as the old scheme (the master key itself) do not open.
+        assert!(matches!(
+            key.open("oidc-signing-key", &format!("v1.{body}")),
+            Err(SealError::Open)
+        ));
+        let raw = BASE64.decode(body.as_bytes()).unwrap();
+        let (nonce, ciphertext) = raw.split_at(NONCE_LEN);
+        let payload = Payload {
+            msg: ciphertext,
+            aad: b"oidc-signing-key".as_slice(),
+        };
+        let nonce: [u8; NONCE_LEN] = nonce.try_into().unwrap();
+        assert!(Aes256Gcm::new(&master.into())
+            .decrypt(&Nonce::from(nonce), payload)
+            .is_err());
+        // Nor does the key of `derive_key` for the same text.
+        let derived = key.derive_key("oidc-signing-key");
+        let payload = Payload {
+            msg: ciphertext,
+            aad: b"oidc-signing-key".as_slice(),
+        };
+        assert!(Aes256Gcm::new(derived.expose_secret().into())
+            .decrypt(&Nonce::from(nonce), payload)
+            .is_err());
+        // The purpose's own key does.
+        let payload = Payload {
+            msg: ciphertext,
+            aad: b"oidc-signing-key".as_slice(),
+        };
+        assert_eq!(
+            key.sealing_cipher("oidc-signing-key")
+                .decrypt(&Nonce::from(nonce), payload)
+                .unwrap(),
+            b"private"
+        );
+    }
+
+    #[test]
+    fn a_value_sealed_for_one_purpose_opens_for_no_other() {
+        let key = MasterKey::from_bytes(&[4u8; 32]);
+        let sealed = key
+            .seal("access-key:AKIA1", b"secret", &SystemRandom)
+            .unwrap();
+        for other in [
+            "access-key:AKIA2",
+            "mfa-seed:access-key:AKIA1",
+            "",
+            "access-key:akia1",
+        ] {
+            assert!(
+                matches!(key.open(other, &sealed), Err(SealError::Open)),
+                "{other}"
+            );
+        }
+        assert_eq!(
+            key.open("access-key:AKIA1", &sealed)
+                .unwrap()
+                .expose_secret(),
+            b"secret"
+        );
     }
 
     #[test]

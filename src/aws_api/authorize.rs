@@ -28,7 +28,9 @@
 //!   otherwise, so a caller of another account needs the resource's policy, as across accounts
 //!   on AWS, and its own policies are not enough.
 
-use super::endpoint::{audit_failure, authenticate, AwsApi, Incoming};
+use super::endpoint::{
+    audit_failure, authenticate, restricted, session_restriction, AwsApi, Incoming,
+};
 use super::error::AwsError;
 use super::iam::simulate_limits::{MAX_CONTEXT_ENTRIES, MAX_CONTEXT_VALUES};
 use super::sigv4::{self, RequestParts};
@@ -162,9 +164,14 @@ fn serve(api: &AwsApi, incoming: &Incoming) -> Result<Value, AwsError> {
         .authorizer
         .decide(&api.ctx, &asker, &facts, AUTHORIZE_ACTION, "*")
         .map_err(AwsError::from)?;
-    if !allowed.is_allowed() && !asker.is_root() {
-        let error =
-            AwsError::access_denied(allowed.access_denied_message(&request).unwrap_or_default());
+    let restriction = session_restriction(&asker, AUTHORIZE_ACTION);
+    if restriction.is_some() || (!allowed.is_allowed() && !asker.is_root()) {
+        let error = match restriction {
+            Some(reason) => restricted(&asker, AUTHORIZE_ACTION, "*", reason),
+            None => {
+                AwsError::access_denied(allowed.access_denied_message(&request).unwrap_or_default())
+            }
+        };
         audit_failure(
             api,
             Some(&asker),

@@ -90,11 +90,7 @@ impl Env<'_> {
     /// Authorizes `action` on `resource`; the root user may do anything in its account.
     pub fn authorize(&self, action: &str, resource: &str) -> Result<(), AwsError> {
         if let Some(reason) = session_restriction(&self.caller, action) {
-            return Err(AwsError::access_denied(format!(
-                "User: {} is not authorized to perform: {action} on resource: {resource} \
-                 because {reason}",
-                self.caller.arn()
-            )));
+            return Err(restricted(&self.caller, action, resource, reason));
         }
         if self.caller.is_root() {
             return Ok(());
@@ -120,24 +116,50 @@ impl Env<'_> {
 /// What AWS withholds from some temporary credentials whatever their policies say: sessions
 /// from GetSessionToken call IAM only when MFA was proved, and federated users call neither
 /// IAM nor STS (but GetCallerIdentity, which asks no permission).
-fn session_restriction(caller: &Caller, action: &str) -> Option<&'static str> {
+///
+/// Keyward's own actions (`keyward:*`) are held to the IAM rule, family by family:
+/// - OIDC client management (`keyward:*OidcClient*`) decides which programs may receive
+///   tokens for the account's users: identity administration, as IAM is;
+/// - `keyward:Authorize` answers with another principal's decision and the policies behind
+///   it, as `iam:SimulatePrincipalPolicy` does.
+///
+/// A new `keyward:` action falls under the rule unless it is listed here with the reason it
+/// may be called from such a session. Leaving them out would let a federated user, or a
+/// stolen access key turned into a session without MFA, administer what IAM calls from the
+/// same session may not.
+pub(super) fn session_restriction(caller: &Caller, action: &str) -> Option<&'static str> {
     let session = caller.session()?;
     if action.starts_with("sts:") && matches!(session.principal, SessionPrincipal::Federated { .. })
     {
         return Some("federated user sessions call no STS operation but GetCallerIdentity");
     }
-    if !action.starts_with("iam:") {
+    if !administers_identities(action) {
         return None;
     }
     match session.principal {
         SessionPrincipal::Federated { .. } => {
-            Some("federated user sessions cannot call IAM operations")
+            Some("federated user sessions cannot call IAM or Keyward operations")
         }
         SessionPrincipal::User { .. } | SessionPrincipal::Root if session.mfa_at.is_none() => {
-            Some("sessions from GetSessionToken call IAM operations only with MFA")
+            Some("sessions from GetSessionToken call IAM and Keyward operations only with MFA")
         }
         _ => None,
     }
+}
+
+/// IAM's actions and Keyward's own, which the session rules above treat alike.
+fn administers_identities(action: &str) -> bool {
+    let service = action.split(':').next().unwrap_or_default();
+    service.eq_ignore_ascii_case("iam") || service.eq_ignore_ascii_case("keyward")
+}
+
+/// The AccessDenied of a [`session_restriction`].
+pub(super) fn restricted(caller: &Caller, action: &str, resource: &str, reason: &str) -> AwsError {
+    AwsError::access_denied(format!(
+        "User: {} is not authorized to perform: {action} on resource: {resource} because \
+         {reason}",
+        caller.arn()
+    ))
 }
 
 /// An HTTP request as the AWS surfaces need it, and its request id.

@@ -14,7 +14,7 @@
 //! lifetimes and `consent_required`; the answer holds `client_secret` once.
 
 use super::authorize::keyward_caller;
-use super::endpoint::{audit_failure, AwsApi, Incoming};
+use super::endpoint::{audit_failure, restricted, session_restriction, AwsApi, Incoming};
 use super::error::AwsError;
 use crate::audit::RequestMeta;
 use crate::authz::{Caller, RequestFacts};
@@ -190,6 +190,9 @@ pub fn perform(
         error
     };
     let full = format!("keyward:{action}");
+    if let Some(reason) = session_restriction(caller, &full) {
+        return Err(refused(restricted(caller, &full, &resource, reason)));
+    }
     let (decision, request) = api
         .authorizer
         .decide(&api.ctx, caller, facts, &full, &resource)

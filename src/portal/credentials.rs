@@ -1,6 +1,8 @@
-//! "Security credentials": a user's own MFA devices. Listing, renaming and removing need an
-//! active session; adding a factor also needs the password (or a factor) entered within the
-//! last few minutes, so a browser left signed in cannot be given someone else's key.
+//! "Security credentials": a user's own MFA devices. Listing and renaming need an active
+//! session; adding or removing a factor also needs the password (or a factor) entered within
+//! the last few minutes, so a browser left signed in can neither be given someone else's key
+//! nor be stripped of its owner's. Renaming only changes a label the owner sees, and stays
+//! without the password.
 
 use super::handlers::{
     active, csrf_refused, internal, message, meta, render, see_other, session_csrf_ok, who,
@@ -142,7 +144,7 @@ pub(super) struct PasswordOnly {
     password: String,
 }
 
-/// `POST /console/reauthenticate`: the password again, before adding a factor.
+/// `POST /console/reauthenticate`: the password again, before adding or removing a factor.
 pub(super) async fn reauthenticate(
     req: HttpRequest,
     portal: web::Data<Portal>,
@@ -204,6 +206,11 @@ async fn change_device(
     let form = form.into_inner();
     if !session_csrf_ok(&portal, &session, &form.csrf_token) {
         return csrf_refused();
+    }
+    if remove && !session.recently_authenticated(portal.ctx.clock.now_naive()) {
+        let why = "Enter your password again to remove a device.";
+        let status = StatusCode::FORBIDDEN;
+        return show_devices(&req, &portal, &session, status, None, Some(why.into())).await;
     }
     let owner = session.owner();
     // The session's own identity, even after a switch of role: these are its own devices.

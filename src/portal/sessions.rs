@@ -266,8 +266,9 @@ pub fn advance(
     Ok(cookie)
 }
 
-/// How long a re-entered password or factor counts for sensitive changes (adding a factor).
-/// Longer lets a borrowed, unlocked browser add its own factor to someone's account.
+/// How long a re-entered password or factor counts for sensitive changes (adding or removing
+/// a factor). Longer lets a borrowed, unlocked browser add its own factor to someone's
+/// account, or remove the owner's.
 pub const REAUTHENTICATION_WINDOW: Duration = Duration::minutes(5);
 
 impl Session {

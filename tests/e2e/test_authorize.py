@@ -159,6 +159,24 @@ def test_services_need_permission_and_cannot_speak_for_the_principal(keyward, pa
     assert answer["decision"] == "Deny" and answer["error"]["code"] == "SignatureDoesNotMatch"
 
 
+def test_federated_and_non_mfa_services_may_not_ask(iam, keyward, name, parties):
+    """The answer shows another principal's decision and the policies behind it, as IAM's
+    simulator does: a federated user or a GetSessionToken session without MFA may not ask."""
+    _, alice = parties
+    may_ask = policy(allow(["keyward:Authorize", "sts:GetFederationToken"], "*"))
+    service = user(iam, name + "-fedsvc", may_ask)
+    assert ask(keyward, service, alice, "photos:ListPhotos", "arn:aws:photos:::album/1")["decision"] == "Allow"
+    sts = keyward.client("sts", key=service.access_key, secret=service.secret_key)
+    federated = sts.get_federation_token(Name="svc", DurationSeconds=900, Policy=json.dumps(may_ask))
+    plain = sts.get_session_token(DurationSeconds=900)
+    for got, why in [(federated, "federated user sessions"), (plain, "only with MFA")]:
+        c = got["Credentials"]
+        session = botocore.credentials.Credentials(c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
+        with pytest.raises(RuntimeError) as e:
+            ask(keyward, session, alice, "photos:ListPhotos", "arn:aws:photos:::album/1")
+        assert "403" in str(e.value) and why in str(e.value), str(e.value)
+
+
 def test_federated_users_get_the_intersection_of_policies(iam, keyward, name, parties):
     service, _ = parties
     fed_user = user(iam, name + "-fed", policy(

@@ -217,9 +217,10 @@ def test_a_wrong_secret_is_refused(keyward, provider):
 
 # The SigV4-signed client API.
 
-def signed(keyward, method, path, body=None, key=None, secret=None):
+def signed(keyward, method, path, body=None, key=None, secret=None, token=None):
     """A request to Keyward's JSON API signed by botocore for the service `keyward`."""
-    credentials = botocore.credentials.Credentials(key or keyward.admin_key, secret or keyward.admin_secret)
+    credentials = botocore.credentials.Credentials(key or keyward.admin_key, secret or keyward.admin_secret,
+                                                   token)
     data = json.dumps(body) if body is not None else None
     headers = {"Content-Type": "application/json"} if data is not None else {}
     request = botocore.awsrequest.AWSRequest(method=method, url=keyward.url + path, data=data, headers=headers)
@@ -337,6 +338,38 @@ def test_the_sigv4_client_api_is_denied_without_permission(keyward, iam, name):
     r = requests.get(prepared.url, headers=dict(prepared.headers), timeout=TIMEOUT)
     assert r.status_code == 403, r.text
     assert r.json()["error"]["code"] == "SignatureDoesNotMatch"
+
+
+def test_federated_and_non_mfa_sessions_do_not_manage_oidc_clients(keyward, iam, name):
+    """As they call no IAM operation: OIDC clients are identity administration too. A session
+    from GetSessionToken with MFA may, as it may call IAM."""
+    from test_sts import enable_mfa
+    everything = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["keyward:*", "sts:GetFederationToken"], "Resource": "*"}]}
+    key, secret = user_with_key(iam, name, everything)
+    status, before = signed(keyward, "GET", "/keyward/oidc/clients", key=key, secret=secret)
+    assert status == 200, before
+    sts = keyward.client("sts", key=key, secret=secret)
+    federated = sts.get_federation_token(Name="guest", DurationSeconds=900,
+                                         Policy=json.dumps(everything))["Credentials"]
+    plain = sts.get_session_token(DurationSeconds=900)["Credentials"]
+    for credentials, why in [(federated, "federated user sessions cannot call IAM or Keyward"),
+                             (plain, "call IAM and Keyward operations only with MFA")]:
+        session = dict(key=credentials["AccessKeyId"], secret=credentials["SecretAccessKey"],
+                       token=credentials["SessionToken"])
+        for method, path, body in [("POST", "/keyward/oidc/clients", REGISTRATION),
+                                   ("GET", "/keyward/oidc/clients", None)]:
+            status, answer = signed(keyward, method, path, body, **session)
+            assert status == 403, (method, path, answer)
+            assert answer["error"]["code"] == "AccessDenied", answer
+            assert why in answer["error"]["message"], answer
+    assert signed(keyward, "GET", "/keyward/oidc/clients")[1] == before, "nothing was created"
+
+    serial, totp = enable_mfa(iam, name)
+    with_mfa = sts.get_session_token(SerialNumber=serial, TokenCode=totp.now())["Credentials"]
+    status, answer = signed(keyward, "GET", "/keyward/oidc/clients", key=with_mfa["AccessKeyId"],
+                            secret=with_mfa["SecretAccessKey"], token=with_mfa["SessionToken"])
+    assert status == 200, answer
 
 
 def test_power_users_do_not_manage_oidc_clients(keyward, iam, name):

@@ -9,6 +9,8 @@ mod iam_api;
 mod oidc;
 mod policy_cli;
 mod portal;
+mod reauthentication;
+mod sealing;
 mod serve;
 mod signer;
 mod storage;

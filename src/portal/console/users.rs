@@ -4,6 +4,7 @@
 
 use super::view::{Cell, Field, Form, Section, Table};
 use super::{change, date, field, iam, read, seg, show, Built, Console, Posted, HOME};
+use crate::authz::Caller;
 use crate::aws_api::endpoint::AwsApi;
 use crate::aws_api::error::AwsError;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -625,6 +626,7 @@ fn apply(
             "password-deleted"
         }
         "deactivate-mfa" => {
+            own_device_may_go(api, c, name)?;
             iam(
                 api,
                 c,
@@ -636,6 +638,19 @@ fn apply(
         _ => return Err(AwsError::invalid_action(op, "console")),
     };
     Ok(format!("{base}?done={done}"))
+}
+
+/// The session's own device goes only after the password was entered in the last few minutes,
+/// as under "Security credentials": a browser left signed in cannot strip its owner's MFA
+/// here either. (Another user's device is administration, decided by IAM policy alone.)
+fn own_device_may_go(api: &AwsApi, c: &Console, name: &str) -> Result<(), AwsError> {
+    let own = matches!(&c.base, Caller::User { name: mine, .. } if mine.eq_ignore_ascii_case(name));
+    if own && !c.session.recently_authenticated(api.ctx.clock.now_naive()) {
+        return Err(AwsError::access_denied(
+            "Enter your password again under Security credentials to deactivate your own device.",
+        ));
+    }
+    Ok(())
 }
 
 /// Creates an access key and shows its secret once, on the user's page (never in a URL).
