@@ -298,13 +298,35 @@ pub async fn handle(req: HttpRequest, body: web::Bytes, api: web::Data<AwsApi>) 
     .body(body)
 }
 
-fn serve(api: &AwsApi, incoming: &Incoming) -> (&'static str, Result<XmlResponse, AwsError>) {
-    let parts = incoming.parts();
+/// How much of a body is looked at for the action of a request refused before it was
+/// authenticated (for its audit event). Parsing the whole of a large body for a caller who
+/// proved nothing would let anyone spend the server's CPU on megabytes of form decoding.
+const UNAUTHENTICATED_PEEK: usize = 4096;
+
+/// The action a request names, read from its query and the first [`UNAUTHENTICATED_PEEK`]
+/// bytes of its body (up to the last whole parameter there).
+fn action_hint(incoming: &Incoming) -> String {
+    let head = incoming
+        .body
+        .get(..UNAUTHENTICATED_PEEK)
+        .unwrap_or(&incoming.body);
+    let head = match head.iter().rposition(|&b| b == b'&') {
+        Some(end) if head.len() < incoming.body.len() => &head[..end],
+        _ => head,
+    };
     let params = if incoming.method == "POST" {
-        QueryParams::from_query_and_body(&incoming.query, &incoming.body)
+        QueryParams::from_query_and_body(&incoming.query, head)
     } else {
         QueryParams::from_query_string(&incoming.query)
     };
+    params
+        .ok()
+        .and_then(|p| p.action().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn serve(api: &AwsApi, incoming: &Incoming) -> (&'static str, Result<XmlResponse, AwsError>) {
+    let parts = incoming.parts();
     let signature = sigv4::parse(&parts);
     let service = signature
         .as_ref()
@@ -315,23 +337,31 @@ fn serve(api: &AwsApi, incoming: &Incoming) -> (&'static str, Result<XmlResponse
     } else {
         xml::IAM_NAMESPACE
     };
-    let action = params
-        .as_ref()
-        .ok()
-        .and_then(|p| p.action())
-        .unwrap_or("")
-        .to_string();
     let now = api.ctx.clock.now();
+    // Who is calling is settled before the body is parsed: a refused caller costs no form
+    // decoding, whatever it sent.
     let caller = match signature
         .map_err(AwsError::from)
         .and_then(|parsed| authenticate_parsed(api, &parts, &parsed, now))
     {
         Ok(caller) => caller,
         Err(error) => {
+            let action = action_hint(incoming);
             audit_failure(api, None, &incoming.meta, &service, &action, &error);
             return (namespace, Err(error));
         }
     };
+    let params = if incoming.method == "POST" {
+        QueryParams::from_query_and_body(&incoming.query, &incoming.body)
+    } else {
+        QueryParams::from_query_string(&incoming.query)
+    };
+    let action = params
+        .as_ref()
+        .ok()
+        .and_then(|p| p.action())
+        .unwrap_or("")
+        .to_string();
     let env = match params {
         Ok(params) => Env {
             api,
@@ -616,4 +646,37 @@ pub(super) fn audit_read(env: &Env<'_>, action: &str) {
         .parameters(serde_json::Value::Object(parameters));
     event.read_only = true;
     write_event(env.api, &env.call.meta, event);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn post(body: String) -> Incoming {
+        Incoming {
+            method: "POST".into(),
+            path: "/".into(),
+            query: String::new(),
+            headers: Vec::new(),
+            body: web::Bytes::from(body),
+            meta: RequestMeta::default(),
+            secure: false,
+        }
+    }
+
+    #[test]
+    fn a_refused_requests_action_is_read_from_the_start_of_its_body_only() {
+        let small = post("Action=ListUsers&Version=2010-05-08".into());
+        assert_eq!(action_hint(&small), "ListUsers");
+        let padded = format!(
+            "Action=GetUser&Pad={}&Version=2010-05-08",
+            "x".repeat(1 << 20)
+        );
+        assert_eq!(action_hint(&post(padded)), "GetUser");
+        // Past the first 4 KiB nothing is decoded, however the body ends.
+        let late = format!("Pad={}&Action=GetUser", "x".repeat(1 << 20));
+        assert_eq!(action_hint(&post(late)), "");
+        let cut = format!("Action=ListRoles&Pad=%4{}", "%".repeat(8000));
+        assert_eq!(action_hint(&post(cut)), "ListRoles");
+    }
 }
