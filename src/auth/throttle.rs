@@ -15,9 +15,13 @@
 //! name they know). Unknown user names are throttled the same way as known ones, so the answers
 //! do not tell them apart.
 //!
-//! The store counts an attempt as a failure *before* the guess is checked (a reservation), and
-//! takes it back when the guess was right ([`State::refunded`]), or forgets the key. Counting
-//! afterwards would let concurrent guesses all pass a check made before any of them failed.
+//! The store counts an attempt as a failure *before* the guess is checked ([`State::reserved`]):
+//! counting afterwards would let concurrent guesses all pass a check made before any of them
+//! failed. A reservation counts toward the lockout at once, so at most `lock_after` guesses
+//! are ever under way or done before the lock; the delays start when a guess has proved wrong
+//! ([`State::confirmed`]), so that a few right attempts at once (one person's tabs, a script)
+//! do not delay each other. A right guess takes its reservation back ([`State::refunded`]) or
+//! the key is forgotten.
 
 use chrono::{Duration, NaiveDateTime};
 
@@ -133,6 +137,31 @@ impl State {
 }
 
 impl State {
+    /// The state after an attempt is reserved at `now` (it was allowed): counted as a failure
+    /// already, and the key locked when that makes `lock_after`.
+    pub fn reserved(self, limits: &Limits, now: NaiveDateTime) -> Self {
+        let mut next = self.current(limits, now);
+        if next.failures >= limits.lock_after && next.blocked_until.is_none_or(|b| b <= now) {
+            next = Self::default();
+        }
+        next.failures += 1;
+        next.last_failure_at = Some(now);
+        if next.failures >= limits.lock_after {
+            next.blocked_until = Some(now + limits.lockout);
+        }
+        next
+    }
+
+    /// The state once a reserved attempt proved wrong at `now`: the delay its count imposes
+    /// starts (a longer block already set stays).
+    pub fn confirmed(self, limits: &Limits, now: NaiveDateTime) -> Self {
+        let mut next = self;
+        if let Some(wait) = delay(limits, next.failures) {
+            next.blocked_until = next.blocked_until.max(Some(now + wait));
+        }
+        next
+    }
+
     /// The state after a reserved attempt turned out right: the failure it was counted as is
     /// taken back, and the block is what the remaining failures impose.
     pub fn refunded(self, limits: &Limits) -> Self {
@@ -270,6 +299,39 @@ mod tests {
         let s = s.failed(&l, after);
         assert_eq!(s.failures, 1);
         assert_eq!(s.check(&l, after), Verdict::Allowed);
+    }
+
+    #[test]
+    fn reservations_lock_at_the_limit_and_delays_start_when_guesses_prove_wrong() {
+        let l = PER_USER;
+        // Nine attempts under way at once: none blocks another.
+        let mut s = State::default();
+        for _ in 0..9 {
+            assert_eq!(s.check(&l, t(0)), Verdict::Allowed);
+            s = s.reserved(&l, t(0));
+        }
+        // The tenth locks the key for everyone after it.
+        s = s.reserved(&l, t(0));
+        assert_eq!(
+            s.check(&l, t(0)),
+            Verdict::Blocked {
+                until: t(0) + Duration::minutes(15),
+                locked: true
+            }
+        );
+        // One after another, the delays are the same as counting after the check.
+        let mut s = State::default();
+        for _ in 0..4 {
+            s = s.reserved(&l, t(0)).confirmed(&l, t(0));
+        }
+        assert_eq!(
+            s.check(&l, t(0)),
+            Verdict::Blocked {
+                until: t(1),
+                locked: false
+            }
+        );
+        assert_eq!(s, (0..4).fold(State::default(), |s, _| s.failed(&l, t(0))));
     }
 
     #[test]

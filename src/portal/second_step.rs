@@ -54,6 +54,7 @@ pub fn with_code(
         }
     }
     if !accepted {
+        throttle::failed(&ctx.store, &code_keys(&p, session, meta), now)?;
         return second_factor_failed(portal, session, meta, "MFA code rejected");
     }
     second_factor_passed(portal, session, "totp", meta, true)
@@ -90,8 +91,9 @@ fn end_if_spent(portal: &Portal, session: &Session) -> Result<bool, StorageError
         if throttle::failures(conn, &key)? < MFA_CODES_PER_SESSION {
             return Ok(false);
         }
+        // The count stays (the sweep drops it later): requests of this session already under
+        // way must still meet its lock.
         sessions::end(conn, &session.id_hash)?;
-        throttle::forget(conn, &key)?;
         Ok(true)
     })
 }
@@ -253,6 +255,7 @@ pub fn with_recovery_code(
         .store
         .write(|conn| super::recovery::redeem(conn, &session.account_id, code, now))?;
     if !redeemed {
+        throttle::failed(&ctx.store, &code_keys(&p, session, meta), now)?;
         return second_factor_failed(portal, session, meta, "recovery code rejected");
     }
     second_factor_passed(portal, session, "recovery-code", meta, true)

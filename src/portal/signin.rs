@@ -323,7 +323,8 @@ pub fn finish_password(
     let p = match principal {
         Some(p) if verified.matched => p,
         other => {
-            // The attempt was counted as a failure when it was reserved.
+            // Counted when it was reserved; its delay starts now.
+            throttle::failed(&ctx.store, &keys, now)?;
             let e = failure(typed, other.as_ref(), account, false, reason);
             portal.audit.push(now, meta, e);
             return Ok(Outcome::Refused(Refusal::Incorrect));
@@ -553,6 +554,7 @@ pub fn reauthenticate(
         return Ok(Some(refusal));
     }
     if !password::verify(password, &p.password_hash).unwrap_or(false) {
+        throttle::failed(&ctx.store, &keys, now)?;
         return Ok(Some(Refusal::Incorrect));
     }
     ctx.store.write(|conn| {

@@ -5,18 +5,19 @@
 //!
 //! ```text
 //!   reserve (write txn, row locked) ──blocked──> refused, nothing written
-//!      │ allowed: counted as a failure now
+//!      │ allowed: counted as a failure now (the key locks at its limit)
 //!      v
 //!   check the guess (argon2id, TOTP, ...; outside the transaction)
 //!      │ right                                  │ wrong
 //!      v                                        v
-//!   succeeded: user and device keys forgotten,  nothing more: it was counted
-//!   address keys refunded one failure
+//!   succeeded: user and device keys forgotten,  failed: the delay its count imposes
+//!   address keys refunded one failure           starts (it was counted already)
 //! ```
 //!
 //! Counting before the check is what makes the limits hold under concurrency: each guess
 //! takes its place in the count under the row lock (PostgreSQL's `FOR UPDATE`, SQLite's one
-//! writer), so a burst of concurrent guesses meets the block after the first few.
+//! writer), so a burst of concurrent guesses meets the lock after the limit, and no more than
+//! the limit are ever checked.
 
 use crate::auth::throttle::{self, Limits, State, Verdict};
 use crate::storage::schema::signin_throttle;
@@ -187,8 +188,9 @@ pub fn check(
 }
 
 /// Reserves one attempt against every key, inside the caller's write transaction: refused,
-/// with nothing written, when any key is blocked; otherwise counted as a failure on each.
-/// Keys are locked in the order given: callers list them in one order (user, then address).
+/// with nothing written, when any key is blocked; otherwise counted as a failure on each
+/// (locking a key that reaches its limit). Keys are locked in the order given: callers list
+/// them in one order (user, then address).
 pub fn reserve_in(
     conn: &mut DbConnection,
     keys: &[Key],
@@ -205,10 +207,21 @@ pub fn reserve_in(
     );
     if verdict == Verdict::Allowed {
         for (key, s) in keys.iter().zip(states) {
-            store_state(conn, &key.name, &s.failed(&key.limits, now))?;
+            store_state(conn, &key.name, &s.reserved(&key.limits, now))?;
         }
     }
     Ok(verdict)
+}
+
+/// The reserved attempt was wrong: the delays its count imposes start now.
+pub fn failed(store: &Store, keys: &[Key], now: NaiveDateTime) -> Result<(), StorageError> {
+    store.write(|conn| {
+        for key in keys {
+            let state = locked_state(conn, &key.name)?;
+            store_state(conn, &key.name, &state.confirmed(&key.limits, now))?;
+        }
+        Ok(())
+    })
 }
 
 /// [`reserve_in`] in a transaction of its own. Concurrent first attempts on PostgreSQL may
@@ -243,12 +256,6 @@ pub fn succeeded(conn: &mut DbConnection, keys: &[Key]) -> Result<(), StorageErr
 /// How many failures `key` has on record.
 pub fn failures(conn: &mut DbConnection, key: &Key) -> Result<u32, StorageError> {
     Ok(state(conn, &key.name, false)?.failures)
-}
-
-/// Forgets `key` (a session that ended takes its counter with it).
-pub fn forget(conn: &mut DbConnection, key: &Key) -> Result<(), StorageError> {
-    diesel::delete(signin_throttle::table.find(&key.name)).execute(conn)?;
-    Ok(())
 }
 
 /// Deletes the rows that remember nothing any more at `now`: not blocked, and with no failure

@@ -96,6 +96,7 @@ pub(crate) fn mfa_check(
         ctx.store.write(|conn| throttle::succeeded(conn, &keys))?;
         Ok(true)
     } else {
+        throttle::failed(&ctx.store, &keys, now)?;
         Err(failed())
     }
 }
