@@ -58,9 +58,10 @@ def signed_headers(url, key, secret, query):
 LUA_DELAY = "function delay() return {ms} end\n"
 
 
-def wrk_command(url, headers, seconds, connections, delay_ms=None, method=None, body=None):
+def wrk_command(url, headers, seconds, connections, delay_ms=None, method=None, body=None, bodies=None):
     """wrk's command line and the Lua script it needs (delete it afterwards), for replaying one
-    request: headers, optional method and body, optional delay between requests."""
+    request: headers, optional method and body (or `bodies`, taken in turn), optional delay
+    between requests."""
     args = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
     for k, v in headers.items():
         args += ["-H", f"{k}: {v}"]
@@ -71,6 +72,10 @@ def wrk_command(url, headers, seconds, connections, delay_ms=None, method=None, 
         lua += f"wrk.method = {json.dumps(method)}\n"
     if body is not None:
         lua += f"wrk.body = {json.dumps(body)}\n"
+    if bodies:
+        lua += ("local bodies = {" + ",".join(json.dumps(b) for b in bodies) + "}\nlocal n = 0\n"
+                "request = function()\n  n = n + 1\n"
+                "  return wrk.format(nil, nil, nil, bodies[(n % #bodies) + 1])\nend\n")
     script = None
     if lua:
         script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
@@ -124,10 +129,10 @@ def wrk_parse(out):
     }
 
 
-def wrk(url, headers, seconds, connections, delay_ms=None, method=None, body=None, nice=None):
+def wrk(url, headers, seconds, connections, delay_ms=None, method=None, body=None, nice=None, bodies=None):
     """One wrk run; `nice` runs the client at that nice value (root may give it priority, so
     that on a shared machine the client's own scheduling delays stay out of the latency)."""
-    args, script = wrk_command(url, headers, seconds, connections, delay_ms, method, body)
+    args, script = wrk_command(url, headers, seconds, connections, delay_ms, method, body, bodies)
     if nice is not None:
         args = ["nice", "-n", str(nice)] + args
     try:

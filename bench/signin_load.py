@@ -4,10 +4,12 @@ AssumeRole latency while a sign-in flood saturates the machine. Loopback, wrk, b
 
 - Raw rate: `keyward password-speed` (argon2id verifications with Keyward's parameters, one
   thread per CPU), measured in the same run on the same machine, the server idle.
-- Sign-ins: one IAM user with a console password; the sign-in form (its CSRF token is bound
-  to the sign-in cookie, so one form can be replayed) is POSTed by wrk at full speed. Every
-  answer is a 303 to /console with a new session: the password checked, the session stored and
-  the ConsoleLogin event written. Ratio: sign-ins per second / raw checks per second.
+- Sign-ins: 32 IAM users with console passwords; the sign-in form (its CSRF token is bound
+  to the sign-in cookie, so one form can be replayed) is POSTed by wrk at full speed, for each
+  user in turn. Every answer is a 303 to /console with a new session: the password checked,
+  the session stored and the ConsoleLogin event written. Ratio: sign-ins per second / raw
+  checks per second. (Many users, since a flood of one user's sign-ins meets that user's
+  throttle: at most 10 attempts of one user may be under way at once, issue 14.)
 - Isolation: AssumeRole replayed at a fixed low rate (4 connections, 5 ms apart) on an idle
   server, then again while wrk floods the sign-in form with 16 connections, three rounds of
   each, alternating; medians. The measuring wrk runs at nice -10 (as root) so that its own
@@ -44,17 +46,20 @@ def raw_rate(binary, seconds):
     return json.loads(out)
 
 
+USERS = [f"load-{i}" for i in range(32)]
+
+
 def signin_form(url, account):
-    """The sign-in cookie and the POST body of a filled sign-in form."""
+    """The sign-in cookie and the POST bodies of the sign-in form filled for each user."""
     jar = CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     page = opener.open(f"{url}/signin").read().decode()
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     cookie = next(c for c in jar if c.name == "keyward_signin")
-    body = urllib.parse.urlencode({"csrf_token": token, "account": account, "username": "load",
-                                   "password": PASSWORD})
+    bodies = [urllib.parse.urlencode({"csrf_token": token, "account": account, "username": user,
+                                      "password": PASSWORD}) for user in USERS]
     return {"Cookie": f"keyward_signin={cookie.value}",
-            "Content-Type": "application/x-www-form-urlencoded"}, body
+            "Content-Type": "application/x-www-form-urlencoded"}, bodies
 
 
 def main():
@@ -69,16 +74,17 @@ def main():
     try:
         iam, sts = clients(url, key, secret)
         account = sts.get_caller_identity()["Account"]
-        iam.create_user(UserName="load")
-        iam.create_login_profile(UserName="load", Password=PASSWORD, PasswordResetRequired=False)
+        for user in USERS:
+            iam.create_user(UserName=user)
+            iam.create_login_profile(UserName=user, Password=PASSWORD, PasswordResetRequired=False)
         role_arn = make_role(url, key, secret, "load-role")
         query = assume_query(role_arn)
         assume_headers = signed(url, key, secret, query)
-        headers, body = signin_form(url, account)
+        headers, bodies = signin_form(url, account)
 
         raw = raw_rate(args.binary, args.seconds)
         before = cpu_seconds(proc.pid)
-        s = wrk(f"{url}/signin", headers, args.seconds, 8, method="POST", body=body)
+        s = wrk(f"{url}/signin", headers, args.seconds, 8, method="POST", bodies=bodies)
         cpu = cpu_seconds(proc.pid) - before
         s["cpu_ms"] = cpu / (s["rps"] * args.seconds) * 1e3
 
@@ -91,7 +97,7 @@ def main():
         for _ in range(args.rounds):
             idles.append(wrk(f"{url}/?{query}", assume_headers, args.seconds, 4, delay_ms=5, nice=nice))
             flood_args, script = wrk_command(f"{url}/signin", headers, args.seconds + 4, 16,
-                                             method="POST", body=body)
+                                             method="POST", bodies=bodies)
             flood = subprocess.Popen(flood_args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             try:
                 time.sleep(2)
