@@ -9,6 +9,8 @@
 //! ```
 
 use super::error::AwsError;
+use super::incoming::action_hint;
+pub(super) use super::incoming::Incoming;
 use super::query::QueryParams;
 use super::sigv4::{self, RequestParts, SigningKeyCache};
 use super::xml::{self, XmlResponse};
@@ -162,82 +164,6 @@ pub(super) fn restricted(caller: &Caller, action: &str, resource: &str, reason: 
     ))
 }
 
-/// An HTTP request as the AWS surfaces need it, and its request id.
-pub(super) struct Incoming {
-    pub method: String,
-    pub path: String,
-    pub query: String,
-    pub headers: Vec<(String, String)>,
-    pub body: web::Bytes,
-    pub meta: RequestMeta,
-    pub secure: bool,
-}
-
-impl Incoming {
-    pub(super) fn read(req: &HttpRequest, body: web::Bytes) -> (Self, String) {
-        let meta = crate::http::request_meta(req);
-        let request_id = meta.request_id.clone().unwrap_or_default();
-        let incoming = Incoming {
-            method: req.method().as_str().to_string(),
-            path: req.path().to_string(),
-            query: req.query_string().to_string(),
-            headers: req
-                .headers()
-                .iter()
-                .filter_map(|(k, v)| {
-                    v.to_str()
-                        .ok()
-                        .map(|v| (k.as_str().to_string(), v.to_string()))
-                })
-                .collect(),
-            body,
-            meta,
-            // From the connection and trusted proxies only, never from a client's own headers.
-            secure: crate::http::client_address::of_request(req).is_some_and(|c| c.https),
-        };
-        (incoming, request_id)
-    }
-
-    pub(super) fn parts(&self) -> RequestParts<'_> {
-        RequestParts {
-            method: &self.method,
-            path: &self.path,
-            query: &self.query,
-            headers: &self.headers,
-            body: &self.body,
-            payload_hash: None,
-        }
-    }
-
-    /// Whether the request's credential scope names `service` (a cheap look at the
-    /// `Authorization` header or the presigned `X-Amz-Credential`, before any parsing).
-    pub(super) fn signed_for(&self, service: &str) -> bool {
-        let scope = format!("/{service}/aws4_request");
-        let encoded = format!("%2F{service}%2Faws4_request");
-        self.headers
-            .iter()
-            .any(|(k, v)| k.eq_ignore_ascii_case("authorization") && v.contains(&scope))
-            || self.query.contains(&encoded)
-            || self.query.contains(&scope)
-    }
-
-    /// The facts of this request that become `aws:*` keys.
-    pub(super) fn facts(&self, api: &AwsApi, now: chrono::DateTime<chrono::Utc>) -> RequestFacts {
-        RequestFacts {
-            now,
-            source_ip: self
-                .meta
-                .source_ip
-                .as_deref()
-                .and_then(|ip| ip.parse().ok()),
-            user_agent: self.meta.user_agent.clone(),
-            secure_transport: self.secure,
-            region: api.region.clone(),
-            console: None,
-        }
-    }
-}
-
 /// `POST /` and `GET /`.
 pub async fn handle(req: HttpRequest, body: web::Bytes, api: web::Data<AwsApi>) -> HttpResponse {
     // A person's browser at the root, not an AWS client: show them the console.
@@ -296,33 +222,6 @@ pub async fn handle(req: HttpRequest, body: web::Bytes, api: web::Data<AwsApi>) 
     )
     .content_type("text/xml")
     .body(body)
-}
-
-/// How much of a body is looked at for the action of a request refused before it was
-/// authenticated (for its audit event). Parsing the whole of a large body for a caller who
-/// proved nothing would let anyone spend the server's CPU on megabytes of form decoding.
-const UNAUTHENTICATED_PEEK: usize = 4096;
-
-/// The action a request names, read from its query and the first [`UNAUTHENTICATED_PEEK`]
-/// bytes of its body (up to the last whole parameter there).
-fn action_hint(incoming: &Incoming) -> String {
-    let head = incoming
-        .body
-        .get(..UNAUTHENTICATED_PEEK)
-        .unwrap_or(&incoming.body);
-    let head = match head.iter().rposition(|&b| b == b'&') {
-        Some(end) if head.len() < incoming.body.len() => &head[..end],
-        _ => head,
-    };
-    let params = if incoming.method == "POST" {
-        QueryParams::from_query_and_body(&incoming.query, head)
-    } else {
-        QueryParams::from_query_string(&incoming.query)
-    };
-    params
-        .ok()
-        .and_then(|p| p.action().map(str::to_string))
-        .unwrap_or_default()
 }
 
 fn serve(api: &AwsApi, incoming: &Incoming) -> (&'static str, Result<XmlResponse, AwsError>) {
@@ -646,37 +545,4 @@ pub(super) fn audit_read(env: &Env<'_>, action: &str) {
         .parameters(serde_json::Value::Object(parameters));
     event.read_only = true;
     write_event(env.api, &env.call.meta, event);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn post(body: String) -> Incoming {
-        Incoming {
-            method: "POST".into(),
-            path: "/".into(),
-            query: String::new(),
-            headers: Vec::new(),
-            body: web::Bytes::from(body),
-            meta: RequestMeta::default(),
-            secure: false,
-        }
-    }
-
-    #[test]
-    fn a_refused_requests_action_is_read_from_the_start_of_its_body_only() {
-        let small = post("Action=ListUsers&Version=2010-05-08".into());
-        assert_eq!(action_hint(&small), "ListUsers");
-        let padded = format!(
-            "Action=GetUser&Pad={}&Version=2010-05-08",
-            "x".repeat(1 << 20)
-        );
-        assert_eq!(action_hint(&post(padded)), "GetUser");
-        // Past the first 4 KiB nothing is decoded, however the body ends.
-        let late = format!("Pad={}&Action=GetUser", "x".repeat(1 << 20));
-        assert_eq!(action_hint(&post(late)), "");
-        let cut = format!("Action=ListRoles&Pad=%4{}", "%".repeat(8000));
-        assert_eq!(action_hint(&post(cut)), "ListRoles");
-    }
 }

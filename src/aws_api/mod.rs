@@ -10,6 +10,7 @@ pub mod console;
 pub mod endpoint;
 pub mod error;
 pub mod iam;
+mod incoming;
 pub mod oidc_clients;
 pub mod query;
 pub mod sigv4;
