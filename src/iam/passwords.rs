@@ -255,7 +255,7 @@ fn check_old(
     let right = on_pool(ctx, move || password::verify(&offered, &stored))?
         .map_err(|e| IamError::Internal(e.to_string()))?;
     if !right {
-        throttle::failed(&ctx.store, &keys, now)?;
+        throttle::failed(&ctx.store, &*ctx.clock, &keys)?;
         return Err(IamError::InvalidInput(
             "The old password is incorrect.".into(),
         ));

@@ -54,7 +54,7 @@ pub fn with_code(
         }
     }
     if !accepted {
-        throttle::failed(&ctx.store, &code_keys(&p, session, meta), now)?;
+        throttle::failed(&ctx.store, &*ctx.clock, &code_keys(&p, session, meta))?;
         return second_factor_failed(portal, session, meta, "MFA code rejected");
     }
     second_factor_passed(portal, session, "totp", meta, true)
@@ -255,7 +255,7 @@ pub fn with_recovery_code(
         .store
         .write(|conn| super::recovery::redeem(conn, &session.account_id, code, now))?;
     if !redeemed {
-        throttle::failed(&ctx.store, &code_keys(&p, session, meta), now)?;
+        throttle::failed(&ctx.store, &*ctx.clock, &code_keys(&p, session, meta))?;
         return second_factor_failed(portal, session, meta, "recovery code rejected");
     }
     second_factor_passed(portal, session, "recovery-code", meta, true)

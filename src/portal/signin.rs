@@ -323,8 +323,8 @@ pub fn finish_password(
     let p = match principal {
         Some(p) if verified.matched => p,
         other => {
-            // Counted when it was reserved; its delay starts now.
-            throttle::failed(&ctx.store, &keys, now)?;
+            // Counted when it was reserved; its delay starts now, when it has proved wrong.
+            throttle::failed(&ctx.store, &*ctx.clock, &keys)?;
             let e = failure(typed, other.as_ref(), account, false, reason);
             portal.audit.push(now, meta, e);
             return Ok(Outcome::Refused(Refusal::Incorrect));
@@ -554,7 +554,7 @@ pub fn reauthenticate(
         return Ok(Some(refusal));
     }
     if !password::verify(password, &p.password_hash).unwrap_or(false) {
-        throttle::failed(&ctx.store, &keys, now)?;
+        throttle::failed(&ctx.store, &*ctx.clock, &keys)?;
         return Ok(Some(Refusal::Incorrect));
     }
     ctx.store.write(|conn| {

@@ -20,6 +20,7 @@
 //! the limit are ever checked.
 
 use crate::auth::throttle::{self, Limits, State, Verdict};
+use crate::clock::Clock;
 use crate::storage::schema::signin_throttle;
 use crate::storage::{DbConnection, StorageError, Store};
 use chrono::NaiveDateTime;
@@ -213,9 +214,12 @@ pub fn reserve_in(
     Ok(verdict)
 }
 
-/// The reserved attempt was wrong: the delays its count imposes start now.
-pub fn failed(store: &Store, keys: &[Key], now: NaiveDateTime) -> Result<(), StorageError> {
+/// The reserved attempt was wrong: the delays its count imposes start now, read from `clock`
+/// when the guess has proved wrong. (The time of the reservation would be too early: a check
+/// that waited in the hashing queue longer than its delay would start a delay already over.)
+pub fn failed(store: &Store, clock: &dyn Clock, keys: &[Key]) -> Result<(), StorageError> {
     store.write(|conn| {
+        let now = clock.now_naive();
         for key in keys {
             let state = locked_state(conn, &key.name)?;
             store_state(conn, &key.name, &state.confirmed(&key.limits, now))?;

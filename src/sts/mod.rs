@@ -96,7 +96,7 @@ pub(crate) fn mfa_check(
         ctx.store.write(|conn| throttle::succeeded(conn, &keys))?;
         Ok(true)
     } else {
-        throttle::failed(&ctx.store, &keys, now)?;
+        throttle::failed(&ctx.store, &*ctx.clock, &keys)?;
         Err(failed())
     }
 }
