@@ -1,6 +1,10 @@
 //! IAM's policy simulator: the decision for each action and resource, with the statements that
 //! decided it, the context keys that were missing and whether the permissions boundary allowed.
 //! The same engine decides real requests, so a simulation answers what a call would get.
+//!
+//! Results come in IAM's current shape: one [`ActionResult`] per action, whose decision is the
+//! most restrictive of its resources' decisions (`explicitDeny` over `implicitDeny` over
+//! `allowed`), with each resource's own decision under it ([`ResourceResult`]).
 
 use super::load::{PolicySource, PrincipalPolicies};
 use crate::policy::{
@@ -17,9 +21,9 @@ pub struct Simulation<'a> {
     pub context: &'a [(String, ContextValue)],
 }
 
+/// The decision for one action on one resource.
 #[derive(Debug, Clone)]
-pub struct EvalResult {
-    pub action: String,
+pub struct ResourceResult {
     pub resource: String,
     pub decision: DecisionEffect,
     pub matched: Vec<PolicySource>,
@@ -28,41 +32,89 @@ pub struct EvalResult {
     pub allowed_by_boundary: Option<bool>,
 }
 
-/// IAM's names for decisions (`EvalDecision`).
-pub fn decision_name(effect: DecisionEffect) -> &'static str {
-    match effect {
-        DecisionEffect::Allowed => "allowed",
-        DecisionEffect::ExplicitDeny => "explicitDeny",
-        DecisionEffect::ImplicitDeny => "implicitDeny",
+/// The decision for one action across every resource of the simulation.
+#[derive(Debug, Clone)]
+pub struct ActionResult {
+    pub action: String,
+    /// The most restrictive decision of [`ActionResult::resources`].
+    pub decision: DecisionEffect,
+    /// The statements that decided the resources whose decision is the aggregate one.
+    pub matched: Vec<PolicySource>,
+    /// Every context key missing for any resource.
+    pub missing: Vec<String>,
+    /// Whether the boundary allowed the action on every resource; `None` when no boundary
+    /// applies.
+    pub allowed_by_boundary: Option<bool>,
+    /// Each resource's own result, in the order given.
+    pub resources: Vec<ResourceResult>,
+}
+
+impl ActionResult {
+    fn aggregate(action: &str, resources: Vec<ResourceResult>) -> ActionResult {
+        let decision = resources
+            .iter()
+            .map(|r| r.decision)
+            .reduce(DecisionEffect::most_restrictive)
+            .unwrap_or(DecisionEffect::ImplicitDeny);
+        let mut matched: Vec<PolicySource> = Vec::new();
+        let mut missing: Vec<String> = Vec::new();
+        for r in &resources {
+            if r.decision == decision {
+                for m in &r.matched {
+                    if !matched.contains(m) {
+                        matched.push(m.clone());
+                    }
+                }
+            }
+            for k in &r.missing {
+                if !missing.contains(k) {
+                    missing.push(k.clone());
+                }
+            }
+        }
+        let allowed_by_boundary = resources
+            .iter()
+            .map(|r| r.allowed_by_boundary)
+            .reduce(|a, b| Some(a? && b?))
+            .flatten();
+        ActionResult {
+            action: action.to_string(),
+            decision,
+            matched,
+            missing,
+            allowed_by_boundary,
+            resources,
+        }
     }
 }
 
-/// Which (action, resource) pairs of a simulation to decide: `take` pairs from position `skip`
-/// of the product, in IAM's order (each action with every resource, one action after another).
+/// Which actions of a simulation to decide: `take` actions from position `skip`, each on every
+/// resource. IAM pages a simulation's results by action.
 #[derive(Debug, Clone, Copy)]
-pub struct PairRange {
+pub struct ActionRange {
     pub skip: usize,
     pub take: usize,
 }
 
-/// Decides the pairs of `range`. Only those pairs are evaluated and only they are held: the
-/// product of the lists, which a client chooses, is never allocated.
+/// Decides the actions of `range` on every resource. Only those actions are evaluated and held.
 pub fn simulate(
     sim: &Simulation<'_>,
     actions: &[String],
     resources: &[String],
-    range: PairRange,
-) -> Vec<EvalResult> {
+    range: ActionRange,
+) -> Vec<ActionResult> {
     actions
         .iter()
-        .flat_map(|action| resources.iter().map(move |resource| (action, resource)))
         .skip(range.skip)
         .take(range.take)
-        .map(|(action, resource)| one(sim, action, resource))
+        .map(|action| {
+            let per_resource = resources.iter().map(|r| one(sim, action, r)).collect();
+            ActionResult::aggregate(action, per_resource)
+        })
         .collect()
 }
 
-fn one(sim: &Simulation<'_>, action: &str, resource: &str) -> EvalResult {
+fn one(sim: &Simulation<'_>, action: &str, resource: &str) -> ResourceResult {
     let mut principal = sim.principal.clone();
     for (k, v) in &sim.policies.tags {
         principal = principal.with_tag(k, v);
@@ -122,8 +174,7 @@ fn one(sim: &Simulation<'_>, action: &str, resource: &str) -> EvalResult {
         })
         .is_allowed()
     });
-    EvalResult {
-        action: action.to_string(),
+    ResourceResult {
         resource: resource.to_string(),
         decision: decision.effect,
         matched,
@@ -137,7 +188,7 @@ mod tests {
     use super::*;
     use crate::policy::PolicyKind;
 
-    const ALL: PairRange = PairRange {
+    const ALL: ActionRange = ActionRange {
         skip: 0,
         take: usize::MAX,
     };
@@ -183,6 +234,7 @@ mod tests {
         };
         let actions = ["s3:GetObject".to_string(), "s3:DeleteBucket".to_string()];
         let results = simulate(&sim, &actions, &["*".to_string()], ALL);
+        assert_eq!(results.len(), 2);
         assert_eq!(results[0].decision, DecisionEffect::ImplicitDeny);
         assert_eq!(
             results[0].missing,
@@ -205,7 +257,7 @@ mod tests {
             context: &[],
         };
         let results = simulate(&sim, &actions[..1], &["*".to_string()], ALL);
-        assert_eq!(decision_name(results[0].decision), "allowed");
+        assert_eq!(results[0].decision.iam_name(), "allowed");
         assert_eq!(
             results[0].matched,
             vec![PolicySource {
@@ -215,8 +267,135 @@ mod tests {
         );
     }
 
+    /// One action on three resources, of which one is denied explicitly and one is not allowed:
+    /// one result for the action, the most restrictive decision on top, each resource's own
+    /// decision under it (IAM API reference, `EvaluationResult`).
     #[test]
-    fn a_range_decides_only_its_pairs_in_iam_order() {
+    fn one_result_per_action_with_the_most_restrictive_decision_on_top() {
+        let policies = PrincipalPolicies {
+            identity: vec![
+                policy(
+                    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject",
+                        "Resource":["arn:aws:s3:::open/*","arn:aws:s3:::secret/*"]}]}"#,
+                    "arn:aws:iam::111122223333:policy/Read",
+                ),
+                policy(
+                    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:GetObject",
+                        "Resource":"arn:aws:s3:::secret/*"}]}"#,
+                    "arn:aws:iam::111122223333:policy/NoSecrets",
+                ),
+            ],
+            sources: vec![
+                PolicySource {
+                    id: "arn:aws:iam::111122223333:policy/Read".into(),
+                    kind: "user-managed",
+                },
+                PolicySource {
+                    id: "arn:aws:iam::111122223333:policy/NoSecrets".into(),
+                    kind: "user-managed",
+                },
+            ],
+            boundary: None,
+            tags: vec![],
+        };
+        let sim = Simulation {
+            policies: &policies,
+            principal: Principal::user("111122223333", "/", "bob", "AIDAX"),
+            resource_policy: None,
+            resource_owner: None,
+            context: &[],
+        };
+        let resources = [
+            "arn:aws:s3:::open/a".to_string(),
+            "arn:aws:s3:::secret/b".to_string(),
+            "arn:aws:s3:::other/c".to_string(),
+        ];
+        let actions = ["s3:GetObject".to_string(), "s3:PutObject".to_string()];
+        let results = simulate(&sim, &actions, &resources, ALL);
+        assert_eq!(results.len(), 2, "one result per action");
+        let get = &results[0];
+        assert_eq!(get.decision, DecisionEffect::ExplicitDeny);
+        let per: Vec<(&str, DecisionEffect)> = get
+            .resources
+            .iter()
+            .map(|r| (r.resource.as_str(), r.decision))
+            .collect();
+        assert_eq!(
+            per,
+            [
+                ("arn:aws:s3:::open/a", DecisionEffect::Allowed),
+                ("arn:aws:s3:::secret/b", DecisionEffect::ExplicitDeny),
+                ("arn:aws:s3:::other/c", DecisionEffect::ImplicitDeny),
+            ]
+        );
+        // The aggregate names what decided it: the Deny, not the Allow of another resource.
+        assert_eq!(
+            get.matched,
+            vec![PolicySource {
+                id: "arn:aws:iam::111122223333:policy/NoSecrets".into(),
+                kind: "user-managed",
+            }]
+        );
+        assert_eq!(get.resources[0].matched[0].kind, "user-managed");
+        assert_eq!(results[1].decision, DecisionEffect::ImplicitDeny);
+        assert_eq!(results[1].resources.len(), 3);
+
+        // Without the denied resource the action is implicitly denied on top; with only the
+        // open one it is allowed.
+        let two = simulate(
+            &sim,
+            &actions[..1],
+            &[resources[0].clone(), resources[2].clone()],
+            ALL,
+        );
+        assert_eq!(two[0].decision, DecisionEffect::ImplicitDeny);
+        let one = simulate(&sim, &actions[..1], &resources[..1], ALL);
+        assert_eq!(one[0].decision, DecisionEffect::Allowed);
+    }
+
+    #[test]
+    fn the_boundary_detail_holds_only_when_it_allows_every_resource() {
+        let allow_all = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+        let policies = PrincipalPolicies {
+            identity: vec![policy(allow_all, "inline:user/bob/all")],
+            sources: vec![PolicySource {
+                id: "all".into(),
+                kind: "user",
+            }],
+            boundary: Some((
+                Policy::parse(
+                    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::open/*"}]}"#,
+                    PolicyKind::Boundary,
+                )
+                .unwrap()
+                .with_label("arn:aws:iam::111122223333:policy/Boundary"),
+                PolicySource {
+                    id: "arn:aws:iam::111122223333:policy/Boundary".into(),
+                    kind: "user-managed",
+                },
+            )),
+            tags: vec![],
+        };
+        let sim = Simulation {
+            policies: &policies,
+            principal: Principal::user("111122223333", "/", "bob", "AIDAX"),
+            resource_policy: None,
+            resource_owner: None,
+            context: &[],
+        };
+        let actions = ["s3:GetObject".to_string()];
+        let open = "arn:aws:s3:::open/a".to_string();
+        let closed = "arn:aws:s3:::closed/a".to_string();
+        let both = simulate(&sim, &actions, &[open.clone(), closed], ALL);
+        assert_eq!(both[0].allowed_by_boundary, Some(false));
+        assert_eq!(both[0].resources[0].allowed_by_boundary, Some(true));
+        assert_eq!(both[0].resources[1].allowed_by_boundary, Some(false));
+        let only_open = simulate(&sim, &actions, &[open], ALL);
+        assert_eq!(only_open[0].allowed_by_boundary, Some(true));
+    }
+
+    #[test]
+    fn a_range_decides_only_its_actions_in_order() {
         let policies = PrincipalPolicies::default();
         let sim = Simulation {
             policies: &policies,
@@ -225,15 +404,13 @@ mod tests {
             resource_owner: None,
             context: &[],
         };
-        let actions = ["s3:A".to_string(), "s3:B".to_string()];
-        let resources = ["r1".to_string(), "r2".to_string(), "r3".to_string()];
-        let page = simulate(&sim, &actions, &resources, PairRange { skip: 2, take: 3 });
-        let pairs: Vec<(&str, &str)> = page
-            .iter()
-            .map(|r| (r.action.as_str(), r.resource.as_str()))
-            .collect();
-        assert_eq!(pairs, [("s3:A", "r3"), ("s3:B", "r1"), ("s3:B", "r2")]);
-        let past = PairRange { skip: 6, take: 100 };
+        let actions = ["s3:A".to_string(), "s3:B".to_string(), "s3:C".to_string()];
+        let resources = ["r1".to_string(), "r2".to_string()];
+        let page = simulate(&sim, &actions, &resources, ActionRange { skip: 1, take: 5 });
+        let names: Vec<&str> = page.iter().map(|r| r.action.as_str()).collect();
+        assert_eq!(names, ["s3:B", "s3:C"]);
+        assert!(page.iter().all(|r| r.resources.len() == 2));
+        let past = ActionRange { skip: 3, take: 100 };
         assert!(simulate(&sim, &actions, &resources, past).is_empty());
     }
 }

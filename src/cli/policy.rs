@@ -14,8 +14,8 @@ use std::process::ExitCode;
 use anyhow::{anyhow, bail, Context as _};
 
 use crate::policy::{
-    evaluate, validate, ContextValue, EvaluationInput, Policy, PolicyKind, Principal,
-    RequestContext, Severity, ValidationLimit,
+    evaluate, validate, ContextValue, DecisionEffect, EvaluationInput, Policy, PolicyKind,
+    Principal, RequestContext, Severity, ValidationLimit,
 };
 
 /// `keyward policy ...`
@@ -123,9 +123,10 @@ pub struct SimulateArgs {
     /// The action, e.g. `iam:CreateUser`.
     #[arg(long)]
     pub action: String,
-    /// The resource ARN (or `*`).
-    #[arg(long, default_value = "*")]
-    pub resource: String,
+    /// The resource ARN (or `*`). Repeatable: each resource is decided on its own, and the
+    /// action's decision is the most restrictive of them, as IAM's simulator reports it.
+    #[arg(long = "resource", value_name = "ARN", default_value = "*")]
+    pub resources: Vec<String>,
     /// Context keys `key=type:value`; type is string, strings (comma-separated), bool, number,
     /// date, ip or binary (base64). Repeatable.
     #[arg(long = "context", value_name = "KEY=TYPE:VALUE")]
@@ -202,27 +203,50 @@ fn run_simulate(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<Exit
         (None, Some(p)) => Some(load(p, PolicyKind::Trust)?),
         (None, None) => None,
     };
-    let ctx = build_context(args)?;
-    let decision = evaluate(&EvaluationInput {
-        context: &ctx,
-        identity: &identity,
-        boundary: boundary.as_ref(),
-        session: &session,
-        resource: resource.as_ref(),
-        resource_account: args.resource_account.as_deref(),
-    });
-    write!(out, "{decision}")?;
-    if let Some(msg) = decision.access_denied_message(&ctx) {
-        writeln!(out, "AccessDenied: {msg}")?;
+    let mut overall: Option<DecisionEffect> = None;
+    let several = args.resources.len() > 1;
+    for arn in &args.resources {
+        let ctx = build_context(args, arn)?;
+        let decision = evaluate(&EvaluationInput {
+            context: &ctx,
+            identity: &identity,
+            boundary: boundary.as_ref(),
+            session: &session,
+            resource: resource.as_ref(),
+            resource_account: args.resource_account.as_deref(),
+        });
+        if several {
+            writeln!(out, "Resource: {arn}")?;
+        }
+        write!(out, "{decision}")?;
+        if let Some(msg) = decision.access_denied_message(&ctx) {
+            writeln!(out, "AccessDenied: {msg}")?;
+        }
+        if several {
+            writeln!(out)?;
+        }
+        overall = Some(match overall {
+            Some(d) => d.most_restrictive(decision.effect),
+            None => decision.effect,
+        });
     }
-    Ok(if decision.is_allowed() {
+    let overall = overall.unwrap_or(DecisionEffect::ImplicitDeny);
+    if several {
+        writeln!(
+            out,
+            "Decision across {} resources: {}",
+            args.resources.len(),
+            overall.iam_name()
+        )?;
+    }
+    Ok(if overall == DecisionEffect::Allowed {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
 }
 
-fn build_context(args: &SimulateArgs) -> anyhow::Result<RequestContext> {
+fn build_context(args: &SimulateArgs, resource: &str) -> anyhow::Result<RequestContext> {
     let mut principal = Principal::from_arn(&args.principal).ok_or_else(|| {
         anyhow!(
             "--principal {}: expected a user, assumed-role, federated-user or root ARN",
@@ -235,7 +259,7 @@ fn build_context(args: &SimulateArgs) -> anyhow::Result<RequestContext> {
             .ok_or_else(|| anyhow!("--principal-tag {t}: expected KEY=VALUE"))?;
         principal = principal.with_tag(k, v);
     }
-    let mut ctx = RequestContext::new(principal, &args.action, &args.resource);
+    let mut ctx = RequestContext::new(principal, &args.action, resource);
     for c in &args.context {
         let (key, value) = parse_context(c)?;
         ctx.insert(key, value);
@@ -362,6 +386,54 @@ mod tests {
             out.contains("because no identity-based policy allows the iam:CreateRole action"),
             "{out}"
         );
+    }
+
+    #[test]
+    fn simulate_decides_each_resource_and_reports_the_most_restrictive() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = file(
+            &dir,
+            "p.json",
+            r#"{"Version":"2012-10-17","Statement":[
+                {"Effect":"Allow","Action":"iam:GetUser","Resource":"arn:aws:iam::123456789012:user/*"},
+                {"Effect":"Deny","Action":"iam:GetUser","Resource":"arn:aws:iam::123456789012:user/admin"}]}"#,
+        );
+        let alice = "arn:aws:iam::123456789012:user/alice";
+        let admin = "arn:aws:iam::123456789012:user/admin";
+        let (r, out) = run_args(&[
+            "simulate",
+            "--policy",
+            &p,
+            "--action",
+            "iam:GetUser",
+            "--resource",
+            alice,
+            "--resource",
+            admin,
+        ]);
+        assert_eq!(r.unwrap(), ExitCode::from(1));
+        let alice_at = out
+            .find(&format!("Resource: {alice}\nDecision: allowed"))
+            .unwrap();
+        let admin_at = out
+            .find(&format!("Resource: {admin}\nDecision: explicitDeny"))
+            .unwrap();
+        assert!(alice_at < admin_at, "{out}");
+        assert!(
+            out.ends_with("Decision across 2 resources: explicitDeny\n"),
+            "{out}"
+        );
+        let (r, out) = run_args(&[
+            "simulate",
+            "--policy",
+            &p,
+            "--action",
+            "iam:GetUser",
+            "--resource",
+            alice,
+        ]);
+        assert_eq!(r.unwrap(), ExitCode::SUCCESS);
+        assert!(!out.contains("Decision across"), "{out}");
     }
 
     #[test]

@@ -19,6 +19,32 @@ pub enum DecisionEffect {
     ImplicitDeny,
 }
 
+impl DecisionEffect {
+    /// IAM's name for the decision, as the simulator reports it (`EvalDecision`).
+    pub fn iam_name(self) -> &'static str {
+        match self {
+            DecisionEffect::Allowed => "allowed",
+            DecisionEffect::ExplicitDeny => "explicitDeny",
+            DecisionEffect::ImplicitDeny => "implicitDeny",
+        }
+    }
+
+    /// The more restrictive of two decisions: `explicitDeny` over `implicitDeny` over
+    /// `allowed`, as IAM aggregates one action's decisions across resources.
+    pub fn most_restrictive(self, other: DecisionEffect) -> DecisionEffect {
+        let rank = |d: DecisionEffect| match d {
+            DecisionEffect::Allowed => 0,
+            DecisionEffect::ImplicitDeny => 1,
+            DecisionEffect::ExplicitDeny => 2,
+        };
+        if rank(other) > rank(self) {
+            other
+        } else {
+            self
+        }
+    }
+}
+
 /// A policy layer of the evaluation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Layer {
@@ -160,12 +186,7 @@ fn principal_word(ctx: &RequestContext) -> &'static str {
 
 impl fmt::Display for Decision {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let effect = match self.effect {
-            DecisionEffect::Allowed => "allowed",
-            DecisionEffect::ExplicitDeny => "explicitDeny",
-            DecisionEffect::ImplicitDeny => "implicitDeny",
-        };
-        writeln!(f, "Decision: {effect}")?;
+        writeln!(f, "Decision: {}", self.effect.iam_name())?;
         let ex = &self.explanation;
         let reason = match ex.reason {
             Reason::Allowed(AllowedBy::Identity) => "allowed by the identity-based policies".into(),
@@ -218,4 +239,29 @@ fn describe(m: &MatchedStatement) -> String {
         m.policy,
         m.index
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DecisionEffect::{self, *};
+
+    #[test]
+    fn the_most_restrictive_decision_wins_in_either_order() {
+        let all = [Allowed, ImplicitDeny, ExplicitDeny];
+        let expected = |a: DecisionEffect, b: DecisionEffect| {
+            if a == ExplicitDeny || b == ExplicitDeny {
+                ExplicitDeny
+            } else if a == ImplicitDeny || b == ImplicitDeny {
+                ImplicitDeny
+            } else {
+                Allowed
+            }
+        };
+        for a in all {
+            for b in all {
+                assert_eq!(a.most_restrictive(b), expected(a, b), "{a:?} {b:?}");
+            }
+        }
+        assert_eq!(ExplicitDeny.iam_name(), "explicitDeny");
+    }
 }

@@ -12,7 +12,13 @@ READ_OWN = {"Version": "2012-10-17", "Statement": [
 
 
 def results(response):
-    return {(r["EvalActionName"], r["EvalResourceName"]): r for r in response["EvaluationResults"]}
+    """Each action's result, with its resources' own results by ARN: IAM's current shape, one
+    EvaluationResult per action however many resources were simulated."""
+    out = {}
+    for r in response["EvaluationResults"]:
+        per = {s["EvalResourceName"]: s for s in r.get("ResourceSpecificResults", [])}
+        out[r["EvalActionName"]] = (r, per)
+    return out
 
 
 def test_simulate_custom_policy(iam):
@@ -55,13 +61,30 @@ def test_simulate_principal_policy_matches_real_calls(iam, keyward, name):
         PolicySourceArn=user_arn,
         ActionNames=["iam:GetUser", "iam:ListUsers", "iam:DeleteUser"],
         ResourceArns=[user_arn, admin_arn])
+    assert len(out["EvaluationResults"]) == 3, "one result per action, not per resource"
     r = results(out)
-    assert r[("iam:GetUser", user_arn)]["EvalDecision"] == "allowed"
-    assert r[("iam:GetUser", user_arn)]["MatchedStatements"] == [{"SourcePolicyId": "ReadOwn", "SourcePolicyType": "user"}]
-    assert r[("iam:GetUser", admin_arn)]["EvalDecision"] == "implicitDeny"
-    assert r[("iam:ListUsers", user_arn)]["EvalDecision"] == "allowed", "the user's own tags are its principal tags"
-    assert r[("iam:DeleteUser", admin_arn)]["EvalDecision"] == "explicitDeny"
-    assert r[("iam:GetUser", admin_arn)]["ResourceSpecificResults"][0]["EvalResourceDecision"] == "implicitDeny"
+    get, get_per = r["iam:GetUser"]
+    # Allowed on the user's own ARN, not on admin's: the most restrictive decision is on top.
+    assert get["EvalDecision"] == "implicitDeny"
+    assert "EvalResourceName" not in get, "two resources: the top names none of them"
+    assert get_per[user_arn]["EvalResourceDecision"] == "allowed"
+    assert get_per[user_arn]["MatchedStatements"] == [{"SourcePolicyId": "ReadOwn", "SourcePolicyType": "user"}]
+    assert get_per[admin_arn]["EvalResourceDecision"] == "implicitDeny"
+    assert [s["EvalResourceName"] for s in get["ResourceSpecificResults"]] == [user_arn, admin_arn]
+    listing, listing_per = r["iam:ListUsers"]
+    assert listing["EvalDecision"] == "allowed", "the user's own tags are its principal tags"
+    assert {d["EvalResourceDecision"] for d in listing_per.values()} == {"allowed"}
+    delete, delete_per = r["iam:DeleteUser"]
+    assert delete["EvalDecision"] == "explicitDeny"
+    assert delete["MatchedStatements"] == [{"SourcePolicyId": "ReadOwn", "SourcePolicyType": "user"}]
+    assert delete_per[admin_arn]["EvalResourceDecision"] == "explicitDeny"
+
+    one = iam.simulate_principal_policy(PolicySourceArn=user_arn, ActionNames=["iam:GetUser"],
+                                        ResourceArns=[user_arn])["EvaluationResults"]
+    assert one[0]["EvalResourceName"] == user_arn and one[0]["EvalDecision"] == "allowed"
+    anywhere = iam.simulate_principal_policy(PolicySourceArn=user_arn, ActionNames=["iam:ListUsers"])
+    assert anywhere["EvaluationResults"][0]["EvalResourceName"] == "*"
+    assert "ResourceSpecificResults" not in anywhere["EvaluationResults"][0]
 
     key = iam.create_access_key(UserName=name)["AccessKey"]
     me = keyward.client(key=key["AccessKeyId"], secret=key["SecretAccessKey"])
@@ -73,14 +96,16 @@ def test_simulate_principal_policy_matches_real_calls(iam, keyward, name):
     iam.put_user_permissions_boundary(UserName=name, PermissionsBoundary="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
     bounded = results(iam.simulate_principal_policy(PolicySourceArn=user_arn, ActionNames=["iam:GetUser", "iam:CreateUser"],
                                                     ResourceArns=[user_arn]))
-    assert bounded[("iam:GetUser", user_arn)]["PermissionsBoundaryDecisionDetail"]["AllowedByPermissionsBoundary"]
-    assert not bounded[("iam:CreateUser", user_arn)]["PermissionsBoundaryDecisionDetail"]["AllowedByPermissionsBoundary"]
+    get, get_per = bounded["iam:GetUser"]
+    assert get["PermissionsBoundaryDecisionDetail"]["AllowedByPermissionsBoundary"]
+    assert get_per[user_arn]["PermissionsBoundaryDecisionDetail"]["AllowedByPermissionsBoundary"]
+    assert not bounded["iam:CreateUser"][0]["PermissionsBoundaryDecisionDetail"]["AllowedByPermissionsBoundary"]
 
 
-def test_results_come_in_pages_that_together_hold_every_pair(iam):
-    """MaxItems and Marker page the results as IAM's List* actions do; botocore's paginator
-    for SimulateCustomPolicy follows the markers."""
-    actions = [f"s3:Action{i}" for i in range(7)]
+def test_results_come_in_pages_that_together_hold_every_action(iam):
+    """MaxItems and Marker page the results (one per action) as IAM's List* actions do;
+    botocore's paginator for SimulateCustomPolicy follows the markers."""
+    actions = [f"s3:Action{i}" for i in range(13)]
     resources = [f"arn:aws:s3:::bucket{i}" for i in range(3)]
     allow_all = json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
@@ -94,13 +119,14 @@ def test_results_come_in_pages_that_together_hold_every_pair(iam):
         seen += page["EvaluationResults"]
         marker = page.get("Marker")
         assert page["IsTruncated"] is (marker is not None)
-    pairs = [(r["EvalActionName"], r["EvalResourceName"]) for r in seen]
-    assert pairs == [(a, r) for a in actions for r in resources]
+    assert [r["EvalActionName"] for r in seen] == actions
+    for r in seen:
+        assert [s["EvalResourceName"] for s in r["ResourceSpecificResults"]] == resources
     paged = [r for page in iam.get_paginator("simulate_custom_policy").paginate(
         PaginationConfig={"PageSize": 4}, **ask) for r in page["EvaluationResults"]]
-    assert [(r["EvalActionName"], r["EvalResourceName"]) for r in paged] == pairs
+    assert [r["EvalActionName"] for r in paged] == actions
     whole = iam.simulate_custom_policy(**ask)
-    assert len(whole["EvaluationResults"]) == 21 and whole["IsTruncated"] is False
+    assert len(whole["EvaluationResults"]) == 13 and whole["IsTruncated"] is False
     assert "Marker" not in whole
     with pytest.raises(ClientError) as e:
         iam.simulate_custom_policy(Marker="bm90IGEgbWFya2Vy", **ask)

@@ -1691,6 +1691,41 @@ fn roles_and_policies_are_edited_with_the_policy_engines_findings() {
     assert!(simulated
         .body
         .contains("<td>iam:CreateUser</td><td>*</td><td>Denied implicitly"));
+
+    // Several resources: one row for the action with IAM's most restrictive decision, then each
+    // resource's own decision under it.
+    let alice = format!("arn:aws:iam::{account}:user/alice");
+    let boss = format!("arn:aws:iam::{account}:user/boss");
+    let pasted = format!(
+        r#"{{"Version":"2012-10-17","Statement":[
+            {{"Sid":"Read","Effect":"Allow","Action":"iam:GetUser","Resource":"*"}},
+            {{"Sid":"NotBoss","Effect":"Deny","Action":"iam:GetUser","Resource":"{boss}"}}]}}"#
+    );
+    let per_resource = root.submit(
+        "/console/simulator",
+        "/console/simulator",
+        &[
+            ("source", ""),
+            ("actions", "iam:GetUser"),
+            ("resources", &format!("{alice} {boss}")),
+            ("context", ""),
+            ("policy", &pasted),
+        ],
+    );
+    assert_eq!(per_resource.status, 200, "{}", per_resource.body);
+    let body = &per_resource.body;
+    let top = body
+        .find("<td>iam:GetUser</td><td>All 2 resources</td><td>Denied explicitly</td>")
+        .unwrap_or_else(|| panic!("{body}"));
+    let first = body
+        .find(&format!("<td></td><td>↳ {alice}</td><td>Allowed</td>"))
+        .unwrap_or_else(|| panic!("{body}"));
+    let second = body
+        .find(&format!(
+            "<td></td><td>↳ {boss}</td><td>Denied explicitly</td>"
+        ))
+        .unwrap_or_else(|| panic!("{body}"));
+    assert!(top < first && first < second, "{body}");
 }
 
 #[test]

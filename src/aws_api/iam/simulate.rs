@@ -3,7 +3,7 @@
 use super::simulate_limits::{self, next_marker};
 use super::{req, response};
 use crate::authz::load::{self, PolicySource, PrincipalPolicies};
-use crate::authz::simulate::{decision_name, simulate, EvalResult, Simulation};
+use crate::authz::simulate::{simulate, ActionResult, Simulation};
 use crate::aws_api::endpoint::Env;
 use crate::aws_api::error::AwsError;
 use crate::aws_api::xml::{XmlBody, XmlResponse};
@@ -181,43 +181,53 @@ fn run(
         context: &context,
     };
     // The product is within simulate_limits::MAX_PAIRS, checked before anything else.
-    let total = actions.len().saturating_mul(resources.len());
+    let total = actions.len();
     let range = simulate_limits::page(&env.params, total)?;
     let results = simulate(&sim, &actions, &resources, range);
     let marker = next_marker(range, total);
     let mut r = response(action);
     let mut b = r.body();
     b.list("EvaluationResults", &results, |b, result| {
-        write_result(b, result, !given.is_empty())
+        write_result(b, result, &given)
     });
     b.bool("IsTruncated", marker.is_some())
         .opt_text("Marker", marker.as_deref());
     Ok(r)
 }
 
-fn write_statements(b: &mut XmlBody<'_>, result: &EvalResult) {
-    b.list("MatchedStatements", &result.matched, |b, s| {
+fn write_statements(b: &mut XmlBody<'_>, matched: &[PolicySource], missing: &[String]) {
+    b.list("MatchedStatements", matched, |b, s| {
         b.text("SourcePolicyId", &s.id)
             .text("SourcePolicyType", s.kind);
     });
-    b.text_list("MissingContextValues", &result.missing);
+    b.text_list("MissingContextValues", missing);
 }
 
-fn write_result(b: &mut XmlBody<'_>, result: &EvalResult, per_resource: bool) {
-    b.text("EvalActionName", &result.action)
-        .text("EvalResourceName", &result.resource)
-        .text("EvalDecision", decision_name(result.decision));
-    write_statements(b, result);
-    if let Some(allowed) = result.allowed_by_boundary {
+fn write_boundary(b: &mut XmlBody<'_>, allowed: Option<bool>) {
+    if let Some(allowed) = allowed {
         b.element("PermissionsBoundaryDecisionDetail", |b| {
             b.bool("AllowedByPermissionsBoundary", allowed);
         });
     }
-    if per_resource {
-        b.list("ResourceSpecificResults", [result], |b, result| {
-            b.text("EvalResourceName", &result.resource)
-                .text("EvalResourceDecision", decision_name(result.decision));
-            write_statements(b, result);
+}
+
+/// One action's result in IAM's current shape: the aggregate across the resources on top, and,
+/// when `ResourceArns` were given, each resource's own decision in `ResourceSpecificResults`.
+/// The top names a resource only when the simulation had exactly one (`*` when none was given).
+fn write_result(b: &mut XmlBody<'_>, result: &ActionResult, given: &[String]) {
+    b.text("EvalActionName", &result.action);
+    if let [only] = result.resources.as_slice() {
+        b.text("EvalResourceName", &only.resource);
+    }
+    b.text("EvalDecision", result.decision.iam_name());
+    write_statements(b, &result.matched, &result.missing);
+    write_boundary(b, result.allowed_by_boundary);
+    if !given.is_empty() {
+        b.list("ResourceSpecificResults", &result.resources, |b, r| {
+            b.text("EvalResourceName", &r.resource)
+                .text("EvalResourceDecision", r.decision.iam_name());
+            write_statements(b, &r.matched, &r.missing);
+            write_boundary(b, r.allowed_by_boundary);
         });
     }
 }

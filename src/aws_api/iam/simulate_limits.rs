@@ -5,16 +5,17 @@
 //! lists the client chooses. [`check`] counts the lists and measures their entries before
 //! anything is loaded, parsed or evaluated, and refuses a request over a limit with
 //! `InvalidInput` (lengths the `iam` service model constrains get its `ValidationError`).
-//! An accepted simulation is then decided one page at a time: `MaxItems` pairs (100 unless
-//! asked, 1000 at most) from the position the `Marker` names, so a request evaluates and holds at
-//! most one page whatever the product is.
+//! An accepted simulation is then decided one page at a time, as IAM pages it: `MaxItems`
+//! actions (100 unless asked, 1000 at most) from the position the `Marker` names, each on every
+//! resource, so a request evaluates at most one page of actions and never more than
+//! [`MAX_PAIRS`] pairs in all.
 //!
 //! ```text
 //!  params ─> check (counts, lengths, product) ─> authorize ─> load policies ─> page(range)
-//!         ─> EvaluationResults of the page, IsTruncated, Marker of the next pair
+//!         ─> EvaluationResults of the page (one per action), IsTruncated, Marker of the next
 //! ```
 
-use crate::authz::simulate::PairRange;
+use crate::authz::simulate::ActionRange;
 use crate::aws_api::error::AwsError;
 use crate::aws_api::query::{validation_message, QueryParams};
 use data_encoding::BASE64URL_NOPAD;
@@ -159,9 +160,9 @@ pub fn check(params: &QueryParams) -> Result<(), AwsError> {
     check_context(params)
 }
 
-/// The pairs this request asks for: from the `Marker`'s position (0 without one), `MaxItems` of
-/// them. A marker that is not one this endpoint gave for `total` pairs is refused.
-pub fn page(params: &QueryParams, total: usize) -> Result<PairRange, AwsError> {
+/// The actions this request asks for: from the `Marker`'s position (0 without one), `MaxItems`
+/// of them. A marker that is not one this endpoint gave for `total` actions is refused.
+pub fn page(params: &QueryParams, total: usize) -> Result<ActionRange, AwsError> {
     let pagination = params.pagination()?;
     let skip = match pagination.marker {
         None => 0,
@@ -169,14 +170,14 @@ pub fn page(params: &QueryParams, total: usize) -> Result<PairRange, AwsError> {
             .filter(|position| *position > 0 && *position < total)
             .ok_or_else(|| AwsError::validation_error("Invalid Marker."))?,
     };
-    Ok(PairRange {
+    Ok(ActionRange {
         skip,
         take: usize::try_from(pagination.max_items).unwrap_or(1),
     })
 }
 
-/// The `Marker` of the page after `range`, when pairs remain.
-pub fn next_marker(range: PairRange, total: usize) -> Option<String> {
+/// The `Marker` of the page after `range`, when actions remain.
+pub fn next_marker(range: ActionRange, total: usize) -> Option<String> {
     let next = range.skip.saturating_add(range.take);
     (next < total).then(|| BASE64URL_NOPAD.encode(next.to_string().as_bytes()))
 }
@@ -260,11 +261,11 @@ mod tests {
     }
 
     #[test]
-    fn markers_name_the_next_pair() {
-        let first = PairRange { skip: 0, take: 4 };
+    fn markers_name_the_next_action() {
+        let first = ActionRange { skip: 0, take: 4 };
         let marker = next_marker(first, 10).unwrap();
         assert_eq!(decode_marker(&marker), Some(4));
-        assert_eq!(next_marker(PairRange { skip: 8, take: 4 }, 10), None);
+        assert_eq!(next_marker(ActionRange { skip: 8, take: 4 }, 10), None);
         assert_eq!(decode_marker("not a marker"), None);
     }
 }

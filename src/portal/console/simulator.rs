@@ -1,9 +1,11 @@
 //! The policy simulator: a user, group or role (SimulatePrincipalPolicy), or pasted policies
 //! (SimulateCustomPolicy), against actions, resources and context keys; allowed or denied
-//! per action and resource, with the statements that decided it.
+//! per action (IAM's aggregate across the resources) and per resource under it, with the
+//! statements that decided each.
 
 use super::view::{Cell, Field, Form, Section, Table};
 use super::{field, iam, show, Built, Console, Posted, HOME};
+use crate::aws_api::console::Reply;
 use crate::aws_api::endpoint::AwsApi;
 use actix_web::{web, HttpRequest, HttpResponse};
 use std::collections::HashMap;
@@ -104,37 +106,74 @@ fn simulate(api: &AwsApi, c: &Console, form: &HashMap<String, String>) -> Result
         .into_iter()
         .flat_map(|r| r.items("member"))
     {
-        let decision = result.value("EvalDecision").unwrap_or_default();
-        // The statements appear for the result and again for each resource: listed once.
-        let mut matched: Vec<String> = Vec::new();
-        for statement in result
-            .items("MatchedStatements")
+        let action = result.value("EvalActionName").unwrap_or_default();
+        let per_resource: Vec<_> = result
+            .items("ResourceSpecificResults")
             .into_iter()
-            .flat_map(|m| m.items("member"))
-        {
-            let id = statement.value("SourcePolicyId").unwrap_or_default();
-            let shown = id.rsplit('/').next().unwrap_or(&id).to_string();
-            if !matched.contains(&shown) {
-                matched.push(shown);
-            }
-        }
-        let matched = matched.join(", ");
-        let label = match decision.as_str() {
-            "allowed" => "Allowed".to_string(),
-            "explicitDeny" => "Denied explicitly".to_string(),
-            _ => "Denied implicitly (no statement allows it)".to_string(),
+            .flat_map(|r| r.items("member"))
+            .collect();
+        // One row per action with IAM's aggregate decision, then, when several resources were
+        // simulated, one row per resource with its own.
+        let resource = match per_resource.len() {
+            0 | 1 => result
+                .value("EvalResourceName")
+                .unwrap_or_else(|| "*".to_string()),
+            n => format!("All {n} resources"),
         };
         table.row(
             vec![
-                Cell::text(result.value("EvalActionName").unwrap_or_default()),
-                Cell::text(result.value("EvalResourceName").unwrap_or_default()),
-                Cell::text(label),
-                Cell::text(matched),
+                Cell::text(action),
+                Cell::text(resource),
+                Cell::text(decision_label(result.value("EvalDecision"))),
+                Cell::text(decided_by(&result)),
             ],
             Vec::new(),
         );
+        if per_resource.len() > 1 {
+            for r in &per_resource {
+                table.row(
+                    vec![
+                        Cell::text(""),
+                        Cell::text(format!(
+                            "↳ {}",
+                            r.value("EvalResourceName").unwrap_or_default()
+                        )),
+                        Cell::text(decision_label(r.value("EvalResourceDecision"))),
+                        Cell::text(decided_by(r)),
+                    ],
+                    Vec::new(),
+                );
+            }
+        }
     }
     Ok(table)
+}
+
+fn decision_label(decision: Option<String>) -> &'static str {
+    match decision.as_deref() {
+        Some("allowed") => "Allowed",
+        Some("explicitDeny") => "Denied explicitly",
+        _ => "Denied implicitly (no statement allows it)",
+    }
+}
+
+/// The short names of the policies a result lists in its own `MatchedStatements` (the first
+/// such list: those of `ResourceSpecificResults` follow it), each once.
+fn decided_by(result: &Reply) -> String {
+    let mut matched: Vec<String> = Vec::new();
+    for statement in result
+        .items("MatchedStatements")
+        .into_iter()
+        .take(1)
+        .flat_map(|m| m.items("member"))
+    {
+        let id = statement.value("SourcePolicyId").unwrap_or_default();
+        let shown = id.rsplit('/').next().unwrap_or(&id).to_string();
+        if !matched.contains(&shown) {
+            matched.push(shown);
+        }
+    }
+    matched.join(", ")
 }
 
 fn build(
