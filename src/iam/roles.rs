@@ -216,9 +216,11 @@ pub fn get(ctx: &ServiceContext, account_id: &str, name: &str) -> Result<RoleVie
     })
 }
 
+/// `UpdateRole` or `UpdateRoleDescription` (`action`, the name the audit trail records).
 pub fn update(
     ctx: &ServiceContext,
     call: &Call,
+    action: &'static str,
     name: &str,
     description: Option<&str>,
     max_session_duration: Option<i32>,
@@ -235,7 +237,7 @@ pub fn update(
         if let Some(s) = max_session_duration {
             diesel::update(roles::table.find(&role.id)).set(roles::max_session_duration.eq(s)).execute(conn)?;
         }
-        call.audit(ctx, conn, "UpdateRole", json!({ "roleName": name, "description": description, "maxSessionDuration": max_session_duration }))?;
+        call.audit(ctx, conn, action, json!({ "roleName": name, "description": description, "maxSessionDuration": max_session_duration }))?;
         let role = find(conn, &call.account_id, name)?;
         view(conn, role)
     })

@@ -71,7 +71,7 @@ fn get(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
     Ok(r)
 }
 
-fn update(env: &Env<'_>, action: &str) -> Result<XmlResponse, AwsError> {
+fn update(env: &Env<'_>, action: &'static str) -> Result<XmlResponse, AwsError> {
     let name = req(env, "RoleName")?;
     env.authorize(&format!("iam:{action}"), &resource(env, &name))?;
     let description = if action == "UpdateRoleDescription" {
@@ -82,6 +82,7 @@ fn update(env: &Env<'_>, action: &str) -> Result<XmlResponse, AwsError> {
     let role = roles::update(
         env.ctx(),
         &env.call,
+        action,
         &name,
         description.as_deref(),
         duration(env)?,
