@@ -4,9 +4,15 @@ FROM rust:1-bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY Cargo.toml Cargo.lock ./
+# Everything the build reads: the SQLite build flags (.cargo), the build script, the migrations
+# and templates compiled in, and the stylesheet and script included with include_str!.
+# tests/image/test_image.py builds from exactly these paths.
+COPY Cargo.toml Cargo.lock build.rs ./
+COPY .cargo .cargo
 COPY src src
 COPY migrations migrations
+COPY templates templates
+COPY static static
 RUN cargo build --release --locked --no-default-features --bin keyward
 
 FROM debian:bookworm-slim
