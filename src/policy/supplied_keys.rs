@@ -343,8 +343,8 @@ pub(crate) fn unsupplied_key_warnings(v: &Value) -> Vec<Finding> {
                 Some(index),
                 sid,
                 format!(
-                    "Condition key {key} is never present on {}: Keyward does not supply it for \
-                     these actions, so this condition is always evaluated without it.",
+                    "Condition key {key} is never present on {}: Keyward supplies it to \
+                     none of them, so this condition is always evaluated without it.",
                     describe(&actions)
                 ),
             ));
@@ -526,11 +526,11 @@ mod tests {
             w[0].contains("iam:PolicyARN") && w[0].contains("iam:CreateGroup"),
             "{w:?}"
         );
-        assert!(
-            w[1].contains("s3:prefix") && w[1].contains("iam:ListRoles"),
-            "{w:?}"
-        );
-        assert!(w[2].contains("aws:ResourceTag/t"), "{w:?}");
+        let second = |key: &str| {
+            w.iter()
+                .any(|m| m.contains(key) && m.contains("iam:ListRoles"))
+        };
+        assert!(second("s3:prefix") && second("aws:ResourceTag/t"), "{w:?}");
     }
 
     #[test]
