@@ -15,7 +15,7 @@ use super::query::QueryParams;
 use super::sigv4::{self, RequestParts, SigningKeyCache};
 use super::xml::{self, XmlResponse};
 use crate::audit::{AuditEvent, AuditQueue, EventSource, RequestMeta};
-use crate::authz::{Authorizer, Caller, RequestFacts};
+use crate::authz::{Authorizer, Caller, RequestFacts, ResourceRequest};
 use crate::context::ServiceContext;
 use crate::iam::{access_keys, users, Call};
 use crate::secrets::ExposeSecret;
@@ -97,10 +97,23 @@ impl Env<'_> {
         if self.caller.is_root() {
             return Ok(());
         }
+        // IAM's own keys (iam:PolicyARN, aws:RequestTag/*, ...), as AWS sets them per action.
+        let context = super::iam::condition_keys::for_request(self, action, resource)?;
         let (decision, request) = self
             .api
             .authorizer
-            .decide(self.ctx(), &self.caller, &self.facts, action, resource)
+            .decide_for(
+                self.ctx(),
+                &self.caller,
+                &self.facts,
+                &ResourceRequest {
+                    action,
+                    resource,
+                    context,
+                    resource_policy: None,
+                    resource_account: None,
+                },
+            )
             .map_err(AwsError::from)?;
         if decision.is_allowed() {
             return Ok(());

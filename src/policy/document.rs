@@ -21,6 +21,7 @@ use super::condition::{Condition, ConditionSpec};
 use super::error::{Finding, PolicyError};
 use super::matching::Pattern;
 use super::principal::PrincipalSpec;
+use super::supplied_keys::StoredKeys;
 use super::validate::{
     check_action, check_resource, check_sid, condition_values, policy_size, string_list,
     ValidationLimit,
@@ -107,6 +108,8 @@ pub(crate) struct Compiled {
 pub struct Policy {
     label: Arc<str>,
     inner: Arc<Compiled>,
+    /// The store-backed keys the document names (see [`StoredKeys`]).
+    stored_keys: StoredKeys,
 }
 
 impl Policy {
@@ -123,6 +126,7 @@ impl Policy {
             .map(|c| Policy {
                 label: Arc::from(""),
                 inner: Arc::new(c),
+                stored_keys: StoredKeys::of_document(&v),
             })
             .ok_or_else(|| PolicyError::Syntax("not a policy document".to_owned()))
     }
@@ -160,6 +164,10 @@ impl Policy {
     }
     pub fn statements(&self) -> &[Statement] {
         &self.inner.statements
+    }
+    /// Whether the policy names keys that are read from the store (resource tags, boundary).
+    pub fn stored_keys(&self) -> StoredKeys {
+        self.stored_keys
     }
 
     /// The condition keys the policy reads, as first written, once each ignoring case and in

@@ -56,6 +56,7 @@ mod error;
 mod evaluate;
 mod matching;
 mod principal;
+pub mod supplied_keys;
 mod trust;
 mod validate;
 mod variables;
@@ -69,6 +70,7 @@ pub use document::{Effect, Policy, PolicyKind, Statement, Version};
 pub use error::{Finding, PolicyError, Severity};
 pub use evaluate::{evaluate, EvaluationInput};
 pub use matching::Pattern;
+pub use supplied_keys::StoredKeys;
 pub use trust::{evaluate_assume_role, is_trust_action, AssumeRoleInput, TRUST_ACTIONS};
 pub use validate::{policy_size, validate, ValidationLimit};
 

@@ -70,7 +70,10 @@ pub fn validate(json: &str, kind: PolicyKind, limit: ValidationLimit) -> Vec<Fin
             None,
             format!("Syntax errors in policy. {e}"),
         )),
-        Ok(v) => findings.extend(compile(&v, kind).1),
+        Ok(v) => {
+            findings.extend(compile(&v, kind).1);
+            findings.extend(super::supplied_keys::unsupplied_key_warnings(&v));
+        }
     }
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity == Severity::Error));
     findings

@@ -57,3 +57,29 @@ fn validate_and_simulate_from_the_command_line() {
     let (code, _, _) = simulate("iam:CreateUser", "arn:aws:iam::111122223333:user/x");
     assert_eq!(code, 1, "implicitly denied");
 }
+
+#[test]
+fn validate_warns_of_condition_keys_iam_never_supplies_and_still_succeeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let guard = dir.path().join("guard.json");
+    std::fs::write(
+        &guard,
+        r#"{"Version":"2012-10-17","Statement":[
+            {"Sid":"NoAdmin","Effect":"Deny","Action":"iam:AttachUserPolicy","Resource":"*",
+             "Condition":{"ArnEquals":{"iam:PolicyARN":"arn:aws:iam::aws:policy/AdministratorAccess"}}},
+            {"Sid":"Tagged","Effect":"Deny","Action":["iam:CreateGroup","iam:ListUsers"],"Resource":"*",
+             "Condition":{"StringEquals":{"aws:RequestTag/team":"red"}}}]}"#,
+    )
+    .unwrap();
+    let (code, out, _) = keyward(&["policy", "validate", guard.to_str().unwrap()]);
+    assert_eq!(code, 0, "a warning does not refuse the policy: {out}");
+    assert!(
+        out.contains("warning: Statement[1] (Sid Tagged): Condition key aws:RequestTag/team is never present on iam:CreateGroup, iam:ListUsers"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("iam:PolicyARN is never"),
+        "supplied for AttachUserPolicy: {out}"
+    );
+    assert!(out.contains("0 error(s), 1 warning(s)"), "{out}");
+}

@@ -1629,6 +1629,26 @@ fn roles_and_policies_are_edited_with_the_policy_engines_findings() {
         "{}",
         view.body
     );
+    assert!(!view.body.contains("Warning"), "{}", view.body);
+    // A condition key the statement's IAM actions are never given: saved, with a warning on
+    // the policy's page.
+    let unsupplied = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Guard","Effect":"Deny","Action":"iam:CreateGroup","Resource":"*","Condition":{"ArnEquals":{"iam:PolicyARN":"arn:aws:iam::aws:policy/AdministratorAccess"}}}]}"#;
+    let warned = root.submit(
+        "/console/policies",
+        "/console/policies",
+        &[("name", "guard"), ("document", unsupplied)],
+    );
+    let guard_page = warned.location.clone().unwrap_or_default();
+    assert!(guard_page.contains("done=created"), "{}", warned.body);
+    let guard_view = root.get(&guard_page);
+    assert!(
+        guard_view.body.contains("Warning in statement Guard")
+            && guard_view
+                .body
+                .contains("iam:PolicyARN is never present on iam:CreateGroup"),
+        "{}",
+        guard_view.body
+    );
     let v2 = r#"{"Version":"2012-10-17","Statement":[{"Sid":"ReadAndList","Effect":"Allow","Action":["iam:Get*","iam:List*"],"Resource":"*"}]}"#;
     let saved = root.submit(
         &location,

@@ -3,6 +3,7 @@
 //! model describes.
 
 mod account;
+pub(super) mod condition_keys;
 mod groups;
 mod keys;
 mod mfa;

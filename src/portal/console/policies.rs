@@ -221,6 +221,9 @@ fn detail_page(api: &AwsApi, c: &Console, arn: &str, edited: Option<&str>) -> Bu
                 .to_string()
         });
         let text = pretty(&text.unwrap_or_default());
+        // What the checks say of the saved document (warnings: it was accepted), such as a
+        // condition key its actions are never given.
+        document.lines = findings(&text).0;
         document = document.code(text.clone());
         if customer {
             let body = edited.map_or(text, str::to_string);
