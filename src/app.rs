@@ -69,13 +69,23 @@ pub fn master_key(
     }
 }
 
-/// Opens the store and applies pending migrations.
+/// Opens the store, applies pending migrations and binds the trust policies of roles saved
+/// before trust principals were kept by id.
 pub fn open_store(settings: &StoreSettings) -> Result<Store, StartError> {
     let store = Store::open(settings)?;
     let mut conn = store.connection()?;
     let applied = migrations::run_pending(&mut conn)?;
     if !applied.is_empty() {
         tracing::info!(migrations = ?applied, "applied migrations");
+    }
+    // Trust policies saved before their principals' ids were kept are bound once, now.
+    drop(conn);
+    let bound = store.write(crate::iam::trust_principals::bind_unbound)?;
+    if bound > 0 {
+        tracing::info!(
+            roles = bound,
+            "bound the principals of stored trust policies to their ids"
+        );
     }
     Ok(store)
 }

@@ -13,6 +13,7 @@ pub mod simulate;
 
 use crate::context::ServiceContext;
 use crate::iam::roles::{self, Role};
+use crate::iam::trust_principals;
 use crate::iam::IamError;
 use crate::policy::{
     self, ContextValue, Decision, EvaluationInput, Policy, PolicyKind, RequestContext,
@@ -133,10 +134,17 @@ impl Authorizer {
                 return Ok(cached.clone());
             }
         }
-        let loaded = match ctx.store.query(|conn| roles::find(conn, account_id, name)) {
-            Ok(role) => {
+        let found = ctx.store.query(|conn| {
+            let role = roles::find(conn, account_id, name)?;
+            let ids = trust_principals::ids(conn, &role.id)?;
+            Ok::<_, IamError>((role, ids))
+        });
+        let loaded = match found {
+            Ok((role, ids)) => {
+                // Users and roles are trusted by the ids they had when the policy was saved.
                 let trust = Policy::parse(&role.assume_role_policy, PolicyKind::Trust)
-                    .map_err(|e| IamError::Internal(format!("stored trust policy: {e}")))?;
+                    .map_err(|e| IamError::Internal(format!("stored trust policy: {e}")))?
+                    .with_principal_ids(&|arn: &str| ids.get(arn).cloned());
                 Some(Arc::new(TrustedRole { role, trust }))
             }
             Err(IamError::NoSuchEntity(_)) => None,

@@ -24,6 +24,7 @@ pub mod policies;
 pub mod reports;
 pub mod roles;
 pub mod tags;
+pub mod trust_principals;
 pub mod user_email;
 pub mod users;
 

@@ -5,7 +5,7 @@ use super::page::{Page, PageRequest};
 use super::policies::{self, check_document};
 use super::tags::{self, Tag, Taggable};
 use super::users::escape_like;
-use super::{arn, names, IamError};
+use super::{arn, names, trust_principals, IamError};
 use crate::context::ServiceContext;
 use crate::policy::{PolicyKind, ValidationLimit};
 use crate::storage::ids::RoleId;
@@ -89,7 +89,10 @@ pub fn summary(role: Role) -> RoleView {
     }
 }
 
-pub fn view(conn: &mut DbConnection, role: Role) -> Result<RoleView, IamError> {
+/// A role as GetRole returns it: with tags, boundary, and its trust policy as IAM shows it
+/// (principals that are gone by their unique ids; see `trust_principals::shown`).
+pub fn view(conn: &mut DbConnection, mut role: Role) -> Result<RoleView, IamError> {
+    role.assume_role_policy = trust_principals::shown(conn, &role.id, &role.assume_role_policy)?;
     let tags = tags::list(conn, Taggable::Role, &role.id)?;
     let permissions_boundary_arn = match &role.permissions_boundary_id {
         Some(id) => Some(policies::arn_of(conn, id)?),
@@ -191,6 +194,7 @@ pub fn create(ctx: &ServiceContext, call: &Call, input: CreateRole) -> Result<Ro
                 )),
                 other => other.into(),
             })?;
+        trust_principals::bind(conn, &role.id, &role.assume_role_policy, true)?;
         tags::set(
             conn,
             &call.account_id,
@@ -255,6 +259,7 @@ pub fn update_assume_role_policy(
         diesel::update(roles::table.find(&role.id))
             .set(roles::assume_role_policy.eq(document))
             .execute(conn)?;
+        trust_principals::bind(conn, &role.id, document, true)?;
         call.audit(
             ctx,
             conn,

@@ -150,6 +150,44 @@ impl Policy {
         self
     }
 
+    /// The IAM user and role ARNs that the policy's `Principal` and `NotPrincipal` elements
+    /// name: those whose unique ids a stored trust policy keeps.
+    pub fn principal_arns(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for statement in &self.inner.statements {
+            if let Some((_, spec)) = &statement.principal {
+                for arn in spec.bindable_arns() {
+                    if !out.contains(&arn) {
+                        out.push(arn);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The same policy with every IAM user and role ARN of its `Principal` and `NotPrincipal`
+    /// elements bound to the unique id `ids` gives for it (`None`: bound to nobody). Such an
+    /// entry then matches the principal with that id only, whatever is called by the ARN's name
+    /// now, as AWS matches a stored trust policy.
+    pub fn with_principal_ids(&self, ids: &dyn Fn(&str) -> Option<String>) -> Policy {
+        let mut statements = self.inner.statements.clone();
+        for statement in &mut statements {
+            if let Some((_, spec)) = &mut statement.principal {
+                spec.bind_ids(ids);
+            }
+        }
+        Policy {
+            label: self.label.clone(),
+            inner: Arc::new(Compiled {
+                kind: self.inner.kind,
+                version: self.inner.version,
+                id: self.inner.id.clone(),
+                statements,
+            }),
+        }
+    }
+
     pub fn label(&self) -> &Arc<str> {
         &self.label
     }

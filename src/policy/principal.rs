@@ -13,6 +13,11 @@
 //! caller (its own ARN and its account); with `Deny`, a caller is excluded only when each of those
 //! is listed, which is why AWS tells you to list "the account ARN of the not-denied principal" too.
 //! A role ARN in `NotPrincipal` does not cover its sessions: the assumed-role ARN must be listed.
+//!
+//! AWS "IAM JSON policy elements: Principal", on roles and users that are deleted: a trust policy
+//! stores the unique id of each IAM user and role it names, so a principal deleted and created
+//! again with the same name is a different principal and is not trusted. Keyward binds such
+//! ARNs when the policy is saved; [`PrincipalSpec::bind_ids`] turns them into id matches.
 
 #![deny(clippy::indexing_slicing)]
 
@@ -26,6 +31,34 @@ enum AwsId {
     Any,
     Account(Box<str>),
     Arn(Box<str>),
+    /// An IAM user or role ARN bound to the unique id of the principal it named when the policy
+    /// was saved (`None`: it named nobody, so it matches nobody).
+    Bound {
+        arn: Box<str>,
+        kind: BoundKind,
+        id: Option<Box<str>>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BoundKind {
+    User,
+    Role,
+}
+
+/// The kind of IAM entity an ARN of a `Principal` element names, when it is a user or a role:
+/// the ARNs whose unique ids a stored trust policy keeps.
+pub fn bindable(arn: &str) -> bool {
+    bound_kind(arn).is_some()
+}
+
+fn bound_kind(arn: &str) -> Option<BoundKind> {
+    let a = Arn::parse(arn)?;
+    match (a.service, a.resource.split('/').next()) {
+        ("iam", Some("user")) => Some(BoundKind::User),
+        ("iam", Some("role")) => Some(BoundKind::Role),
+        _ => None,
+    }
 }
 
 /// A compiled `Principal`/`NotPrincipal` element.
@@ -86,6 +119,30 @@ fn parse_aws(s: &str) -> Option<AwsId> {
 }
 
 impl PrincipalSpec {
+    /// The IAM user and role ARNs the element names (what [`PrincipalSpec::bind_ids`] binds).
+    pub fn bindable_arns(&self) -> impl Iterator<Item = &str> {
+        self.aws.iter().filter_map(|id| match id {
+            AwsId::Arn(a) if bindable(a) => Some(a.as_ref()),
+            _ => None,
+        })
+    }
+
+    /// The element with each IAM user and role ARN bound to the unique id `ids` gives for it
+    /// (`None`: bound to nobody). Account, service, provider and session ARNs stay as they are.
+    pub fn bind_ids(&mut self, ids: &dyn Fn(&str) -> Option<String>) {
+        for entry in &mut self.aws {
+            if let AwsId::Arn(a) = entry {
+                if let Some(kind) = bound_kind(a) {
+                    *entry = AwsId::Bound {
+                        arn: a.clone(),
+                        kind,
+                        id: ids(a).map(Into::into),
+                    };
+                }
+            }
+        }
+    }
+
     /// Parses the element; `Err` carries IAM's message.
     pub fn parse(v: &Value) -> Result<PrincipalSpec, String> {
         let invalid = |k: &str, s: &str| format!("Invalid principal in policy: \"{k}\":\"{s}\"");
@@ -146,6 +203,20 @@ impl PrincipalSpec {
                 }
                 AwsId::Arn(a) if a.as_ref() == p.arn => PrincipalMatch::Exact,
                 AwsId::Arn(a) if p.role_arn.as_deref() == Some(a.as_ref()) => PrincipalMatch::Role,
+                AwsId::Bound {
+                    kind: BoundKind::User,
+                    id: Some(id),
+                    ..
+                } if p.kind == PrincipalType::User && p.user_id == id.as_ref() => {
+                    PrincipalMatch::Exact
+                }
+                AwsId::Bound {
+                    kind: BoundKind::Role,
+                    id: Some(id),
+                    ..
+                } if p.kind == PrincipalType::AssumedRole && role_id(p) == Some(id.as_ref()) => {
+                    PrincipalMatch::Role
+                }
                 _ => PrincipalMatch::None,
             };
             best = best.max(m);
@@ -175,10 +246,15 @@ impl PrincipalSpec {
                 .as_deref()
                 .is_some_and(|f| self.federated.iter().any(|x| x.as_ref() == f)),
             PrincipalType::Service => self.service.iter().any(|s| s.as_ref() == p.arn),
-            _ => self
-                .aws
-                .iter()
-                .any(|id| matches!(id, AwsId::Arn(a) if a.as_ref() == p.arn)),
+            _ => self.aws.iter().any(|id| match id {
+                AwsId::Arn(a) => a.as_ref() == p.arn,
+                AwsId::Bound {
+                    kind: BoundKind::User,
+                    id: Some(id),
+                    ..
+                } => p.kind == PrincipalType::User && p.user_id == id.as_ref(),
+                _ => false,
+            }),
         };
         let account_listed = match &p.account {
             None => true,
@@ -189,6 +265,11 @@ impl PrincipalSpec {
         };
         arn_listed && account_listed
     }
+}
+
+/// The role's unique id of a role session (`aws:userid` is `ROLEID:session`).
+fn role_id(p: &Principal) -> Option<&str> {
+    p.user_id.split_once(':').map(|(id, _)| id)
 }
 
 fn is_aws(p: &Principal) -> bool {
@@ -217,6 +298,52 @@ mod tests {
     }
     fn session() -> Principal {
         Principal::assumed_role("111122223333", "/", "Dev", "AROADEV", "s1")
+    }
+
+    /// AWS stores a trust policy's users and roles as unique ids: a principal deleted and
+    /// created again under the name is not trusted; one renamed keeps the trust.
+    #[test]
+    fn bound_arns_match_by_unique_id_not_by_name() {
+        let mut spec = PrincipalSpec::parse(&json!({"AWS": [
+            "arn:aws:iam::111122223333:user/bob",
+            "arn:aws:iam::111122223333:role/Dev",
+            "arn:aws:iam::111122223333:user/gone",
+            "arn:aws:iam::111122223333:root"]}))
+        .unwrap();
+        assert_eq!(
+            spec.bindable_arns().collect::<Vec<_>>(),
+            [
+                "arn:aws:iam::111122223333:user/bob",
+                "arn:aws:iam::111122223333:role/Dev",
+                "arn:aws:iam::111122223333:user/gone"
+            ]
+        );
+        spec.bind_ids(&|arn: &str| match arn {
+            "arn:aws:iam::111122223333:user/bob" => Some("AIDABOB".to_string()),
+            "arn:aws:iam::111122223333:role/Dev" => Some("AROADEV".to_string()),
+            _ => None,
+        });
+        assert_eq!(spec.matches(&bob()), PrincipalMatch::Exact);
+        assert_eq!(spec.matches(&session()), PrincipalMatch::Role);
+        let new_bob = Principal::user("111122223333", "/", "bob", "AIDANEWBOB");
+        assert_eq!(
+            spec.matches(&new_bob),
+            PrincipalMatch::Account,
+            "only the account entry still names a new bob"
+        );
+        let renamed = Principal::user("111122223333", "/", "robert", "AIDABOB");
+        assert_eq!(spec.matches(&renamed), PrincipalMatch::Exact);
+        let new_dev = Principal::assumed_role("111122223333", "/", "Dev", "AROANEW", "s1");
+        assert_eq!(spec.matches(&new_dev), PrincipalMatch::Account);
+        let gone = Principal::user("111122223333", "/", "gone", "AIDAGONE");
+        assert_eq!(spec.matches(&gone), PrincipalMatch::Account);
+
+        let mut not = PrincipalSpec::parse(&json!({"AWS": [
+            "arn:aws:iam::111122223333:user/bob", "111122223333"]}))
+        .unwrap();
+        not.bind_ids(&|_: &str| Some("AIDABOB".to_string()));
+        assert!(not.excludes(&bob()));
+        assert!(!not.excludes(&new_bob));
     }
 
     #[test]

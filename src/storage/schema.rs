@@ -351,6 +351,15 @@ diesel::table! {
         last_used_at -> Nullable<Timestamp>,
         last_used_region -> Nullable<Text>,
         created_at -> Timestamp,
+        trust_bound -> Bool,
+    }
+}
+
+diesel::table! {
+    role_trust_principals (role_id, arn) {
+        role_id -> Text,
+        arn -> Text,
+        principal_id -> Text,
     }
 }
 
@@ -511,6 +520,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     recovery_codes,
     role_inline_policies,
     role_policy_attachments,
+    role_trust_principals,
     roles,
     root_users,
     saml_providers,

@@ -16,4 +16,5 @@ mod signer;
 mod storage;
 mod sts;
 mod sweep;
+mod trust_ids;
 mod user_email;
