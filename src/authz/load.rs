@@ -47,12 +47,22 @@ impl PrincipalPolicies {
     }
 }
 
-fn compile(document: &str, kind: PolicyKind, label: &str) -> Result<Policy, IamError> {
-    Policy::parse(document, kind)
-        .map(|p| p.with_label(label))
-        .map_err(|e| {
-            IamError::Storage(StorageError::Corrupt(format!("stored policy {label}: {e}")))
-        })
+/// Compiles a stored document. One that no longer compiles (saved before a rule it breaks was
+/// enforced, such as duplicate keys) fails closed: it is enforced as a Deny of everything, so
+/// the principals that have it are refused (AccessDenied names the policy) and nobody else is
+/// touched, and each load logs an error naming it.
+fn compile(document: &str, kind: PolicyKind, label: &str) -> Policy {
+    match Policy::parse(document, kind) {
+        Ok(p) => p.with_label(label),
+        Err(e) => {
+            tracing::error!(
+                policy = label,
+                error = %e,
+                "stored policy does not compile; it denies every request of the principals that have it until it is replaced"
+            );
+            Policy::deny_all(kind).with_label(label)
+        }
+    }
 }
 
 fn managed_source(arn: &str) -> PolicySource {
@@ -96,7 +106,7 @@ fn add_entity(
     for (policy_name, document) in inline::all(conn, kind, id)? {
         let label = format!("inline:{word}/{name}/{policy_name}");
         out.identity
-            .push(compile(&document, PolicyKind::Identity, &label)?);
+            .push(compile(&document, PolicyKind::Identity, &label));
         out.sources.push(PolicySource {
             id: policy_name,
             kind: word,
@@ -105,7 +115,7 @@ fn add_entity(
     let attached = policies::attached_ids(conn, kind, id)?;
     for (arn, document) in managed_documents(conn, &attached)? {
         out.identity
-            .push(compile(&document, PolicyKind::Identity, &arn)?);
+            .push(compile(&document, PolicyKind::Identity, &arn));
         out.sources.push(managed_source(&arn));
     }
     Ok(())
@@ -119,7 +129,7 @@ fn add_boundary(
     if let Some(boundary_id) = boundary_id {
         if let Some((arn, document)) = managed_documents(conn, &[boundary_id])?.into_iter().next() {
             out.boundary = Some((
-                compile(&document, PolicyKind::Boundary, &arn)?,
+                compile(&document, PolicyKind::Boundary, &arn),
                 managed_source(&arn),
             ));
         }
@@ -236,7 +246,7 @@ pub fn session_policies(
     }
     let mut out = Vec::new();
     if let Some(document) = &claims.policy {
-        out.push(compile(document, PolicyKind::Session, "session-policy")?);
+        out.push(compile(document, PolicyKind::Session, "session-policy"));
     }
     if !claims.policy_arns.is_empty() {
         let ids: Vec<String> = managed_policies::table
@@ -244,7 +254,7 @@ pub fn session_policies(
             .select(managed_policies::id)
             .load(conn)?;
         for (arn, document) in managed_documents(conn, &ids)? {
-            out.push(compile(&document, PolicyKind::Session, &arn)?);
+            out.push(compile(&document, PolicyKind::Session, &arn));
         }
     }
     Ok(Some(out))

@@ -116,8 +116,7 @@ impl Policy {
     /// Parses and compiles `json` as `kind`; the first error is returned as
     /// [`PolicyError::Malformed`]. No size quota is applied (see [`Policy::parse_with_limit`]).
     pub fn parse(json: &str, kind: PolicyKind) -> Result<Policy, PolicyError> {
-        let v: Value =
-            serde_json::from_str(json).map_err(|e| PolicyError::Syntax(e.to_string()))?;
+        let v = super::json::parse(json).map_err(|e| PolicyError::Syntax(e.to_string()))?;
         let (compiled, findings) = compile(&v, kind);
         if let Some(f) = findings.into_iter().find(Finding::is_error) {
             return Err(PolicyError::Malformed(f));
@@ -141,6 +140,34 @@ impl Policy {
         match limit.max_chars() {
             Some(max) if size > max => Err(PolicyError::TooLarge { limit: max, size }),
             _ => Policy::parse(json, kind),
+        }
+    }
+
+    /// A policy that denies every action on every resource to every principal, used in place of
+    /// a stored document that no longer compiles (for example one saved with duplicate keys
+    /// before Keyward refused them): reading it either way could grant what its author denied,
+    /// so it grants nothing and denies everything until it is replaced.
+    pub fn deny_all(kind: PolicyKind) -> Policy {
+        let statement = Statement {
+            index: 0,
+            sid: None,
+            effect: Effect::Deny,
+            principal: None,
+            actions: Matchers {
+                negated: false,
+                list: vec![Pattern::Any],
+            },
+            resources: None,
+            conditions: Vec::new(),
+        };
+        Policy {
+            label: Arc::from(""),
+            inner: Arc::new(Compiled {
+                kind,
+                version: Version::V2012_10_17,
+                id: None,
+                statements: vec![statement],
+            }),
         }
     }
 

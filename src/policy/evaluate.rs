@@ -58,6 +58,16 @@ struct LayerHits {
 enum Applies {
     No,
     Yes(PrincipalMatch),
+    /// An `Allow` whose `Resource`/`NotResource` holds a variable with no value: it does not
+    /// apply, and the explanation says why.
+    Unresolved,
+}
+
+/// Whether a statement's `Resource`/`NotResource` covers the request's resource.
+enum Covers {
+    Yes,
+    No,
+    /// An `Allow` with an entry whose policy variable has no value.
     Unresolved,
 }
 
@@ -216,9 +226,9 @@ fn applies(st: &Statement, ctx: &RequestContext, ex: &mut Explanation) -> Applie
         return Applies::No;
     }
     match resource_matches(st, ctx) {
-        Some(true) => {}
-        Some(false) => return Applies::No,
-        None => return Applies::Unresolved,
+        Covers::Yes => {}
+        Covers::No => return Applies::No,
+        Covers::Unresolved => return Applies::Unresolved,
     }
     let pm = match &st.principal {
         None => PrincipalMatch::Exact,
@@ -229,38 +239,39 @@ fn applies(st: &Statement, ctx: &RequestContext, ex: &mut Explanation) -> Applie
         Some((true, spec)) if spec.excludes(ctx.principal()) => return Applies::No,
         Some((true, _)) => PrincipalMatch::Wildcard,
     };
+    // Every condition is evaluated (no short cut), so that the explanation lists every missing key.
     let mut all = true;
-    let mut unresolved = false;
     for c in &st.conditions {
         let mut note = |k: &Arc<str>| {
             if !ex.missing_keys.iter().any(|m| m.eq_ignore_ascii_case(k)) {
                 ex.missing_keys.push(k.clone());
             }
         };
-        match c.eval(ctx, &mut note) {
-            super::condition::Outcome::True => {}
-            super::condition::Outcome::False => all = false,
-            super::condition::Outcome::Unresolved => unresolved = true,
-        }
+        all &= c.eval(ctx, &mut note);
     }
-    if unresolved {
-        Applies::Unresolved
-    } else if all {
+    if all {
         Applies::Yes(pm)
     } else {
         Applies::No
     }
 }
 
-/// `Some(matched)`, or `None` when a policy variable could not be resolved.
-fn resource_matches(st: &Statement, ctx: &RequestContext) -> Option<bool> {
+/// Whether the statement's `Resource`/`NotResource` covers the request's resource.
+///
+/// AWS "Policy variables with no value": "If a variable that has no value in the authorization
+/// context is used as part of the Resource or NotResource element of a policy, the resource that
+/// includes a policy variable with no value will not match any resource." Keyward reads that per
+/// entry and keeps it fail-closed:
+/// - in a `Deny`, such an entry matches nothing: `Resource` entries with it cover nothing, and a
+///   `NotResource` entry with it excludes nothing (the Deny covers more, never less);
+/// - an `Allow` with such an entry does not apply at all (reported as unresolved), so a missing
+///   tag never widens a grant, whether through `NotResource` or a sibling entry.
+fn resource_matches(st: &Statement, ctx: &RequestContext) -> Covers {
     let Some(res) = &st.resources else {
-        return Some(true);
+        return Covers::Yes;
     };
     let text = ctx.resource();
     let split = ctx.resource_split();
-    // Every entry is looked at, so that an unresolvable variable anywhere in the element makes
-    // the statement not match whatever the order of the entries.
     let mut hit = false;
     let mut unresolved = false;
     for r in &res.list {
@@ -272,5 +283,11 @@ fn resource_matches(st: &Statement, ctx: &RequestContext) -> Option<bool> {
             },
         }
     }
-    (!unresolved).then_some(hit != res.negated)
+    if unresolved && st.effect == Effect::Allow {
+        Covers::Unresolved
+    } else if hit != res.negated {
+        Covers::Yes
+    } else {
+        Covers::No
+    }
 }

@@ -54,6 +54,7 @@ mod decision;
 mod document;
 mod error;
 mod evaluate;
+mod json;
 mod matching;
 mod principal;
 pub mod supplied_keys;

@@ -64,7 +64,7 @@ pub fn validate(json: &str, kind: PolicyKind, limit: ValidationLimit) -> Vec<Fin
             ));
         }
     }
-    match serde_json::from_str::<Value>(json) {
+    match super::json::parse(json) {
         Err(e) => findings.push(Finding::error(
             None,
             None,

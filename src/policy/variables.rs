@@ -6,10 +6,11 @@
 //!   literal text;
 //! - they may appear in `Resource`/`NotResource` and in condition values of string and ARN
 //!   operators;
-//! - "If you use a policy variable for a key that is not present in the request context ... the
-//!   statement doesn't match" unless the variable has a default value. Keyward applies this to
-//!   every unresolvable variable (absent key, or a multivalued key), which is the fail-closed choice
-//!   for `Allow` and AWS's documented behaviour.
+//! - a variable whose key is absent from the request context (or is multivalued) has no value;
+//!   a default (`${key, 'default'}`) applies first. Otherwise the template resolves to `None`,
+//!   which callers treat as AWS's null value ("Policy variables with no value"): in a condition
+//!   it equals and is like nothing (so negated operators match, see `condition/mod.rs`); in
+//!   `Resource`/`NotResource` the entry matches no resource (see `evaluate.rs`).
 //! - The value a variable resolves to is literal text: a `*` inside a tag value is not a wildcard.
 
 #![deny(clippy::indexing_slicing)]

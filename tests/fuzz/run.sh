@@ -15,7 +15,7 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 
 export RUSTC_BOOTSTRAP=1
-targets=(policy_parse policy_evaluate)
+targets=(policy_parse policy_evaluate policy_invariants)
 per=$(( total / ${#targets[@]} ))
 if (( per < 1 )); then per=1; fi
 

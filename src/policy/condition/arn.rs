@@ -1,7 +1,9 @@
 //! `ArnEquals`, `ArnLike`, `ArnNotEquals`, `ArnNotLike`: AWS "Condition operators / Amazon Resource
 //! Name (ARN) condition operators": case-sensitive, each of the six colon-delimited components
 //! checked separately, `*` and `?` allowed in each (Equals and Like behave alike). Values with
-//! policy variables are resolved per request and matched as one glob (resolved text literal).
+//! policy variables are resolved per request and matched as one glob (resolved text literal); a
+//! value whose variable has no value is null and matches no ARN (so `ArnNot*` match), as AWS
+//! "Policy variables with no value" says of the string operators.
 
 #![deny(clippy::indexing_slicing)]
 
@@ -35,19 +37,14 @@ impl Arns {
             .map(Arns)
     }
 
-    pub fn matches(&self, s: Scalar<'_>, ctx: &RequestContext) -> Option<bool> {
+    /// Whether the request ARN matches any policy value (a null value matches none).
+    pub fn matches(&self, s: Scalar<'_>, ctx: &RequestContext) -> bool {
         let text = s.to_text();
-        let mut unresolved = false;
-        let hit = self.0.iter().any(|v| match v {
+        self.0.iter().any(|v| match v {
             Val::Plain(p) => p.matches(&text),
-            Val::Tpl(t) => match t.resolve_tokens(ctx) {
-                Some(toks) => glob_match(&toks, &text),
-                None => {
-                    unresolved = true;
-                    false
-                }
-            },
-        });
-        (hit || !unresolved).then_some(hit)
+            Val::Tpl(t) => t
+                .resolve_tokens(ctx)
+                .is_some_and(|toks| glob_match(&toks, &text)),
+        })
     }
 }

@@ -22,6 +22,14 @@
 //!
 //! A single-valued operator used on a multivalued key (no qualifier) matches when any request value
 //! matches; the negated form is the negation of that (none matches).
+//!
+//! AWS "Policy variables with no value": a policy value holding a variable whose key has no value
+//! (absent, or multivalued) and no `${key, 'default'}` is null: "There is no equal or like value".
+//! It matches no request value, so `StringEquals`/`StringLike`/`ArnLike` against it are false and
+//! `StringNotEquals`/`StringNotLike`/`ArnNotLike` are true ("Inverted condition operators ... do
+//! match against a null value"). Variables are allowed only in the string and ARN operators
+//! (AWS "Where you can use policy variables"); elsewhere `${` fails to parse as a number, date,
+//! address or base64 and the policy is refused.
 
 #![deny(clippy::indexing_slicing)]
 
@@ -72,25 +80,6 @@ pub struct Condition {
     if_exists: bool,
     negated: bool,
     values: Values,
-}
-
-/// The result of one condition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    True,
-    False,
-    /// A policy variable in a value could not be resolved: the statement does not match.
-    Unresolved,
-}
-
-impl From<bool> for Outcome {
-    fn from(b: bool) -> Self {
-        if b {
-            Outcome::True
-        } else {
-            Outcome::False
-        }
-    }
 }
 
 /// Splits `ForAnyValue:StringLikeIfExists` into qualifier, base operator and IfExists flag.
@@ -198,12 +187,12 @@ impl Condition {
 
     /// Evaluates against `ctx`. `missing` is told when the key is absent and that decided the
     /// outcome (not for `...IfExists` or `Null`).
-    pub fn eval(&self, ctx: &RequestContext, missing: &mut dyn FnMut(&Arc<str>)) -> Outcome {
+    pub fn eval(&self, ctx: &RequestContext, missing: &mut dyn FnMut(&Arc<str>)) -> bool {
         let value = ctx.get_lc(&self.key_lc);
         if let Values::Null(b) = &self.values {
             // AWS "Condition operators / Null": "true" = the key is absent, "false" = present.
             let absent = value.is_none();
-            return b.any(|want| want == absent).into();
+            return b.any(|want| want == absent);
         }
         let value = match value {
             Some(v) if !(self.qualifier != Qualifier::None && v.is_empty()) => v,
@@ -222,47 +211,33 @@ impl Condition {
                 if !self.if_exists && !present_but_empty {
                     missing(&self.key);
                 }
-                return out.into();
+                return out;
             }
         };
-        let mut unresolved = false;
-        let mut one = |s: Scalar<'_>| -> bool {
-            match self.base_match(s, ctx) {
-                Some(m) => m != self.negated,
-                None => {
-                    unresolved = true;
-                    false
-                }
-            }
-        };
-        let result = match self.qualifier {
-            Qualifier::ForAllValues => value.all(&mut one),
-            Qualifier::ForAnyValue => value.any(&mut one),
-            Qualifier::None if !self.negated => value.any(&mut one),
+        let one = |s: Scalar<'_>| -> bool { self.base_match(s, ctx) != self.negated };
+        match self.qualifier {
+            Qualifier::ForAllValues => value.all(one),
+            Qualifier::ForAnyValue => value.any(one),
+            Qualifier::None if !self.negated => value.any(one),
             // Negated, no qualifier: true when no request value matches.
-            Qualifier::None => value.all(&mut one),
-        };
-        if unresolved {
-            Outcome::Unresolved
-        } else {
-            result.into()
+            Qualifier::None => value.all(one),
         }
     }
 
-    /// Whether one request value matches any policy value (positive sense); `None` when a policy
-    /// variable could not be resolved.
-    fn base_match(&self, s: Scalar<'_>, ctx: &RequestContext) -> Option<bool> {
+    /// Whether one request value matches any policy value (positive sense). A policy value whose
+    /// variable has no value is null and matches nothing.
+    fn base_match(&self, s: Scalar<'_>, ctx: &RequestContext) -> bool {
         match &self.values {
             Values::String(v) => v.matches(s, ctx),
             Values::StringIgnoreCase(v) => v.matches(s, ctx),
             Values::StringLike(v) => v.matches(s, ctx),
-            Values::Numeric(c, v) => Some(v.matches(*c, s)),
-            Values::Date(c, v) => Some(v.matches(*c, s)),
-            Values::Bool(v) => Some(v.matches_value(s)),
-            Values::Binary(v) => Some(v.matches(s)),
-            Values::Ip(v) => Some(v.matches(s)),
+            Values::Numeric(c, v) => v.matches(*c, s),
+            Values::Date(c, v) => v.matches(*c, s),
+            Values::Bool(v) => v.matches_value(s),
+            Values::Binary(v) => v.matches(s),
+            Values::Ip(v) => v.matches(s),
             Values::Arn(v) => v.matches(s, ctx),
-            Values::Null(_) => Some(false),
+            Values::Null(_) => false,
         }
     }
 }

@@ -2,7 +2,9 @@
 //! `StringNotEqualsIgnoreCase`, `StringLike`, `StringNotLike` (case-sensitive, `*` and `?`).
 //!
 //! AWS "Condition operators / String condition operators". Policy variables are resolved in the
-//! values (Version 2012-10-17 only); an unresolvable variable makes the statement not match.
+//! values (Version 2012-10-17 only). A value whose variable has no value (and no default) is
+//! null: AWS "Policy variables with no value": "There is no equal or like value", so it matches
+//! no request value; the negated operators, which take the negation, then match.
 
 #![deny(clippy::indexing_slicing)]
 
@@ -44,20 +46,13 @@ impl Exact {
         compile_vals(values, variables, |s: &str| Box::<str>::from(s)).map(Exact)
     }
 
-    pub fn matches(&self, s: Scalar<'_>, ctx: &RequestContext) -> Option<bool> {
+    /// Whether the request value equals any policy value (a null policy value equals nothing).
+    pub fn matches(&self, s: Scalar<'_>, ctx: &RequestContext) -> bool {
         let text = s.to_text();
-        let mut unresolved = false;
-        let hit = self.0.iter().any(|v| match v {
+        self.0.iter().any(|v| match v {
             Val::Plain(p) => p.as_ref() == text.as_ref(),
-            Val::Tpl(t) => match t.resolve_string(ctx) {
-                Some(r) => r == text.as_ref(),
-                None => {
-                    unresolved = true;
-                    false
-                }
-            },
-        });
-        (hit || !unresolved).then_some(hit)
+            Val::Tpl(t) => t.resolve_string(ctx).is_some_and(|r| r == text.as_ref()),
+        })
     }
 }
 
@@ -70,7 +65,8 @@ impl IgnoreCase {
         compile_vals(values, variables, |s| s.to_lowercase().into_boxed_str()).map(IgnoreCase)
     }
 
-    pub fn matches(&self, s: Scalar<'_>, ctx: &RequestContext) -> Option<bool> {
+    /// Whether the request value equals any policy value ignoring case (null equals nothing).
+    pub fn matches(&self, s: Scalar<'_>, ctx: &RequestContext) -> bool {
         let text = s.to_text();
         let lower;
         let text: &str = if text.bytes().any(|b| b.is_ascii_uppercase()) || !text.is_ascii() {
@@ -79,18 +75,12 @@ impl IgnoreCase {
         } else {
             text.as_ref()
         };
-        let mut unresolved = false;
-        let hit = self.0.iter().any(|v| match v {
+        self.0.iter().any(|v| match v {
             Val::Plain(p) => p.as_ref() == text,
-            Val::Tpl(t) => match t.resolve_string(ctx) {
-                Some(r) => r.to_lowercase() == text,
-                None => {
-                    unresolved = true;
-                    false
-                }
-            },
-        });
-        (hit || !unresolved).then_some(hit)
+            Val::Tpl(t) => t
+                .resolve_string(ctx)
+                .is_some_and(|r| r.to_lowercase() == text),
+        })
     }
 }
 
@@ -103,19 +93,14 @@ impl Like {
         compile_vals(values, variables, Pattern::compile).map(Like)
     }
 
-    pub fn matches(&self, s: Scalar<'_>, ctx: &RequestContext) -> Option<bool> {
+    /// Whether the request value is like any policy value (null is like nothing).
+    pub fn matches(&self, s: Scalar<'_>, ctx: &RequestContext) -> bool {
         let text = s.to_text();
-        let mut unresolved = false;
-        let hit = self.0.iter().any(|v| match v {
+        self.0.iter().any(|v| match v {
             Val::Plain(p) => p.matches(&text),
-            Val::Tpl(t) => match t.resolve_tokens(ctx) {
-                Some(toks) => glob_match(&toks, &text),
-                None => {
-                    unresolved = true;
-                    false
-                }
-            },
-        });
-        (hit || !unresolved).then_some(hit)
+            Val::Tpl(t) => t
+                .resolve_tokens(ctx)
+                .is_some_and(|toks| glob_match(&toks, &text)),
+        })
     }
 }

@@ -3,6 +3,7 @@
 
 mod aws_examples;
 mod evaluate;
+mod no_value;
 mod parse;
 mod props;
 mod purity;

@@ -31,7 +31,8 @@ const ACTION_PATTERNS: [&str; 8] = [
     "sts:*",
     "s3:PutObject",
 ];
-const RESOURCE_PATTERNS: [&str; 6] = [
+const RESOURCE_PATTERNS: [&str; 7] = [
+    "arn:aws:s3:::b/${aws:PrincipalTag/region}",
     "*",
     "arn:aws:s3:::b/*",
     "arn:aws:iam::*:user/*",
@@ -39,12 +40,26 @@ const RESOURCE_PATTERNS: [&str; 6] = [
     "arn:aws:s3:::other",
     "arn:aws:iam::111122223333:user/x",
 ];
-const CONDITIONS: [&str; 5] = [
+const CONDITIONS: [&str; 8] = [
     "",
+    r#","Condition":{"StringNotEquals":{"aws:RequestedRegion":"${aws:PrincipalTag/region}"}}"#,
+    r#","Condition":{"StringEquals":{"aws:RequestedRegion":"${aws:PrincipalTag/region}"}}"#,
+    r#","Condition":{"Null":{"aws:PrincipalTag/region":"true"}}"#,
     r#","Condition":{"Bool":{"aws:SecureTransport":"true"}}"#,
     r#","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}"#,
     r#","Condition":{"StringNotEquals":{"aws:RequestedRegion":"eu-west-1"}}"#,
     r#","Condition":{"ForAnyValue:StringLike":{"aws:TagKeys":"team*"}}"#,
+];
+
+/// Negated operators (with and without a set qualifier) that accept policy variables.
+const NEGATED: [&str; 7] = [
+    "StringNotEquals",
+    "StringNotEqualsIgnoreCase",
+    "StringNotLike",
+    "ArnNotEquals",
+    "ArnNotLike",
+    "ForAllValues:StringNotEquals",
+    "StringNotEqualsIfExists",
 ];
 
 fn statement() -> impl Strategy<Value = String> {
@@ -73,25 +88,64 @@ fn policy() -> impl Strategy<Value = Policy> {
     prop::collection::vec(statement(), 1..6).prop_map(|s| identity(&doc(&s.join(","))))
 }
 
-fn request() -> impl Strategy<Value = RequestContext> {
+/// What a request carries; `build` makes the context, with or without the `region` tag.
+#[derive(Debug, Clone)]
+struct Req {
+    action: usize,
+    resource: usize,
+    tls: bool,
+    ip: bool,
+    tags: bool,
+    region_tag: Option<&'static str>,
+    region: Option<&'static str>,
+}
+
+const REGIONS: [&str; 2] = ["us-east-1", "eu-west-1"];
+
+impl Req {
+    fn build(&self, with_tag: bool) -> RequestContext {
+        let mut p = bob();
+        if let (true, Some(t)) = (with_tag, self.region_tag) {
+            p = p.with_tag("region", t);
+        }
+        let mut c = RequestContext::new(p, ACTIONS[self.action], RESOURCES[self.resource])
+            .with("aws:SecureTransport", self.tls);
+        if self.ip {
+            c.insert("aws:SourceIp", "10.1.2.3");
+        }
+        if self.tags {
+            c.insert("aws:TagKeys", vec!["team".to_owned(), "cost".to_owned()]);
+        }
+        if let Some(r) = self.region {
+            c.insert("aws:RequestedRegion", r);
+        }
+        c
+    }
+}
+
+fn req() -> impl Strategy<Value = Req> {
     (
         0..ACTIONS.len(),
         0..RESOURCES.len(),
-        any::<bool>(),
-        any::<bool>(),
-        any::<bool>(),
+        any::<(bool, bool, bool)>(),
+        prop::option::of(prop::sample::select(&REGIONS[..])),
+        prop::option::of(prop::sample::select(&REGIONS[..])),
     )
-        .prop_map(|(a, r, tls, ip, tags)| {
-            let mut c = RequestContext::new(bob(), ACTIONS[a], RESOURCES[r])
-                .with("aws:SecureTransport", tls);
-            if ip {
-                c.insert("aws:SourceIp", "10.1.2.3");
-            }
-            if tags {
-                c.insert("aws:TagKeys", vec!["team".to_owned(), "cost".to_owned()]);
-            }
-            c
-        })
+        .prop_map(
+            |(action, resource, (tls, ip, tags), region_tag, region)| Req {
+                action,
+                resource,
+                tls,
+                ip,
+                tags,
+                region_tag,
+                region,
+            },
+        )
+}
+
+fn request() -> impl Strategy<Value = RequestContext> {
+    req().prop_map(|r| r.build(true))
 }
 
 fn decide(ps: &[Policy], boundary: Option<&Policy>, c: &RequestContext) -> DecisionEffect {
@@ -124,6 +178,42 @@ proptest! {
         if before == DecisionEffect::ExplicitDeny {
             prop_assert_eq!(after, DecisionEffect::ExplicitDeny);
         }
+    }
+
+    /// Adding an Allow statement (as another policy) never turns an allowed request into a denied
+    /// one.
+    #[test]
+    fn adding_an_allow_never_denies(ps in prop::collection::vec(policy(), 1..4), allow in statement(), c in request()) {
+        let before = decide(&ps, None, &c);
+        let allow = allow.replacen("\"Deny\"", "\"Allow\"", 1);
+        let mut more = ps.clone();
+        more.push(identity(&doc(&allow)));
+        if before == DecisionEffect::Allowed {
+            prop_assert_eq!(decide(&more, None, &c), DecisionEffect::Allowed);
+        }
+    }
+
+    /// Removing a context key (here the principal's `region` tag) never makes a Deny that
+    /// compares another key against that key's variable with a negated operator stop applying:
+    /// with the variable unset the guard always applies (AWS "Policy variables with no value").
+    #[test]
+    fn removing_a_key_keeps_a_negated_guard(
+        ps in prop::collection::vec(policy(), 0..3),
+        op in prop::sample::select(&NEGATED[..]),
+        key in prop::sample::select(&["aws:RequestedRegion", "aws:TagKeys", "test:Missing"][..]),
+        r in req(),
+    ) {
+        let guard = identity(&doc(&format!(
+            r#"{{"Effect":"Deny","Action":"*","Resource":"*","Condition":{{"{op}":{{"{key}":"${{aws:PrincipalTag/region}}"}}}}}}"#
+        )));
+        let mut all = ps.clone();
+        all.push(guard);
+        let with = decide(&all, None, &r.build(true));
+        let without = decide(&all, None, &r.build(false));
+        if with == DecisionEffect::ExplicitDeny {
+            prop_assert_eq!(without, DecisionEffect::ExplicitDeny);
+        }
+        prop_assert_eq!(without, DecisionEffect::ExplicitDeny, "an unset variable makes the guard apply");
     }
 
     /// A policy that allows `*` on `*` with no conditions allows every request unless denied.
