@@ -100,10 +100,18 @@ pub fn bind(
     document: &str,
     strict: bool,
 ) -> Result<(), IamError> {
-    let policy = Policy::parse(document, PolicyKind::Trust)
-        .map_err(|e| IamError::MalformedPolicyDocument(e.to_string()))?;
+    let policy = match Policy::parse(document, PolicyKind::Trust) {
+        Ok(policy) => Some(policy),
+        Err(e) if strict => return Err(IamError::MalformedPolicyDocument(e.to_string())),
+        // A stored policy that no longer compiles (one saved before a rule it breaks) binds
+        // nothing: AssumeRole refuses it whatever it names, and the server still starts.
+        Err(e) => {
+            tracing::warn!(role = role_id, error = %e, "stored trust policy does not compile");
+            None
+        }
+    };
     let mut rows: Vec<(String, String)> = Vec::new();
-    for principal_arn in policy.principal_arns() {
+    for principal_arn in policy.iter().flat_map(|p| p.principal_arns()) {
         match resolve(conn, principal_arn)? {
             Some(id) => rows.push((principal_arn.to_string(), id)),
             None if strict => {

@@ -168,6 +168,7 @@ impl Policy {
                 id: None,
                 statements: vec![statement],
             }),
+            stored_keys: StoredKeys::default(),
         }
     }
 
@@ -212,6 +213,7 @@ impl Policy {
                 id: self.inner.id.clone(),
                 statements,
             }),
+            stored_keys: self.stored_keys,
         }
     }
 
