@@ -16,4 +16,5 @@ mod signer;
 mod storage;
 mod sts;
 mod sweep;
+mod unread_bodies;
 mod user_email;
