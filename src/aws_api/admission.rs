@@ -199,19 +199,36 @@ pub(super) fn too_large(limit: usize) -> AwsError {
     )
 }
 
-/// The body, read as it arrives and never buffered past `limit`.
-pub(super) async fn read_body(payload: web::Payload, limit: usize) -> Result<web::Bytes, AwsError> {
-    match payload.to_bytes_limited(limit).await {
-        Ok(Ok(body)) => Ok(body),
-        // The connection broke or its framing is wrong: nobody may be left to answer.
+/// The body, read as it arrives and never buffered past the admitted limit. A body over it,
+/// or one that cannot be read, is audited as an unauthenticated failure (its signature is not
+/// checked yet) and comes back with the namespace of its answer.
+pub(super) async fn read_body(
+    api: &AwsApi,
+    incoming: &Incoming,
+    payload: web::Payload,
+    admitted: &Admitted,
+) -> Result<web::Bytes, (&'static str, AwsError)> {
+    let error = match payload.to_bytes_limited(admitted.limit).await {
+        Ok(Ok(body)) => return Ok(body),
+        Err(_) => too_large(admitted.limit),
+        // The connection broke or its framing is wrong: there may be nobody left to answer.
         Ok(Err(e)) => {
             tracing::debug!(error = %e, "cannot read an AWS request body");
-            Err(AwsError::sender(
+            AwsError::sender(
                 "MalformedHttpRequestException",
                 400,
                 "The request body could not be read.",
-            ))
+            )
         }
-        Err(_) => Err(too_large(limit)),
-    }
+    };
+    let service = &admitted.service;
+    audit_failure(
+        api,
+        None,
+        &incoming.meta,
+        service,
+        &action_hint(incoming),
+        &error,
+    );
+    Err((namespace(service), error))
 }

@@ -189,24 +189,11 @@ pub async fn handle(
     // `admission`): a refused request is answered with its body unread.
     let (mut incoming, admitted) = match admission::screen(&api, incoming).await {
         Ok(admitted) => admitted,
-        Err((namespace, error)) => {
-            return xml_answer(error.status(), error_body(namespace, &error, &rid))
-        }
+        Err((namespace, error)) => return error_answer(namespace, &error, &rid),
     };
-    incoming.body = match admission::read_body(payload, admitted.limit).await {
+    incoming.body = match admission::read_body(&api, &incoming, payload, &admitted).await {
         Ok(body) => body,
-        Err(error) => {
-            audit_failure(
-                &api,
-                None,
-                &incoming.meta,
-                &admitted.service,
-                &action_hint(&incoming),
-                &error,
-            );
-            let namespace = admission::namespace(&admitted.service);
-            return xml_answer(error.status(), error_body(namespace, &error, &rid));
-        }
+        Err((namespace, error)) => return error_answer(namespace, &error, &rid),
     };
     // STS calls are tried first on this worker without the store: those answered from
     // caches alone (GetCallerIdentity, AssumeRole of a cached role) end here, and one that
@@ -231,24 +218,29 @@ pub async fn handle(
                 tracing::error!(error = %e, "cannot write the XML response");
                 (
                     500,
-                    error_body(namespace, &AwsError::service_failure(), &rid),
+                    xml::error_response(namespace, &AwsError::service_failure(), &rid),
                 )
             }
         },
-        Ok((namespace, Err(error))) => (error.status(), error_body(namespace, &error, &rid)),
+        Ok((namespace, Err(error))) => {
+            (error.status(), xml::error_response(namespace, &error, &rid))
+        }
         Err(e) => {
             tracing::error!(error = %e, "AWS API worker failed");
             (
                 500,
-                error_body(xml::IAM_NAMESPACE, &AwsError::service_failure(), &rid),
+                xml::error_response(xml::IAM_NAMESPACE, &AwsError::service_failure(), &rid),
             )
         }
     };
     xml_answer(status, body)
 }
 
-fn error_body(namespace: &str, error: &AwsError, request_id: &str) -> String {
-    xml::error_response(namespace, error, request_id)
+fn error_answer(namespace: &str, error: &AwsError, request_id: &str) -> HttpResponse {
+    xml_answer(
+        error.status(),
+        xml::error_response(namespace, error, request_id),
+    )
 }
 
 fn xml_answer(status: u16, body: String) -> HttpResponse {
