@@ -2,12 +2,15 @@
 //! handlers, XML out, AWS errors, and an audit event for every call.
 //!
 //! ```text
+//!  headers ─> admission (refused from the headers alone: answered, body unread)
+//!         ─> body, streamed up to its limit (413 past it)
 //!  request ─> parse SigV4 ─> look up key (unknown: InvalidClientTokenId) ─> verify signature
 //!         ─> caller ─> decode parameters ─> handler: authorize(action, resource) ─> service
 //!         ─> XML, or AWS error XML;  audit: mutations in their own transaction (services),
 //!            reads and failures here
 //! ```
 
+use super::admission;
 use super::error::AwsError;
 use super::incoming::action_hint;
 pub(super) use super::incoming::Incoming;
@@ -47,7 +50,7 @@ pub struct AwsApi {
 }
 
 /// An access key as authentication needs it.
-struct KnownKey {
+pub(super) struct KnownKey {
     secret: crate::secrets::SecretString,
     active: bool,
     caller: Caller,
@@ -178,7 +181,11 @@ pub(super) fn restricted(caller: &Caller, action: &str, resource: &str, reason: 
 }
 
 /// `POST /` and `GET /`.
-pub async fn handle(req: HttpRequest, body: web::Bytes, api: web::Data<AwsApi>) -> HttpResponse {
+pub async fn handle(
+    req: HttpRequest,
+    payload: web::Payload,
+    api: web::Data<AwsApi>,
+) -> HttpResponse {
     // A person's browser at the root, not an AWS client: show them the console.
     if req.method() == actix_web::http::Method::GET
         && req.query_string().is_empty()
@@ -188,9 +195,19 @@ pub async fn handle(req: HttpRequest, body: web::Bytes, api: web::Data<AwsApi>) 
             .insert_header(("location", "/console"))
             .finish();
     }
-    let (incoming, request_id) = Incoming::read(&req, body);
+    let (incoming, request_id) = Incoming::read(&req, web::Bytes::new());
     let api = api.into_inner();
     let rid = request_id.clone();
+    // The headers say first whether the body is read at all, and how much of it (see
+    // `admission`): a refused request is answered with its body unread.
+    let (mut incoming, admitted) = match admission::screen(&api, incoming).await {
+        Ok(admitted) => admitted,
+        Err((namespace, error)) => return error_answer(namespace, &error, &rid),
+    };
+    incoming.body = match admission::read_body(&api, &incoming, payload, &admitted).await {
+        Ok(body) => body,
+        Err((namespace, error)) => return error_answer(namespace, &error, &rid),
+    };
     // STS calls are tried first on this worker without the store: those answered from
     // caches alone (GetCallerIdentity, AssumeRole of a cached role) end here, and one that
     // wants the store is run again on the blocking pool. IAM calls all read or write the
@@ -229,6 +246,17 @@ pub async fn handle(req: HttpRequest, body: web::Bytes, api: web::Data<AwsApi>) 
             )
         }
     };
+    xml_answer(status, body)
+}
+
+fn error_answer(namespace: &str, error: &AwsError, request_id: &str) -> HttpResponse {
+    xml_answer(
+        error.status(),
+        xml::error_response(namespace, error, request_id),
+    )
+}
+
+fn xml_answer(status: u16, body: String) -> HttpResponse {
     HttpResponse::build(
         actix_web::http::StatusCode::from_u16(status)
             .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR),
@@ -399,7 +427,7 @@ fn authenticate_session(
 }
 
 /// The key with this id, from the cache while no IAM change happened since it was read.
-fn known_key(api: &AwsApi, id: &str) -> Result<Option<Arc<KnownKey>>, AwsError> {
+pub(super) fn known_key(api: &AwsApi, id: &str) -> Result<Option<Arc<KnownKey>>, AwsError> {
     let ctx = &api.ctx;
     let epoch = ctx.epoch();
     if let Some((at, key)) = api.keys.lock().unwrap_or_else(|e| e.into_inner()).get(id) {

@@ -2,9 +2,11 @@
 //! action handlers stand on. No actix, no diesel: plain values in, plain values out.
 //!
 //! - [`sigv4`]: Signature Version 4 verification (parse, look the secret up, verify).
+//! - `admission`: what the endpoint refuses from the headers, before any body is read.
 //! - [`query`]: form-body / query-string parameters (`Foo.member.N`, tags, pagination).
 //! - [`xml`]: `<{Action}Response>` and `<ErrorResponse>` bodies.
 //! - [`error`]: [`error::AwsError`], the one mapping to AWS codes, messages and statuses.
+mod admission;
 pub mod authorize;
 pub mod console;
 pub mod endpoint;

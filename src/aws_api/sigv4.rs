@@ -7,6 +7,9 @@
 //!        v
 //! verify(parsed, request, secret, now, service, cache) ──> Ok(()) | SigV4Error
 //! ```
+//! [`check_headers`] is the first part of [`verify`], the part that needs neither the body nor
+//! the secret: the endpoint runs it before it reads a body, to refuse early what `verify` would
+//! refuse anyway.
 //! Specification: "Create a signed AWS API request" (AWS IAM User Guide, Signature Version 4):
 //! canonical request = method, canonical URI, canonical query, canonical headers, signed headers,
 //! payload hash; string to sign = algorithm, request time, scope, SHA-256(canonical request);
@@ -486,15 +489,7 @@ pub fn verify(
     expected_service: &str,
     cache: &SigningKeyCache,
 ) -> Result<(), SigV4Error> {
-    if parsed.algorithm != ALGORITHM {
-        return Err(SigV4Error::IncompleteSignature(format!(
-            "Unsupported AWS 'algorithm': '{}'. Only '{ALGORITHM}' is supported.",
-            parsed.algorithm
-        )));
-    }
-    check_scope(parsed, expected_service)?;
-    check_time(parsed, now)?;
-    check_signed_headers(parsed, request)?;
+    check_headers(parsed, request, now, expected_service)?;
     let payload_hashes = payload_hashes(parsed, request)?;
     let key = cache.signing_key(&parsed.access_key_id, secret, &parsed.scope);
     let provided = parsed.signature.to_ascii_lowercase();
@@ -512,6 +507,27 @@ pub fn verify(
     } else {
         Err(SigV4Error::mismatch())
     }
+}
+
+/// The checks of [`verify`] that need neither the body nor the secret, in [`verify`]'s order:
+/// algorithm, scope (service, date), time window, required signed headers. A request that
+/// fails them fails [`verify`] with the same error, so it can be refused before its body is
+/// read (`request.body` is not looked at).
+pub fn check_headers(
+    parsed: &ParsedSignature,
+    request: &RequestParts<'_>,
+    now: DateTime<Utc>,
+    expected_service: &str,
+) -> Result<(), SigV4Error> {
+    if parsed.algorithm != ALGORITHM {
+        return Err(SigV4Error::IncompleteSignature(format!(
+            "Unsupported AWS 'algorithm': '{}'. Only '{ALGORITHM}' is supported.",
+            parsed.algorithm
+        )));
+    }
+    check_scope(parsed, expected_service)?;
+    check_time(parsed, now)?;
+    check_signed_headers(parsed, request)
 }
 
 fn check_scope(parsed: &ParsedSignature, expected_service: &str) -> Result<(), SigV4Error> {

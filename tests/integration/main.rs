@@ -18,4 +18,5 @@ mod storage;
 mod sts;
 mod sweep;
 mod trust_ids;
+mod unread_bodies;
 mod user_email;

@@ -824,3 +824,51 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn check_headers_refuses_what_verify_refuses_before_the_body() {
+    let cache = SigningKeyCache::default();
+    let both = |request: &Received, now: DateTime<Utc>| {
+        let parsed = parse(&request.parts()).unwrap();
+        let early = check_headers(&parsed, &request.parts(), now, "iam");
+        let full = verify(&parsed, &request.parts(), &secret(), now, "iam", &cache);
+        (early, full)
+    };
+    // Refused from the headers: the same error as `verify`.
+    for (auth, now) in [
+        (GOOD_AUTH.replace("20261123/", "20261122/"), signing_time()),
+        (GOOD_AUTH.replace("/iam/", "/sts/"), signing_time()),
+        (
+            GOOD_AUTH.replace("host;x-amz-date", "x-amz-date"),
+            signing_time(),
+        ),
+        (GOOD_AUTH.replace("host;x-amz-date", "host"), signing_time()),
+        (
+            GOOD_AUTH.replace("AWS4-HMAC-SHA256", "AWS4-HMAC-SHA512"),
+            signing_time(),
+        ),
+        (GOOD_AUTH.to_owned(), signing_time() + Duration::minutes(16)),
+        (GOOD_AUTH.to_owned(), signing_time() - Duration::minutes(16)),
+    ] {
+        let (early, full) = both(&header_request(&auth, &[]), now);
+        assert_eq!(early.unwrap_err(), full.unwrap_err(), "{auth} at {now}");
+    }
+    // What only the body and the secret can settle passes the early check.
+    let claimed = header_request(GOOD_AUTH, &[("x-amz-content-sha256", "UNSIGNED-PAYLOAD")]);
+    let (early, full) = both(&claimed, signing_time());
+    assert!(early.is_ok() && full.is_err());
+    let mut signed = sign_with_aws_sigv4(
+        "POST",
+        "iam.example.test",
+        "",
+        &[],
+        b"Action=ListUsers",
+        "iam",
+        None,
+        None,
+    );
+    signed.body = b"Action=DeleteUser".to_vec();
+    let (early, full) = both(&signed, signing_time());
+    assert!(early.is_ok());
+    assert_eq!(full.unwrap_err().code(), "SignatureDoesNotMatch");
+}
