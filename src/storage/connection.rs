@@ -31,13 +31,16 @@ pub enum Backend {
     Sqlite,
 }
 
-/// Settings applied to every embedded-store connection. WAL lets readers run beside the one
-/// writer; the busy timeout makes a second writer wait instead of failing at once. Pages are
+/// Settings applied to every embedded-store connection, the busy timeout first: the others
+/// may need a lock (switching to WAL, or meeting the checkpoint of a connection closing in
+/// another process) and must wait for it rather than fail the connection. WAL lets readers run
+/// beside the one writer; the busy timeout makes a second writer wait instead of failing at
+/// once. Pages are
 /// read through a memory map: after any write, every other connection starts its next read
 /// with an empty page cache, and reading through `pread` then cost more than the queries
 /// (docs/PERFORMANCE.md, token exchange).
-const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000; PRAGMA mmap_size = 268435456;";
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 15000; PRAGMA journal_mode = WAL; \
+     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA mmap_size = 268435456;";
 
 /// Opens connections for the r2d2 pool, for the backend the URL named.
 #[derive(Debug)]
