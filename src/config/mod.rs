@@ -4,10 +4,11 @@
 //! validated here, so the rest of the program holds only values that make sense.
 
 mod file;
+pub mod proxies;
 
-use crate::http::client_address::{ProxyHeader, TrustedProxies};
 use crate::secrets::SecretString;
 use clap::Args;
+use proxies::{ProxyHeader, TrustedProxies};
 use secrecy::ExposeSecret;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

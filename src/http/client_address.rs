@@ -22,35 +22,9 @@
 //!
 //! Pure: plain values in, plain values out; [`of_request`] is the one thin edge.
 
-use ipnet::IpNet;
 use std::net::{IpAddr, SocketAddr};
 
-/// Which header a trusted proxy writes the client into. Only one is read: a proxy that writes
-/// one passes the other through from the client untouched, so reading both would let the
-/// client pick.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ProxyHeader {
-    /// `X-Forwarded-For`, with the scheme in `X-Forwarded-Proto` (nginx, HAProxy, most
-    /// load balancers).
-    #[default]
-    XForwardedFor,
-    /// RFC 7239 `Forwarded: for=...;proto=...`.
-    Forwarded,
-}
-
-/// The proxies whose forwarding headers are believed, and which header they write. Empty by
-/// default: then every header is ignored and the client is the TCP peer.
-#[derive(Debug, Clone, Default)]
-pub struct TrustedProxies {
-    pub networks: Vec<IpNet>,
-    pub header: ProxyHeader,
-}
-
-impl TrustedProxies {
-    fn trusts(&self, ip: IpAddr) -> bool {
-        self.networks.iter().any(|n| n.contains(&ip))
-    }
-}
+pub use crate::config::proxies::{ProxyHeader, TrustedProxies};
 
 /// The client as Keyward sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

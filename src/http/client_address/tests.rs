@@ -1,4 +1,5 @@
 use super::*;
+use ipnet::IpNet;
 
 fn ip(text: &str) -> IpAddr {
     text.parse().expect("an address in the test table")
