@@ -7,6 +7,7 @@ mod duplicate_keys;
 mod guessing;
 mod harness;
 mod iam_api;
+mod layering;
 mod oidc;
 mod policy_cli;
 mod portal;
