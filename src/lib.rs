@@ -1,8 +1,8 @@
 //! Keyward: an identity provider with AWS-STS-style federation.
 //!
-//! The binary (`main.rs`) is a thin command line over this library; see `DESIGN.md` in the
-//! project's shared notes for the module map. Calls go from the HTTP edges (`routes`, `http`)
-//! to the services (`iam`, `audit`) to the pure core (`policy`, `auth`); nothing points back up.
+//! The binary (`main.rs`) is a thin command line over this library. `docs/ARCHITECTURE.md`
+//! holds the module map and the layering rule (each module imports only deeper layers), which
+//! `tests/integration/layering.rs` checks, and the flow of an AssumeRole and a code exchange.
 
 pub mod app;
 pub mod audit;

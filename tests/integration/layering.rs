@@ -14,17 +14,38 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, &str)] = &[
     ("clock", "the only source of time and randomness"),
     ("policy", "the pure IAM policy engine: no I/O"),
-    ("secrets", "sealing of secrets at rest, on the clock's randomness"),
-    ("auth", "password hashing, TOTP and the throttle state machine, pure"),
+    (
+        "secrets",
+        "sealing of secrets at rest, on the clock's randomness",
+    ),
+    (
+        "auth",
+        "password hashing, TOTP and the throttle state machine, pure",
+    ),
     ("config", "settings, validated once at start"),
-    ("storage", "the store: connections, schema, migrations, throttle rows"),
+    (
+        "storage",
+        "the store: connections, schema, migrations, throttle rows",
+    ),
     ("audit", "the audit trail, written to the store"),
-    ("http", "the HTTP edge's helpers: client address, request facts, metrics"),
-    ("context", "what every service is given: store, clock, sealing, quotas"),
+    (
+        "http",
+        "the HTTP edge's helpers: client address, request facts, metrics",
+    ),
+    (
+        "context",
+        "what every service is given: store, clock, sealing, quotas",
+    ),
     ("iam", "IAM's entities and their rules"),
-    ("authz", "authorization of callers: their policies, loaded and decided"),
+    (
+        "authz",
+        "authorization of callers: their policies, loaded and decided",
+    ),
     ("sts", "temporary credentials and role sessions"),
-    ("aws_api", "the AWS query API surface (IAM, STS) and Keyward's JSON APIs"),
+    (
+        "aws_api",
+        "the AWS query API surface (IAM, STS) and Keyward's JSON APIs",
+    ),
     ("oidc", "the OpenID Connect provider"),
     ("portal", "the sign-in portal and console"),
     ("sweep", "the background sweep of expired rows"),
