@@ -109,7 +109,7 @@ pub fn service_context(settings: &StoreSettings) -> Result<ServiceContext, Start
         master_key,
         clock,
         random,
-        limits: Arc::new(crate::iam::Limits::default()),
+        limits: Arc::new(crate::config::limits::Limits::default()),
         iam_epoch: Arc::default(),
     })
 }

@@ -3,7 +3,7 @@
 
 use crate::auth::hash_pool::HashPool;
 use crate::clock::{SharedClock, SharedRandom};
-use crate::iam::Limits;
+use crate::config::limits::Limits;
 use crate::secrets::MasterKey;
 use crate::storage::{notify, Store};
 use crate::storage::{DbConnection, StorageError};

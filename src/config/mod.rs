@@ -4,6 +4,7 @@
 //! validated here, so the rest of the program holds only values that make sense.
 
 mod file;
+pub mod limits;
 pub mod proxies;
 
 use crate::secrets::SecretString;

@@ -14,7 +14,6 @@ pub mod error;
 pub mod groups;
 pub mod inline;
 pub mod instance_profiles;
-pub mod limits;
 pub mod mfa;
 pub mod names;
 pub mod oidc_providers;
@@ -28,6 +27,6 @@ pub mod trust_principals;
 pub mod user_email;
 pub mod users;
 
+pub use crate::config::limits::Limits;
 pub use call::Call;
 pub use error::IamError;
-pub use limits::Limits;

@@ -2,10 +2,10 @@
 
 use super::bootstrap::ROOT_LOGIN;
 use super::call::Call;
-use super::limits::Limits;
 use super::page::{Page, PageRequest};
 use super::tags::{self, Tag, Taggable};
 use super::{arn, names, policies, IamError};
+use crate::config::limits::Limits;
 use crate::context::ServiceContext;
 use crate::storage::ids::UserId;
 use crate::storage::models::User;

@@ -58,11 +58,6 @@ const LAYERS: &[(&str, &str)] = &[
 const UPWARD: &[(&str, &str, &str)] = &[
     (
         "context",
-        "iam",
-        "quotas (iam::Limits) belong in config/, below the services",
-    ),
-    (
-        "context",
         "sts",
         "the session-token sealer belongs in credentials/, below the services",
     ),

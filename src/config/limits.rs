@@ -1,6 +1,7 @@
-//! Quotas, AWS's defaults unless a deployment changes them. They hold under concurrent
-//! requests because every quota check runs after [`crate::storage::lock_account`] in the same
-//! write transaction as the insert it guards.
+//! IAM's quotas, AWS's defaults unless a deployment changes them: settings, given to every
+//! service through the context. They hold under concurrent requests because every quota check
+//! in `iam` runs after the store's `lock_account` in the same write transaction as the insert it
+//! guards.
 
 #[derive(Debug, Clone)]
 pub struct Limits {
