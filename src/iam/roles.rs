@@ -79,7 +79,8 @@ pub fn find(conn: &mut DbConnection, account_id: &str, name: &str) -> Result<Rol
         .ok_or_else(|| not_found(name))
 }
 
-/// A role as ListRoles returns it: without tags, boundary or last use (no further queries).
+/// A role as ListRoles returns it: without tags, boundary or last use (no further queries; its
+/// trust policy as `trust_principals::show_page` made it).
 pub fn summary(role: Role) -> RoleView {
     RoleView {
         arn: arn::role(&role.account_id, &role.path, &role.name),
@@ -333,6 +334,8 @@ pub fn list(
             query = query.filter(lower(roles::name).gt(after.clone()));
         }
         let rows = query.load(conn)?;
-        Ok(Page::from_rows(rows, limit, |r: &Role| r.name.to_lowercase()).map(summary))
+        let mut page = Page::from_rows(rows, limit, |r: &Role| r.name.to_lowercase());
+        trust_principals::show_page(conn, page.items.iter_mut())?;
+        Ok(page.map(summary))
     })
 }

@@ -13,6 +13,7 @@
 //!  GetRole ─> shown: the stored text, or the ARNs of today (renamed) and the ids of the gone
 //! ```
 
+use super::roles::Role;
 use super::IamError;
 use crate::iam::arn;
 use crate::policy::{Policy, PolicyKind};
@@ -168,18 +169,63 @@ pub fn ids(conn: &mut DbConnection, role_id: &str) -> Result<HashMap<String, Str
 /// The trust policy as IAM shows it: each bound ARN as its principal's ARN of today, or its
 /// unique id when the principal is gone. The stored text when nothing changed.
 pub fn shown(conn: &mut DbConnection, role_id: &str, document: &str) -> Result<String, IamError> {
-    let mut replace: HashMap<String, String> = HashMap::new();
-    for (written, id) in ids(conn, role_id)? {
-        let now = current_arn(conn, &id)?.unwrap_or_else(|| id.clone());
+    let bindings: Vec<(String, String)> = ids(conn, role_id)?.into_iter().collect();
+    let replace = replacements(conn, bindings)?;
+    Ok(rewrite(document, &replace))
+}
+
+/// [`shown`] for a page of roles (ListRoles): the page's bindings in one query, then the
+/// principals they name; roles whose policies name no user or role cost nothing more.
+pub fn show_page<'a>(
+    conn: &mut DbConnection,
+    roles: impl IntoIterator<Item = &'a mut Role>,
+) -> Result<(), IamError> {
+    let mut roles: Vec<&mut Role> = roles.into_iter().collect();
+    let role_ids: Vec<&str> = roles.iter().map(|r| r.id.as_str()).collect();
+    let bound: Vec<(String, String, String)> = role_trust_principals::table
+        .filter(role_trust_principals::role_id.eq_any(&role_ids))
+        .select((
+            role_trust_principals::role_id,
+            role_trust_principals::arn,
+            role_trust_principals::principal_id,
+        ))
+        .load(conn)?;
+    let mut by_role: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    for (role_id, written, id) in bound {
+        by_role.entry(role_id).or_default().push((written, id));
+    }
+    for role in &mut roles {
+        if let Some(bindings) = by_role.remove(&role.id) {
+            let replace = replacements(conn, bindings)?;
+            role.assume_role_policy = rewrite(&role.assume_role_policy, &replace);
+        }
+    }
+    Ok(())
+}
+
+/// The bound ARNs (ARN as written, unique id) that IAM shows otherwise now: a renamed
+/// principal's ARN of today, or a gone principal's unique id.
+fn replacements(
+    conn: &mut DbConnection,
+    bindings: Vec<(String, String)>,
+) -> Result<HashMap<String, String>, IamError> {
+    let mut replace = HashMap::new();
+    for (written, id) in bindings {
+        let now = current_arn(conn, &id)?.unwrap_or(id);
         if now != written {
             replace.insert(written, now);
         }
     }
+    Ok(replace)
+}
+
+/// `document` with the `AWS` principals of `replace` replaced; the stored text when none is.
+fn rewrite(document: &str, replace: &HashMap<String, String>) -> String {
     if replace.is_empty() {
-        return Ok(document.to_string());
+        return document.to_string();
     }
     let Ok(mut value) = serde_json::from_str::<Value>(document) else {
-        return Ok(document.to_string());
+        return document.to_string();
     };
     let statements = match value.get_mut("Statement") {
         Some(Value::Array(list)) => list.iter_mut().collect::<Vec<_>>(),
@@ -202,7 +248,7 @@ pub fn shown(conn: &mut DbConnection, role_id: &str, document: &str) -> Result<S
             }
         }
     }
-    Ok(serde_json::to_string(&value).unwrap_or_else(|_| document.to_string()))
+    serde_json::to_string(&value).unwrap_or_else(|_| document.to_string())
 }
 
 #[cfg(test)]

@@ -41,8 +41,12 @@ def test_a_user_created_again_under_a_trusted_name_is_not_trusted(iam, keyward, 
     assert role_trust(iam, name) == [bob_arn]
 
     delete_user(iam, bob, key_id)
-    # The policy now shows the unique id of the principal it trusted, as IAM does.
+    # The policy now shows the unique id of the principal it trusted, as IAM does, in GetRole
+    # and in ListRoles.
     assert role_trust(iam, name) == [old_id]
+    listed = [r for page in iam.get_paginator("list_roles").paginate() for r in page["Roles"]]
+    [mine] = [r for r in listed if r["RoleName"] == name]
+    assert mine["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["AWS"] == [old_id]
     _, new_sts = user_with_key(iam, keyward, bob)
     with pytest.raises(ClientError) as e:
         new_sts.assume_role(RoleArn=role_arn, RoleSessionName="after")
