@@ -105,7 +105,7 @@ pub fn service_context(settings: &StoreSettings) -> Result<ServiceContext, Start
     Ok(ServiceContext {
         hashing: Arc::new(hashing),
         store,
-        sessions: Arc::new(crate::sts::TokenSealer::new(master_key.clone())),
+        sessions: Arc::new(crate::credentials::TokenSealer::new(master_key.clone())),
         master_key,
         clock,
         random,

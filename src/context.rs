@@ -4,10 +4,10 @@
 use crate::auth::hash_pool::HashPool;
 use crate::clock::{SharedClock, SharedRandom};
 use crate::config::limits::Limits;
+use crate::credentials::TokenSealer;
 use crate::secrets::MasterKey;
 use crate::storage::{notify, Store};
 use crate::storage::{DbConnection, StorageError};
-use crate::sts::TokenSealer;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod context;
+pub mod credentials;
 pub mod http;
 pub mod iam;
 pub mod oidc;

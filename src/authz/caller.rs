@@ -1,7 +1,7 @@
 //! The authenticated caller of a request.
 
+use crate::credentials::{SessionClaims, SessionPrincipal};
 use crate::policy::Principal;
-use crate::sts::{SessionClaims, SessionPrincipal};
 use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,13 +1,13 @@
 //! Reading a principal's policies from the store and compiling them.
 
 use super::Caller;
+use crate::credentials::{SessionClaims, SessionPrincipal};
 use crate::iam::entities::EntityKind;
 use crate::iam::{groups, inline, policies, tags, IamError};
 use crate::policy::{Policy, PolicyKind};
 use crate::storage::ids::AccountId;
 use crate::storage::schema::{managed_policies, policy_versions, roles, users};
 use crate::storage::{DbConnection, StorageError};
-use crate::sts::{SessionClaims, SessionPrincipal};
 use diesel::prelude::*;
 
 /// Where a policy comes from, as IAM's simulator names it (`SourcePolicyId`, `SourcePolicyType`).

@@ -12,13 +12,13 @@ pub use load::{PolicySource, PrincipalPolicies};
 pub mod simulate;
 
 use crate::context::ServiceContext;
+use crate::credentials::SessionPrincipal;
 use crate::iam::roles::{self, Role};
 use crate::iam::trust_principals;
 use crate::iam::IamError;
 use crate::policy::{
     self, ContextValue, Decision, EvaluationInput, Policy, PolicyKind, RequestContext,
 };
-use crate::sts::SessionPrincipal;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::net::IpAddr;

@@ -148,8 +148,8 @@ fn screen_caller(
     parsed: &sigv4::ParsedSignature,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), AwsError> {
+    use crate::credentials::TemporaryAccessKeyId;
     use crate::secrets::ExposeSecret;
-    use crate::storage::ids::TemporaryAccessKeyId;
     if let Some(token) = &parsed.security_token {
         if !TemporaryAccessKeyId::is_well_formed(&parsed.access_key_id) {
             return Err(AwsError::invalid_client_token_id());

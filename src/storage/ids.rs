@@ -62,39 +62,8 @@ entity_id!(/// An instance profile's unique id (`AIPA...`).
     InstanceProfileId, "AIPA", 17);
 entity_id!(/// A long-term access key id (`AKIA...`).
     AccessKeyId, "AKIA", 16);
-entity_id!(/// A temporary credential's access key id (`ASIA...`).
-    TemporaryAccessKeyId, "ASIA", 16);
-
-impl TemporaryAccessKeyId {
-    /// A fresh id that names its account, as AWS's key ids do: base32 of the 12-digit account
-    /// number (40 bits) and 40 random bits. `GetAccessKeyInfo` reads the account back without
-    /// any stored state.
-    pub fn for_account(account_id: &str, random: &dyn Random) -> Option<Self> {
-        let account: u64 = account_id.parse().ok().filter(|_| account_id.len() == 12)?;
-        let mut raw = [0u8; 10];
-        raw[..5].copy_from_slice(&account.to_be_bytes()[3..]);
-        random.fill(&mut raw[5..]);
-        Some(Self(format!(
-            "{}{}",
-            Self::PREFIX,
-            data_encoding::BASE32_NOPAD.encode(&raw)
-        )))
-    }
-
-    /// The account a well-formed id names.
-    pub fn account_of(text: &str) -> Option<String> {
-        if !Self::is_well_formed(text) {
-            return None;
-        }
-        let raw = data_encoding::BASE32_NOPAD
-            .decode(&text.as_bytes()[Self::PREFIX.len()..])
-            .ok()?;
-        let mut bytes = [0u8; 8];
-        bytes[3..].copy_from_slice(raw.get(..5)?);
-        let account = u64::from_be_bytes(bytes);
-        (account < 1_000_000_000_000).then(|| format!("{account:012}"))
-    }
-}
+// Temporary (`ASIA...`) key ids are never stored: they are a credential format, in
+// `credentials/temporary.rs`.
 
 /// A 12-digit AWS account id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -155,17 +124,6 @@ mod tests {
         assert!(key.as_str().starts_with("AKIA") && key.as_str().len() == 20);
         assert!(AccessKeyId::is_well_formed(key.as_str()));
         assert!(!AccessKeyId::is_well_formed("AKIAlowercase1234567"));
-        let temporary = TemporaryAccessKeyId::for_account("012345678901", &r).unwrap();
-        assert!(TemporaryAccessKeyId::is_well_formed(temporary.as_str()));
-        assert_eq!(
-            TemporaryAccessKeyId::account_of(temporary.as_str()).as_deref(),
-            Some("012345678901")
-        );
-        assert!(TemporaryAccessKeyId::for_account("12345", &r).is_none());
-        assert_eq!(
-            TemporaryAccessKeyId::account_of("ASIA7777777777777777"),
-            None
-        );
         assert!(!AccessKeyId::is_well_formed(user.as_str()));
         let early = time_ordered_id(1_000, &r);
         let late = time_ordered_id(2_000, &r);

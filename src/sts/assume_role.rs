@@ -12,10 +12,10 @@
 //! same AccessDenied naming the requested ARN.
 
 use super::credentials::{self, TemporaryCredentials};
-use super::token::{SessionClaims, SessionPrincipal};
 use super::{mfa_check, session, StsError};
 use crate::authz::{Authorizer, Caller, RequestFacts};
 use crate::context::ServiceContext;
+use crate::credentials::{SessionClaims, SessionPrincipal};
 use crate::policy::{self, AssumeRoleInput};
 
 /// The longest session of a role assumed with role-session credentials (role chaining).

@@ -5,10 +5,10 @@
 use super::credentials::{self, TemporaryCredentials};
 use super::session::{self, SessionRequest};
 use super::session_token::{long_term_only, DEFAULT_SECONDS, MAX_SECONDS};
-use super::token::{SessionClaims, SessionPrincipal};
 use super::StsError;
 use crate::authz::{Caller, RequestFacts};
 use crate::context::ServiceContext;
+use crate::credentials::{SessionClaims, SessionPrincipal};
 
 #[derive(Debug, Clone, Default)]
 pub struct FederationTokenRequest {

@@ -1,5 +1,5 @@
 //! STS: temporary credentials. Each action mints an `ASIA...` access key, a secret and a
-//! self-contained sealed session token ([`token`]); requests signed with them are verified from
+//! self-contained sealed session token ([`crate::credentials::token`]); requests signed with them are verified from
 //! the token alone, without the store.
 
 pub mod assume_role;
@@ -7,10 +7,10 @@ pub mod credentials;
 pub mod federation_token;
 pub mod session;
 pub mod session_token;
-pub mod token;
 
-pub use credentials::TemporaryCredentials;
-pub use token::{SessionClaims, SessionPrincipal, TokenError, TokenSealer};
+pub use crate::credentials::{
+    SessionClaims, SessionPrincipal, TemporaryCredentials, TokenError, TokenSealer,
+};
 
 use crate::iam::IamError;
 use crate::storage::StorageError;
@@ -106,7 +106,7 @@ pub fn key_account(
     ctx: &crate::context::ServiceContext,
     key_id: &str,
 ) -> Result<Option<String>, StsError> {
-    use crate::storage::ids::TemporaryAccessKeyId;
+    use crate::credentials::TemporaryAccessKeyId;
     if TemporaryAccessKeyId::is_well_formed(key_id) {
         return Ok(TemporaryAccessKeyId::account_of(key_id));
     }

@@ -2,10 +2,10 @@
 //! usually to prove MFA once and then work with `aws:MultiFactorAuthPresent`.
 
 use super::credentials::{self, TemporaryCredentials};
-use super::token::{SessionClaims, SessionPrincipal};
 use super::{mfa_check, session, StsError};
 use crate::authz::{Caller, RequestFacts};
 use crate::context::ServiceContext;
+use crate::credentials::{SessionClaims, SessionPrincipal};
 
 pub const DEFAULT_SECONDS: i64 = 43_200;
 pub const MAX_SECONDS: i64 = 129_600;

@@ -7,12 +7,12 @@
 //! key is accepted only while a session it sealed can still be alive. The token's access key id
 //! (`ASIA...`) is the associated data, so a token opens only with the key id it was issued with.
 
+use super::claims::SessionClaims;
 use crate::clock::Random;
 use crate::secrets::{ExposeSecret, MasterKey};
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use data_encoding::BASE64URL_NOPAD;
-use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -25,88 +25,6 @@ pub const MAX_SESSION_SECONDS: i64 = 129_600;
 const FORMAT_VERSION: u8 = 1;
 const NONCE_LEN: usize = 12;
 const HEADER_LEN: usize = 1 + 4 + NONCE_LEN;
-
-/// Who the session acts as.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "k")]
-pub enum SessionPrincipal {
-    /// An assumed role (`arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`).
-    #[serde(rename = "r")]
-    Role {
-        id: String,
-        name: String,
-        path: String,
-        session: String,
-    },
-    /// An IAM user's own session (GetSessionToken).
-    #[serde(rename = "u")]
-    User {
-        id: String,
-        name: String,
-        path: String,
-    },
-    /// The root user's own session (GetSessionToken).
-    #[serde(rename = "0")]
-    Root,
-    /// A federated user (GetFederationToken): the user's permissions, narrowed by the session
-    /// policies.
-    #[serde(rename = "f")]
-    Federated {
-        name: String,
-        user_id: String,
-        user_name: String,
-        user_path: String,
-    },
-}
-
-/// Everything a request signed with a temporary credential needs: its secret, who it acts as
-/// and how the session was made.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionClaims {
-    /// The secret access key the requests are signed with.
-    #[serde(rename = "s")]
-    pub secret: String,
-    #[serde(rename = "a")]
-    pub account_id: String,
-    #[serde(rename = "p")]
-    pub principal: SessionPrincipal,
-    #[serde(rename = "si", default, skip_serializing_if = "Option::is_none")]
-    pub source_identity: Option<String>,
-    /// Session tags (`aws:PrincipalTag/*`), in the order given.
-    #[serde(rename = "t", default, skip_serializing_if = "Vec::is_empty")]
-    pub tags: Vec<(String, String)>,
-    /// Keys of the tags that pass on to chained role sessions.
-    #[serde(rename = "tk", default, skip_serializing_if = "Vec::is_empty")]
-    pub transitive_keys: Vec<String>,
-    /// The inline session policy, as given.
-    #[serde(rename = "sp", default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<String>,
-    /// Managed session policies.
-    #[serde(rename = "pa", default, skip_serializing_if = "Vec::is_empty")]
-    pub policy_arns: Vec<String>,
-    /// When the caller last proved an MFA factor (Unix seconds), if the session carries MFA.
-    #[serde(rename = "m", default, skip_serializing_if = "Option::is_none")]
-    pub mfa_at: Option<i64>,
-    /// Issue and expiry (Unix seconds).
-    #[serde(rename = "i")]
-    pub issued_at: i64,
-    #[serde(rename = "e")]
-    pub expires_at: i64,
-    /// 0 for a session made with long-term credentials; one more for each role chained.
-    #[serde(rename = "c", default)]
-    pub chain_depth: u8,
-}
-
-impl std::fmt::Debug for SessionClaims {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SessionClaims")
-            .field("account_id", &self.account_id)
-            .field("principal", &self.principal)
-            .field("issued_at", &self.issued_at)
-            .field("expires_at", &self.expires_at)
-            .finish_non_exhaustive()
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
@@ -236,6 +154,7 @@ fn accepted_key_age() -> u32 {
 mod tests {
     use super::*;
     use crate::clock::SeededRandom;
+    use crate::credentials::SessionPrincipal;
 
     fn sealer() -> TokenSealer {
         TokenSealer::new(Arc::new(MasterKey::from_bytes(&[7u8; 32])))
