@@ -5,18 +5,23 @@
 //! IAM's rule that a trust policy naming the caller is enough within its account, while one
 //! naming the account (or any cross-account trust) also needs the caller's own policies.
 //!
+//! AssumeRole is a front on the one minting path ([`super::role_session`]): the checks that
+//! concern the caller and the request are here, the trust decision and the minting there.
+//!
 //! Order matters: what can be checked without the role (names, duration bounds, tags, the
 //! caller's MFA code) comes first; then the role and its trust policy; only a caller the role
 //! trusts learns about the role (its `MaxSessionDuration`) and its account (which managed
 //! session policies exist). Any other caller, and any caller naming a missing role, gets the
 //! same AccessDenied naming the requested ARN.
 
-use super::credentials::{self, TemporaryCredentials};
+use super::role_session::{self, RoleSessionRequest, SessionDuration, TrustPrincipal};
 use super::{mfa_check, session, StsError};
 use crate::authz::{Authorizer, Caller, RequestFacts};
 use crate::context::ServiceContext;
-use crate::credentials::{SessionClaims, SessionPrincipal};
-use crate::policy::{self, AssumeRoleInput};
+use crate::credentials::SessionPrincipal;
+use crate::policy;
+
+pub use super::role_session::AssumedRole;
 
 /// The longest session of a role assumed with role-session credentials (role chaining).
 pub const CHAINED_MAX_SECONDS: i64 = 3600;
@@ -33,19 +38,6 @@ pub struct AssumeRoleRequest {
     pub token_code: Option<String>,
 }
 
-#[derive(Debug)]
-pub struct AssumedRole {
-    pub credentials: TemporaryCredentials,
-    /// `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`
-    pub arn: String,
-    /// `AROA...:SESSION`
-    pub assumed_role_id: String,
-    pub packed_policy_size: u32,
-    pub source_identity: Option<String>,
-    /// The role's unique id, to record its last use.
-    pub role_id: String,
-}
-
 /// `arn:aws:iam::ACCOUNT:role/PATH/NAME` as (account, path, name).
 fn parse_role_arn(arn: &str) -> Option<(&str, String, &str)> {
     let parsed = policy::Arn::parse(arn)?;
@@ -60,13 +52,9 @@ fn parse_role_arn(arn: &str) -> Option<(&str, String, &str)> {
     (!name.is_empty()).then_some((parsed.account, path, name))
 }
 
-fn not_authorized(caller: &Caller, role_arn: &str) -> StsError {
-    StsError::AccessDenied(format!(
-        "User: {} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
-        caller.arn()
-    ))
-}
-
+/// The caller's checks (root refused, session name, chaining, duration bounds, external id,
+/// role ARN, session inputs, MFA code), the role's lookup, then the one minting path
+/// ([`role_session::mint`]).
 pub fn assume_role(
     ctx: &ServiceContext,
     authorizer: &Authorizer,
@@ -74,6 +62,7 @@ pub fn assume_role(
     facts: &RequestFacts,
     request: &AssumeRoleRequest,
 ) -> Result<AssumedRole, StsError> {
+    let principal = TrustPrincipal::Iam(caller);
     if caller.is_root() {
         return Err(StsError::AccessDenied(
             "Roles may not be assumed by root accounts.".to_string(),
@@ -82,7 +71,7 @@ pub fn assume_role(
     session::check_name("roleSessionName", &request.session_name)?;
     let prior = caller.session();
     if prior.is_some_and(|s| matches!(s.principal, SessionPrincipal::Federated { .. })) {
-        return Err(not_authorized(caller, &request.role_arn));
+        return Err(principal.not_authorized(&request.role_arn));
     }
     let chained = prior.is_some_and(|s| matches!(s.principal, SessionPrincipal::Role { .. }));
     if let Some(seconds) = request.duration_seconds {
@@ -104,13 +93,12 @@ pub fn assume_role(
             request.role_arn
         ))
     })?;
-    let checked = session::check_inputs(caller, &request.session)?;
+    let checked = session::check_inputs(prior, &request.session)?;
 
-    let now = facts.now.timestamp();
     // A code given now; else the MFA of the caller's own session, or of the console session
     // that switches roles (as AWS's console carries it into the role session).
     let mfa_at = if mfa_check(ctx, caller, &request.serial_number, &request.token_code)? {
-        Some(now)
+        Some(facts.now.timestamp())
     } else {
         prior
             .and_then(|s| s.mfa_at)
@@ -121,95 +109,31 @@ pub fn assume_role(
     // callers cannot probe which roles exist.
     let trusted = match authorizer.trusted_role(ctx, account, name)? {
         Some(trusted) if trusted.role.path == path => trusted,
-        _ => return Err(not_authorized(caller, &request.role_arn)),
+        _ => return Err(principal.not_authorized(&request.role_arn)),
     };
-    let role = &trusted.role;
-    let role_arn = crate::iam::arn::role(&role.account_id, &role.path, &role.name);
-    let trust = &trusted.trust;
-    let caller_policies = authorizer.policies(ctx, caller)?;
-    let caller_session = authorizer.session_policies(ctx, caller)?;
-    let allowed = |action: &str| {
-        let mut context = Authorizer::context(caller, &caller_policies, facts, action, &role_arn);
-        context.insert("sts:RoleSessionName", request.session_name.as_str());
-        context.insert("aws:MultiFactorAuthPresent", mfa_at.is_some());
-        if let Some(at) = mfa_at {
-            context.insert("aws:MultiFactorAuthAge", (now - at).max(0));
-        }
-        if let Some(external_id) = &request.external_id {
-            context.insert("sts:ExternalId", external_id.as_str());
-        }
-        checked.add_request_keys(&mut context);
-        policy::evaluate_assume_role(&AssumeRoleInput {
-            context: &context,
-            trust_policy: trust,
-            role_account: &role.account_id,
-            caller_identity: &caller_policies.identity,
-            caller_boundary: caller_policies.boundary_policy(),
-            caller_session: caller_session
-                .as_deref()
-                .map(Vec::as_slice)
-                .unwrap_or_default(),
-        })
-        .is_allowed()
-    };
-    let mut actions = vec!["sts:AssumeRole"];
-    if !checked.new_tags.is_empty() {
-        actions.push("sts:TagSession");
-    }
-    if request.session.source_identity.is_some() {
-        actions.push("sts:SetSourceIdentity");
-    }
-    if !actions.into_iter().all(allowed) {
-        return Err(not_authorized(caller, &request.role_arn));
-    }
-
-    // Only a trusted caller learns the role's limit and which policies its account has.
-    let max = i64::from(role.max_session_duration);
-    let duration =
-        match request.duration_seconds {
-            Some(seconds) if seconds > max => return Err(StsError::Validation(
-                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
-                    .to_string(),
-            )),
-            Some(seconds) => seconds,
-            None => DEFAULT_SECONDS.min(max),
-        };
-    session::check_policy_arns(ctx, account, &request.session.policy_arns)?;
-
-    let claims = SessionClaims {
-        secret: String::new(),
-        account_id: role.account_id.clone(),
-        principal: SessionPrincipal::Role {
-            id: role.id.clone(),
-            name: role.name.clone(),
-            path: role.path.clone(),
-            session: request.session_name.clone(),
+    role_session::mint(
+        ctx,
+        authorizer,
+        &trusted,
+        principal,
+        facts,
+        &RoleSessionRequest {
+            role_arn: &request.role_arn,
+            session_name: &request.session_name,
+            session: &request.session,
+            checked: &checked,
+            external_id: request.external_id.as_deref(),
+            mfa_at,
+            chain_depth: match prior {
+                Some(s) if chained => s.chain_depth.saturating_add(1),
+                _ => 0,
+            },
+            duration: SessionDuration {
+                requested: request.duration_seconds,
+                default: DEFAULT_SECONDS,
+            },
         },
-        source_identity: checked.source_identity.clone(),
-        tags: checked.tags.clone(),
-        transitive_keys: checked.transitive_keys.clone(),
-        policy: request.session.policy.clone(),
-        policy_arns: request.session.policy_arns.clone(),
-        mfa_at,
-        issued_at: now,
-        expires_at: now + duration,
-        chain_depth: match prior {
-            Some(s) if chained => s.chain_depth.saturating_add(1),
-            _ => 0,
-        },
-    };
-    let credentials = credentials::mint(ctx, claims)?;
-    Ok(AssumedRole {
-        credentials,
-        arn: format!(
-            "arn:aws:sts::{}:assumed-role/{}/{}",
-            role.account_id, role.name, request.session_name
-        ),
-        assumed_role_id: format!("{}:{}", role.id, request.session_name),
-        packed_policy_size: checked.packed_percent,
-        source_identity: checked.source_identity,
-        role_id: role.id.clone(),
-    })
+    )
 }
 
 #[cfg(test)]

@@ -62,7 +62,7 @@ pub fn get_federation_token(
         }
         None => DEFAULT_SECONDS,
     };
-    let checked = session::check_request(ctx, caller, account_id, &request.session)?;
+    let checked = session::check_request(ctx, caller.session(), account_id, &request.session)?;
     let arn = federated_arn(account_id, &request.name);
     let now = facts.now.timestamp();
     let claims = SessionClaims {

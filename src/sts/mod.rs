@@ -5,6 +5,7 @@
 pub mod assume_role;
 pub mod credentials;
 pub mod federation_token;
+pub mod role_session;
 pub mod session;
 pub mod session_token;
 

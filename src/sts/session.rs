@@ -3,8 +3,8 @@
 //! inherits), MFA codes, and the packed size of it all.
 
 use super::StsError;
-use crate::authz::Caller;
 use crate::context::ServiceContext;
+use crate::credentials::SessionClaims;
 use crate::iam::{policies, tags};
 use crate::policy::{policy_size, Policy, PolicyKind, RequestContext};
 
@@ -130,15 +130,16 @@ pub fn check_token_code(code: &str) -> Result<(), StsError> {
     Ok(())
 }
 
-/// Checks session policies, tags and source identity against IAM's rules and the calling
-/// session's inheritance; `account_id` owns the managed session policies.
+/// Checks session policies, tags and source identity against IAM's rules and what the prior
+/// session (the calling one, if the caller has one) passes on; `account_id` owns the managed
+/// session policies.
 pub fn check_request(
     ctx: &ServiceContext,
-    caller: &Caller,
+    prior: Option<&SessionClaims>,
     account_id: &str,
     request: &SessionRequest,
 ) -> Result<Checked, StsError> {
-    let checked = check_inputs(caller, request)?;
+    let checked = check_inputs(prior, request)?;
     check_policy_arns(ctx, account_id, &request.policy_arns)?;
     Ok(checked)
 }
@@ -167,9 +168,13 @@ pub fn check_policy_arns(
     Ok(())
 }
 
-/// [`check_request`] without the store: everything that depends on the request and the calling
-/// session only (the managed session policies are counted, not looked up).
-pub fn check_inputs(caller: &Caller, request: &SessionRequest) -> Result<Checked, StsError> {
+/// [`check_request`] without the store: everything that depends on the request and the prior
+/// session's claims only (its transitive tags and its source identity; the managed session
+/// policies are counted, not looked up).
+pub fn check_inputs(
+    prior: Option<&SessionClaims>,
+    request: &SessionRequest,
+) -> Result<Checked, StsError> {
     let mut packed = 0;
     if let Some(document) = &request.policy {
         if document.chars().count() > MAX_POLICY_CHARS {
@@ -190,7 +195,6 @@ pub fn check_inputs(caller: &Caller, request: &SessionRequest) -> Result<Checked
     }
     packed += request.policy_arns.iter().map(String::len).sum::<usize>();
 
-    let prior = caller.session();
     let inherited: Vec<(String, String)> = prior
         .map(|s| {
             s.tags
