@@ -14,6 +14,7 @@ pub mod clock;
 pub mod config;
 pub mod context;
 pub mod credentials;
+pub mod federation;
 pub mod http;
 pub mod iam;
 pub mod oidc;

@@ -18,7 +18,8 @@ use super::StsError;
 use crate::authz::{Authorizer, Caller, RequestFacts, TrustedRole};
 use crate::context::ServiceContext;
 use crate::credentials::{SessionClaims, SessionPrincipal};
-use crate::policy::{self, AssumeRoleInput, RequestContext};
+use crate::federation::ExternalIdentity;
+use crate::policy::{self, AssumeRoleInput, Policy, RequestContext};
 
 /// Who asks to become the role, as its trust policy sees them.
 #[derive(Debug, Clone, Copy)]
@@ -26,6 +27,10 @@ pub enum TrustPrincipal<'a> {
     /// A caller with AWS credentials (an IAM user, a role session): the trust policy and,
     /// where IAM's rules ask for them, the caller's own policies decide (`sts:AssumeRole`).
     Iam(&'a Caller),
+    /// An identity an external source proved (web identity, SAML, a directory, ...): it has
+    /// no policies of its own, so the trust policy alone decides, on the `Federated`
+    /// principal and the keys the identity maps to ([`ExternalIdentity::trust_keys`]).
+    External(&'a ExternalIdentity),
 }
 
 impl TrustPrincipal<'_> {
@@ -33,6 +38,7 @@ impl TrustPrincipal<'_> {
     pub fn assume_action(&self) -> &'static str {
         match self {
             Self::Iam(_) => "sts:AssumeRole",
+            Self::External(identity) => identity.assume_action(),
         }
     }
 
@@ -43,6 +49,10 @@ impl TrustPrincipal<'_> {
             Self::Iam(caller) => StsError::AccessDenied(format!(
                 "User: {} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
                 caller.arn()
+            )),
+            Self::External(identity) => StsError::AccessDenied(format!(
+                "Not authorized to perform {}",
+                identity.assume_action()
             )),
         }
     }
@@ -217,5 +227,55 @@ fn trusts(
             };
             Ok(actions.into_iter().all(allowed))
         }
+        TrustPrincipal::External(identity) => Ok(actions.into_iter().all(|action| {
+            external_allows(
+                &trusted.trust,
+                &role.account_id,
+                &role_arn,
+                identity,
+                facts,
+                request,
+                action,
+            )
+        })),
     }
 }
+
+/// Whether the trust policy lets an external identity do `action` on the role: the identity
+/// has no policies of its own, so the trust policy alone decides.
+fn external_allows(
+    trust: &Policy,
+    role_account: &str,
+    role_arn: &str,
+    identity: &ExternalIdentity,
+    facts: &RequestFacts,
+    request: &RoleSessionRequest<'_>,
+    action: &str,
+) -> bool {
+    let mut context = RequestContext::new(identity.principal(), action, role_arn)
+        .with("aws:CurrentTime", facts.now)
+        .with("aws:EpochTime", facts.now.timestamp())
+        .with("aws:SecureTransport", facts.secure_transport)
+        .with("aws:RequestedRegion", facts.region.as_str())
+        .with("aws:ViaAWSService", false);
+    if let Some(ip) = facts.source_ip {
+        context.insert("aws:SourceIp", ip);
+    }
+    if let Some(agent) = &facts.user_agent {
+        context.insert("aws:UserAgent", agent.as_str());
+    }
+    identity.add_trust_keys(&mut context);
+    add_request_keys(&mut context, request);
+    policy::evaluate_assume_role(&AssumeRoleInput {
+        context: &context,
+        trust_policy: trust,
+        role_account,
+        caller_identity: &[],
+        caller_boundary: None,
+        caller_session: &[],
+    })
+    .is_allowed()
+}
+
+#[cfg(test)]
+mod tests;

@@ -15,6 +15,10 @@ const LAYERS: &[(&str, &str)] = &[
     ("clock", "the only source of time and randomness"),
     ("policy", "the pure IAM policy engine: no I/O"),
     (
+        "federation",
+        "external identities and their mapping to trust keys, session tags, roles; pure",
+    ),
+    (
         "secrets",
         "sealing of secrets at rest, on the clock's randomness",
     ),
