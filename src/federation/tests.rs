@@ -494,3 +494,43 @@ fn saml_role_pairs() {
         )
     );
 }
+
+/// The module stays pure, as `policy/` does (`policy/tests/purity.rs`): no store, no HTTP, no
+/// clock, no randomness, no threads, no files.
+#[test]
+fn federation_imports_nothing_impure() {
+    let forbidden: Vec<String> = [
+        ("actix", ""),
+        ("diesel", ""),
+        ("tokio", ""),
+        ("reqwest", ""),
+        ("std::", "fs"),
+        ("std::", "net::Tcp"),
+        ("std::", "env"),
+        ("std::", "thread"),
+        ("SystemTime::", "now"),
+        ("Utc::", "now"),
+        ("rand", "::"),
+        ("async", " fn"),
+        ("crate::", "storage"),
+        ("crate::", "clock"),
+        ("crate::", "context"),
+    ]
+    .iter()
+    .map(|(a, b)| format!("{a}{b}"))
+    .collect();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/federation");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).expect("src/federation") {
+        let path = entry.expect("an entry").path();
+        if path.ends_with("tests.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("a source file");
+        for bad in &forbidden {
+            assert!(!text.contains(bad.as_str()), "{path:?} uses {bad}");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 4, "expected the federation sources in {dir:?}");
+}
