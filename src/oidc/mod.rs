@@ -37,7 +37,7 @@ pub mod userinfo;
 use crate::audit::AuditQueue;
 use crate::context::ServiceContext;
 use crate::http::security_headers;
-use crate::portal::Portal;
+use crate::signin::SigninService;
 use actix_web::http::Method;
 use actix_web::middleware::from_fn;
 use actix_web::web;
@@ -52,9 +52,9 @@ pub struct Provider {
     pub ctx: ServiceContext,
     pub audit: Arc<AuditQueue>,
     pub keys: KeyRing,
-    /// The portal, whose sessions are the users' sign-ins (and whose public URL is the
-    /// issuer).
-    pub portal: web::Data<Portal>,
+    /// The sign-in service, whose sessions are the users' sign-ins (and whose public URL is
+    /// the issuer).
+    pub signin: web::Data<SigninService>,
     /// How long an authorization code may wait for its exchange.
     pub code_lifetime: chrono::Duration,
     /// Clients read recently, by id (see [`Provider::client`]).
@@ -83,14 +83,14 @@ impl Provider {
     pub fn new(
         ctx: ServiceContext,
         audit: Arc<AuditQueue>,
-        portal: web::Data<Portal>,
+        signin: web::Data<SigninService>,
         code_lifetime: chrono::Duration,
     ) -> Self {
         Self {
             ctx,
             audit,
             keys: KeyRing::new(),
-            portal,
+            signin,
             code_lifetime,
             clients: RwLock::new(HashMap::new()),
         }
@@ -127,7 +127,7 @@ impl Provider {
 
     /// The issuer: the public URL, without a trailing slash.
     pub fn issuer(&self) -> &str {
-        self.portal.public_url()
+        self.signin.public_url()
     }
 
     /// An endpoint's URL.
@@ -166,7 +166,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::scope("/oauth2/authorize")
             .wrap(from_fn(security_headers::middleware))
-            .app_data(crate::portal::form_config())
+            .app_data(crate::browser::form_config())
             .route("", web::get().to(authorize::start))
             .route("", web::post().to(authorize::start))
             .route("/continue", web::get().to(authorize::resume))
@@ -176,7 +176,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::scope("/oauth2/logout")
             .wrap(from_fn(security_headers::middleware))
-            .app_data(crate::portal::form_config())
+            .app_data(crate::browser::form_config())
             .route("", web::get().to(logout::start))
             .route("", web::post().to(logout::start))
             .route("/confirm", web::post().to(logout::confirm)),

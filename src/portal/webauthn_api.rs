@@ -3,11 +3,13 @@
 //! `{"error": ...}` with a 4xx status.
 
 use super::credentials::{call_for, may_register};
-use super::handlers::{current, home_of, internal_json, meta, refusal_text, signin_cookie_name};
 use super::sessions::{Session, Stage};
+use super::signed_in::{base_caller, home_of, refusal_status, refusal_text, with_session};
 use super::signin::Outcome;
 use super::webauthn::{self, KeyKind, WebauthnFlowError};
 use super::Portal;
+use crate::browser::cookies::signin_cookie_name;
+use crate::browser::{current, internal_json, meta};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
@@ -63,7 +65,7 @@ async fn session_for(
     req: &HttpRequest,
     portal: &web::Data<Portal>,
 ) -> Result<Session, HttpResponse> {
-    match current(portal, req).await {
+    match current(&portal.signin, req).await {
         Ok(Some(s)) if portal.csrf.verify("session", &s.csrf_secret, &token(req)) => Ok(s),
         Ok(Some(_)) => Err(forbidden()),
         Ok(None) => Err(error(
@@ -87,10 +89,10 @@ fn outcome(
         }) => {
             let response =
                 HttpResponse::Ok().json(json!({ "redirect": home_of(req, portal, stage) }));
-            super::handlers::with_session(portal, response, value)
+            with_session(portal, response, value)
         }
         Ok(Outcome::Refused(refusal)) => error(
-            super::handlers::refusal_status(&refusal),
+            refusal_status(&refusal),
             &refusal_text(&refusal, portal.ctx.clock.now_naive()),
         ),
         Err(e) => failed(req, &e),
@@ -163,7 +165,7 @@ pub(super) async fn register_finish(
         Err(response) => return response,
     };
     // The actor is the session's own identity, even after a switch of role.
-    let arn = match super::handlers::base_caller(&portal, &session).await {
+    let arn = match base_caller(&portal, &session).await {
         Ok(caller) => caller.arn(),
         Err(e) => return internal_json(&req, &e),
     };
@@ -239,7 +241,7 @@ pub(super) async fn second_factor_finish(
 /// The sign-in cookie, when the CSRF token of its page matches.
 fn signin_binding(req: &HttpRequest, portal: &Portal) -> Option<String> {
     let value = req
-        .cookie(signin_cookie_name(portal))
+        .cookie(signin_cookie_name(portal.secure))
         .map(|c| c.value().to_string())?;
     portal
         .csrf

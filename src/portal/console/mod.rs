@@ -19,14 +19,15 @@ mod user_email;
 mod users;
 pub mod view;
 
-use super::handlers::{active, internal, meta, render, see_other, session_csrf_ok};
 use super::pages::SignedIn;
 use super::sessions::Session;
+use super::signed_in::{acting_as, active, base_caller, facts};
 use super::Portal;
 use crate::authz::Caller;
 use crate::aws_api::console::{self as acting_api, Acting, Reply};
 use crate::aws_api::endpoint::AwsApi;
 use crate::aws_api::error::AwsError;
+use crate::browser::{csrf_refused, internal, meta, render, see_other, session_csrf_ok};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use std::collections::HashMap;
@@ -91,11 +92,11 @@ pub struct Console {
 /// after a switch), or the response that sends the browser where it must go first.
 pub async fn enter(req: &HttpRequest, portal: &web::Data<Portal>) -> Result<Console, HttpResponse> {
     let session = active(req, portal).await?;
-    let base = super::handlers::base_caller(portal, &session)
+    let base = base_caller(portal, &session)
         .await
         .map_err(|e| internal(req, &e))?;
-    let (caller, signed_in) = super::handlers::acting_as(portal, &session, base.clone());
-    let facts = super::handlers::facts(req, portal, &session);
+    let (caller, signed_in) = acting_as(portal, &session, base.clone());
+    let facts = facts(req, portal, &session);
     Ok(Console {
         acting: Acting {
             caller,
@@ -294,7 +295,7 @@ pub async fn posted(
         .map(String::as_str)
         .unwrap_or_default();
     if !session_csrf_ok(portal, &c.session, token) {
-        return Err(super::handlers::csrf_refused());
+        return Err(csrf_refused());
     }
     Ok((c, form))
 }
