@@ -50,7 +50,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             ),
     )
     .service(
-        console::configure(web::scope("/console"))
+        console_pages(web::scope("/console"))
             .wrap(from_fn(security_headers::middleware))
             .app_data(browser::form_config())
             .app_data(browser::json_config())
@@ -86,4 +86,48 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/keyward.css", web::get().to(assets::stylesheet))
             .route("/webauthn.js", web::get().to(assets::script)),
     );
+}
+
+/// The console's IAM pages (under `/console`), each a page of `console/`.
+fn console_pages(scope: actix_web::Scope) -> actix_web::Scope {
+    use console::{account, applications, groups, policies, roles, simulator, switch, users};
+    scope
+        .route("/users", web::get().to(users::list))
+        .route("/users", web::post().to(users::create))
+        .route("/users/{name}", web::get().to(users::detail))
+        .route("/users/{name}/{op}", web::post().to(users::change_user))
+        .route("/groups", web::get().to(groups::list))
+        .route("/groups", web::post().to(groups::create))
+        .route("/groups/{name}", web::get().to(groups::detail))
+        .route("/groups/{name}/{op}", web::post().to(groups::change_group))
+        .route("/roles", web::get().to(roles::list))
+        .route("/roles", web::post().to(roles::create))
+        .route("/roles/{name}", web::get().to(roles::detail))
+        .route("/roles/{name}/{op}", web::post().to(roles::change_role))
+        .route("/policies", web::get().to(policies::list))
+        .route("/policies", web::post().to(policies::create))
+        .route("/policies/view", web::get().to(policies::detail))
+        .route(
+            "/policies/change/{op}",
+            web::post().to(policies::change_policy),
+        )
+        .route("/account", web::get().to(account::page))
+        .route("/account/{op}", web::post().to(account::change_account))
+        .route("/simulator", web::get().to(simulator::page))
+        .route("/simulator", web::post().to(simulator::run))
+        .route("/switch-role", web::get().to(switch::page))
+        .route("/switch-role", web::post().to(switch::switch))
+        .route("/switch-back", web::post().to(switch::back))
+        .route("/oidc-clients", web::get().to(applications::list))
+        .route("/oidc-clients", web::post().to(applications::create))
+        .route("/oidc-clients/{id}", web::get().to(applications::detail))
+        .route(
+            "/oidc-clients/{id}/delete",
+            web::post().to(applications::delete),
+        )
+        .route("/applications", web::get().to(applications::connected))
+        .route(
+            "/applications/withdraw",
+            web::post().to(applications::withdraw),
+        )
 }
