@@ -5,15 +5,15 @@
 //! without the password.
 
 use super::pages::{DeviceRow, MfaDevicesPage, TotpEnrolPage};
-use super::sessions::{self, Session};
 use super::signed_in::{active, base_caller, refusal_status, refusal_text, who, TokenForm};
-use super::signin;
 use super::Portal;
 use crate::auth::totp;
 use crate::aws_api::endpoint::AwsApi;
 use crate::browser::{csrf_refused, internal, message, meta, render, see_other, session_csrf_ok};
 use crate::iam::{self, Call, IamError};
 use crate::secrets::{ExposeSecret, SecretString};
+use crate::signin::flow as signin;
+use crate::signin::sessions::{self, Session};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use data_encoding::{BASE32_NOPAD, BASE64URL_NOPAD};
@@ -108,7 +108,7 @@ async fn show_devices_with(
         match web::block(move || {
             p.ctx
                 .store
-                .read(|conn| super::recovery::left(conn, &account))
+                .read(|conn| crate::signin::recovery::left(conn, &account))
         })
         .await
         {
@@ -464,10 +464,10 @@ async fn first_recovery_codes(
         let ctx = &p.ctx;
         let now = ctx.clock.now_naive();
         ctx.store.write(|conn| {
-            if super::recovery::exist(conn, &account)? {
+            if crate::signin::recovery::exist(conn, &account)? {
                 return Ok(Vec::new());
             }
-            super::recovery::issue(conn, ctx.random.as_ref(), &account, now)
+            crate::signin::recovery::issue(conn, ctx.random.as_ref(), &account, now)
         })
     })
     .await;
@@ -497,7 +497,7 @@ pub(super) async fn new_recovery_codes(
         let ctx = &p.ctx;
         let now = ctx.clock.now_naive();
         ctx.store
-            .write(|conn| super::recovery::issue(conn, ctx.random.as_ref(), &account, now))
+            .write(|conn| crate::signin::recovery::issue(conn, ctx.random.as_ref(), &account, now))
     })
     .await;
     match made {

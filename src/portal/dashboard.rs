@@ -79,7 +79,7 @@ pub(super) async fn dashboard(
 type Summary = Result<Vec<(String, i64)>, String>;
 
 /// The account's sign-in name (alias or id), its summary and the security findings.
-pub(super) fn dashboard_view(
+fn dashboard_view(
     portal: &Portal,
     api: &AwsApi,
     c: &crate::portal::console::Console,

@@ -24,7 +24,7 @@ pub(super) async fn mfa_page(req: HttpRequest, portal: web::Data<Portal>) -> Htt
     show_mfa(&req, &portal, &session, StatusCode::OK, None).await
 }
 
-pub(super) async fn show_mfa(
+async fn show_mfa(
     req: &HttpRequest,
     portal: &web::Data<Portal>,
     session: &Session,
@@ -68,7 +68,7 @@ pub struct CodeForm {
 /// A code that stands in for the second factor: a TOTP code, or the root user's recovery code.
 type CodeCheck = fn(&SigninService, &Session, &str, &RequestMeta) -> Result<Outcome, SigninError>;
 
-pub(super) async fn second_step(
+async fn second_step(
     req: HttpRequest,
     portal: web::Data<Portal>,
     form: web::Form<CodeForm>,

@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 /// A session that may use the password page: signed in, owing nothing but maybe a new
 /// password.
-pub(super) async fn password_session(
+async fn password_session(
     req: &HttpRequest,
     portal: &web::Data<Portal>,
 ) -> Result<Session, HttpResponse> {
@@ -35,7 +35,7 @@ pub(super) async fn password_page(req: HttpRequest, portal: web::Data<Portal>) -
     }
 }
 
-pub(super) async fn show_password(
+async fn show_password(
     req: &HttpRequest,
     portal: &web::Data<Portal>,
     session: &Session,

@@ -30,7 +30,9 @@ pub(super) fn with_device(
     response
 }
 
-/// form ends, after the redirects, at the application, which its CSP must allow.
+/// A sign-in page while a flow (an application's authorization request) waits for the
+/// sign-in: its form ends, after the redirects, where the flow's continuation says, which its
+/// CSP must allow.
 pub(super) fn for_pending(
     req: &HttpRequest,
     portal: &Portal,

@@ -52,7 +52,7 @@ pub(super) async fn signin_page_for(
     show_signin(&req, &portal, account.into_inner(), hint).await
 }
 
-pub(super) async fn show_signin(
+async fn show_signin(
     req: &HttpRequest,
     portal: &web::Data<Portal>,
     account: String,
@@ -181,7 +181,7 @@ pub(super) async fn signin_submit(
 /// the password pool (low priority, bounded), the store write on the blocking pool again, so
 /// no niced thread ever holds the store's write lock.
 /// With a session, the known-device token to give the browser.
-pub(super) async fn password_signin(
+async fn password_signin(
     portal: &web::Data<Portal>,
     attempt: Attempt,
     request: RequestMeta,
@@ -221,7 +221,7 @@ pub(super) async fn password_signin(
 
 // ---- sign-out ------------------------------------------------------------------------------
 
-pub(super) async fn end_sessions(
+async fn end_sessions(
     req: HttpRequest,
     portal: web::Data<Portal>,
     form: web::Form<TokenForm>,

@@ -3,13 +3,13 @@
 //! `{"error": ...}` with a 4xx status.
 
 use super::credentials::{call_for, may_register};
-use super::sessions::{Session, Stage};
 use super::signed_in::{base_caller, home_of, refusal_status, refusal_text, with_session};
-use super::signin::Outcome;
-use super::webauthn::{self, KeyKind, WebauthnFlowError};
 use super::Portal;
 use crate::browser::cookies::signin_cookie_name;
 use crate::browser::{current, internal_json, meta};
+use crate::signin::flow::Outcome;
+use crate::signin::sessions::{Session, Stage};
+use crate::signin::webauthn::{self, KeyKind, WebauthnFlowError};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;

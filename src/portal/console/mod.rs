@@ -21,7 +21,6 @@ pub(super) mod users;
 pub mod view;
 
 use super::pages::SignedIn;
-use super::sessions::Session;
 use super::signed_in::{acting_as, active, base_caller, facts};
 use super::Portal;
 use crate::authz::Caller;
@@ -29,6 +28,7 @@ use crate::aws_api::console::{self as acting_api, Acting, Reply};
 use crate::aws_api::endpoint::AwsApi;
 use crate::aws_api::error::AwsError;
 use crate::browser::{csrf_refused, internal, meta, render, see_other, session_csrf_ok};
+use crate::signin::sessions::Session;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use std::collections::HashMap;
