@@ -58,24 +58,39 @@ pub fn write<T: Serialize>(
     response.add_cookie(&c).map_err(|e| e.to_string())
 }
 
+/// The request's continuation, sealed here and holding a flow of type `T`, whatever its age.
+fn open<T: DeserializeOwned>(
+    service: &SigninService,
+    req: &HttpRequest,
+) -> Option<Continuation<T>> {
+    use secrecy::ExposeSecret;
+    let value = req.cookie(cookie_name(service.secure))?;
+    let master_key = &service.ctx.master_key;
+    let bytes = master_key.open(SEAL_PURPOSE, value.value()).ok()?;
+    serde_json::from_slice(bytes.expose_secret()).ok()
+}
+
+impl<T> Continuation<T> {
+    fn alive(&self, now: i64) -> bool {
+        (0..=self.lifetime).contains(&(now - self.made_at))
+    }
+}
+
 /// The request's continuation, if one waits (sealed here, not past its lifetime) and holds a
 /// flow of type `T`.
 pub fn read<T: DeserializeOwned>(
     service: &SigninService,
     req: &HttpRequest,
 ) -> Option<Continuation<T>> {
-    use secrecy::ExposeSecret;
-    let ctx = &service.ctx;
-    let value = req.cookie(cookie_name(service.secure))?;
-    let bytes = ctx.master_key.open(SEAL_PURPOSE, value.value()).ok()?;
-    let c: Continuation<T> = serde_json::from_slice(bytes.expose_secret()).ok()?;
-    let age = ctx.clock.now().timestamp() - c.made_at;
-    (0..=c.lifetime).contains(&age).then_some(c)
+    let now = service.ctx.clock.now().timestamp();
+    open(service, req).filter(|c: &Continuation<T>| c.alive(now))
 }
 
-/// The continuation as the sign-in pages see it: where to return, where forms end.
-pub fn waiting(service: &SigninService, req: &HttpRequest) -> Option<Continuation<IgnoredAny>> {
-    read(service, req)
+/// Where a browser goes once signed in, when a flow waits for it: the flow's own path even
+/// past its lifetime (the flow then says that it expired, instead of the browser landing
+/// elsewhere without a word).
+pub fn return_to(service: &SigninService, req: &HttpRequest) -> Option<String> {
+    open::<IgnoredAny>(service, req).map(|c| c.return_to)
 }
 
 /// Removes the continuation from the browser.
@@ -100,11 +115,45 @@ pub fn for_waiting(
     req: &HttpRequest,
     response: HttpResponse,
 ) -> HttpResponse {
-    let target = waiting(service, req)
+    let target = read::<IgnoredAny>(service, req)
         .and_then(|c| c.form_target)
         .and_then(|t| Url::parse(&t).ok());
     match target {
         Some(target) => allow_form_target(response, &target),
         None => response,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn waits(made_at: i64) -> Continuation<serde_json::Value> {
+        Continuation {
+            return_to: "/oauth2/authorize/continue".into(),
+            form_target: Some("https://app.example/cb".into()),
+            made_at,
+            lifetime: 600,
+            flow: serde_json::json!({ "client_id": "c", "scopes": ["openid"] }),
+        }
+    }
+
+    #[test]
+    fn a_continuation_lives_its_lifetime_from_when_it_was_made() {
+        let c = waits(1_000);
+        assert!(c.alive(1_000));
+        assert!(c.alive(1_600));
+        assert!(!c.alive(1_601));
+        assert!(!c.alive(999), "made in the future");
+    }
+
+    #[test]
+    fn readers_other_than_the_flow_skip_its_state() {
+        let text = serde_json::to_vec(&waits(1_000)).unwrap();
+        let seen: Continuation<IgnoredAny> = serde_json::from_slice(&text).unwrap();
+        assert_eq!(seen.return_to, "/oauth2/authorize/continue");
+        assert_eq!(seen.form_target.as_deref(), Some("https://app.example/cb"));
+        let own: Continuation<serde_json::Value> = serde_json::from_slice(&text).unwrap();
+        assert_eq!(own.flow["client_id"], "c");
     }
 }

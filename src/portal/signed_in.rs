@@ -48,8 +48,7 @@ pub(super) fn home_of(req: &HttpRequest, portal: &Portal, stage: Stage) -> Strin
     match stage {
         Stage::Mfa => "/signin/mfa".into(),
         Stage::ChangePassword => "/console/password".into(),
-        Stage::Active => continuation::waiting(portal, req)
-            .map_or_else(|| "/console".into(), |waiting| waiting.return_to),
+        Stage::Active => continuation::return_to(portal, req).unwrap_or_else(|| "/console".into()),
     }
 }
 
