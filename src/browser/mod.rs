@@ -9,6 +9,7 @@
 pub mod answers;
 pub mod continuation;
 pub mod cookies;
+pub mod csrf;
 pub mod pages;
 pub mod session;
 
@@ -17,4 +18,5 @@ pub use answers::{
     see_other,
 };
 pub use cookies::{cookie, removal, session_cookie_name, signin_cookie_name};
-pub use session::{current, session_csrf_ok, session_token};
+pub use csrf::{session_csrf_ok, session_token};
+pub use session::current;

@@ -1,5 +1,4 @@
-//! The signed-in session behind a request: read from its cookie through the sign-in service,
-//! and the CSRF token that the session's forms carry.
+//! The signed-in session behind a request, read from its cookie through the sign-in service.
 
 use super::answers::internal;
 use super::cookies::session_cookie_name;
@@ -24,16 +23,4 @@ pub async fn current(
         Ok(Err(e)) => Err(internal(req, &e)),
         Err(e) => Err(internal(req, &e)),
     }
-}
-
-/// The CSRF token of the session's forms.
-pub fn session_token(service: &SigninService, session: &Session) -> String {
-    service.csrf.token("session", &session.csrf_secret)
-}
-
-/// Whether a form posted by the session carries its token.
-pub fn session_csrf_ok(service: &SigninService, session: &Session, offered: &str) -> bool {
-    service
-        .csrf
-        .verify("session", &session.csrf_secret, offered)
 }

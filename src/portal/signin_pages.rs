@@ -9,6 +9,7 @@ use super::Portal;
 use crate::audit::RequestMeta;
 use crate::auth::hash_pool::PoolError;
 use crate::browser::cookies::{device_cookie_name, session_cookie_name, signin_cookie_name};
+use crate::browser::csrf::{signin_binding, signin_csrf_ok, signin_token};
 use crate::browser::{
     busy, cookie, csrf_refused, current, internal, meta, removal, render, see_other,
     session_csrf_ok,
@@ -76,16 +77,13 @@ pub(super) fn signin_form(
     user_name: String,
     error: Option<String>,
 ) -> HttpResponse {
-    let existing = req
-        .cookie(signin_cookie_name(portal.secure))
-        .map(|c| c.value().to_string())
-        .filter(|v| v.len() >= 16);
+    let existing = Some(signin_binding(portal, req)).filter(|v| v.len() >= 16);
     let binding = existing
         .clone()
         .unwrap_or_else(|| sessions::new_id(portal.ctx.random.as_ref()));
     let page = SigninPage {
         signed_in: None,
-        csrf: portal.csrf.token("signin", &binding),
+        csrf: signin_token(portal, &binding),
         account,
         user_name,
         error,
@@ -126,11 +124,7 @@ pub(super) async fn signin_submit(
     form: web::Form<SigninForm>,
 ) -> HttpResponse {
     let form = form.into_inner();
-    let binding = req
-        .cookie(signin_cookie_name(portal.secure))
-        .map(|c| c.value().to_string())
-        .unwrap_or_default();
-    if !portal.csrf.verify("signin", &binding, &form.csrf_token) {
+    if !signin_csrf_ok(&portal, &req, &form.csrf_token) {
         return csrf_refused();
     }
     if form.username.chars().count() > MAX_SIGNIN_USER_NAME

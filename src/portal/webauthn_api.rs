@@ -5,7 +5,7 @@
 use super::credentials::{call_for, may_register};
 use super::signed_in::{base_caller, home_of, refusal_status, refusal_text, with_session};
 use super::Portal;
-use crate::browser::cookies::signin_cookie_name;
+use crate::browser::csrf::{self, session_csrf_ok, signin_csrf_ok};
 use crate::browser::{current, internal_json, meta};
 use crate::signin::flow::Outcome;
 use crate::signin::sessions::{Session, Stage};
@@ -66,7 +66,7 @@ async fn session_for(
     portal: &web::Data<Portal>,
 ) -> Result<Session, HttpResponse> {
     match current(&portal.signin, req).await {
-        Ok(Some(s)) if portal.csrf.verify("session", &s.csrf_secret, &token(req)) => Ok(s),
+        Ok(Some(s)) if session_csrf_ok(portal, &s, &token(req)) => Ok(s),
         Ok(Some(_)) => Err(forbidden()),
         Ok(None) => Err(error(
             actix_web::http::StatusCode::UNAUTHORIZED,
@@ -240,13 +240,8 @@ pub(super) async fn second_factor_finish(
 
 /// The sign-in cookie, when the CSRF token of its page matches.
 fn signin_binding(req: &HttpRequest, portal: &Portal) -> Option<String> {
-    let value = req
-        .cookie(signin_cookie_name(portal.secure))
-        .map(|c| c.value().to_string())?;
-    portal
-        .csrf
-        .verify("signin", &value, &token(req))
-        .then_some(value)
+    let value = csrf::signin_binding(portal, req);
+    signin_csrf_ok(portal, req, &token(req)).then_some(value)
 }
 
 #[derive(Deserialize)]
