@@ -41,7 +41,7 @@ pub struct Continuation<T> {
     pub flow: T,
 }
 
-/// Gives `response` the continuation's cookie.
+/// Gives `response` the continuation's cookie; fails only when it cannot be sealed.
 pub fn write<T: Serialize>(
     service: &SigninService,
     response: &mut HttpResponse,
@@ -55,7 +55,8 @@ pub fn write<T: Serialize>(
         .map_err(|e| e.to_string())?;
     let mut c = super::cookies::cookie(service.secure, cookie_name(service.secure), sealed);
     c.set_max_age(Duration::seconds(continuation.lifetime));
-    response.add_cookie(&c).map_err(|e| e.to_string())
+    let _ = response.add_cookie(&c);
+    Ok(())
 }
 
 /// The request's continuation, sealed here and holding a flow of type `T`, whatever its age.
