@@ -213,28 +213,33 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
         .public_url
         .as_ref()
         .is_some_and(|u| u.scheme() == "https");
-    let portal = crate::portal::Portal::new(
+    // One sign-in service under both web surfaces: the portal's pages and the OpenID
+    // provider's authorization requests; its sign-outs end the provider's grants too.
+    let signin = crate::signin::SigninService::new(
         ctx.clone(),
         audit_queue.clone(),
-        crate::portal::sessions::Lifetimes {
+        crate::signin::sessions::Lifetimes {
             idle: chrono::Duration::seconds(to_i64(settings.session_idle_timeout)),
             absolute: chrono::Duration::seconds(to_i64(settings.session_max_lifetime)),
         },
-        settings.region.clone(),
         https,
     )
-    .map_err(|e| StartError::Server(std::io::Error::other(e)))?;
-    let portal_data = web::Data::new(portal);
+    .on_sign_out(crate::oidc::grants::end_with_sign_out);
+    let signin_data = web::Data::new(signin);
+    let portal_data = web::Data::new(crate::portal::Portal::with_signin(
+        signin_data.clone(),
+        settings.region.clone(),
+    ));
     crate::sweep::start(portal_data.clone()).map_err(StartError::Server)?;
     let provider_data = web::Data::new(crate::oidc::Provider::new(
         ctx.clone(),
         audit_queue.clone(),
-        portal_data.clone(),
+        signin_data.clone(),
         chrono::Duration::seconds(to_i64(settings.oidc_code_lifetime)),
     ));
     let https_data = web::Data::new(http::security_headers::ServedOverHttps(https));
     let proxies_data = web::Data::new(settings.trusted_proxies.clone());
-    let portal_for_start = portal_data.clone();
+    let signin_for_start = signin_data.clone();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(store_data.clone())
@@ -289,7 +294,7 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
     write_aws_config(&config_path, &settings.region, &public_url)
         .map_err(|e| StartError::Export(config_path, e))?;
 
-    let _ = portal_for_start
+    let _ = signin_for_start
         .public_url
         .set(public_url.as_str().to_string());
     print_banner(
@@ -303,7 +308,7 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
     tracing::info!(%bound, account = %outcome.account_id(), "serving");
     server.run().await.map_err(StartError::Server)?;
     // Store the audit events still queued before the process ends.
-    portal_for_start.hashing.close();
+    signin_for_start.hashing.close();
     audit_queue.close();
     tracing::info!("stopped");
     Ok(())

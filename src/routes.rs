@@ -1,12 +1,22 @@
-//! The one table of every path Keyward serves, with its guards and middleware.
+//! Where every path Keyward serves is listed: the route tables of the surfaces, named here.
+//!
+//! - this file: health, readiness, metrics, the AWS Query API at `/`, and Keyward's own
+//!   SigV4-signed JSON APIs under `/keyward/`;
+//! - [`crate::oidc::routes`]: the OpenID provider (`/.well-known/openid-configuration`,
+//!   `/oauth2/...`);
+//! - [`crate::portal::routes`]: the portal (`/signin`, `/signout`, `/console` with the console's
+//!   IAM pages, `/static`).
+//!
+//! Each table lists all its routes with their guards and the middleware of their scopes; a
+//! route lives in exactly one of them.
 
 use crate::aws_api::{authorize, endpoint, oidc_clients, user_email};
 use crate::http::{health, metrics};
-use crate::portal;
+use crate::{oidc, portal};
 use actix_web::web;
 
-/// Registers every route. Middleware that wraps the whole app (request ids, metrics, access
-/// log) is applied in `app.rs`.
+/// Registers every route: this file's, then the tables named above. Middleware that wraps the
+/// whole app (request ids, metrics, access log) is applied in `app.rs`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
@@ -34,7 +44,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/keyward/users/email", web::post().to(user_email::set))
         .route("/keyward/users/email", web::get().to(user_email::get))
         // Relying parties: discovery, keys, authorize, token, userinfo, logout.
-        .configure(crate::oidc::configure)
+        .configure(oidc::routes::configure)
         // People: /signin, /signout, /console and /static, behind the pages' security headers.
-        .configure(portal::configure);
+        .configure(portal::routes::configure);
 }

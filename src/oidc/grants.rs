@@ -202,6 +202,26 @@ pub fn end_online_grants_of(
     .execute(conn)?)
 }
 
+/// The sign-in service's sign-out hook ([`crate::signin::SignOutHook`]): the grants without
+/// offline access end with the sessions they came from.
+pub fn end_with_sign_out(
+    conn: &mut DbConnection,
+    ended: &crate::signin::SignedOut<'_>,
+    now: NaiveDateTime,
+) -> Result<(), StorageError> {
+    match *ended {
+        crate::signin::SignedOut::Session { id_hash } => end_session(conn, id_hash, now)?,
+        crate::signin::SignedOut::Everywhere {
+            account_id,
+            user_id,
+        } => {
+            let subject = super::claims::subject(account_id, user_id);
+            end_online_grants_of(conn, &subject, now)?
+        }
+    };
+    Ok(())
+}
+
 /// Whether a grant's user may still sign in: the root user always may, an IAM user while it
 /// has a console password (a login profile).
 pub fn may_sign_in(conn: &mut DbConnection, user_id: Option<&str>) -> Result<bool, StorageError> {

@@ -10,9 +10,8 @@ use super::error::OAuthError;
 use super::jwt::{self, ID_TOKEN_TYPE};
 use super::params::Params;
 use super::Provider;
-use crate::portal::handlers as portal_http;
-use crate::portal::pages::MessagePage;
-use crate::portal::sessions::Session;
+use crate::browser::{self, continuation::allow_form_target, pages::MessagePage};
+use crate::signin::sessions::Session;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::Value;
@@ -28,7 +27,7 @@ struct Logout {
 }
 
 fn bad(text: &str) -> HttpResponse {
-    portal_http::message(
+    browser::message(
         StatusCode::BAD_REQUEST,
         "Sign-out link not valid",
         text,
@@ -111,7 +110,7 @@ async fn checked(
     match web::block(move || check(&p, &params)).await {
         Ok(Ok(l)) => Ok(l),
         Ok(Err(text)) => Err(bad(&text)),
-        Err(e) => Err(portal_http::internal(req, &e)),
+        Err(e) => Err(browser::internal(req, &e)),
     }
 }
 
@@ -123,9 +122,9 @@ fn done(provider: &Provider, logout: &Logout) -> HttpResponse {
             if let Some(state) = &logout.state {
                 uri.query_pairs_mut().append_pair("state", state);
             }
-            portal_http::see_other(uri.as_str()).finish()
+            browser::see_other(uri.as_str()).finish()
         }
-        None => portal_http::render(
+        None => browser::render(
             StatusCode::OK,
             &MessagePage {
                 signed_in: None,
@@ -135,11 +134,9 @@ fn done(provider: &Provider, logout: &Logout) -> HttpResponse {
             },
         ),
     };
-    let portal = &provider.portal;
-    let _ = response.add_removal_cookie(&portal_http::removal(
-        portal,
-        portal_http::session_cookie_name(portal),
-    ));
+    let secure = provider.signin.secure;
+    let name = browser::session_cookie_name(secure);
+    let _ = response.add_removal_cookie(&browser::removal(secure, name));
     response
 }
 
@@ -150,12 +147,11 @@ pub(super) async fn sign_out(
     session: Session,
 ) -> Result<(), HttpResponse> {
     let meta = crate::http::request_meta(req);
-    let portal = provider.portal.clone();
-    match web::block(move || crate::portal::signin::sign_out(&portal, &session, false, &meta)).await
-    {
+    let signin = provider.signin.clone();
+    match web::block(move || crate::signin::flow::sign_out(&signin, &session, false, &meta)).await {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(portal_http::internal(req, &e)),
-        Err(e) => Err(portal_http::internal(req, &e)),
+        Ok(Err(e)) => Err(browser::internal(req, &e)),
+        Err(e) => Err(browser::internal(req, &e)),
     }
 }
 
@@ -169,7 +165,7 @@ pub async fn start(
         Ok(l) => l,
         Err(response) => return response,
     };
-    let session = match portal_http::current(&provider.portal, &req).await {
+    let session = match browser::current(&provider.signin, &req).await {
         Ok(s) => s,
         Err(response) => return response,
     };
@@ -202,20 +198,20 @@ pub async fn start(
         .client
         .as_ref()
         .map_or("An application", |c| c.name.as_str());
-    let page = portal_http::render(
+    let page = browser::render(
         StatusCode::OK,
         &super::pages::ConfirmPage {
             signed_in: None,
             title: "Sign out?".into(),
             message: format!("{asker} asks to sign you out of Keyward."),
             action: "/oauth2/logout/confirm".into(),
-            csrf: portal_http::session_token(&provider.portal, &session),
+            csrf: browser::session_token(&provider.signin, &session),
             fields,
             button: "Sign out".into(),
         },
     );
     match &logout.redirect {
-        Some(target) => super::authorize::allow_form_target(page, target),
+        Some(target) => allow_form_target(page, target),
         None => page,
     }
 }
@@ -227,16 +223,16 @@ pub async fn confirm(
     body: web::Bytes,
 ) -> HttpResponse {
     let params = Params::parse(&body);
-    let session = match portal_http::current(&provider.portal, &req).await {
+    let session = match browser::current(&provider.signin, &req).await {
         Ok(s) => s,
         Err(response) => return response,
     };
     let Some(session) = session else {
-        return portal_http::see_other("/signin").finish();
+        return browser::see_other("/signin").finish();
     };
     let token = params.get("csrf_token").ok().flatten().unwrap_or_default();
-    if !portal_http::session_csrf_ok(&provider.portal, &session, token) {
-        return portal_http::csrf_refused();
+    if !browser::session_csrf_ok(&provider.signin, &session, token) {
+        return browser::csrf_refused();
     }
     let logout = match checked(&req, &provider, params).await {
         Ok(l) => l,

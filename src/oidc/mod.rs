@@ -2,7 +2,7 @@
 //! portal and get ID tokens, access tokens (JWTs, RFC 9068) and refresh tokens.
 //!
 //! One issuer, the public URL. Clients belong to an account, and only that account's users
-//! (IAM users and the root user) sign in to them. Endpoints (see [`configure`]):
+//! (IAM users and the root user) sign in to them. Endpoints (the route table is [`routes`]):
 //!
 //! ```text
 //! /.well-known/openid-configuration   discovery
@@ -30,16 +30,16 @@ pub mod keys;
 pub mod logout;
 pub mod pages;
 pub mod params;
+pub mod routes;
 pub mod token;
 pub mod tokens;
 pub mod userinfo;
 
+pub use routes::configure;
+
 use crate::audit::AuditQueue;
 use crate::context::ServiceContext;
-use crate::http::security_headers;
-use crate::portal::Portal;
-use actix_web::http::Method;
-use actix_web::middleware::from_fn;
+use crate::signin::SigninService;
 use actix_web::web;
 use clients::{Client, ClientError};
 use keys::KeyRing;
@@ -52,9 +52,9 @@ pub struct Provider {
     pub ctx: ServiceContext,
     pub audit: Arc<AuditQueue>,
     pub keys: KeyRing,
-    /// The portal, whose sessions are the users' sign-ins (and whose public URL is the
-    /// issuer).
-    pub portal: web::Data<Portal>,
+    /// The sign-in service, whose sessions are the users' sign-ins (and whose public URL is
+    /// the issuer).
+    pub signin: web::Data<SigninService>,
     /// How long an authorization code may wait for its exchange.
     pub code_lifetime: chrono::Duration,
     /// Clients read recently, by id (see [`Provider::client`]).
@@ -83,14 +83,14 @@ impl Provider {
     pub fn new(
         ctx: ServiceContext,
         audit: Arc<AuditQueue>,
-        portal: web::Data<Portal>,
+        signin: web::Data<SigninService>,
         code_lifetime: chrono::Duration,
     ) -> Self {
         Self {
             ctx,
             audit,
             keys: KeyRing::new(),
-            portal,
+            signin,
             code_lifetime,
             clients: RwLock::new(HashMap::new()),
         }
@@ -127,58 +127,11 @@ impl Provider {
 
     /// The issuer: the public URL, without a trailing slash.
     pub fn issuer(&self) -> &str {
-        self.portal.public_url()
+        self.signin.public_url()
     }
 
     /// An endpoint's URL.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.issuer())
     }
-}
-
-/// The provider's routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/.well-known/openid-configuration",
-        web::get().to(discovery::configuration),
-    )
-    .route("/oauth2/jwks", web::get().to(discovery::jwks))
-    .service(
-        web::resource("/oauth2/token")
-            .wrap(from_fn(cors::middleware))
-            .route(web::post().to(token::handle))
-            .route(web::method(Method::OPTIONS).to(cors::preflight)),
-    )
-    .service(
-        web::resource("/oauth2/userinfo")
-            .wrap(from_fn(cors::middleware))
-            .route(web::get().to(userinfo::handle))
-            .route(web::post().to(userinfo::handle))
-            .route(web::method(Method::OPTIONS).to(cors::preflight)),
-    )
-    .service(
-        web::resource("/oauth2/revoke")
-            .wrap(from_fn(cors::middleware))
-            .route(web::post().to(tokens::revoke))
-            .route(web::method(Method::OPTIONS).to(cors::preflight)),
-    )
-    .route("/oauth2/introspect", web::post().to(tokens::introspect))
-    .service(
-        web::scope("/oauth2/authorize")
-            .wrap(from_fn(security_headers::middleware))
-            .app_data(crate::portal::form_config())
-            .route("", web::get().to(authorize::start))
-            .route("", web::post().to(authorize::start))
-            .route("/continue", web::get().to(authorize::resume))
-            .route("/consent", web::post().to(authorize::consent))
-            .route("/reauthenticate", web::post().to(authorize::reauthenticate)),
-    )
-    .service(
-        web::scope("/oauth2/logout")
-            .wrap(from_fn(security_headers::middleware))
-            .app_data(crate::portal::form_config())
-            .route("", web::get().to(logout::start))
-            .route("", web::post().to(logout::start))
-            .route("/confirm", web::post().to(logout::confirm)),
-    );
 }

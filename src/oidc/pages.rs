@@ -6,7 +6,7 @@ use askama::Template;
 #[derive(Template)]
 #[template(path = "consent.html")]
 pub struct ConsentPage {
-    pub signed_in: Option<crate::portal::pages::SignedIn>,
+    pub signed_in: Option<crate::browser::pages::SignedIn>,
     pub csrf: String,
     pub client_name: String,
     pub user_name: String,
@@ -21,7 +21,7 @@ pub struct ConsentPage {
 #[derive(Template)]
 #[template(path = "confirm.html")]
 pub struct ConfirmPage {
-    pub signed_in: Option<crate::portal::pages::SignedIn>,
+    pub signed_in: Option<crate::browser::pages::SignedIn>,
     pub title: String,
     pub message: String,
     pub action: String,

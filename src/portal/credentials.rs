@@ -4,17 +4,16 @@
 //! nor be stripped of its owner's. Renaming only changes a label the owner sees, and stays
 //! without the password.
 
-use super::handlers::{
-    active, csrf_refused, internal, message, meta, render, see_other, session_csrf_ok, who,
-};
 use super::pages::{DeviceRow, MfaDevicesPage, TotpEnrolPage};
-use super::sessions::{self, Session};
-use super::signin;
+use super::signed_in::{active, base_caller, refusal_status, refusal_text, who, TokenForm};
 use super::Portal;
 use crate::auth::totp;
 use crate::aws_api::endpoint::AwsApi;
+use crate::browser::{csrf_refused, internal, message, meta, render, see_other, session_csrf_ok};
 use crate::iam::{self, Call, IamError};
 use crate::secrets::{ExposeSecret, SecretString};
+use crate::signin::flow as signin;
+use crate::signin::sessions::{self, Session};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use data_encoding::{BASE32_NOPAD, BASE64URL_NOPAD};
@@ -109,7 +108,7 @@ async fn show_devices_with(
         match web::block(move || {
             p.ctx
                 .store
-                .read(|conn| super::recovery::left(conn, &account))
+                .read(|conn| crate::signin::recovery::left(conn, &account))
         })
         .await
         {
@@ -171,12 +170,9 @@ pub(super) async fn reauthenticate(
                 &req,
                 &portal,
                 &session,
-                super::handlers::refusal_status(&refusal),
+                refusal_status(&refusal),
                 None,
-                Some(super::handlers::refusal_text(
-                    &refusal,
-                    portal.ctx.clock.now_naive(),
-                )),
+                Some(refusal_text(&refusal, portal.ctx.clock.now_naive())),
             )
             .await
         }
@@ -214,7 +210,7 @@ async fn change_device(
     }
     let owner = session.owner();
     // The session's own identity, even after a switch of role: these are its own devices.
-    let caller = match super::handlers::base_caller(&portal, &session).await {
+    let caller = match base_caller(&portal, &session).await {
         Ok(c) => c,
         Err(e) => return internal(&req, &e),
     };
@@ -301,7 +297,7 @@ async fn may_add_factor(
         return Err(see_other("/console/mfa").finish());
     }
     // The actor of the change is the session's own identity, even after a switch of role.
-    let caller = super::handlers::base_caller(portal, &session)
+    let caller = base_caller(portal, &session)
         .await
         .map_err(|e| internal(req, &e))?;
     Ok((session, caller.arn()))
@@ -468,10 +464,10 @@ async fn first_recovery_codes(
         let ctx = &p.ctx;
         let now = ctx.clock.now_naive();
         ctx.store.write(|conn| {
-            if super::recovery::exist(conn, &account)? {
+            if crate::signin::recovery::exist(conn, &account)? {
                 return Ok(Vec::new());
             }
-            super::recovery::issue(conn, ctx.random.as_ref(), &account, now)
+            crate::signin::recovery::issue(conn, ctx.random.as_ref(), &account, now)
         })
     })
     .await;
@@ -487,7 +483,7 @@ async fn first_recovery_codes(
 pub(super) async fn new_recovery_codes(
     req: HttpRequest,
     portal: web::Data<Portal>,
-    form: web::Form<super::handlers::TokenForm>,
+    form: web::Form<TokenForm>,
 ) -> HttpResponse {
     let (session, _) = match may_add_factor(&req, &portal).await {
         Ok(s) => s,
@@ -501,7 +497,7 @@ pub(super) async fn new_recovery_codes(
         let ctx = &p.ctx;
         let now = ctx.clock.now_naive();
         ctx.store
-            .write(|conn| super::recovery::issue(conn, ctx.random.as_ref(), &account, now))
+            .write(|conn| crate::signin::recovery::issue(conn, ctx.random.as_ref(), &account, now))
     })
     .await;
     match made {

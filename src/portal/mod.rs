@@ -1,62 +1,53 @@
-//! The sign-in portal and console: HTML pages (askama templates in `templates/`), cookies,
-//! CSRF tokens. Handlers translate forms into calls of the sign-in service ([`signin`]) and
-//! the IAM services, and outcomes into pages; nothing here decides who may do what.
+//! The sign-in portal and console: HTML pages (askama templates in `templates/`) built on the
+//! browser kit (`browser/`). Handlers translate forms into calls of the sign-in service
+//! (`signin/`) and the IAM services, and outcomes into pages; nothing here decides who may do
+//! what. The route table is [`routes`].
 
+mod assets;
 pub mod console;
 mod credentials;
-pub mod csrf;
-pub(crate) mod handlers;
-pub mod known_device;
+mod dashboard;
+mod mfa_pages;
 pub(crate) mod pages;
-pub mod principals;
-pub mod recovery;
-pub mod second_step;
-pub mod sessions;
-pub mod signin;
-pub mod webauthn;
+mod password;
+pub mod routes;
+mod signed_in;
+mod signin_pages;
 mod webauthn_api;
 
-pub use handlers::configure;
-pub(crate) use handlers::form_config;
+pub use routes::configure;
+
+// The sign-in service's modules that tests and the sweep still name at the paths they had when
+// they lived here.
+pub use crate::signin::flow as signin;
+pub use crate::signin::{second_step, sessions, webauthn};
 
 use crate::audit::AuditQueue;
-use crate::auth::hash_pool::HashPool;
-use crate::auth::password;
 use crate::context::ServiceContext;
-use crate::secrets::SecretString;
-use csrf::CsrfKey;
+use crate::signin::SigninService;
+use actix_web::web;
 use sessions::Lifetimes;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-/// Shared state of the portal.
+/// Shared state of the portal: the sign-in service its pages drive, and what the console adds.
+/// It dereferences to the sign-in service (its context, lifetimes, cookie flags).
 pub struct Portal {
-    pub ctx: ServiceContext,
-    pub audit: Arc<AuditQueue>,
-    /// The context's password threads.
-    pub hashing: Arc<HashPool>,
-    pub csrf: CsrfKey,
-    pub lifetimes: Lifetimes,
+    pub signin: web::Data<SigninService>,
     /// The region `aws:RequestedRegion` names.
     pub region: String,
-    /// Cookies carry `Secure` (and the `__Host-` prefix) when served over https.
-    pub secure: bool,
-    /// The public URL, known once the server is bound.
-    pub public_url: OnceLock<String>,
-    /// The WebAuthn relying party, made from the public URL at first use (`None` when the
-    /// public URL cannot be one: WebAuthn needs https or localhost).
-    relying_party: OnceLock<Option<webauthn_rs::Webauthn>>,
-    /// What a password is checked against when the user name names nobody, so that unknown
-    /// and known names cost the same argon2id work. Made at the first such sign-in, not at
-    /// start-up.
-    dummy_hash: OnceLock<String>,
-    /// Passkey sign-ins started per network source (each keeps a ceremony row for five
-    /// minutes, and anyone may start one).
-    passkey_starts: std::sync::Mutex<crate::auth::start_limit::StartLimiter>,
 }
 
 impl std::fmt::Debug for Portal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Portal").finish_non_exhaustive()
+    }
+}
+
+impl std::ops::Deref for Portal {
+    type Target = SigninService;
+
+    fn deref(&self) -> &SigninService {
+        &self.signin
     }
 }
 
@@ -67,6 +58,8 @@ pub enum PortalStartError {
 }
 
 impl Portal {
+    /// A portal with a sign-in service of its own, whose sign-outs end the OpenID provider's
+    /// grants as the server's do.
     pub fn new(
         ctx: ServiceContext,
         audit: Arc<AuditQueue>,
@@ -74,43 +67,13 @@ impl Portal {
         region: String,
         secure: bool,
     ) -> Result<Self, PortalStartError> {
-        Ok(Self {
-            dummy_hash: OnceLock::new(),
-            csrf: CsrfKey::derive(&ctx.master_key),
-            hashing: ctx.hashing.clone(),
-            ctx,
-            audit,
-            lifetimes,
-            region,
-            secure,
-            public_url: OnceLock::new(),
-            relying_party: OnceLock::new(),
-            passkey_starts: std::sync::Mutex::new(crate::auth::start_limit::StartLimiter::new(
-                webauthn::PASSKEY_START_LIMITS,
-            )),
-        })
+        let signin = SigninService::new(ctx, audit, lifetimes, secure)
+            .on_sign_out(crate::oidc::grants::end_with_sign_out);
+        Ok(Self::with_signin(web::Data::new(signin), region))
     }
 
-    /// The WebAuthn relying party for the public URL.
-    pub fn webauthn(&self) -> Result<&webauthn_rs::Webauthn, webauthn::WebauthnFlowError> {
-        self.relying_party
-            .get_or_init(|| webauthn::relying_party(self.public_url()).ok())
-            .as_ref()
-            .ok_or_else(|| webauthn::WebauthnFlowError::Unavailable(self.public_url().to_string()))
-    }
-
-    /// The hash an unknown user's password is checked against (see `dummy_hash`).
-    pub(crate) fn dummy_hash(&self) -> &str {
-        self.dummy_hash.get_or_init(|| {
-            let random = self.ctx.random.as_ref();
-            let text = crate::clock::random_string(random, b"abcdefghijklmnopqrstuvwxyz", 24);
-            password::hash(&SecretString::from(text), random).unwrap_or_default()
-        })
-    }
-
-    pub fn public_url(&self) -> &str {
-        self.public_url
-            .get()
-            .map_or("", |u| u.trim_end_matches('/'))
+    /// A portal over a sign-in service shared with the other surfaces.
+    pub fn with_signin(signin: web::Data<SigninService>, region: String) -> Self {
+        Self { signin, region }
     }
 }

@@ -3,11 +3,13 @@
 //! `{"error": ...}` with a 4xx status.
 
 use super::credentials::{call_for, may_register};
-use super::handlers::{current, home_of, internal_json, meta, refusal_text, signin_cookie_name};
-use super::sessions::{Session, Stage};
-use super::signin::Outcome;
-use super::webauthn::{self, KeyKind, WebauthnFlowError};
+use super::signed_in::{base_caller, home_of, refusal_status, refusal_text, with_session};
 use super::Portal;
+use crate::browser::csrf::{self, session_csrf_ok, signin_csrf_ok};
+use crate::browser::{current, internal_json, meta};
+use crate::signin::flow::Outcome;
+use crate::signin::sessions::{Session, Stage};
+use crate::signin::webauthn::{self, KeyKind, WebauthnFlowError};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
@@ -63,8 +65,8 @@ async fn session_for(
     req: &HttpRequest,
     portal: &web::Data<Portal>,
 ) -> Result<Session, HttpResponse> {
-    match current(portal, req).await {
-        Ok(Some(s)) if portal.csrf.verify("session", &s.csrf_secret, &token(req)) => Ok(s),
+    match current(&portal.signin, req).await {
+        Ok(Some(s)) if session_csrf_ok(portal, &s, &token(req)) => Ok(s),
         Ok(Some(_)) => Err(forbidden()),
         Ok(None) => Err(error(
             actix_web::http::StatusCode::UNAUTHORIZED,
@@ -87,10 +89,10 @@ fn outcome(
         }) => {
             let response =
                 HttpResponse::Ok().json(json!({ "redirect": home_of(req, portal, stage) }));
-            super::handlers::with_session(portal, response, value)
+            with_session(portal, response, value)
         }
         Ok(Outcome::Refused(refusal)) => error(
-            super::handlers::refusal_status(&refusal),
+            refusal_status(&refusal),
             &refusal_text(&refusal, portal.ctx.clock.now_naive()),
         ),
         Err(e) => failed(req, &e),
@@ -163,7 +165,7 @@ pub(super) async fn register_finish(
         Err(response) => return response,
     };
     // The actor is the session's own identity, even after a switch of role.
-    let arn = match super::handlers::base_caller(&portal, &session).await {
+    let arn = match base_caller(&portal, &session).await {
         Ok(caller) => caller.arn(),
         Err(e) => return internal_json(&req, &e),
     };
@@ -238,13 +240,8 @@ pub(super) async fn second_factor_finish(
 
 /// The sign-in cookie, when the CSRF token of its page matches.
 fn signin_binding(req: &HttpRequest, portal: &Portal) -> Option<String> {
-    let value = req
-        .cookie(signin_cookie_name(portal))
-        .map(|c| c.value().to_string())?;
-    portal
-        .csrf
-        .verify("signin", &value, &token(req))
-        .then_some(value)
+    let value = csrf::signin_binding(portal, req);
+    signin_csrf_ok(portal, req, &token(req)).then_some(value)
 }
 
 #[derive(Deserialize)]

@@ -54,6 +54,14 @@ const LAYERS: &[(&str, &str)] = &[
         "aws_api",
         "the AWS query API surface (IAM, STS) and Keyward's JSON APIs",
     ),
+    (
+        "signin",
+        "sign-in as a service: the flow, sessions, WebAuthn, throttling, sign-out",
+    ),
+    (
+        "browser",
+        "the browser kit under both web surfaces: cookies, pages, CSRF, the session",
+    ),
     ("oidc", "the OpenID Connect provider"),
     ("portal", "the sign-in portal and console"),
     ("sweep", "the background sweep of expired rows"),
@@ -68,11 +76,6 @@ const UPWARD: &[(&str, &str, &str)] = &[
         "aws_api",
         "oidc",
         "Keyward's JSON API for OIDC clients reaches into the provider",
-    ),
-    (
-        "oidc",
-        "portal",
-        "the provider borrows the portal's cookie, page and session helpers (browser kit)",
     ),
 ];
 

@@ -177,10 +177,6 @@ pub(super) fn audit_revocation(
         .push(provider.ctx.clock.now_naive(), meta, event);
 }
 
-fn unix(t: chrono::NaiveDateTime) -> i64 {
-    t.and_utc().timestamp()
-}
-
 /// The user's profile, when `scope` asks for claims beyond `sub`. (The grant itself shows
 /// that the user exists: deleting a user deletes its grants.)
 pub(super) fn profile_for(
@@ -229,7 +225,7 @@ pub(super) fn user_tokens(
         "jti": jti,
         "client_id": client.client_id,
         "scope": scope,
-        "auth_time": unix(grant.auth_time),
+        "auth_time": crate::signin::sessions::unix_seconds(grant.auth_time),
         "acr": grant.acr,
         "amr": amr,
     });
@@ -242,7 +238,10 @@ pub(super) fn user_tokens(
         claims.insert("azp".into(), client.client_id.clone().into());
         claims.insert("exp".into(), (now + client.id_token_lifetime).into());
         claims.insert("iat".into(), now.into());
-        claims.insert("auth_time".into(), unix(grant.auth_time).into());
+        claims.insert(
+            "auth_time".into(),
+            crate::signin::sessions::unix_seconds(grant.auth_time).into(),
+        );
         if let Some(nonce) = &grant.nonce {
             claims.insert("nonce".into(), nonce.clone().into());
         }

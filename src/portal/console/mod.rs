@@ -1,5 +1,6 @@
 //! The IAM console: users, groups, roles, policies, the account, the policy simulator,
-//! switching roles, and OpenID Connect applications. Every read and every change is an IAM (or STS) action run through
+//! switching roles, and OpenID Connect applications (their routes are in the portal's table,
+//! `portal::routes`). Every read and every change is an IAM (or STS) action run through
 //! [`crate::aws_api::console`] as the signed-in principal, so a page shows and changes only
 //! what that principal's policies allow, audited like the API, and a refusal shows AWS's
 //! reason.
@@ -8,74 +9,32 @@
 //! [`view`]; every successful POST answers with a redirect (303) to the page to show next,
 //! with `?done=<what>` naming a fixed message.
 
-mod account;
-mod applications;
-mod groups;
-mod policies;
-mod roles;
-mod simulator;
-mod switch;
+pub(super) mod account;
+pub(super) mod applications;
+pub(super) mod groups;
+pub(super) mod policies;
+pub(super) mod roles;
+pub(super) mod simulator;
+pub(super) mod switch;
 mod user_email;
-mod users;
+pub(super) mod users;
 pub mod view;
 
-use super::handlers::{active, internal, meta, render, see_other, session_csrf_ok};
 use super::pages::SignedIn;
-use super::sessions::Session;
+use super::signed_in::{acting_as, active, base_caller, facts};
 use super::Portal;
 use crate::authz::Caller;
 use crate::aws_api::console::{self as acting_api, Acting, Reply};
 use crate::aws_api::endpoint::AwsApi;
 use crate::aws_api::error::AwsError;
+use crate::browser::{csrf_refused, internal, meta, render, see_other, session_csrf_ok};
+use crate::signin::sessions::Session;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use std::collections::HashMap;
 use view::{ConsolePage, Section};
 
 pub use switch::role_caller;
-
-/// The console's routes (under `/console`).
-pub fn configure(scope: actix_web::Scope) -> actix_web::Scope {
-    scope
-        .route("/users", web::get().to(users::list))
-        .route("/users", web::post().to(users::create))
-        .route("/users/{name}", web::get().to(users::detail))
-        .route("/users/{name}/{op}", web::post().to(users::change_user))
-        .route("/groups", web::get().to(groups::list))
-        .route("/groups", web::post().to(groups::create))
-        .route("/groups/{name}", web::get().to(groups::detail))
-        .route("/groups/{name}/{op}", web::post().to(groups::change_group))
-        .route("/roles", web::get().to(roles::list))
-        .route("/roles", web::post().to(roles::create))
-        .route("/roles/{name}", web::get().to(roles::detail))
-        .route("/roles/{name}/{op}", web::post().to(roles::change_role))
-        .route("/policies", web::get().to(policies::list))
-        .route("/policies", web::post().to(policies::create))
-        .route("/policies/view", web::get().to(policies::detail))
-        .route(
-            "/policies/change/{op}",
-            web::post().to(policies::change_policy),
-        )
-        .route("/account", web::get().to(account::page))
-        .route("/account/{op}", web::post().to(account::change_account))
-        .route("/simulator", web::get().to(simulator::page))
-        .route("/simulator", web::post().to(simulator::run))
-        .route("/switch-role", web::get().to(switch::page))
-        .route("/switch-role", web::post().to(switch::switch))
-        .route("/switch-back", web::post().to(switch::back))
-        .route("/oidc-clients", web::get().to(applications::list))
-        .route("/oidc-clients", web::post().to(applications::create))
-        .route("/oidc-clients/{id}", web::get().to(applications::detail))
-        .route(
-            "/oidc-clients/{id}/delete",
-            web::post().to(applications::delete),
-        )
-        .route("/applications", web::get().to(applications::connected))
-        .route(
-            "/applications/withdraw",
-            web::post().to(applications::withdraw),
-        )
-}
 
 /// One console request: the session, who it acts as, and the header's view of it.
 #[derive(Clone)]
@@ -91,11 +50,11 @@ pub struct Console {
 /// after a switch), or the response that sends the browser where it must go first.
 pub async fn enter(req: &HttpRequest, portal: &web::Data<Portal>) -> Result<Console, HttpResponse> {
     let session = active(req, portal).await?;
-    let base = super::handlers::base_caller(portal, &session)
+    let base = base_caller(portal, &session)
         .await
         .map_err(|e| internal(req, &e))?;
-    let (caller, signed_in) = super::handlers::acting_as(portal, &session, base.clone());
-    let facts = super::handlers::facts(req, portal, &session);
+    let (caller, signed_in) = acting_as(portal, &session, base.clone());
+    let facts = facts(req, portal, &session);
     Ok(Console {
         acting: Acting {
             caller,
@@ -294,7 +253,7 @@ pub async fn posted(
         .map(String::as_str)
         .unwrap_or_default();
     if !session_csrf_ok(portal, &c.session, token) {
-        return Err(super::handlers::csrf_refused());
+        return Err(csrf_refused());
     }
     Ok((c, form))
 }

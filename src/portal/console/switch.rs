@@ -12,11 +12,12 @@ use super::{field, show, Built, Console, Posted, HOME};
 use crate::authz::Caller;
 use crate::aws_api::console::{self as acting_api, Acting};
 use crate::aws_api::endpoint::AwsApi;
-use crate::portal::handlers::{cookie, internal, see_other, session_cookie_name};
+use crate::browser::cookies::session_cookie_name;
+use crate::browser::{cookie, internal, see_other};
 use crate::portal::pages::RoleBadge;
-use crate::portal::sessions::{self, Session};
 use crate::portal::Portal;
 use crate::secrets::ExposeSecret;
+use crate::signin::sessions::{self, Session};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -171,7 +172,11 @@ pub async fn switch(
     match switched {
         Ok(Ok(new_cookie)) => {
             let mut response = see_other("/console").finish();
-            let _ = response.add_cookie(&cookie(&portal, session_cookie_name(&portal), new_cookie));
+            let _ = response.add_cookie(&cookie(
+                portal.secure,
+                session_cookie_name(portal.secure),
+                new_cookie,
+            ));
             response
         }
         Ok(Err(e)) => {
@@ -206,7 +211,11 @@ pub async fn back(
     match cleared {
         Ok(Ok(new_cookie)) => {
             let mut response = see_other("/console?done=switched-back").finish();
-            let _ = response.add_cookie(&cookie(&portal, session_cookie_name(&portal), new_cookie));
+            let _ = response.add_cookie(&cookie(
+                portal.secure,
+                session_cookie_name(portal.secure),
+                new_cookie,
+            ));
             response
         }
         Ok(Err(e)) => internal(&req, &e),

@@ -80,7 +80,7 @@ struct Row {
     expires_at: NaiveDateTime,
 }
 
-/// A live session as the portal sees it.
+/// A live session as the web surfaces see it.
 #[derive(Debug, Clone)]
 pub struct Session {
     pub id_hash: String,
@@ -335,6 +335,12 @@ pub fn end_all(
         }
     };
     Ok(n)
+}
+
+/// A session's time (its sign-in, its second factor) as Unix seconds, the way claims and
+/// condition keys carry it.
+pub fn unix_seconds(t: NaiveDateTime) -> i64 {
+    t.and_utc().timestamp()
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 
 use super::principals::{find_principal, resolve_account, session_principal, Principal};
 use super::sessions::{self, NewSession, Session, Stage};
-use super::Portal;
+use super::SigninService;
 use crate::audit::{self, AuditEvent, EventSource, RequestMeta, REDACTED};
 use crate::auth::password;
 use crate::auth::throttle::Verdict;
@@ -133,27 +133,27 @@ pub(super) fn failure(
 /// blocked (audited as a sign-in failure when `audit_mfa` says which kind of step it was), or
 /// `None` when the attempt may go ahead, already counted as a failure.
 pub(super) fn reserve(
-    portal: &Portal,
+    service: &SigninService,
     p: &Principal,
     keys: &[Key],
     now: NaiveDateTime,
     meta: &RequestMeta,
     audit_mfa: Option<bool>,
 ) -> Result<Option<Refusal>, StorageError> {
-    let Verdict::Blocked { until, locked } = throttle::reserve(&portal.ctx.store, keys, now)?
+    let Verdict::Blocked { until, locked } = throttle::reserve(&service.ctx.store, keys, now)?
     else {
         return Ok(None);
     };
     if let Some(mfa) = audit_mfa {
         let e = failure(&p.name, Some(p), None, mfa, "throttled");
-        portal.audit.push(now, meta, e);
+        service.audit.push(now, meta, e);
     }
     Ok(Some(Refusal::Blocked { until, locked }))
 }
 
 /// Settles reserved attempts that turned out right, in their own transaction.
-fn settle(portal: &Portal, keys: &[Key]) -> Result<(), StorageError> {
-    portal
+fn settle(service: &SigninService, keys: &[Key]) -> Result<(), StorageError> {
+    service
         .ctx
         .store
         .write(|conn| throttle::succeeded(conn, keys))
@@ -174,7 +174,7 @@ pub(super) fn with_address(key: Key, meta: &RequestMeta) -> Vec<Key> {
 /// The keys of a password attempt: the user name's shared key, or the browser's own one when
 /// it presents a known-device token for this account and name.
 fn password_keys(
-    portal: &Portal,
+    service: &SigninService,
     account: &str,
     attempt: &Attempt,
     meta: &RequestMeta,
@@ -183,7 +183,7 @@ fn password_keys(
     let device = attempt
         .device
         .as_deref()
-        .and_then(|token| super::known_device::verify(&portal.csrf, account, typed, token));
+        .and_then(|token| super::known_device::verify(&service.csrf, account, typed, token));
     match device {
         Some(nonce) => with_address(Key::known_device(account, typed, &nonce), meta),
         None => throttle_keys(account, typed, meta),
@@ -210,11 +210,11 @@ pub struct PasswordCheck {
 impl PasswordCheck {
     /// A fresh known-device token for the principal whose password this checks (give it to
     /// the browser once the password proved right).
-    pub fn device_token(&self, portal: &Portal) -> Option<String> {
+    pub fn device_token(&self, service: &SigninService) -> Option<String> {
         let p = self.principal.as_ref()?;
-        let random = portal.ctx.random.as_ref();
+        let random = service.ctx.random.as_ref();
         Some(super::known_device::issue(
-            &portal.csrf,
+            &service.csrf,
             random,
             &p.account_id,
             &p.name,
@@ -231,11 +231,11 @@ pub struct Verified {
 
 /// Reads what the first step needs (runs on the blocking pool; no hashing).
 pub fn prepare_password(
-    portal: &Portal,
+    service: &SigninService,
     attempt: &Attempt,
     meta: &RequestMeta,
 ) -> Result<PasswordStep, SigninError> {
-    let ctx = &portal.ctx;
+    let ctx = &service.ctx;
     let now = ctx.clock.now_naive();
     let typed = attempt.user_name.trim();
     let (account_id, principal) = ctx.store.read(|conn| {
@@ -247,7 +247,7 @@ pub fn prepare_password(
         Ok::<_, StorageError>((account_id, principal))
     })?;
     let keys = password_keys(
-        portal,
+        service,
         account_id.as_deref().unwrap_or(attempt.account.trim()),
         attempt,
         meta,
@@ -261,14 +261,14 @@ pub fn prepare_password(
             false,
             "throttled",
         );
-        portal.audit.push(now, meta, e);
+        service.audit.push(now, meta, e);
         return Ok(PasswordStep::Decided(Outcome::Refused(Refusal::Blocked {
             until,
             locked,
         })));
     }
     let stored = principal.as_ref().map_or_else(
-        || portal.dummy_hash().to_string(),
+        || service.dummy_hash().to_string(),
         |p| p.password_hash.clone(),
     );
     Ok(PasswordStep::Check(PasswordCheck {
@@ -299,13 +299,13 @@ pub fn verify_password(
 /// Completes the first step with the check's result: counts and audits a failure, or starts
 /// the session at the stage the principal has reached (runs on the blocking pool).
 pub fn finish_password(
-    portal: &Portal,
+    service: &SigninService,
     attempt: &Attempt,
     check: PasswordCheck,
     verified: Verified,
     meta: &RequestMeta,
 ) -> Result<Outcome, SigninError> {
-    let ctx = &portal.ctx;
+    let ctx = &service.ctx;
     let PasswordCheck {
         account_id,
         principal,
@@ -326,15 +326,15 @@ pub fn finish_password(
             // Counted when it was reserved; its delay starts now, when it has proved wrong.
             throttle::failed(&ctx.store, &*ctx.clock, &keys)?;
             let e = failure(typed, other.as_ref(), account, false, reason);
-            portal.audit.push(now, meta, e);
+            service.audit.push(now, meta, e);
             return Ok(Outcome::Refused(Refusal::Incorrect));
         }
     };
     let expired = ctx.store.read(|conn| expiry(conn, &p, now))?;
     if expired == Some(true) {
-        settle(portal, &keys)?;
+        settle(service, &keys)?;
         let e = failure(typed, Some(&p), account, false, "password expired");
-        portal.audit.push(now, meta, e);
+        service.audit.push(now, meta, e);
         return Ok(Outcome::Refused(Refusal::Expired));
     }
     let stage = if p.has_mfa {
@@ -347,7 +347,7 @@ pub fn finish_password(
     let cookie = ctx.store.write(|conn| {
         throttle::succeeded(conn, &keys)?;
         mark_password_used(conn, &p, now, verified.rehashed.as_deref())?;
-        open_session(conn, portal, &p, stage, None, now, meta)
+        open_session(conn, service, &p, stage, None, now, meta)
     })?;
     Ok(Outcome::Session { cookie, stage })
 }
@@ -355,15 +355,15 @@ pub fn finish_password(
 /// The whole first step on the calling thread (tests and tools; the portal runs the phases
 /// on their pools).
 pub fn with_password(
-    portal: &Portal,
+    service: &SigninService,
     attempt: &Attempt,
     meta: &RequestMeta,
 ) -> Result<Outcome, SigninError> {
-    match prepare_password(portal, attempt, meta)? {
+    match prepare_password(service, attempt, meta)? {
         PasswordStep::Decided(outcome) => Ok(outcome),
         PasswordStep::Check(check) => {
-            let verified = verify_password(&check, &attempt.password, portal.ctx.random.as_ref())?;
-            finish_password(portal, attempt, check, verified, meta)
+            let verified = verify_password(&check, &attempt.password, service.ctx.random.as_ref())?;
+            finish_password(service, attempt, check, verified, meta)
         }
     }
 }
@@ -372,21 +372,21 @@ pub fn with_password(
 /// second factor), records its `ConsoleLogin`. Call inside the sign-in's write transaction.
 pub(super) fn open_session(
     conn: &mut DbConnection,
-    portal: &Portal,
+    service: &SigninService,
     p: &Principal,
     stage: Stage,
     mfa: Option<(NaiveDateTime, &str)>,
     now: NaiveDateTime,
     meta: &RequestMeta,
 ) -> Result<String, StorageError> {
-    let random = portal.ctx.random.as_ref();
+    let random = service.ctx.random.as_ref();
     let new = NewSession {
         account_id: &p.account_id,
         user_id: p.user_id.as_deref(),
         stage,
         mfa,
     };
-    let cookie = sessions::create(conn, random, now, portal.lifetimes, &new)?;
+    let cookie = sessions::create(conn, random, now, service.lifetimes, &new)?;
     if stage != Stage::Mfa {
         audit::record(conn, now, random, meta, success(p, mfa.is_some()))?;
     }
@@ -435,13 +435,13 @@ pub struct NewPassword {
 /// Changes the signed-in principal's password (the current one must be given) and moves the
 /// session on under a new id. Runs on the password pool: it hashes.
 pub fn change_password(
-    portal: &Portal,
+    service: &SigninService,
     session: &Session,
     form: &NewPassword,
     meta: &RequestMeta,
 ) -> Result<Outcome, SigninError> {
     use crate::secrets::ExposeSecret;
-    let ctx = &portal.ctx;
+    let ctx = &service.ctx;
     let now = ctx.clock.now_naive();
     let Some(p) = ctx.store.read(|conn| session_principal(conn, session))? else {
         return Ok(Outcome::Refused(Refusal::Incorrect));
@@ -486,12 +486,12 @@ pub fn change_password(
 
 /// Signs out: this session, or every session of its principal. Audited.
 pub fn sign_out(
-    portal: &Portal,
+    service: &SigninService,
     session: &Session,
     everywhere: bool,
     meta: &RequestMeta,
 ) -> Result<(), SigninError> {
-    let ctx = &portal.ctx;
+    let ctx = &service.ctx;
     let now = ctx.clock.now_naive();
     let actor = match &session.user_id {
         None => Some(iam::arn::root(&session.account_id)),
@@ -508,14 +508,20 @@ pub fn sign_out(
             .map(|(path, name)| iam::arn::user(&session.account_id, &path, &name)),
     };
     ctx.store.write(|conn| {
-        // Relying parties' grants without offline access end with the sessions they came from.
+        // What came from the sessions (relying parties' grants without offline access) ends
+        // with them: the hooks registered by the surfaces above.
         let ended = if everywhere {
-            let subject =
-                crate::oidc::claims::subject(&session.account_id, session.user_id.as_deref());
-            crate::oidc::grants::end_online_grants_of(conn, &subject, now)?;
+            let all = super::SignedOut::Everywhere {
+                account_id: &session.account_id,
+                user_id: session.user_id.as_deref(),
+            };
+            service.signed_out(conn, &all, now)?;
             sessions::end_all(conn, &session.account_id, session.user_id.as_deref())?
         } else {
-            crate::oidc::grants::end_session(conn, &session.id_hash, now)?;
+            let one = super::SignedOut::Session {
+                id_hash: &session.id_hash,
+            };
+            service.signed_out(conn, &one, now)?;
             sessions::end(conn, &session.id_hash)?;
             1
         };
@@ -539,18 +545,18 @@ pub fn sign_out(
 /// The signed-in principal enters its password again (before adding a factor). `None` when
 /// it was right; a wrong one counts as a failed guess. Runs on the password pool.
 pub fn reauthenticate(
-    portal: &Portal,
+    service: &SigninService,
     session: &Session,
     password: &SecretString,
     meta: &RequestMeta,
 ) -> Result<Option<Refusal>, SigninError> {
-    let ctx = &portal.ctx;
+    let ctx = &service.ctx;
     let now = ctx.clock.now_naive();
     let Some(p) = ctx.store.read(|conn| session_principal(conn, session))? else {
         return Ok(Some(Refusal::Incorrect));
     };
     let keys = throttle_keys(&p.account_id, &p.name, meta);
-    if let Some(refusal) = reserve(portal, &p, &keys, now, meta, None)? {
+    if let Some(refusal) = reserve(service, &p, &keys, now, meta, None)? {
         return Ok(Some(refusal));
     }
     if !password::verify(password, &p.password_hash).unwrap_or(false) {

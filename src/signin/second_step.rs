@@ -3,12 +3,12 @@
 //! are reserved against the throttle before they are checked (`storage::throttle`); a
 //! half-signed-in session that sends [`MFA_CODES_PER_SESSION`] wrong codes is ended.
 
-use super::principals::{principal_of, session_principal, Principal};
-use super::sessions::{self, Session, Stage};
-use super::signin::{
+use super::flow::{
     expiry, failure, open_session, reserve, success, with_address, Outcome, Refusal, SigninError,
 };
-use super::Portal;
+use super::principals::{principal_of, session_principal, Principal};
+use super::sessions::{self, Session, Stage};
+use super::SigninService;
 use crate::audit::{self, RequestMeta, REDACTED};
 use crate::auth::throttle::MFA_CODES_PER_SESSION;
 use crate::iam;
@@ -29,17 +29,17 @@ fn code_keys(p: &Principal, session: &Session, meta: &RequestMeta) -> Vec<Key> {
 /// The second step: a code from one of the user's enabled virtual MFA devices (each tried;
 /// a code once accepted is refused for the rest of its window).
 pub fn with_code(
-    portal: &Portal,
+    service: &SigninService,
     session: &Session,
     code: &str,
     meta: &RequestMeta,
 ) -> Result<Outcome, SigninError> {
-    let ctx = &portal.ctx;
+    let ctx = &service.ctx;
     let now = ctx.clock.now_naive();
     let Some(p) = ctx.store.read(|conn| session_principal(conn, session))? else {
         return Ok(Outcome::Refused(Refusal::Incorrect));
     };
-    if let Some(refusal) = reserve_code(portal, &p, session, now, meta)? {
+    if let Some(refusal) = reserve_code(service, &p, session, now, meta)? {
         return Ok(Outcome::Refused(refusal));
     }
     let code = code.trim();
@@ -55,29 +55,29 @@ pub fn with_code(
     }
     if !accepted {
         throttle::failed(&ctx.store, &*ctx.clock, &code_keys(&p, session, meta))?;
-        return second_factor_failed(portal, session, meta, "MFA code rejected");
+        return second_factor_failed(service, session, meta, "MFA code rejected");
     }
-    second_factor_passed(portal, session, "totp", meta, true)
+    second_factor_passed(service, session, "totp", meta, true)
 }
 
 /// Reserves a second-factor code's attempt; a session that has sent its share of wrong codes
 /// is ended instead.
 fn reserve_code(
-    portal: &Portal,
+    service: &SigninService,
     p: &Principal,
     session: &Session,
     now: NaiveDateTime,
     meta: &RequestMeta,
 ) -> Result<Option<Refusal>, SigninError> {
     let refusal = reserve(
-        portal,
+        service,
         p,
         &code_keys(p, session, meta),
         now,
         meta,
         Some(true),
     )?;
-    if refusal.is_some() && end_if_spent(portal, session)? {
+    if refusal.is_some() && end_if_spent(service, session)? {
         return Ok(Some(Refusal::SessionEnded));
     }
     Ok(refusal)
@@ -85,9 +85,9 @@ fn reserve_code(
 
 /// Ends a half-signed-in session that has sent [`MFA_CODES_PER_SESSION`] wrong codes; whether
 /// it did.
-fn end_if_spent(portal: &Portal, session: &Session) -> Result<bool, StorageError> {
+fn end_if_spent(service: &SigninService, session: &Session) -> Result<bool, StorageError> {
     let key = Key::mfa_session(&session.id_hash);
-    portal.ctx.store.write(|conn| {
+    service.ctx.store.write(|conn| {
         if throttle::failures(conn, &key)? < MFA_CODES_PER_SESSION {
             return Ok(false);
         }
@@ -101,19 +101,19 @@ fn end_if_spent(portal: &Portal, session: &Session) -> Result<bool, StorageError
 /// A second factor was refused: audited; a guessed code was already counted when it was
 /// reserved, and the session ends once it has sent too many wrong ones.
 pub fn second_factor_failed(
-    portal: &Portal,
+    service: &SigninService,
     session: &Session,
     meta: &RequestMeta,
     reason: &str,
 ) -> Result<Outcome, SigninError> {
-    let ctx = &portal.ctx;
+    let ctx = &service.ctx;
     let now = ctx.clock.now_naive();
     if let Some(p) = ctx.store.read(|conn| session_principal(conn, session))? {
-        portal
+        service
             .audit
             .push(now, meta, failure(&p.name, Some(&p), None, true, reason));
     }
-    if end_if_spent(portal, session)? {
+    if end_if_spent(service, session)? {
         return Ok(Outcome::Refused(Refusal::SessionEnded));
     }
     Ok(Outcome::Refused(Refusal::Incorrect))
@@ -123,13 +123,13 @@ pub fn second_factor_failed(
 /// on under a new id, to the password page if the password must change. `reserved`: the
 /// factor was a guessable code, reserved with [`reserve_code`].
 pub fn second_factor_passed(
-    portal: &Portal,
+    service: &SigninService,
     session: &Session,
     method: &str,
     meta: &RequestMeta,
     reserved: bool,
 ) -> Result<Outcome, SigninError> {
-    let ctx = &portal.ctx;
+    let ctx = &service.ctx;
     let now = ctx.clock.now_naive();
     let Some(p) = ctx.store.read(|conn| session_principal(conn, session))? else {
         return Ok(Outcome::Refused(Refusal::Incorrect));
@@ -158,18 +158,18 @@ pub fn second_factor_passed(
 /// A passkey proved its user (possession and user verification): a session with both
 /// factors, unless the password has expired under a hard-expiry policy.
 pub fn with_passkey(
-    portal: &Portal,
+    service: &SigninService,
     key: &iam::mfa::StoredSecurityKey,
     updated_credential: Option<&str>,
     meta: &RequestMeta,
 ) -> Result<Outcome, SigninError> {
-    let ctx = &portal.ctx;
+    let ctx = &service.ctx;
     let now = ctx.clock.now_naive();
     let Some(p) = ctx
         .store
         .read(|conn| principal_of(conn, &key.account_id, &key.owner))?
     else {
-        audit_passkey_failure(portal, Some(&key.owner), meta, "no console password");
+        audit_passkey_failure(service, Some(&key.owner), meta, "no console password");
         return Ok(Outcome::Refused(Refusal::Incorrect));
     };
     // Password and code failures do not block a passkey: it cannot be guessed, and a lock
@@ -177,7 +177,7 @@ pub fn with_passkey(
     let user_key = Key::user(&p.account_id, &p.name);
     let expired = ctx.store.read(|conn| expiry(conn, &p, now))?;
     if expired == Some(true) {
-        portal.audit.push(
+        service.audit.push(
             now,
             meta,
             failure(&p.name, Some(&p), None, true, "password expired"),
@@ -192,19 +192,19 @@ pub fn with_passkey(
     let cookie = ctx.store.write(|conn| {
         throttle::succeeded(conn, std::slice::from_ref(&user_key))?;
         iam::mfa::security_key_used(conn, &key.serial_number, updated_credential, now)?;
-        open_session(conn, portal, &p, stage, Some((now, "passkey")), now, meta)
+        open_session(conn, service, &p, stage, Some((now, "passkey")), now, meta)
     })?;
     Ok(Outcome::Session { cookie, stage })
 }
 
 /// Audits a refused passkey sign-in (`owner` when the passkey named a known principal).
 pub fn audit_passkey_failure(
-    portal: &Portal,
+    service: &SigninService,
     owner: Option<&iam::mfa::Owner>,
     meta: &RequestMeta,
     reason: &str,
 ) {
-    let ctx = &portal.ctx;
+    let ctx = &service.ctx;
     let now = ctx.clock.now_naive();
     let principal = owner.and_then(|owner| {
         let account = match owner {
@@ -229,18 +229,18 @@ pub fn audit_passkey_failure(
     });
     let name = principal.as_ref().map_or(REDACTED, |p| p.name.as_str());
     let event = failure(name, principal.as_ref(), None, true, reason);
-    portal.audit.push(now, meta, event);
+    service.audit.push(now, meta, event);
 }
 
 /// The root user's recovery code in place of its second factor: each works once; a wrong one
 /// counts as a failed guess.
 pub fn with_recovery_code(
-    portal: &Portal,
+    service: &SigninService,
     session: &Session,
     code: &str,
     meta: &RequestMeta,
 ) -> Result<Outcome, SigninError> {
-    let ctx = &portal.ctx;
+    let ctx = &service.ctx;
     let now = ctx.clock.now_naive();
     if session.user_id.is_some() {
         return Ok(Outcome::Refused(Refusal::Incorrect));
@@ -248,7 +248,7 @@ pub fn with_recovery_code(
     let Some(p) = ctx.store.read(|conn| session_principal(conn, session))? else {
         return Ok(Outcome::Refused(Refusal::Incorrect));
     };
-    if let Some(refusal) = reserve_code(portal, &p, session, now, meta)? {
+    if let Some(refusal) = reserve_code(service, &p, session, now, meta)? {
         return Ok(Outcome::Refused(refusal));
     }
     let redeemed = ctx
@@ -256,7 +256,7 @@ pub fn with_recovery_code(
         .write(|conn| super::recovery::redeem(conn, &session.account_id, code, now))?;
     if !redeemed {
         throttle::failed(&ctx.store, &*ctx.clock, &code_keys(&p, session, meta))?;
-        return second_factor_failed(portal, session, meta, "recovery code rejected");
+        return second_factor_failed(service, session, meta, "recovery code rejected");
     }
-    second_factor_passed(portal, session, "recovery-code", meta, true)
+    second_factor_passed(service, session, "recovery-code", meta, true)
 }

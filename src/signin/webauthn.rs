@@ -13,9 +13,9 @@
 //! authenticator timeout. webauthn-rs checks the origin, the challenge, the signature and the
 //! signature counter (a counter that goes backwards means a cloned key and is refused).
 
+use super::flow::{Outcome, Refusal, SigninError};
 use super::sessions::{self, Session};
-use super::signin::{Outcome, Refusal, SigninError};
-use super::Portal;
+use super::SigninService;
 use crate::audit::RequestMeta;
 use crate::iam::{self, mfa, Call, IamError};
 use crate::storage::schema::webauthn_ceremonies;
@@ -232,12 +232,12 @@ enum Registration {
 /// Starts registering a key for the session's user; returns the options for
 /// `navigator.credentials.create`.
 pub fn begin_registration(
-    portal: &Portal,
+    service: &SigninService,
     session: &Session,
     kind: KeyKind,
 ) -> Result<Value, WebauthnFlowError> {
-    let rp = portal.webauthn()?;
-    let ctx = &portal.ctx;
+    let rp = service.webauthn()?;
+    let ctx = &service.ctx;
     let owner = session.owner();
     let name = match &session.user_id {
         Some(id) => iam::users::get_by_id(ctx, id)?.name,
@@ -281,14 +281,14 @@ pub fn begin_registration(
 
 /// Finishes a registration with the browser's answer; stores the key under `name`.
 pub fn finish_registration(
-    portal: &Portal,
+    service: &SigninService,
     session: &Session,
     call: &Call,
     name: &str,
     answer: &RegisterPublicKeyCredential,
 ) -> Result<String, WebauthnFlowError> {
-    let rp = portal.webauthn()?;
-    let ctx = &portal.ctx;
+    let rp = service.webauthn()?;
+    let ctx = &service.ctx;
     let owner = session.owner();
     let now = ctx.clock.now_naive();
     let state: Registration = ctx.store.write(|conn| {
@@ -338,9 +338,12 @@ pub fn finish_registration(
 }
 
 /// Starts the second step with a security key (or passkey) of the session's user.
-pub fn begin_second_factor(portal: &Portal, session: &Session) -> Result<Value, WebauthnFlowError> {
-    let rp = portal.webauthn()?;
-    let ctx = &portal.ctx;
+pub fn begin_second_factor(
+    service: &SigninService,
+    session: &Session,
+) -> Result<Value, WebauthnFlowError> {
+    let rp = service.webauthn()?;
+    let ctx = &service.ctx;
     let owner = session.owner();
     let keys: Vec<SecurityKey> = ctx
         .store
@@ -371,13 +374,13 @@ pub fn begin_second_factor(portal: &Portal, session: &Session) -> Result<Value, 
 
 /// Finishes the second step; the session moves on under a new id, as after a TOTP code.
 pub fn finish_second_factor(
-    portal: &Portal,
+    service: &SigninService,
     session: &Session,
     answer: &PublicKeyCredential,
     meta: &RequestMeta,
 ) -> Result<Outcome, WebauthnFlowError> {
-    let rp = portal.webauthn()?;
-    let ctx = &portal.ctx;
+    let rp = service.webauthn()?;
+    let ctx = &service.ctx;
     let now = ctx.clock.now_naive();
     let state: SecurityKeyAuthentication = ctx.store.write(|conn| {
         take(
@@ -396,7 +399,7 @@ pub fn finish_second_factor(
     let verified = rp.finish_securitykey_authentication(answer, &state);
     let (Some(stored), Ok(result)) = (stored, verified) else {
         return Ok(super::second_step::second_factor_failed(
-            portal,
+            service,
             session,
             meta,
             "security key refused",
@@ -411,7 +414,7 @@ pub fn finish_second_factor(
         mfa::security_key_used(conn, &stored.serial_number, updated.as_deref(), now)
     })?;
     Ok(super::second_step::second_factor_passed(
-        portal, session, "webauthn", meta, false,
+        service, session, "webauthn", meta, false,
     )?)
 }
 
@@ -419,14 +422,14 @@ pub fn finish_second_factor(
 /// the sign-in cookie. `conditional` asks the browser to offer passkeys in the user name
 /// field's autofill instead of a dialog.
 pub fn begin_passkey(
-    portal: &Portal,
+    service: &SigninService,
     signin_cookie: &str,
     conditional: bool,
     source: Option<&str>,
 ) -> Result<Value, WebauthnFlowError> {
-    let rp = portal.webauthn()?;
-    let ctx = &portal.ctx;
-    portal
+    let rp = service.webauthn()?;
+    let ctx = &service.ctx;
+    service
         .passkey_starts
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -464,14 +467,14 @@ pub fn begin_passkey(
 /// Finishes a passkey sign-in: the passkey names its user, proves possession and user
 /// verification, and the session starts with both factors proved.
 pub fn finish_passkey(
-    portal: &Portal,
+    service: &SigninService,
     signin_cookie: &str,
     conditional: bool,
     answer: &PublicKeyCredential,
     meta: &RequestMeta,
 ) -> Result<Outcome, WebauthnFlowError> {
-    let rp = portal.webauthn()?;
-    let ctx = &portal.ctx;
+    let rp = service.webauthn()?;
+    let ctx = &service.ctx;
     let now = ctx.clock.now_naive();
     let purpose = if conditional {
         "passkey-autofill"
@@ -493,7 +496,7 @@ pub fn finish_passkey(
         .read(|conn| mfa::security_key_by_credential(conn, &id))?
         .filter(|k| k.passkey);
     let Some(stored) = stored else {
-        super::second_step::audit_passkey_failure(portal, None, meta, "unknown passkey");
+        super::second_step::audit_passkey_failure(service, None, meta, "unknown passkey");
         return Ok(Outcome::Refused(Refusal::Incorrect));
     };
     let handle_matches = rp
@@ -506,7 +509,7 @@ pub fn finish_passkey(
         Ok(result) if handle_matches => result,
         _ => {
             super::second_step::audit_passkey_failure(
-                portal,
+                service,
                 Some(&stored.owner),
                 meta,
                 "passkey refused",
@@ -521,7 +524,7 @@ pub fn finish_passkey(
         .map(|_| serde_json::to_string(&key))
         .transpose()?;
     Ok(super::second_step::with_passkey(
-        portal,
+        service,
         &stored,
         updated.as_deref(),
         meta,

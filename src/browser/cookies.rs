@@ -1,0 +1,55 @@
+//! The cookies Keyward gives a browser, their names and flags. With https each name carries
+//! the `__Host-` prefix, which browsers accept only with `Secure`, `Path=/` and no `Domain`:
+//! no subdomain can plant or read them.
+
+use actix_web::cookie::{Cookie, SameSite};
+
+/// The console session.
+const SESSION_COOKIE: &str = "keyward_session";
+const SECURE_SESSION_COOKIE: &str = "__Host-keyward_session";
+/// The pre-sign-in cookie that the sign-in form's CSRF token is bound to.
+const SIGNIN_COOKIE: &str = "keyward_signin";
+const SECURE_SIGNIN_COOKIE: &str = "__Host-keyward_signin";
+/// A browser's known-device token (see `signin::known_device`).
+const DEVICE_COOKIE: &str = "keyward_device";
+const SECURE_DEVICE_COOKIE: &str = "__Host-keyward_device";
+
+fn named(secure: bool, plain: &'static str, prefixed: &'static str) -> &'static str {
+    if secure {
+        prefixed
+    } else {
+        plain
+    }
+}
+
+/// The session cookie's name, when served over https (`secure`) or not.
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    named(secure, SESSION_COOKIE, SECURE_SESSION_COOKIE)
+}
+
+/// The pre-sign-in cookie's name.
+pub fn signin_cookie_name(secure: bool) -> &'static str {
+    named(secure, SIGNIN_COOKIE, SECURE_SIGNIN_COOKIE)
+}
+
+/// The known-device cookie's name.
+pub fn device_cookie_name(secure: bool) -> &'static str {
+    named(secure, DEVICE_COOKIE, SECURE_DEVICE_COOKIE)
+}
+
+/// A cookie for the whole site, out of scripts' reach, sent on top-level navigations.
+pub fn cookie(secure: bool, name: &'static str, value: String) -> Cookie<'static> {
+    Cookie::build(name, value)
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Lax)
+        .finish()
+}
+
+/// The cookie that removes `name`.
+pub fn removal(secure: bool, name: &'static str) -> Cookie<'static> {
+    let mut c = cookie(secure, name, String::new());
+    c.make_removal();
+    c
+}

@@ -1,0 +1,21 @@
+//! The portal's stylesheet and WebAuthn script, compiled in from `static/`.
+
+use actix_web::http::header;
+use actix_web::HttpResponse;
+
+const STYLESHEET: &str = include_str!("../../static/keyward.css");
+const SCRIPT: &str = include_str!("../../static/webauthn.js");
+
+pub(super) async fn script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(SCRIPT)
+}
+
+pub(super) async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(STYLESHEET)
+}

@@ -1,0 +1,133 @@
+//! The portal's route table: sign-in, sign-out, the console (its own pages listed in
+//! `console::configure`) and the static assets, each scope behind the pages' security headers.
+
+use super::{
+    assets, console, credentials, dashboard, mfa_pages, password, signin_pages, webauthn_api,
+};
+use crate::browser;
+use crate::http::security_headers;
+use actix_web::middleware::from_fn;
+use actix_web::web;
+
+/// The portal's routes, each behind the security headers.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/signin")
+            .wrap(from_fn(security_headers::middleware))
+            .app_data(browser::form_config())
+            .app_data(browser::json_config())
+            .route("", web::get().to(signin_pages::signin_page))
+            .route("", web::post().to(signin_pages::signin_submit))
+            .route("/mfa", web::get().to(mfa_pages::mfa_page))
+            .route("/mfa", web::post().to(mfa_pages::mfa_submit))
+            .route("/mfa/recovery", web::post().to(mfa_pages::recovery_submit))
+            .route(
+                "/mfa/webauthn/begin",
+                web::post().to(webauthn_api::second_factor_begin),
+            )
+            .route(
+                "/mfa/webauthn/finish",
+                web::post().to(webauthn_api::second_factor_finish),
+            )
+            .route(
+                "/passkey/begin",
+                web::post().to(webauthn_api::passkey_begin),
+            )
+            .route(
+                "/passkey/finish",
+                web::post().to(webauthn_api::passkey_finish),
+            )
+            .route("/{account}", web::get().to(signin_pages::signin_page_for)),
+    )
+    .service(
+        web::scope("/signout")
+            .wrap(from_fn(security_headers::middleware))
+            .app_data(browser::form_config())
+            .route("", web::post().to(signin_pages::signout))
+            .route(
+                "/everywhere",
+                web::post().to(signin_pages::signout_everywhere),
+            ),
+    )
+    .service(
+        console_pages(web::scope("/console"))
+            .wrap(from_fn(security_headers::middleware))
+            .app_data(browser::form_config())
+            .app_data(browser::json_config())
+            .route("", web::get().to(dashboard::dashboard))
+            .route("/password", web::get().to(password::password_page))
+            .route("/password", web::post().to(password::password_submit))
+            .route("/mfa", web::get().to(credentials::devices_page))
+            .route("/mfa/rename", web::post().to(credentials::rename_device))
+            .route("/mfa/remove", web::post().to(credentials::remove_device))
+            .route("/mfa/totp", web::get().to(credentials::totp_page))
+            .route("/mfa/totp", web::post().to(credentials::totp_submit))
+            .route(
+                "/mfa/recovery-codes",
+                web::post().to(credentials::new_recovery_codes),
+            )
+            .route(
+                "/mfa/webauthn/begin",
+                web::post().to(webauthn_api::register_begin),
+            )
+            .route(
+                "/mfa/webauthn/finish",
+                web::post().to(webauthn_api::register_finish),
+            )
+            .route(
+                "/reauthenticate",
+                web::post().to(credentials::reauthenticate),
+            )
+            .default_service(web::to(dashboard::no_such_page)),
+    )
+    .service(
+        web::scope("/static")
+            .wrap(from_fn(security_headers::middleware))
+            .route("/keyward.css", web::get().to(assets::stylesheet))
+            .route("/webauthn.js", web::get().to(assets::script)),
+    );
+}
+
+/// The console's IAM pages (under `/console`), each a page of `console/`.
+fn console_pages(scope: actix_web::Scope) -> actix_web::Scope {
+    use console::{account, applications, groups, policies, roles, simulator, switch, users};
+    scope
+        .route("/users", web::get().to(users::list))
+        .route("/users", web::post().to(users::create))
+        .route("/users/{name}", web::get().to(users::detail))
+        .route("/users/{name}/{op}", web::post().to(users::change_user))
+        .route("/groups", web::get().to(groups::list))
+        .route("/groups", web::post().to(groups::create))
+        .route("/groups/{name}", web::get().to(groups::detail))
+        .route("/groups/{name}/{op}", web::post().to(groups::change_group))
+        .route("/roles", web::get().to(roles::list))
+        .route("/roles", web::post().to(roles::create))
+        .route("/roles/{name}", web::get().to(roles::detail))
+        .route("/roles/{name}/{op}", web::post().to(roles::change_role))
+        .route("/policies", web::get().to(policies::list))
+        .route("/policies", web::post().to(policies::create))
+        .route("/policies/view", web::get().to(policies::detail))
+        .route(
+            "/policies/change/{op}",
+            web::post().to(policies::change_policy),
+        )
+        .route("/account", web::get().to(account::page))
+        .route("/account/{op}", web::post().to(account::change_account))
+        .route("/simulator", web::get().to(simulator::page))
+        .route("/simulator", web::post().to(simulator::run))
+        .route("/switch-role", web::get().to(switch::page))
+        .route("/switch-role", web::post().to(switch::switch))
+        .route("/switch-back", web::post().to(switch::back))
+        .route("/oidc-clients", web::get().to(applications::list))
+        .route("/oidc-clients", web::post().to(applications::create))
+        .route("/oidc-clients/{id}", web::get().to(applications::detail))
+        .route(
+            "/oidc-clients/{id}/delete",
+            web::post().to(applications::delete),
+        )
+        .route("/applications", web::get().to(applications::connected))
+        .route(
+            "/applications/withdraw",
+            web::post().to(applications::withdraw),
+        )
+}
