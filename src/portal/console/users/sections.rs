@@ -1,0 +1,295 @@
+//! The sections of a user's page: a new key's secret shown once, groups, attached policies
+//! (shared with groups and roles), access keys, console password and MFA devices.
+
+use super::NewKey;
+use crate::aws_api::endpoint::AwsApi;
+use crate::portal::console::view::{Cell, Field, Form, Section, Table};
+use crate::portal::console::{date, iam, read, seg, Console};
+
+pub(super) fn new_key_section(name: &str, key: &NewKey) -> Section {
+    let csv = format!(
+        "Access key ID,Secret access key\n{},{}\n",
+        key.id, key.secret
+    );
+    let href = format!(
+        "data:text/csv;base64,{}",
+        data_encoding::BASE64.encode(csv.as_bytes())
+    );
+    Section::new("new-key", "New access key")
+        .line(
+            "This is the only time the secret access key can be seen or downloaded. Keep it safe.",
+        )
+        .fact("Access key ID", &key.id)
+        .fact("Secret access key", &key.secret)
+        .link(&format!("Download {name}_accessKeys.csv"), href)
+}
+
+fn row_action(base: &str, op: &str, label: &str, fields: Vec<Field>, danger: bool) -> Form {
+    let mut form = Form::post("", &format!("{base}/{op}"), label).inline();
+    form.fields = fields;
+    form.danger = danger;
+    form
+}
+
+pub(super) fn groups_section(api: &AwsApi, c: &Console, name: &str, base: &str) -> Section {
+    let mut section = Section::new("groups", "Groups");
+    let Some(reply) = read(
+        api,
+        c,
+        "ListGroupsForUser",
+        &[("UserName", name)],
+        &mut section,
+    ) else {
+        return section;
+    };
+    let mut table = Table::new("user-groups", &["Group"], "Not in any group.");
+    let mut member_of = Vec::new();
+    for g in reply.items("member") {
+        let group = g.value("GroupName").unwrap_or_default();
+        table.row(
+            vec![Cell::link(
+                &group,
+                format!("/console/groups/{}", seg(&group)),
+            )],
+            vec![row_action(
+                base,
+                "remove-from-group",
+                "Remove",
+                vec![Field::hidden("group", &group)],
+                false,
+            )],
+        );
+        member_of.push(group);
+    }
+    section = section.table(table);
+    // Offer the groups the caller may list and the user is not in.
+    if let Ok(all) = iam(api, c, "ListGroups", &[("MaxItems", "1000")]) {
+        let options: Vec<(String, String)> = all
+            .values("GroupName")
+            .into_iter()
+            .filter(|g| !member_of.contains(g))
+            .map(|g| (g.clone(), g))
+            .collect();
+        if !options.is_empty() {
+            section = section.form(
+                Form::post(
+                    "add-to-group",
+                    &format!("{base}/add-to-group"),
+                    "Add to group",
+                )
+                .inline()
+                .field(Field::select("Group", "group", options)),
+            );
+        }
+    }
+    section
+}
+
+/// The customer managed and AWS managed policies the caller may list, for attach forms.
+pub fn policy_options(api: &AwsApi, c: &Console, attached: &[String]) -> Vec<(String, String)> {
+    let Ok(all) = iam(
+        api,
+        c,
+        "ListPolicies",
+        &[("MaxItems", "1000"), ("OnlyAttachable", "true")],
+    ) else {
+        return Vec::new();
+    };
+    all.items("member")
+        .into_iter()
+        .filter_map(|p| Some((p.value("Arn")?, p.value("PolicyName")?)))
+        .filter(|(arn, _)| !attached.contains(arn))
+        .collect()
+}
+
+/// The attached policies of a user, group or role (`kind`: User, Group, Role) with detach
+/// actions and an attach form.
+pub fn attached_section(api: &AwsApi, c: &Console, kind: &str, name: &str, base: &str) -> Section {
+    let mut section = Section::new("policies", "Permissions policies");
+    let key = format!("{kind}Name");
+    let action = format!("ListAttached{kind}Policies");
+    let Some(reply) = read(api, c, &action, &[(&key, name)], &mut section) else {
+        return section;
+    };
+    let mut table = Table::new(
+        "attached-policies",
+        &["Policy", "ARN"],
+        "No policy is attached.",
+    );
+    let mut arns = Vec::new();
+    for p in reply.items("member") {
+        let (policy, arn) = (
+            p.value("PolicyName").unwrap_or_default(),
+            p.value("PolicyArn").unwrap_or_default(),
+        );
+        table.row(
+            vec![
+                Cell::link(&policy, format!("/console/policies/view?arn={}", seg(&arn))),
+                Cell::text(&arn),
+            ],
+            vec![row_action(
+                base,
+                "detach",
+                "Detach",
+                vec![Field::hidden("arn", &arn)],
+                false,
+            )],
+        );
+        arns.push(arn);
+    }
+    section = section.table(table);
+    let options = policy_options(api, c, &arns);
+    if !options.is_empty() {
+        section = section.form(
+            Form::post("attach", &format!("{base}/attach"), "Attach policy")
+                .inline()
+                .field(Field::select("Policy", "arn", options)),
+        );
+    }
+    let inline_action = format!("List{kind}Policies");
+    if let Ok(inline) = iam(api, c, &inline_action, &[(&key, name)]) {
+        let names = inline.values("member");
+        if !names.is_empty() {
+            section = section.line(format!("Inline policies: {}", names.join(", ")));
+        }
+    }
+    section
+}
+
+pub(super) fn policies_section(api: &AwsApi, c: &Console, name: &str, base: &str) -> Section {
+    attached_section(api, c, "User", name, base)
+}
+
+pub(super) fn keys_section(api: &AwsApi, c: &Console, name: &str, base: &str) -> Section {
+    let mut section = Section::new("access-keys", "Access keys");
+    let Some(reply) = read(
+        api,
+        c,
+        "ListAccessKeys",
+        &[("UserName", name)],
+        &mut section,
+    ) else {
+        return section;
+    };
+    let mut table = Table::new(
+        "keys",
+        &["Access key ID", "Status", "Created", "Last used"],
+        "No access keys.",
+    );
+    for k in reply.items("member") {
+        let id = k.value("AccessKeyId").unwrap_or_default();
+        let status = k.value("Status").unwrap_or_default();
+        let last = iam(api, c, "GetAccessKeyLastUsed", &[("AccessKeyId", &id)])
+            .ok()
+            .and_then(|r| r.value("LastUsedDate"))
+            .map_or("never".into(), |d| date(&d));
+        let flip = if status == "Active" {
+            "Inactive"
+        } else {
+            "Active"
+        };
+        let flip_label = if status == "Active" {
+            "Deactivate"
+        } else {
+            "Activate"
+        };
+        table.row(
+            vec![
+                Cell::text(&id),
+                Cell::text(&status),
+                Cell::text(date(&k.value("CreateDate").unwrap_or_default())),
+                Cell::text(last),
+            ],
+            vec![
+                row_action(
+                    base,
+                    "key-status",
+                    flip_label,
+                    vec![Field::hidden("key", &id), Field::hidden("status", flip)],
+                    false,
+                ),
+                row_action(
+                    base,
+                    "delete-key",
+                    "Delete",
+                    vec![Field::hidden("key", &id)],
+                    true,
+                ),
+            ],
+        );
+    }
+    section.table(table).form(Form::post(
+        "create-key",
+        &format!("{base}/create-key"),
+        "Create access key",
+    ))
+}
+
+pub(super) fn password_section(api: &AwsApi, c: &Console, name: &str, base: &str) -> Section {
+    let section = Section::new("console-password", "Console password");
+    let form = Form::post(
+        "set-password",
+        &format!("{base}/set-password"),
+        "Set password",
+    )
+    .field(Field::password("New password", "password").required())
+    .field(Field::checkbox(
+        "The user must create a new password at the next sign-in",
+        "reset",
+        true,
+    ));
+    match iam(api, c, "GetLoginProfile", &[("UserName", name)]) {
+        Ok(profile) => section
+            .fact("Status", "Enabled")
+            .fact(
+                "Created",
+                date(&profile.value("CreateDate").unwrap_or_default()),
+            )
+            .fact(
+                "Must change at next sign-in",
+                profile.value("PasswordResetRequired").unwrap_or_default(),
+            )
+            .form(form)
+            .form(
+                Form::post(
+                    "delete-password",
+                    &format!("{base}/delete-password"),
+                    "Remove console password",
+                )
+                .danger(),
+            ),
+        Err(e) if e.code() == "NoSuchEntity" => section.fact("Status", "Disabled").form(form),
+        Err(e) => section.denied(crate::portal::console::explain(&e)),
+    }
+}
+
+pub(super) fn mfa_section(api: &AwsApi, c: &Console, name: &str, base: &str) -> Section {
+    let mut section = Section::new("mfa", "MFA devices");
+    let Some(reply) = read(
+        api,
+        c,
+        "ListMFADevices",
+        &[("UserName", name)],
+        &mut section,
+    ) else {
+        return section;
+    };
+    let mut table = Table::new("user-mfa", &["Serial number", "Enabled"], "No MFA device.");
+    for d in reply.items("member") {
+        let serial = d.value("SerialNumber").unwrap_or_default();
+        table.row(
+            vec![
+                Cell::text(&serial),
+                Cell::text(date(&d.value("EnableDate").unwrap_or_default())),
+            ],
+            vec![row_action(
+                base,
+                "deactivate-mfa",
+                "Deactivate",
+                vec![Field::hidden("serial", &serial)],
+                true,
+            )],
+        );
+    }
+    section.table(table)
+}

@@ -1,0 +1,134 @@
+//! OIDC applications in the console: registered under IAM, and users withdrawing their consent.
+
+use super::*;
+
+/// The value of a fact (`<dt>term</dt><dd>value</dd>`) on a console page.
+fn fact(page: &str, term: &str) -> String {
+    let marker = format!("<dt>{term}</dt><dd>");
+    let start = page
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {term} on {page}"))
+        + marker.len();
+    let end = page[start..].find("</dd>").unwrap();
+    page[start..start + end].to_string()
+}
+
+#[test]
+fn the_console_registers_applications_under_iam_and_users_withdraw_their_consent() {
+    let db = TestDb::new(Backend::Sqlite);
+    let server = Server::start(&db, &[]);
+    let admin = Client::for_server(&server, &db);
+    let account = account(&server);
+    console_user(&admin, "ops", "Ops-Passw0rd-123", false);
+    let attached = admin.post(&[
+        ("Action", "AttachUserPolicy"),
+        ("UserName", "ops"),
+        ("PolicyArn", "arn:aws:iam::aws:policy/AdministratorAccess"),
+    ]);
+    assert_eq!(attached.status, 200, "{}", attached.body);
+    console_user(&admin, "erin", "Erin-Passw0rd-123", false);
+
+    let ops = Browser::new(&server);
+    assert_eq!(ops.sign_in(&account, "ops", "Ops-Passw0rd-123").status, 303);
+    let created = ops.submit(
+        "/console/oidc-clients",
+        "/console/oidc-clients",
+        &[
+            ("name", "Photo App"),
+            ("redirect_uris", REDIRECT),
+            ("auth_method", "client_secret_basic"),
+            ("grant_authorization_code", "on"),
+            ("grant_refresh_token", "on"),
+            ("alg", "ES256"),
+            ("consent", "on"),
+        ],
+    );
+    assert_eq!(created.status, 200, "{}", created.body);
+    assert!(created
+        .body
+        .contains("only time the client secret can be seen"));
+    let client_id = fact(&created.body, "Client ID");
+    let secret = fact(&created.body, "Client secret");
+    let shown = ops.get(&format!("/console/oidc-clients/{client_id}"));
+    assert!(
+        shown.body.contains("ES256") && !shown.body.contains(&secret),
+        "the secret is shown once"
+    );
+    let bad = ops.submit(
+        "/console/oidc-clients",
+        "/console/oidc-clients",
+        &[
+            ("name", "Bad"),
+            ("redirect_uris", "http://evil.example/cb"),
+            ("grant_authorization_code", "on"),
+        ],
+    );
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("only https"), "{}", bad.body);
+
+    // Erin has no IAM permissions: the console refuses her what the API would.
+    let erin = Browser::new(&server);
+    let back = sign_in_and_consent(
+        &erin,
+        &authorize_path(&client_id, ""),
+        &account,
+        "erin",
+        "Erin-Passw0rd-123",
+    );
+    let code = query_param(back.location.as_deref().unwrap(), "code").unwrap();
+    let listing = erin.get("/console/oidc-clients");
+    assert!(
+        listing
+            .body
+            .contains("is not authorized to perform: keyward:ListOidcClients"),
+        "{}",
+        listing.body
+    );
+    let auth = Some((client_id.as_str(), secret.as_str()));
+    let (status, tokens) = token(
+        &server,
+        auth,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+    );
+    assert_eq!(status, 200, "{tokens}");
+
+    let connected = erin.get("/console/applications");
+    assert!(connected.body.contains("Photo App"), "{}", connected.body);
+    let withdrawn = erin.submit(
+        "/console/applications",
+        "/console/applications/withdraw",
+        &[("client_id", &client_id)],
+    );
+    assert_eq!(
+        withdrawn.location.as_deref(),
+        Some("/console/applications?done=withdrawn")
+    );
+    assert!(!erin.get("/console/applications").body.contains("Photo App"));
+    let (status, _) = token(
+        &server,
+        auth,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+        ],
+    );
+    assert_eq!(status, 400, "withdrawing the consent revoked the grant");
+    // The next sign-in asks again.
+    let again = erin.get(&authorize_path(&client_id, ""));
+    assert_eq!(again.status, 200);
+    assert!(again.body.contains("Allow Photo App?"));
+
+    let deleted = ops.submit(
+        &format!("/console/oidc-clients/{client_id}"),
+        &format!("/console/oidc-clients/{client_id}/delete"),
+        &[],
+    );
+    assert_eq!(deleted.status, 303, "{}", deleted.body);
+    let (status, e) = token(&server, auth, &[("grant_type", "client_credentials")]);
+    assert_eq!((status, e["error"].as_str()), (401, Some("invalid_client")));
+}
