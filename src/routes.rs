@@ -1,7 +1,9 @@
 //! The one table of every path Keyward serves, with its guards and middleware.
 
-use crate::aws_api::{authorize, endpoint, oidc_clients, user_email};
+use crate::aws_api::endpoint;
+use crate::aws_api::keyward::{authorize, user_email};
 use crate::http::{health, metrics};
+use crate::oidc::clients_api as oidc_clients;
 use crate::portal;
 use actix_web::web;
 

@@ -3,10 +3,14 @@
 //! Loads the caller's policies (its own and its groups' inline and attached managed policies,
 //! and its permissions boundary), caches them per principal until the next IAM change (see
 //! [`ServiceContext::change`]), builds the request context and asks the pure policy engine.
+//! [`Authorizer::authorize`] (in `authorize.rs`) is the one answer every surface asks: the
+//! session restrictions, the root rule, the decision and the `AccessDenied` message.
 
+mod authorize;
 mod caller;
 pub mod load;
 
+pub use authorize::{session_restriction, Denied, Settled};
 pub use caller::Caller;
 pub use load::{PolicySource, PrincipalPolicies};
 pub mod simulate;

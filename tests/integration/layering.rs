@@ -67,11 +67,6 @@ const UPWARD: &[(&str, &str, &str)] = &[
         "session-claims types belong below both, in credentials/",
     ),
     (
-        "aws_api",
-        "oidc",
-        "Keyward's JSON API for OIDC clients reaches into the provider",
-    ),
-    (
         "oidc",
         "portal",
         "the provider borrows the portal's cookie, page and session helpers (browser kit)",
