@@ -1,12 +1,13 @@
 //! The AWS Query endpoint at `/`: the handler and the dispatch to the action handlers, XML
 //! out, AWS errors, and an audit event for every call. Who is calling is settled in
-//! `authenticate`, the call's environment is `env` and its events are written by
-//! `auditing`.
+//! `authenticate`, the call's environment is `env`, its events are written by `auditing`,
+//! and the actions that take no signature are served by `unsigned`.
 //!
 //! ```text
 //!  headers ─> admission (refused from the headers alone: answered, body unread)
 //!         ─> body, streamed up to its limit (413 past it)
-//!  request ─> parse SigV4 ─> look up key (unknown: InvalidClientTokenId) ─> verify signature
+//!  request ─> no signature, an unsigned action by name: `unsigned` (no caller)
+//!         ─> parse SigV4 ─> look up key (unknown: InvalidClientTokenId) ─> verify signature
 //!         ─> caller ─> decode parameters ─> handler: authorize(action, resource) ─> service
 //!         ─> XML, or AWS error XML;  audit: mutations in their own transaction (services),
 //!            reads and failures here
@@ -20,7 +21,8 @@ use super::error::AwsError;
 use super::incoming::action_hint;
 pub(super) use super::incoming::Incoming;
 use super::query::QueryParams;
-use super::sigv4::{self, SigningKeyCache};
+use super::sigv4::{self, SigV4Error, SigningKeyCache};
+use super::unsigned;
 use super::xml::{self, XmlResponse};
 use crate::audit::AuditQueue;
 use crate::authz::Authorizer;
@@ -155,6 +157,13 @@ fn serve(api: &AwsApi, incoming: &Incoming) -> (&'static str, Result<XmlResponse
     } else {
         xml::IAM_NAMESPACE
     };
+    // An action that takes no signature (its caller proves who it is in its parameters) is
+    // routed by its name before anything is authenticated, and served without a caller.
+    if matches!(signature, Err(SigV4Error::MissingAuthenticationToken)) {
+        if let Some(action) = unsigned::route(incoming) {
+            return unsigned::serve(api, incoming, action);
+        }
+    }
     let now = api.ctx.clock.now();
     // Who is calling is settled before the body is parsed: a refused caller costs no form
     // decoding, whatever it sent.
