@@ -286,18 +286,7 @@ impl Authorizer {
         action: &str,
         resource: &str,
     ) -> Result<(Decision, RequestContext), IamError> {
-        self.decide_for(
-            ctx,
-            caller,
-            facts,
-            &ResourceRequest {
-                action,
-                resource,
-                context: Vec::new(),
-                resource_policy: None,
-                resource_account: None,
-            },
-        )
+        self.decide_for(ctx, caller, facts, &ResourceRequest::new(action, resource))
     }
 
     /// Decides a request on any resource, with the context keys and the resource policy its
@@ -337,6 +326,20 @@ pub struct ResourceRequest<'a> {
     pub resource_policy: Option<&'a Policy>,
     /// The account owning the resource; `None`: the caller's own.
     pub resource_account: Option<&'a str>,
+}
+
+impl<'a> ResourceRequest<'a> {
+    /// `action` on `resource` of the caller's own account, with no context keys nor resource
+    /// policy beyond the request's facts.
+    pub fn new(action: &'a str, resource: &'a str) -> Self {
+        Self {
+            action,
+            resource,
+            context: Vec::new(),
+            resource_policy: None,
+            resource_account: None,
+        }
+    }
 }
 
 /// A session policy that allows nothing: the session policies' intersection then grants no

@@ -41,11 +41,8 @@ impl Env<'_> {
             &self.caller,
             &self.facts,
             &ResourceRequest {
-                action,
-                resource,
                 context,
-                resource_policy: None,
-                resource_account: None,
+                ..ResourceRequest::new(action, resource)
             },
         )?;
         Ok(())

@@ -178,13 +178,7 @@ pub fn perform(
         error
     };
     let full = format!("keyward:{action}");
-    let request = ResourceRequest {
-        action: &full,
-        resource: &resource,
-        context: Vec::new(),
-        resource_policy: None,
-        resource_account: None,
-    };
+    let request = ResourceRequest::new(&full, &resource);
     match api.authorizer.authorize(&api.ctx, caller, facts, &request) {
         Ok(()) => {}
         Err(Denied::Undecided(error)) => return Err(error.into()),

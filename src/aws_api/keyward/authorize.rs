@@ -129,13 +129,7 @@ fn serve(api: &AwsApi, incoming: &Incoming) -> Result<Value, AwsError> {
     // The service itself: a signature for `keyward`, and permission to ask.
     let asker = keyward_caller(api, incoming, "Authorize")?;
     let facts = incoming.facts(api, now);
-    let permission = ResourceRequest {
-        action: AUTHORIZE_ACTION,
-        resource: "*",
-        context: Vec::new(),
-        resource_policy: None,
-        resource_account: None,
-    };
+    let permission = ResourceRequest::new(AUTHORIZE_ACTION, "*");
     match api
         .authorizer
         .authorize(&api.ctx, &asker, &facts, &permission)

@@ -96,13 +96,7 @@ pub fn perform(
     }
     let resource = resource(api, &account, op.user_name());
     let full = format!("keyward:{action}");
-    let request = ResourceRequest {
-        action: &full,
-        resource: &resource,
-        context: Vec::new(),
-        resource_policy: None,
-        resource_account: None,
-    };
+    let request = ResourceRequest::new(&full, &resource);
     match api.authorizer.authorize(&api.ctx, caller, facts, &request) {
         Ok(()) => {}
         Err(Denied::Undecided(error)) => return Err(error.into()),
