@@ -7,7 +7,7 @@
 //! - [`xml`]: `<{Action}Response>` and `<ErrorResponse>` bodies.
 //! - [`error`]: [`error::AwsError`], the one mapping to AWS codes, messages and statuses.
 //! - [`endpoint`]: the handler at `/` and the dispatch; `authenticate`: who is calling (the key
-//!   cache); [`env`]: one call as the handlers see it; `auditing`: the events written here;
+//!   cache); [`env`](mod@env): one call as the handlers see it; `auditing`: the events written here;
 //!   [`unsigned`]: the actions served without a signature, routed by name, with no caller.
 //! - [`iam`], [`sts`]: the action handlers; [`console`]: the same handlers for the console.
 //! - [`keyward`]: Keyward's own JSON APIs (authorization for resource servers, users' email
