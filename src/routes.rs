@@ -10,8 +10,10 @@
 //! Each table lists all its routes with their guards and the middleware of their scopes; a
 //! route lives in exactly one of them.
 
-use crate::aws_api::{authorize, endpoint, oidc_clients, user_email};
+use crate::aws_api::endpoint;
+use crate::aws_api::keyward::{authorize, user_email};
 use crate::http::{health, metrics};
+use crate::oidc::clients_api as oidc_clients;
 use crate::{oidc, portal};
 use actix_web::web;
 

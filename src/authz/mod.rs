@@ -3,10 +3,14 @@
 //! Loads the caller's policies (its own and its groups' inline and attached managed policies,
 //! and its permissions boundary), caches them per principal until the next IAM change (see
 //! [`ServiceContext::change`]), builds the request context and asks the pure policy engine.
+//! [`Authorizer::authorize`] (in `authorize.rs`) is the one answer every surface asks: the
+//! session restrictions, the root rule, the decision and the `AccessDenied` message.
 
+mod authorize;
 mod caller;
 pub mod load;
 
+pub use authorize::{session_restriction, Denied, Settled};
 pub use caller::Caller;
 pub use load::{PolicySource, PrincipalPolicies};
 pub mod simulate;
@@ -282,18 +286,7 @@ impl Authorizer {
         action: &str,
         resource: &str,
     ) -> Result<(Decision, RequestContext), IamError> {
-        self.decide_for(
-            ctx,
-            caller,
-            facts,
-            &ResourceRequest {
-                action,
-                resource,
-                context: Vec::new(),
-                resource_policy: None,
-                resource_account: None,
-            },
-        )
+        self.decide_for(ctx, caller, facts, &ResourceRequest::new(action, resource))
     }
 
     /// Decides a request on any resource, with the context keys and the resource policy its
@@ -333,6 +326,20 @@ pub struct ResourceRequest<'a> {
     pub resource_policy: Option<&'a Policy>,
     /// The account owning the resource; `None`: the caller's own.
     pub resource_account: Option<&'a str>,
+}
+
+impl<'a> ResourceRequest<'a> {
+    /// `action` on `resource` of the caller's own account, with no context keys nor resource
+    /// policy beyond the request's facts.
+    pub fn new(action: &'a str, resource: &'a str) -> Self {
+        Self {
+            action,
+            resource,
+            context: Vec::new(),
+            resource_policy: None,
+            resource_account: None,
+        }
+    }
 }
 
 /// A session policy that allows nothing: the session policies' intersection then grants no

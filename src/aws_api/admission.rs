@@ -15,7 +15,7 @@
 //! ```
 //!
 //! Every refusal here is the answer the endpoint gives anyway once it has the body: the same
-//! checks in the same order as `endpoint::authenticate` and `sigv4::verify` (whose header part
+//! checks in the same order as `authenticate::authenticate` and `sigv4::verify` (whose header part
 //! is [`sigv4::check_headers`]), stopped where the body would be needed (the payload hash, the
 //! signature itself, an inactive key's status, which is told only to a correct signature). So
 //! a flood of megabyte bodies with a made-up key, a stale date or no signature costs a header
@@ -25,7 +25,9 @@
 //! query string, or `Unknown`. The action of an unauthenticated request is the sender's claim
 //! anyway, and reading it would mean waiting for the body.
 
-use super::endpoint::{audit_failure, known_key, AwsApi, Incoming};
+use super::auditing::audit_failure;
+use super::authenticate::known_key;
+use super::endpoint::{AwsApi, Incoming};
 use super::error::AwsError;
 use super::incoming::action_hint;
 use super::sigv4::{self, SigV4Error};
@@ -141,7 +143,7 @@ pub(super) async fn screen(
     }
 }
 
-/// The body-free part of `endpoint::authenticate`, in its order.
+/// The body-free part of `authenticate::authenticate`, in its order.
 fn screen_caller(
     api: &AwsApi,
     incoming: &Incoming,

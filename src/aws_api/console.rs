@@ -2,7 +2,9 @@
 //! reaches, so the console gets the same validation, authorization (with AWS's `AccessDenied`
 //! messages), quotas, error codes and audit events as the AWS CLI, with the session's caller.
 
-use super::endpoint::{audit_failure, audit_read, AwsApi, Env};
+use super::auditing::{audit_failure, audit_read};
+use super::endpoint::AwsApi;
+use super::env::Env;
 use super::error::AwsError;
 use super::query::QueryParams;
 use crate::audit::RequestMeta;

@@ -286,3 +286,12 @@ impl From<SigV4Error> for AwsError {
         Self::sender(error.code(), error.status(), error.message())
     }
 }
+
+impl From<crate::authz::Denied> for AwsError {
+    fn from(denied: crate::authz::Denied) -> Self {
+        match denied {
+            crate::authz::Denied::AccessDenied(message) => Self::access_denied(message),
+            crate::authz::Denied::Undecided(error) => error.into(),
+        }
+    }
+}

@@ -10,7 +10,7 @@ use crate::authz::RequestFacts;
 use actix_web::{web, HttpRequest};
 
 /// An HTTP request as the AWS surfaces need it, and its request id.
-pub(super) struct Incoming {
+pub struct Incoming {
     pub method: String,
     pub path: String,
     pub query: String,
@@ -21,7 +21,7 @@ pub(super) struct Incoming {
 }
 
 impl Incoming {
-    pub(super) fn read(req: &HttpRequest, body: web::Bytes) -> (Self, String) {
+    pub fn read(req: &HttpRequest, body: web::Bytes) -> (Self, String) {
         let meta = crate::http::request_meta(req);
         let request_id = meta.request_id.clone().unwrap_or_default();
         let incoming = Incoming {
@@ -69,7 +69,7 @@ impl Incoming {
     }
 
     /// The facts of this request that become `aws:*` keys.
-    pub(super) fn facts(&self, api: &AwsApi, now: chrono::DateTime<chrono::Utc>) -> RequestFacts {
+    pub fn facts(&self, api: &AwsApi, now: chrono::DateTime<chrono::Utc>) -> RequestFacts {
         RequestFacts {
             now,
             source_ip: self

@@ -21,6 +21,7 @@ pub mod claims;
 pub mod client_auth;
 pub mod client_keys;
 pub mod clients;
+pub mod clients_api;
 pub mod cors;
 pub mod discovery;
 pub mod error;

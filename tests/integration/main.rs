@@ -20,4 +20,5 @@ mod sts;
 mod sweep;
 mod trust_ids;
 mod unread_bodies;
+mod unsigned;
 mod user_email;

@@ -1,7 +1,7 @@
 //! Instance profiles, OpenID Connect providers, the account alias and the account summary.
 
 use super::{arn_in, authorize_create, empty, page, req, response, write};
-use crate::aws_api::endpoint::Env;
+use crate::aws_api::env::Env;
 use crate::aws_api::error::AwsError;
 use crate::aws_api::xml::{XmlBody, XmlResponse};
 use crate::iam::details::{self, Filter, Policies};

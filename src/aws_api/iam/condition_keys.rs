@@ -18,7 +18,7 @@
 //! boundary. A store failure fails the authorization: a guardrail is not skipped for want of
 //! its key.
 
-use crate::aws_api::endpoint::Env;
+use crate::aws_api::env::Env;
 use crate::aws_api::error::AwsError;
 use crate::iam::page::{PageRequest, MAX_MAX_ITEMS};
 use crate::iam::tags::{self, Tag, Taggable};

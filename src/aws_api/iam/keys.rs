@@ -1,7 +1,7 @@
 //! Access key actions.
 
 use super::{empty, opt, req, response, write};
-use crate::aws_api::endpoint::Env;
+use crate::aws_api::env::Env;
 use crate::aws_api::error::AwsError;
 use crate::aws_api::xml::XmlResponse;
 use crate::iam::access_keys::{self, KeyOwner};

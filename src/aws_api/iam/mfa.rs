@@ -1,7 +1,7 @@
 //! Virtual MFA device actions.
 
 use super::{arn_in, authorize_create, empty, opt, req, response, write};
-use crate::aws_api::endpoint::Env;
+use crate::aws_api::env::Env;
 use crate::aws_api::error::AwsError;
 use crate::aws_api::xml::{XmlBody, XmlResponse};
 use crate::iam::mfa::{self, Assignment};

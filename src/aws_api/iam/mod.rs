@@ -16,7 +16,7 @@ mod tagging;
 mod users;
 mod write;
 
-use super::endpoint::Env;
+use super::env::Env;
 use super::error::AwsError;
 use super::xml::{XmlResponse, IAM_NAMESPACE};
 use crate::iam::page::PageRequest;

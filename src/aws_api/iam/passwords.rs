@@ -2,7 +2,7 @@
 
 use super::{empty, req, response, write};
 use crate::auth::password_policy::PasswordPolicy;
-use crate::aws_api::endpoint::Env;
+use crate::aws_api::env::Env;
 use crate::aws_api::error::AwsError;
 use crate::aws_api::xml::XmlResponse;
 use crate::iam::passwords;

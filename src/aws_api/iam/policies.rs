@@ -1,7 +1,7 @@
 //! Managed policies and versions, attachments, inline policies and permissions boundaries.
 
 use super::{arn_in, authorize_create, empty, opt, page, req, response, write};
-use crate::aws_api::endpoint::Env;
+use crate::aws_api::env::Env;
 use crate::aws_api::error::AwsError;
 use crate::aws_api::xml::XmlResponse;
 use crate::iam::entities::EntityKind;

@@ -4,7 +4,7 @@ use super::simulate_limits::{self, next_marker};
 use super::{req, response};
 use crate::authz::load::{self, PolicySource, PrincipalPolicies};
 use crate::authz::simulate::{simulate, ActionResult, Simulation};
-use crate::aws_api::endpoint::Env;
+use crate::aws_api::env::Env;
 use crate::aws_api::error::AwsError;
 use crate::aws_api::xml::{XmlBody, XmlResponse};
 use crate::iam::{groups, roles, users, IamError};

@@ -2,7 +2,7 @@
 //! instance profiles, OpenID Connect providers and virtual MFA devices.
 
 use super::{account, page, req, response, roles, tags, users, write};
-use crate::aws_api::endpoint::Env;
+use crate::aws_api::env::Env;
 use crate::aws_api::error::AwsError;
 use crate::aws_api::xml::XmlResponse;
 use crate::iam::tags::{self as tag_service, Taggable};

@@ -1,7 +1,7 @@
 //! STS actions (`Version=2011-06-15`): decode, call the STS service, write the XML of
 //! botocore's `sts` model, and audit each call with the credentials it issued (key id only).
 
-use super::endpoint::Env;
+use super::env::Env;
 use super::error::AwsError;
 use super::xml::{XmlBody, XmlResponse, STS_NAMESPACE};
 use crate::audit::{AuditEvent, EventSource};
@@ -128,7 +128,7 @@ fn assume(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
         &request,
     )?;
     // Before the audit event: a write deferred to the blocking pool leaves no event behind.
-    super::endpoint::record_use_with(env.api, &assumed.role_id, |now| {
+    super::authenticate::record_use_with(env.api, &assumed.role_id, |now| {
         crate::iam::roles::record_use(env.ctx(), &assumed.role_id, now, &env.api.region)
     });
     audit_issue(
@@ -267,7 +267,10 @@ fn decode_message(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
     let decoded = env
         .ctx()
         .master_key
-        .open_string(&super::authorize::message_purpose(env.account()), &encoded)
+        .open_string(
+            &super::keyward::authorize::message_purpose(env.account()),
+            &encoded,
+        )
         .map_err(|_| {
             AwsError::sender(
                 "InvalidAuthorizationMessageException",

@@ -7,7 +7,7 @@ use super::{change, date, field, seg, show, Built, Console, Posted, HOME};
 use crate::audit::{AuditEvent, EventSource};
 use crate::aws_api::endpoint::AwsApi;
 use crate::aws_api::error::AwsError;
-use crate::aws_api::oidc_clients::{perform, Op};
+use crate::oidc::clients_api::{perform, Op};
 use crate::oidc::{claims, clients as oidc_clients, grants};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};

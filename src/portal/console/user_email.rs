@@ -7,7 +7,7 @@ use super::view::{Field, Form, Section};
 use super::{field, internal, see_other, seg, show, Console};
 use crate::aws_api::endpoint::AwsApi;
 use crate::aws_api::error::AwsError;
-use crate::aws_api::user_email::{perform, EmailChange, Op};
+use crate::aws_api::keyward::user_email::{perform, EmailChange, Op};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use std::collections::HashMap;

@@ -12,12 +12,11 @@
 //! account already has is refused with `EntityAlreadyExists` (409); a malformed one with
 //! `ValidationError`. Changes and every refusal are audited.
 
-use super::authorize::keyward_caller;
-use super::endpoint::{audit_failure, AwsApi, Incoming};
-use super::error::AwsError;
-use super::oidc_clients::json_error;
+use super::{audit_failure, json_error, keyward_caller, Incoming};
 use crate::audit::RequestMeta;
-use crate::authz::{Caller, RequestFacts};
+use crate::authz::{Caller, Denied, RequestFacts, ResourceRequest};
+use crate::aws_api::endpoint::AwsApi;
+use crate::aws_api::error::AwsError;
 use crate::iam::user_email::{self, UserEmail};
 use crate::iam::{arn, users, Call};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -96,19 +95,12 @@ pub fn perform(
         )));
     }
     let resource = resource(api, &account, op.user_name());
-    let (decision, request) = api
-        .authorizer
-        .decide(
-            &api.ctx,
-            caller,
-            facts,
-            &format!("keyward:{action}"),
-            &resource,
-        )
-        .map_err(AwsError::from)?;
-    if !decision.is_allowed() && !caller.is_root() {
-        let message = decision.access_denied_message(&request).unwrap_or_default();
-        return Err(refused(AwsError::access_denied(message)));
+    let full = format!("keyward:{action}");
+    let request = ResourceRequest::new(&full, &resource);
+    match api.authorizer.authorize(&api.ctx, caller, facts, &request) {
+        Ok(()) => {}
+        Err(Denied::Undecided(error)) => return Err(error.into()),
+        Err(denied) => return Err(refused(denied.into())),
     }
     let found = match op {
         Op::Get(name) => user_email::get(&api.ctx, &account, &name),

@@ -28,14 +28,14 @@
 //!   otherwise, so a caller of another account needs the resource's policy, as across accounts
 //!   on AWS, and its own policies are not enough.
 
-use super::endpoint::{
-    audit_failure, authenticate, restricted, session_restriction, AwsApi, Incoming,
-};
-use super::error::AwsError;
-use super::iam::simulate_limits::{MAX_CONTEXT_ENTRIES, MAX_CONTEXT_VALUES};
-use super::sigv4::{self, RequestParts};
+use super::{audit_failure, json_error, keyward_caller, Incoming};
 use crate::audit::{AuditEvent, EventSource};
-use crate::authz::{Caller, ResourceRequest};
+use crate::authz::{Caller, Denied, ResourceRequest};
+use crate::aws_api::authenticate::authenticate;
+use crate::aws_api::endpoint::AwsApi;
+use crate::aws_api::error::AwsError;
+use crate::aws_api::iam::simulate_limits::{MAX_CONTEXT_ENTRIES, MAX_CONTEXT_VALUES};
+use crate::aws_api::sigv4::{self, RequestParts};
 use crate::policy::{ContextValue, Decision, DecisionEffect, Policy, PolicyKind, RequestContext};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -111,48 +111,17 @@ fn owner_may_set(key: &str) -> bool {
         || OWNER_AWS_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key))
 }
 
-fn json_error(status: u16, error: &AwsError, request_id: &str) -> HttpResponse {
-    HttpResponse::build(
-        actix_web::http::StatusCode::from_u16(status)
-            .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR),
-    )
-    .json(json!({
-        "error": {"code": error.code(), "message": error.message()},
-        "requestId": request_id,
-    }))
-}
-
 pub async fn handle(req: HttpRequest, body: web::Bytes, api: web::Data<AwsApi>) -> HttpResponse {
     let (incoming, request_id) = Incoming::read(&req, body);
     let api = api.into_inner();
     match web::block(move || serve(&api, &incoming)).await {
         Ok(Ok(answer)) => HttpResponse::Ok().json(answer),
-        Ok(Err(error)) => json_error(error.status(), &error, &request_id),
+        Ok(Err(error)) => json_error(&error, &request_id),
         Err(e) => {
             tracing::error!(error = %e, "authorization worker failed");
-            json_error(500, &AwsError::service_failure(), &request_id)
+            json_error(&AwsError::service_failure(), &request_id)
         }
     }
-}
-
-/// The signer of a request to one of Keyward's own JSON APIs: signed for the service
-/// `keyward` with valid credentials. A refusal is audited under `action`.
-pub(super) fn keyward_caller(
-    api: &AwsApi,
-    incoming: &Incoming,
-    action: &str,
-) -> Result<Caller, AwsError> {
-    let parts = incoming.parts();
-    let service = sigv4::parse(&parts)?;
-    if service.scope.service != "keyward" {
-        return Err(sigv4::SigV4Error::SignatureDoesNotMatch(
-            "Credential should be scoped to correct service: 'keyward'. ".to_string(),
-        )
-        .into());
-    }
-    authenticate(api, &parts, api.ctx.clock.now()).inspect_err(|e| {
-        audit_failure(api, None, &incoming.meta, "keyward", action, e);
-    })
 }
 
 fn serve(api: &AwsApi, incoming: &Incoming) -> Result<Value, AwsError> {
@@ -160,27 +129,25 @@ fn serve(api: &AwsApi, incoming: &Incoming) -> Result<Value, AwsError> {
     // The service itself: a signature for `keyward`, and permission to ask.
     let asker = keyward_caller(api, incoming, "Authorize")?;
     let facts = incoming.facts(api, now);
-    let (allowed, request) = api
+    let permission = ResourceRequest::new(AUTHORIZE_ACTION, "*");
+    match api
         .authorizer
-        .decide(&api.ctx, &asker, &facts, AUTHORIZE_ACTION, "*")
-        .map_err(AwsError::from)?;
-    let restriction = session_restriction(&asker, AUTHORIZE_ACTION);
-    if restriction.is_some() || (!allowed.is_allowed() && !asker.is_root()) {
-        let error = match restriction {
-            Some(reason) => restricted(&asker, AUTHORIZE_ACTION, "*", reason),
-            None => {
-                AwsError::access_denied(allowed.access_denied_message(&request).unwrap_or_default())
-            }
-        };
-        audit_failure(
-            api,
-            Some(&asker),
-            &incoming.meta,
-            "keyward",
-            "Authorize",
-            &error,
-        );
-        return Err(error);
+        .authorize(&api.ctx, &asker, &facts, &permission)
+    {
+        Ok(()) => {}
+        Err(Denied::Undecided(error)) => return Err(error.into()),
+        Err(denied) => {
+            let error = AwsError::from(denied);
+            audit_failure(
+                api,
+                Some(&asker),
+                &incoming.meta,
+                "keyward",
+                "Authorize",
+                &error,
+            );
+            return Err(error);
+        }
     }
 
     let asked: AuthorizeRequest = serde_json::from_slice(&incoming.body)

@@ -13,14 +13,14 @@
 //! `id_token_signed_response_alg`, `post_logout_redirect_uris`, `jwks`) plus Keyward's
 //! lifetimes and `consent_required`; the answer holds `client_secret` once.
 
-use super::authorize::keyward_caller;
-use super::endpoint::{audit_failure, restricted, session_restriction, AwsApi, Incoming};
-use super::error::AwsError;
+use super::clients::{self, AuthMethod, ClientError, GrantType, NewClient};
+use super::keys::Algorithm;
 use crate::audit::RequestMeta;
-use crate::authz::{Caller, RequestFacts};
+use crate::authz::{Caller, Denied, RequestFacts, ResourceRequest};
+use crate::aws_api::endpoint::AwsApi;
+use crate::aws_api::error::AwsError;
+use crate::aws_api::keyward::{audit_failure, json_error, keyward_caller, Incoming};
 use crate::iam::Call;
-use crate::oidc::clients::{self, AuthMethod, ClientError, GrantType, NewClient};
-use crate::oidc::keys::Algorithm;
 use crate::secrets::ExposeSecret;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -133,18 +133,6 @@ impl Op {
     }
 }
 
-/// A refusal as the JSON body of Keyward's own signed APIs.
-pub(super) fn json_error(error: &AwsError, request_id: &str) -> HttpResponse {
-    HttpResponse::build(
-        actix_web::http::StatusCode::from_u16(error.status())
-            .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR),
-    )
-    .json(json!({
-        "error": {"code": error.code(), "message": error.message()},
-        "requestId": request_id,
-    }))
-}
-
 async fn run(
     req: HttpRequest,
     body: web::Bytes,
@@ -190,16 +178,11 @@ pub fn perform(
         error
     };
     let full = format!("keyward:{action}");
-    if let Some(reason) = session_restriction(caller, &full) {
-        return Err(refused(restricted(caller, &full, &resource, reason)));
-    }
-    let (decision, request) = api
-        .authorizer
-        .decide(&api.ctx, caller, facts, &full, &resource)
-        .map_err(AwsError::from)?;
-    if !decision.is_allowed() && !caller.is_root() {
-        let message = decision.access_denied_message(&request).unwrap_or_default();
-        return Err(refused(AwsError::access_denied(message)));
+    let request = ResourceRequest::new(&full, &resource);
+    match api.authorizer.authorize(&api.ctx, caller, facts, &request) {
+        Ok(()) => {}
+        Err(Denied::Undecided(error)) => return Err(error.into()),
+        Err(denied) => return Err(refused(denied.into())),
     }
     let call = Call {
         account_id: account.clone(),

@@ -1,0 +1,47 @@
+//! Keyward's own JSON APIs beside the AWS Query endpoint, signed with SigV4 for the service
+//! `keyward` and authorized by IAM policies: the authorization endpoint for resource servers
+//! ([`authorize`]) and IAM users' email addresses ([`user_email`]). Here are the pieces they
+//! share with each other and with the OIDC provider's client API (`oidc::clients_api`): the
+//! signer of a request, the one JSON error body, and the refusals' audit.
+
+pub mod authorize;
+pub mod user_email;
+
+use super::authenticate::authenticate;
+use super::endpoint::AwsApi;
+use super::error::AwsError;
+use super::sigv4;
+use crate::authz::Caller;
+use actix_web::HttpResponse;
+use serde_json::json;
+
+pub use super::auditing::audit_failure;
+pub use super::incoming::Incoming;
+
+/// The signer of a request to one of Keyward's own JSON APIs: signed for the service
+/// `keyward` with valid credentials. A refusal is audited under `action`.
+pub fn keyward_caller(api: &AwsApi, incoming: &Incoming, action: &str) -> Result<Caller, AwsError> {
+    let parts = incoming.parts();
+    let service = sigv4::parse(&parts)?;
+    if service.scope.service != "keyward" {
+        return Err(sigv4::SigV4Error::SignatureDoesNotMatch(
+            "Credential should be scoped to correct service: 'keyward'. ".to_string(),
+        )
+        .into());
+    }
+    authenticate(api, &parts, api.ctx.clock.now()).inspect_err(|e| {
+        audit_failure(api, None, &incoming.meta, "keyward", action, e);
+    })
+}
+
+/// A refusal as the JSON body of Keyward's own signed APIs.
+pub fn json_error(error: &AwsError, request_id: &str) -> HttpResponse {
+    HttpResponse::build(
+        actix_web::http::StatusCode::from_u16(error.status())
+            .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR),
+    )
+    .json(json!({
+        "error": {"code": error.code(), "message": error.message()},
+        "requestId": request_id,
+    }))
+}

@@ -1,0 +1,105 @@
+//! The AWS actions that take no signature: their caller proves who it is in the parameters
+//! (a web identity token, a SAML assertion), so they are routed by their name before anything
+//! is authenticated and served in an environment without a caller.
+//!
+//! The table is empty today: every unsigned request is refused as the signed dispatch refuses
+//! it (`MissingAuthenticationToken`). AssumeRoleWithWebIdentity and AssumeRoleWithSAML are
+//! added here by the issues that bring them.
+
+use super::auditing::audit_failure;
+use super::endpoint::{AwsApi, Incoming};
+use super::error::AwsError;
+use super::incoming::action_hint;
+use super::query::QueryParams;
+use super::xml::{self, XmlResponse};
+use crate::audit::RequestMeta;
+use crate::authz::RequestFacts;
+
+/// One unsigned call, as its handler sees it: no caller, no account until the handler finds
+/// one in what the parameters prove.
+pub struct UnsignedEnv<'a> {
+    pub api: &'a AwsApi,
+    pub meta: RequestMeta,
+    pub facts: RequestFacts,
+    pub params: QueryParams,
+}
+
+/// An action served without a signature.
+pub(super) struct UnsignedAction {
+    /// The service whose namespace answers it (`sts`).
+    pub service: &'static str,
+    /// The action's name, as `Action=` gives it.
+    pub name: &'static str,
+    pub serve: fn(&UnsignedEnv<'_>) -> Result<XmlResponse, AwsError>,
+}
+
+/// Every unsigned action (none yet).
+const ACTIONS: &[UnsignedAction] = &[];
+
+/// The unsigned action an unsigned request names, read as a refused request's action is (from
+/// the query and the start of the body, see [`action_hint`]); `None` for any other action.
+pub(super) fn route(incoming: &Incoming) -> Option<&'static UnsignedAction> {
+    find(&action_hint(incoming))
+}
+
+fn find(name: &str) -> Option<&'static UnsignedAction> {
+    ACTIONS.iter().find(|action| action.name == name)
+}
+
+/// Serves `action`: its parameters decoded, its handler called, a failure audited as an
+/// unauthenticated one (sampled: anyone can send them).
+pub(super) fn serve(
+    api: &AwsApi,
+    incoming: &Incoming,
+    action: &UnsignedAction,
+) -> (&'static str, Result<XmlResponse, AwsError>) {
+    let namespace = if action.service == "sts" {
+        xml::STS_NAMESPACE
+    } else {
+        xml::IAM_NAMESPACE
+    };
+    let params = if incoming.method == "POST" {
+        QueryParams::from_query_and_body(&incoming.query, &incoming.body)
+    } else {
+        QueryParams::from_query_string(&incoming.query)
+    };
+    let result = params.and_then(|params| {
+        let env = UnsignedEnv {
+            api,
+            meta: incoming.meta.clone(),
+            facts: incoming.facts(api, api.ctx.clock.now()),
+            params,
+        };
+        (action.serve)(&env)
+    });
+    if let Err(error) = &result {
+        audit_failure(
+            api,
+            None,
+            &incoming.meta,
+            action.service,
+            action.name,
+            error,
+        );
+    }
+    (namespace, result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_action_is_served_unsigned_yet() {
+        // Issue 18 adds AssumeRoleWithWebIdentity, issue 20 AssumeRoleWithSAML; until then
+        // they are refused as any unsigned request is.
+        for name in [
+            "AssumeRoleWithWebIdentity",
+            "AssumeRoleWithSAML",
+            "ListUsers",
+            "",
+        ] {
+            assert!(find(name).is_none(), "{name}");
+        }
+    }
+}
