@@ -372,3 +372,47 @@ fn the_console_sets_a_users_address_and_keeps_a_refused_one_in_the_field() {
     assert_eq!(forged.status, 403);
     assert_eq!(get_email(&admin, "jack").1["email"], Value::Null);
 }
+
+/// The email API is identity administration, held to the same session rules as IAM: a
+/// GetSessionToken session without MFA and a federated user's session may neither read nor
+/// set an address, whatever their policies allow (before `Authorizer::authorize` held those
+/// rules once, this API skipped them).
+#[test]
+fn sessions_that_may_not_administer_identities_may_not_touch_email_addresses() {
+    let db = TestDb::new(Backend::Postgres);
+    let server = Server::start(&db, &[]);
+    let admin = Client::for_server(&server, &db);
+    let created = admin.post(&[("Action", "CreateUser"), ("UserName", "erin")]);
+    assert_eq!(created.status, 200, "{}", created.body);
+    assert_eq!(
+        set_email(&admin, "erin", Some("erin@example.com"), true).0,
+        200
+    );
+
+    let no_mfa = admin.sts().post(&[("Action", "GetSessionToken")]);
+    assert_eq!(no_mfa.status, 200, "{}", no_mfa.body);
+    let federated = admin.sts().post(&[
+        ("Action", "GetFederationToken"),
+        ("Name", "guest"),
+        (
+            "Policy",
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+        ),
+    ]);
+    assert_eq!(federated.status, 200, "{}", federated.body);
+    for (body, reason) in [
+        (&no_mfa.body, "only with MFA"),
+        (&federated.body, "cannot call IAM or Keyward operations"),
+    ] {
+        let session = admin.with_credentials_from(body);
+        for answer in [
+            get_email(&session, "erin"),
+            set_email(&session, "erin", Some("mallory@example.com"), true),
+        ] {
+            assert_refused(&answer, 403, "AccessDenied");
+            let message = answer.1["error"]["message"].as_str().unwrap_or_default();
+            assert!(message.contains(reason), "{message}");
+        }
+    }
+    assert_eq!(get_email(&admin, "erin").1["email"], "erin@example.com");
+}
