@@ -69,7 +69,7 @@ impl Key {
         }
     }
 
-    /// Password attempts for a user name from one known browser (`portal::known_device`):
+    /// Password attempts for a user name from one known browser (`signin::known_device`):
     /// counted apart from the shared [`Key::user`], with the same limits.
     pub fn known_device(account: &str, user_name: &str, nonce: &str) -> Self {
         Self {
