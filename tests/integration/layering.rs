@@ -71,13 +71,11 @@ const LAYERS: &[(&str, &str)] = &[
 ];
 
 /// Imports that point up a layer today, each closing a cycle that issue 16 removes.
-const UPWARD: &[(&str, &str, &str)] = &[
-    (
-        "aws_api",
-        "oidc",
-        "Keyward's JSON API for OIDC clients reaches into the provider",
-    ),
-];
+const UPWARD: &[(&str, &str, &str)] = &[(
+    "aws_api",
+    "oidc",
+    "Keyward's JSON API for OIDC clients reaches into the provider",
+)];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).expect("a source folder") {
