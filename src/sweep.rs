@@ -9,7 +9,8 @@
 //! runs it every [`SWEEP_EVERY`], each kind of row in a short transaction of its own.
 
 use crate::oidc::grants;
-use crate::portal::{sessions, webauthn, Portal};
+use crate::portal::Portal;
+use crate::signin::{sessions, webauthn};
 use crate::storage::{throttle, StorageError};
 use chrono::NaiveDateTime;
 

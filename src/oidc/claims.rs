@@ -12,6 +12,7 @@
 //!   owner. Without an address, neither claim is sent.
 //! - `groups` (with the `groups` scope) are the user's IAM group names.
 
+use crate::credentials::Principal;
 use crate::iam::tags::{self, Taggable};
 use crate::storage::{DbConnection, StorageError};
 use serde_json::{Map, Value};
@@ -23,7 +24,7 @@ pub struct Profile {
     /// The principal's ARN, for audit events.
     pub arn: String,
     pub account_id: String,
-    pub user_id: Option<String>,
+    pub principal: Principal,
     pub user_name: String,
     pub name: String,
     pub email: Option<String>,
@@ -31,29 +32,29 @@ pub struct Profile {
     pub groups: Vec<String>,
 }
 
-/// The `sub` of a user (or of the root user when `user_id` is `None`).
-pub fn subject(account_id: &str, user_id: Option<&str>) -> String {
-    user_id.map_or_else(|| account_id.to_string(), str::to_string)
-}
-
-/// The profile of an IAM user or the root user; `None` when the user no longer exists.
+/// The profile of an IAM user or the root user; `None` when the user no longer exists, and
+/// for a federated principal (the provider serves no profile of one yet).
 pub fn profile(
     conn: &mut DbConnection,
     account_id: &str,
-    user_id: Option<&str>,
+    principal: &Principal,
 ) -> Result<Option<Profile>, StorageError> {
-    let Some(user_id) = user_id else {
-        return Ok(Some(Profile {
-            subject: subject(account_id, None),
-            arn: crate::iam::arn::root(account_id),
-            account_id: account_id.to_string(),
-            user_id: None,
-            user_name: "root".into(),
-            name: "root".into(),
-            email: None,
-            email_verified: false,
-            groups: Vec::new(),
-        }));
+    let user_id = match principal {
+        Principal::User(id) => id,
+        Principal::Federated { .. } => return Ok(None),
+        Principal::Root => {
+            return Ok(Some(Profile {
+                subject: principal.subject(account_id),
+                arn: crate::iam::arn::root(account_id),
+                account_id: account_id.to_string(),
+                principal: Principal::Root,
+                user_name: "root".into(),
+                name: "root".into(),
+                email: None,
+                email_verified: false,
+                groups: Vec::new(),
+            }))
+        }
     };
     let user = match crate::iam::users::get_by_id_in(conn, user_id) {
         Ok(user) if user.account_id == account_id => user,
@@ -72,10 +73,10 @@ pub fn profile(
         .map(|g| g.name)
         .collect();
     Ok(Some(Profile {
-        subject: subject(account_id, Some(&user.id)),
+        subject: principal.subject(account_id),
         arn: crate::iam::arn::user(account_id, &user.path, &user.name),
         account_id: account_id.to_string(),
-        user_id: Some(user.id.clone()),
+        principal: principal.clone(),
         name: tag("name").unwrap_or_else(|| user.name.clone()),
         email_verified: user.email_verified && user.email.is_some(),
         email: user.email,
@@ -144,7 +145,7 @@ mod tests {
             subject: "AIDAEXAMPLE".into(),
             arn: "arn:aws:iam::111122223333:user/alice".into(),
             account_id: "111122223333".into(),
-            user_id: Some("AIDAEXAMPLE".into()),
+            principal: Principal::User("AIDAEXAMPLE".into()),
             user_name: "alice".into(),
             name: "Alice Liddell".into(),
             email: Some("alice@example.com".into()),

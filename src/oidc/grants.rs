@@ -4,6 +4,7 @@
 //! random bits each, and the database never holds a usable one.
 
 use crate::clock::Random;
+use crate::credentials::Principal;
 use crate::storage::schema::{
     oidc_client_assertions as assertions, oidc_codes as codes, oidc_consents as consents,
     oidc_grants as grants, oidc_refresh_tokens as refresh, oidc_revoked_tokens as revoked,
@@ -39,7 +40,9 @@ pub struct Grant {
     pub id: String,
     pub client_id: String,
     pub account_id: String,
-    pub user_id: Option<String>,
+    /// The principal's columns, read through [`Grant::principal`] and written by
+    /// [`Grant::set_principal`].
+    pub(super) user_id: Option<String>,
     pub subject: String,
     pub scope: String,
     pub nonce: Option<String>,
@@ -52,9 +55,29 @@ pub struct Grant {
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
+    pub(super) principal_kind: String,
+    pub(super) federated_principal: Option<String>,
 }
 
 impl Grant {
+    /// Whose grant it is; `None` when its columns make no principal (such a grant serves
+    /// nothing).
+    pub fn principal(&self) -> Option<Principal> {
+        Principal::from_columns(
+            &self.principal_kind,
+            self.user_id.clone(),
+            self.federated_principal.clone(),
+        )
+    }
+
+    /// Makes the grant `principal`'s.
+    pub fn set_principal(&mut self, principal: &Principal) {
+        let who = principal.columns();
+        self.principal_kind = who.kind.to_string();
+        self.user_id = who.user_id;
+        self.federated_principal = who.federated;
+    }
+
     pub fn scopes(&self) -> impl Iterator<Item = &str> {
         self.scope.split(' ').filter(|s| !s.is_empty())
     }
@@ -213,9 +236,9 @@ pub fn end_with_sign_out(
         crate::signin::SignedOut::Session { id_hash } => end_session(conn, id_hash, now)?,
         crate::signin::SignedOut::Everywhere {
             account_id,
-            user_id,
+            principal,
         } => {
-            let subject = super::claims::subject(account_id, user_id);
+            let subject = principal.subject(account_id);
             end_online_grants_of(conn, &subject, now)?
         }
     };
@@ -223,11 +246,14 @@ pub fn end_with_sign_out(
 }
 
 /// Whether a grant's user may still sign in: the root user always may, an IAM user while it
-/// has a console password (a login profile).
-pub fn may_sign_in(conn: &mut DbConnection, user_id: Option<&str>) -> Result<bool, StorageError> {
+/// has a console password (a login profile). A federated principal may not: nothing here can
+/// ask its provider yet.
+pub fn may_sign_in(conn: &mut DbConnection, principal: &Principal) -> Result<bool, StorageError> {
     use crate::storage::schema::login_profiles;
-    let Some(id) = user_id else {
-        return Ok(true);
+    let id = match principal {
+        Principal::Root => return Ok(true),
+        Principal::User(id) => id,
+        Principal::Federated { .. } => return Ok(false),
     };
     let n: i64 = login_profiles::table.find(id).count().get_result(conn)?;
     Ok(n > 0)

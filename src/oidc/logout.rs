@@ -172,7 +172,7 @@ pub async fn start(
     let Some(session) = session else {
         return done(&provider, &logout);
     };
-    let subject = super::claims::subject(&session.account_id, session.user_id.as_deref());
+    let subject = session.principal.subject(&session.account_id);
     let same_user = logout.hinted_subject.as_deref() == Some(subject.as_str())
         && logout
             .client

@@ -6,6 +6,7 @@ use super::error::OAuthError;
 use super::params::Params;
 use super::tokens::active_access_token;
 use super::Provider;
+use crate::credentials::Principal;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{Map, Value};
@@ -86,10 +87,10 @@ fn userinfo(provider: &Provider, token: &str) -> Result<Value, OAuthError> {
     let client = provider
         .client(client_id)?
         .ok_or_else(|| OAuthError::invalid_token("the access token's client no longer exists"))?;
-    let user_id = (sub != client.account_id).then_some(sub);
+    let principal = Principal::root_or_user((sub != client.account_id).then(|| sub.to_string()));
     let profile = ctx
         .store
-        .read(|conn| claims::profile(conn, &client.account_id, user_id))?
+        .read(|conn| claims::profile(conn, &client.account_id, &principal))?
         .ok_or_else(|| OAuthError::invalid_token("the user no longer exists"))?;
     let mut out = Map::new();
     out.insert("sub".into(), profile.subject.clone().into());

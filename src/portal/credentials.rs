@@ -81,7 +81,10 @@ async fn show_devices_with(
         Ok(w) => w,
         Err(e) => return internal(req, &e),
     };
-    let (p, owner) = (portal.clone(), session.owner());
+    let Some(owner) = session.owner() else {
+        return internal(req, &"a federated principal has no factors here");
+    };
+    let p = portal.clone();
     let devices = match web::block(move || iam::mfa::devices_of(&p.ctx, &owner)).await {
         Ok(Ok(d)) => d,
         Ok(Err(e)) => return internal(req, &e),
@@ -103,7 +106,7 @@ async fn show_devices_with(
         .collect();
     let now = portal.ctx.clock.now_naive();
     // The root user's recovery codes: how many are left (None for IAM users).
-    let codes_left = if session.user_id.is_none() {
+    let codes_left = if session.principal.is_root() {
         let (p, account) = (portal.clone(), session.account_id.clone());
         match web::block(move || {
             p.ctx
@@ -127,7 +130,7 @@ async fn show_devices_with(
             signed_in: Some(signed_in),
             devices: rows,
             recently_authenticated: session.recently_authenticated(now),
-            root: session.user_id.is_none(),
+            root: session.principal.is_root(),
             codes_left: codes_left.unwrap_or(0),
             offer_codes: codes_left == Some(0) && has_devices,
             new_codes,
@@ -208,7 +211,9 @@ async fn change_device(
         let status = StatusCode::FORBIDDEN;
         return show_devices(&req, &portal, &session, status, None, Some(why.into())).await;
     }
-    let owner = session.owner();
+    let Some(owner) = session.owner() else {
+        return internal(&req, &"a federated principal has no factors here");
+    };
     // The session's own identity, even after a switch of role: these are its own devices.
     let caller = match base_caller(&portal, &session).await {
         Ok(c) => c,
@@ -401,7 +406,10 @@ pub(super) async fn totp_submit(
         );
     };
     let call = call_for(&req, &session, &arn);
-    let (p, owner, seed) = (portal.clone(), session.owner(), raw.clone());
+    let Some(owner) = session.owner() else {
+        return internal(&req, &"a federated principal has no factors here");
+    };
+    let (p, seed) = (portal.clone(), raw.clone());
     let (name, c1, c2) = (form.name.clone(), form.code1, form.code2);
     let done = web::block(move || {
         iam::mfa::assign_new_virtual(&p.ctx, &call, &owner, &name, &seed, c1.trim(), c2.trim())
@@ -456,7 +464,7 @@ async fn first_recovery_codes(
     portal: &web::Data<Portal>,
     session: &Session,
 ) -> Result<Vec<String>, HttpResponse> {
-    if session.user_id.is_some() {
+    if !session.principal.is_root() {
         return Ok(Vec::new());
     }
     let (p, account) = (portal.clone(), session.account_id.clone());
@@ -489,7 +497,7 @@ pub(super) async fn new_recovery_codes(
         Ok(s) => s,
         Err(response) => return response,
     };
-    if !session_csrf_ok(&portal, &session, &form.csrf_token) || session.user_id.is_some() {
+    if !session_csrf_ok(&portal, &session, &form.csrf_token) || !session.principal.is_root() {
         return csrf_refused();
     }
     let (p, account) = (portal.clone(), session.account_id.clone());

@@ -31,7 +31,10 @@ async fn show_mfa(
     status: StatusCode,
     error: Option<String>,
 ) -> HttpResponse {
-    let (p, owner) = (portal.clone(), session.owner());
+    let Some(owner) = session.owner() else {
+        return internal(req, &"a federated principal has no factors here");
+    };
+    let p = portal.clone();
     let devices = web::block(move || crate::iam::mfa::devices_of(&p.ctx, &owner)).await;
     let devices = match devices {
         Ok(Ok(d)) => d,
@@ -50,7 +53,7 @@ async fn show_mfa(
                     signed_in: None,
                     has_totp: devices.iter().any(|d| d.kind == "totp"),
                     has_keys: devices.iter().any(|d| d.kind == "webauthn"),
-                    root: session.user_id.is_none(),
+                    root: session.principal.is_root(),
                     error,
                 },
             ),

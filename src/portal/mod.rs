@@ -17,10 +17,10 @@ mod webauthn_api;
 
 pub use routes::configure;
 
-// The sign-in service's modules that tests and the sweep still name at the paths they had when
-// they lived here.
+// The sign-in service's modules that tests still name at the paths they had when they lived
+// here.
 pub use crate::signin::flow as signin;
-pub use crate::signin::{second_step, sessions, webauthn};
+pub use crate::signin::{second_step, sessions};
 
 use crate::audit::AuditQueue;
 use crate::context::ServiceContext;

@@ -44,13 +44,13 @@ async fn show_password(
 ) -> HttpResponse {
     let (p, account) = (portal.clone(), session.account_id.clone());
     let rules = match (
-        &session.user_id,
+        session.principal.is_root(),
         web::block(move || iam::passwords::rules_text(&p.ctx, &account)).await,
     ) {
-        (None, _) => iam::passwords::ROOT_RULES.to_string(),
-        (Some(_), Ok(Ok(text))) => text,
-        (Some(_), Ok(Err(e))) => return internal(req, &e),
-        (Some(_), Err(e)) => return internal(req, &e),
+        (true, _) => iam::passwords::ROOT_RULES.to_string(),
+        (false, Ok(Ok(text))) => text,
+        (false, Ok(Err(e))) => return internal(req, &e),
+        (false, Err(e)) => return internal(req, &e),
     };
     match who(portal, session).await {
         Ok((_, signed_in)) => for_pending(

@@ -7,6 +7,7 @@ use super::Portal;
 use crate::authz::{Caller, ConsoleSignin, RequestFacts};
 use crate::browser::cookies::{device_cookie_name, session_cookie_name, signin_cookie_name};
 use crate::browser::{continuation, cookie, current, meta, removal, see_other, session_token};
+use crate::credentials::Principal;
 use crate::iam;
 use crate::signin::flow::{Refusal, SigninError};
 use crate::signin::sessions::{unix_seconds, Session, Stage};
@@ -57,11 +58,16 @@ pub(super) async fn base_caller(
     portal: &web::Data<Portal>,
     session: &Session,
 ) -> Result<Caller, SigninError> {
-    Ok(match &session.user_id {
-        None => Caller::Root {
+    Ok(match &session.principal {
+        Principal::Federated { .. } => {
+            return Err(SigninError::Iam(iam::IamError::Internal(
+                "the console serves no federated principal".into(),
+            )))
+        }
+        Principal::Root => Caller::Root {
             account_id: session.account_id.clone(),
         },
-        Some(id) => {
+        Principal::User(id) => {
             let p = portal.clone();
             let id = id.clone();
             let user = web::block(move || iam::users::get_by_id(&p.ctx, &id))

@@ -12,6 +12,7 @@ use super::SigninService;
 use crate::audit::{self, AuditEvent, EventSource, RequestMeta, REDACTED};
 use crate::auth::password;
 use crate::auth::throttle::Verdict;
+use crate::credentials::Principal as Who;
 use crate::iam::{self, Call, IamError};
 use crate::secrets::SecretString;
 use crate::storage::schema::{login_profiles, root_users, users};
@@ -80,7 +81,7 @@ pub(super) fn expiry(
     p: &Principal,
     now: NaiveDateTime,
 ) -> Result<Option<bool>, IamError> {
-    if p.user_id.is_none() {
+    if p.who.is_root() {
         return Ok(None);
     }
     let policy = iam::passwords::stored_policy(conn, &p.account_id)?;
@@ -191,7 +192,9 @@ fn password_keys(
 }
 
 /// The first step, read from the store before any hashing: either already decided (the
-/// key is throttled) or a [`PasswordCheck`] to run on the password pool.
+/// key is throttled) or a [`PasswordCheck`] to run on the password pool. Made once per
+/// sign-in attempt and moved, never kept: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum PasswordStep {
     Decided(Outcome),
     Check(PasswordCheck),
@@ -382,7 +385,7 @@ pub(super) fn open_session(
     let random = service.ctx.random.as_ref();
     let new = NewSession {
         account_id: &p.account_id,
-        user_id: p.user_id.as_deref(),
+        principal: &p.who,
         stage,
         mfa,
     };
@@ -399,8 +402,8 @@ fn mark_password_used(
     now: NaiveDateTime,
     rehashed: Option<&str>,
 ) -> Result<(), StorageError> {
-    match &p.user_id {
-        None => {
+    match &p.who {
+        Who::Root => {
             diesel::update(root_users::table.find(&p.account_id))
                 .set(root_users::password_last_used_at.eq(now))
                 .execute(conn)?;
@@ -410,7 +413,7 @@ fn mark_password_used(
                     .execute(conn)?;
             }
         }
-        Some(id) => {
+        Who::User(id) => {
             diesel::update(users::table.find(id))
                 .set(users::password_last_used_at.eq(now))
                 .execute(conn)?;
@@ -420,6 +423,8 @@ fn mark_password_used(
                     .execute(conn)?;
             }
         }
+        // Never built by `session_principal`: no password of it is kept here.
+        Who::Federated { .. } => {}
     }
     Ok(())
 }
@@ -459,9 +464,15 @@ pub fn change_password(
     // The services check the current password as a throttled guess, and end the principal's
     // other sessions and grants.
     let keep = Some(session.id_hash.as_str());
-    let changed = match &p.user_id {
-        Some(id) => iam::passwords::change_own(ctx, &call, id, &form.old, &form.new, keep),
-        None => iam::passwords::change_root(ctx, &call, &form.old, &form.new, keep),
+    let changed = match &p.who {
+        Who::User(id) => iam::passwords::change_own(ctx, &call, id, &form.old, &form.new, keep),
+        Who::Root => iam::passwords::change_root(ctx, &call, &form.old, &form.new, keep),
+        // Never built by `session_principal`: a federated principal has no password here.
+        Who::Federated { .. } => {
+            return Ok(Outcome::Refused(Refusal::Rejected(
+                "This principal has no password here.".into(),
+            )))
+        }
     };
     match changed {
         Ok(()) => {}
@@ -493,9 +504,10 @@ pub fn sign_out(
 ) -> Result<(), SigninError> {
     let ctx = &service.ctx;
     let now = ctx.clock.now_naive();
-    let actor = match &session.user_id {
-        None => Some(iam::arn::root(&session.account_id)),
-        Some(id) => ctx
+    let actor = match &session.principal {
+        Who::Federated { .. } => None,
+        Who::Root => Some(iam::arn::root(&session.account_id)),
+        Who::User(id) => ctx
             .store
             .read(|conn| {
                 users::table
@@ -513,10 +525,10 @@ pub fn sign_out(
         let ended = if everywhere {
             let all = super::SignedOut::Everywhere {
                 account_id: &session.account_id,
-                user_id: session.user_id.as_deref(),
+                principal: &session.principal,
             };
             service.signed_out(conn, &all, now)?;
-            sessions::end_all(conn, &session.account_id, session.user_id.as_deref())?
+            sessions::end_all(conn, &session.account_id, &session.principal)?
         } else {
             let one = super::SignedOut::Session {
                 id_hash: &session.id_hash,

@@ -38,11 +38,10 @@ pub type SignOutHook =
 pub enum SignedOut<'a> {
     /// One session, by the hash of its cookie.
     Session { id_hash: &'a str },
-    /// Every session of a principal ("sign out everywhere"); `user_id` `None` is the root
-    /// user.
+    /// Every session of a principal ("sign out everywhere").
     Everywhere {
         account_id: &'a str,
-        user_id: Option<&'a str>,
+        principal: &'a crate::credentials::Principal,
     },
 }
 

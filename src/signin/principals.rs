@@ -4,6 +4,7 @@
 //! be renamed to anything an administrator allows.
 
 use super::sessions::Session;
+use crate::credentials::Principal as Who;
 use crate::iam;
 use crate::storage::schema::{accounts, login_profiles, mfa_devices, root_users, users};
 use crate::storage::sql::lower;
@@ -15,8 +16,8 @@ use diesel::prelude::*;
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub account_id: String,
-    /// `None`: the root user.
-    pub user_id: Option<String>,
+    /// The root user or the IAM user (never a federated principal: those sign in elsewhere).
+    pub who: Who,
     pub name: String,
     pub arn: String,
     pub password_hash: String,
@@ -94,7 +95,7 @@ pub(super) fn root_principal(
         .get_result(conn)?;
     Ok(Some(Principal {
         account_id: account_id.to_string(),
-        user_id: None,
+        who: Who::Root,
         name: login,
         arn: iam::arn::root(account_id),
         password_hash: hash,
@@ -136,7 +137,7 @@ pub(super) fn user_principal(
     Ok(Some(Principal {
         account_id: account_id.to_string(),
         arn: iam::arn::user(account_id, &path, &name),
-        user_id: Some(id),
+        who: Who::User(id),
         name,
         password_hash: hash,
         must_change,
@@ -150,7 +151,10 @@ pub(super) fn session_principal(
     conn: &mut DbConnection,
     session: &Session,
 ) -> Result<Option<Principal>, StorageError> {
-    principal_of(conn, &session.account_id, &session.owner())
+    match session.owner() {
+        Some(owner) => principal_of(conn, &session.account_id, &owner),
+        None => Ok(None),
+    }
 }
 
 /// The principal that owns devices: an IAM user (by id), or the account's root user.

@@ -43,7 +43,9 @@ pub fn with_code(
         return Ok(Outcome::Refused(refusal));
     }
     let code = code.trim();
-    let owner = session.owner();
+    let Some(owner) = session.owner() else {
+        return Ok(Outcome::Refused(Refusal::Incorrect));
+    };
     let mut accepted = false;
     if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
         for serial in iam::mfa::totp_serials(ctx, &owner)? {
@@ -242,7 +244,7 @@ pub fn with_recovery_code(
 ) -> Result<Outcome, SigninError> {
     let ctx = &service.ctx;
     let now = ctx.clock.now_naive();
-    if session.user_id.is_some() {
+    if !session.principal.is_root() {
         return Ok(Outcome::Refused(Refusal::Incorrect));
     }
     let Some(p) = ctx.store.read(|conn| session_principal(conn, session))? else {

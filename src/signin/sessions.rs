@@ -15,6 +15,7 @@
 
 use crate::clock::Random;
 use crate::context::ServiceContext;
+use crate::credentials::Principal;
 use crate::storage::schema::console_sessions;
 use crate::storage::{DbConnection, StorageError};
 use chrono::{Duration, NaiveDateTime};
@@ -70,6 +71,8 @@ struct Row {
     account_id: String,
     user_id: Option<String>,
     stage: String,
+    principal_kind: String,
+    federated_principal: Option<String>,
     csrf_secret: String,
     mfa_authenticated_at: Option<NaiveDateTime>,
     mfa_method: Option<String>,
@@ -85,8 +88,9 @@ struct Row {
 pub struct Session {
     pub id_hash: String,
     pub account_id: String,
-    /// `None`: the account's root user.
-    pub user_id: Option<String>,
+    /// Whose session it is. The console serves no federated principal yet: a row that holds
+    /// one loads as no session (see `from_row`).
+    pub principal: Principal,
     pub stage: Stage,
     pub csrf_secret: String,
     pub mfa_authenticated_at: Option<NaiveDateTime>,
@@ -101,11 +105,16 @@ pub struct Session {
 
 impl Session {
     fn from_row(row: Row) -> Option<Self> {
+        let principal =
+            Principal::from_columns(&row.principal_kind, row.user_id, row.federated_principal)?;
+        if let Principal::Federated { .. } = principal {
+            return None;
+        }
         Some(Self {
             stage: Stage::parse(&row.stage)?,
             id_hash: row.id_hash,
             account_id: row.account_id,
-            user_id: row.user_id,
+            principal,
             csrf_secret: row.csrf_secret,
             mfa_authenticated_at: row.mfa_authenticated_at,
             mfa_method: row.mfa_method,
@@ -156,7 +165,7 @@ pub fn new_id(random: &dyn Random) -> String {
 #[derive(Debug, Clone)]
 pub struct NewSession<'a> {
     pub account_id: &'a str,
-    pub user_id: Option<&'a str>,
+    pub principal: &'a Principal,
     pub stage: Stage,
     pub mfa: Option<(NaiveDateTime, &'a str)>,
 }
@@ -170,11 +179,14 @@ pub fn create(
     new: &NewSession<'_>,
 ) -> Result<String, StorageError> {
     let cookie = new_id(random);
+    let who = new.principal.columns();
     let row = Row {
         id_hash: hash_id(&cookie),
         account_id: new.account_id.to_string(),
-        user_id: new.user_id.map(str::to_string),
+        user_id: who.user_id,
         stage: new.stage.as_str().to_string(),
+        principal_kind: who.kind.to_string(),
+        federated_principal: who.federated,
         csrf_secret: new_id(random),
         mfa_authenticated_at: new.mfa.map(|(at, _)| at),
         mfa_method: new.mfa.map(|(_, m)| m.to_string()),
@@ -241,11 +253,14 @@ pub fn advance(
         Some(method) => (Some(now), Some(method.to_string())),
         None => (session.mfa_authenticated_at, session.mfa_method.clone()),
     };
+    let who = session.principal.columns();
     let row = Row {
         id_hash: hash_id(&cookie),
         account_id: session.account_id.clone(),
-        user_id: session.user_id.clone(),
+        user_id: who.user_id,
         stage: stage.as_str().to_string(),
+        principal_kind: who.kind.to_string(),
+        federated_principal: who.federated,
         csrf_secret: new_id(random),
         mfa_authenticated_at: mfa_at,
         mfa_method,
@@ -272,11 +287,13 @@ pub fn advance(
 pub const REAUTHENTICATION_WINDOW: Duration = Duration::minutes(5);
 
 impl Session {
-    /// Whose MFA devices this session's principal has.
-    pub fn owner(&self) -> crate::iam::mfa::Owner {
-        match &self.user_id {
-            Some(id) => crate::iam::mfa::Owner::User(id.clone()),
-            None => crate::iam::mfa::Owner::Root(self.account_id.clone()),
+    /// Whose MFA devices this session's principal has: none for a federated principal (its
+    /// factors are its provider's business), which `from_row` keeps out of the console anyway.
+    pub fn owner(&self) -> Option<crate::iam::mfa::Owner> {
+        match &self.principal {
+            Principal::User(id) => Some(crate::iam::mfa::Owner::User(id.clone())),
+            Principal::Root => Some(crate::iam::mfa::Owner::Root(self.account_id.clone())),
+            Principal::Federated { .. } => None,
         }
     }
 
@@ -318,21 +335,32 @@ pub fn end(conn: &mut DbConnection, id_hash: &str) -> Result<(), StorageError> {
     Ok(())
 }
 
-/// Ends every session of a principal (`user_id` `None`: the account's root user); returns
-/// how many there were.
+/// Ends every session of a principal; returns how many there were.
 pub fn end_all(
     conn: &mut DbConnection,
     account_id: &str,
-    user_id: Option<&str>,
+    principal: &Principal,
 ) -> Result<usize, StorageError> {
     let of_account = console_sessions::table.filter(console_sessions::account_id.eq(account_id));
-    let n = match user_id {
-        Some(id) => {
-            diesel::delete(of_account.filter(console_sessions::user_id.eq(id))).execute(conn)?
-        }
-        None => {
-            diesel::delete(of_account.filter(console_sessions::user_id.is_null())).execute(conn)?
-        }
+    let n = match principal {
+        Principal::Root => diesel::delete(
+            of_account
+                .filter(console_sessions::principal_kind.eq("root"))
+                .filter(console_sessions::user_id.is_null()),
+        )
+        .execute(conn)?,
+        Principal::User(id) => diesel::delete(
+            of_account
+                .filter(console_sessions::principal_kind.eq("user"))
+                .filter(console_sessions::user_id.eq(id)),
+        )
+        .execute(conn)?,
+        federated @ Principal::Federated { .. } => diesel::delete(
+            of_account
+                .filter(console_sessions::principal_kind.eq("federated"))
+                .filter(console_sessions::federated_principal.eq(federated.columns().federated)),
+        )
+        .execute(conn)?,
     };
     Ok(n)
 }

@@ -17,6 +17,7 @@ use super::flow::{Outcome, Refusal, SigninError};
 use super::sessions::{self, Session};
 use super::SigninService;
 use crate::audit::RequestMeta;
+use crate::credentials::Principal;
 use crate::iam::{self, mfa, Call, IamError};
 use crate::storage::schema::webauthn_ceremonies;
 use crate::storage::{DbConnection, StorageError};
@@ -238,10 +239,17 @@ pub fn begin_registration(
 ) -> Result<Value, WebauthnFlowError> {
     let rp = service.webauthn()?;
     let ctx = &service.ctx;
-    let owner = session.owner();
-    let name = match &session.user_id {
-        Some(id) => iam::users::get_by_id(ctx, id)?.name,
-        None => "root".to_string(),
+    let owner = session.owner().ok_or_else(|| {
+        WebauthnFlowError::Refused("a federated principal has no security keys here".into())
+    })?;
+    let name = match &session.principal {
+        Principal::User(id) => iam::users::get_by_id(ctx, id)?.name,
+        Principal::Root => "root".to_string(),
+        Principal::Federated { .. } => {
+            return Err(WebauthnFlowError::Refused(
+                "a federated principal has no security keys here".into(),
+            ))
+        }
     };
     let existing = ctx.store.read(|conn| mfa::security_keys(conn, &owner))?;
     let exclude = existing
@@ -289,7 +297,9 @@ pub fn finish_registration(
 ) -> Result<String, WebauthnFlowError> {
     let rp = service.webauthn()?;
     let ctx = &service.ctx;
-    let owner = session.owner();
+    let owner = session.owner().ok_or_else(|| {
+        WebauthnFlowError::Refused("a federated principal has no security keys here".into())
+    })?;
     let now = ctx.clock.now_naive();
     let state: Registration = ctx.store.write(|conn| {
         take(
@@ -344,7 +354,9 @@ pub fn begin_second_factor(
 ) -> Result<Value, WebauthnFlowError> {
     let rp = service.webauthn()?;
     let ctx = &service.ctx;
-    let owner = session.owner();
+    let owner = session.owner().ok_or_else(|| {
+        WebauthnFlowError::Refused("a federated principal has no security keys here".into())
+    })?;
     let keys: Vec<SecurityKey> = ctx
         .store
         .read(|conn| mfa::security_keys(conn, &owner))?
@@ -395,7 +407,7 @@ pub fn finish_second_factor(
     let stored = ctx
         .store
         .read(|conn| mfa::security_key_by_credential(conn, &id))?
-        .filter(|k| k.owner == session.owner());
+        .filter(|k| session.owner().as_ref() == Some(&k.owner));
     let verified = rp.finish_securitykey_authentication(answer, &state);
     let (Some(stored), Ok(result)) = (stored, verified) else {
         return Ok(super::second_step::second_factor_failed(

@@ -70,6 +70,8 @@ diesel::table! {
         created_at -> Timestamp,
         last_seen_at -> Timestamp,
         expires_at -> Timestamp,
+        principal_kind -> Text,
+        federated_principal -> Nullable<Text>,
     }
 }
 
@@ -252,6 +254,8 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        principal_kind -> Text,
+        federated_principal -> Nullable<Text>,
     }
 }
 

@@ -234,7 +234,11 @@ fn a_user_renamed_to_the_root_login_is_still_that_user() {
     let s = setup_on(crate::harness::Backend::Sqlite);
     user_with_password(&s, "bob", "Bob-Passw0rd!");
     let (_, bob) = session_of(&s, password_attempt(&s, "bob", "Bob-Passw0rd!"));
-    let bob_id = bob.user_id.clone().expect("bob is an IAM user");
+    let bob_id = bob
+        .principal
+        .user_id()
+        .map(str::to_string)
+        .expect("bob is an IAM user");
     s.portal
         .ctx
         .store
@@ -263,7 +267,7 @@ fn a_user_renamed_to_the_root_login_is_still_that_user() {
         &s,
         keyward::portal::second_step::with_passkey(&s.portal, &key, None, &meta()).unwrap(),
     );
-    assert_eq!(session.user_id.as_deref(), Some(bob_id.as_str()));
+    assert_eq!(session.principal.user_id(), Some(bob_id.as_str()));
 }
 
 /// Signs `user` in from a browser that becomes known; returns its device token.

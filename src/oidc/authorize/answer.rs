@@ -19,7 +19,7 @@ use serde_json::json;
 use url::Url;
 
 pub(super) fn subject_of(session: &Session) -> String {
-    claims::subject(&session.account_id, session.user_id.as_deref())
+    session.principal.subject(&session.account_id)
 }
 
 /// Issues the code: a new grant, audited. Returns where the browser goes.
@@ -34,11 +34,11 @@ pub(super) fn issue(
     let now = ctx.clock.now_naive();
     let offline = request.scopes.iter().any(|s| s == "offline_access");
     let (amr, acr) = authentication_methods(session.mfa_method.as_deref());
-    let grant = Grant {
+    let mut grant = Grant {
         id: grants::new_grant_id(ctx.random.as_ref()),
         client_id: client.client_id.clone(),
         account_id: client.account_id.clone(),
-        user_id: session.user_id.clone(),
+        user_id: None,
         subject: subject_of(session),
         scope: request.scopes.join(" "),
         nonce: request.nonce.clone(),
@@ -53,7 +53,10 @@ pub(super) fn issue(
             session.expires_at
         },
         revoked_at: None,
+        principal_kind: String::new(),
+        federated_principal: None,
     };
+    grant.set_principal(&session.principal);
     let code = grants::new_token(ctx.random.as_ref());
     ctx.store.write(|conn| {
         grants::issue_code(
@@ -174,11 +177,11 @@ pub(super) async fn proceed(
                 return OAuthError::server_error("no session").response();
             };
             let p = provider.clone();
-            let (account, user) = (session.account_id.clone(), session.user_id.clone());
+            let (account, user) = (session.account_id.clone(), session.principal.clone());
             let name = web::block(move || {
                 p.ctx
                     .store
-                    .read(|conn| claims::profile(conn, &account, user.as_deref()))
+                    .read(|conn| claims::profile(conn, &account, &user))
             })
             .await
             .ok()

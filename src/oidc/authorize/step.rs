@@ -116,7 +116,7 @@ mod tests {
         Session {
             id_hash: "h".into(),
             account_id: account.into(),
-            user_id: Some("AIDA".into()),
+            principal: crate::credentials::Principal::User("AIDA".into()),
             stage: Stage::Active,
             csrf_secret: String::new(),
             mfa_authenticated_at: mfa.map(|_| at),

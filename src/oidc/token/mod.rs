@@ -190,7 +190,10 @@ pub(super) fn profile_for(
     provider
         .ctx
         .store
-        .read(|conn| super::claims::profile(conn, &grant.account_id, grant.user_id.as_deref()))?
+        .read(|conn| match grant.principal() {
+            Some(principal) => super::claims::profile(conn, &grant.account_id, &principal),
+            None => Ok(None),
+        })?
         .map(Some)
         .ok_or_else(|| OAuthError::invalid_grant("the user no longer exists"))
 }

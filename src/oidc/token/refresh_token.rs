@@ -50,10 +50,10 @@ pub(super) fn refresh(
     }
     // A user whose console password was removed can no longer sign in: nor can its grants
     // be refreshed (a removal or reset also revokes them; this holds for grants it missed).
-    if !ctx
-        .store
-        .query(|conn| grants::may_sign_in(conn, grant.user_id.as_deref()))?
-    {
+    if !ctx.store.query(|conn| match grant.principal() {
+        Some(principal) => grants::may_sign_in(conn, &principal),
+        None => Ok(false),
+    })? {
         ctx.store
             .write(|conn| grants::revoke(conn, &grant.id, now))?;
         audit_revocation(provider, meta, grant, "the user has no console password");

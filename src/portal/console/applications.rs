@@ -8,7 +8,7 @@ use crate::audit::{AuditEvent, EventSource};
 use crate::aws_api::endpoint::AwsApi;
 use crate::aws_api::error::AwsError;
 use crate::oidc::clients_api::{perform, Op};
-use crate::oidc::{claims, clients as oidc_clients, grants};
+use crate::oidc::{clients as oidc_clients, grants};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
@@ -276,7 +276,7 @@ pub async fn connected(req: HttpRequest, c: Console, api: web::Data<AwsApi>) -> 
 }
 
 fn connected_page(api: &AwsApi, c: &Console) -> Built {
-    let subject = claims::subject(&c.session.account_id, c.session.user_id.as_deref());
+    let subject = c.session.principal.subject(&c.session.account_id);
     let mut section = Section::new("connected", "Applications you allowed")
         .line("They can sign you in and see what is listed. Withdrawing ends their access too.");
     let found = api
@@ -326,7 +326,7 @@ pub async fn withdraw(
         &api,
         c,
         move |api, c| {
-            let subject = claims::subject(&c.session.account_id, c.session.user_id.as_deref());
+            let subject = c.session.principal.subject(&c.session.account_id);
             let ctx = &api.ctx;
             let now = ctx.clock.now_naive();
             let meta = c.acting.meta.clone();

@@ -14,6 +14,7 @@ use crate::aws_api::console::{self as acting_api, Acting};
 use crate::aws_api::endpoint::AwsApi;
 use crate::browser::cookies::session_cookie_name;
 use crate::browser::{cookie, internal, see_other};
+use crate::credentials::Principal;
 use crate::portal::pages::RoleBadge;
 use crate::portal::Portal;
 use crate::secrets::ExposeSecret;
@@ -42,7 +43,15 @@ fn purpose(session: &Session) -> String {
     format!(
         "console-role:{}:{}:{}",
         session.account_id,
-        session.user_id.as_deref().unwrap_or("root"),
+        match &session.principal {
+            Principal::Root => "root".to_string(),
+            Principal::User(id) => id.clone(),
+            Principal::Federated {
+                provider,
+                subject,
+                role,
+            } => format!("federated:{provider}:{subject}:{role}"),
+        },
         session.created_at.and_utc().timestamp_micros()
     )
 }
