@@ -23,6 +23,16 @@ pub enum Caller {
 }
 
 impl Caller {
+    /// An IAM user as the caller of its own access key or console session.
+    pub fn of_user(user: crate::iam::users::UserView) -> Caller {
+        Caller::User {
+            account_id: user.account_id,
+            user_id: user.id,
+            name: user.name,
+            path: user.path,
+        }
+    }
+
     pub fn account_id(&self) -> &str {
         match self {
             Self::Root { account_id } | Self::User { account_id, .. } => account_id,

@@ -148,15 +148,7 @@ pub(super) fn known_key(api: &AwsApi, id: &str) -> Result<Option<Arc<KnownKey>>,
         None => Caller::Root {
             account_id: key.account_id,
         },
-        Some(user_id) => {
-            let user = users::get_by_id(ctx, &user_id).map_err(AwsError::from)?;
-            Caller::User {
-                account_id: user.account_id,
-                user_id: user.id,
-                name: user.name,
-                path: user.path,
-            }
-        }
+        Some(user_id) => Caller::of_user(users::get_by_id(ctx, &user_id).map_err(AwsError::from)?),
     };
     let known = Arc::new(KnownKey {
         secret,

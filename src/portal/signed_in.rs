@@ -73,12 +73,7 @@ pub(super) async fn base_caller(
             let user = web::block(move || iam::users::get_by_id(&p.ctx, &id))
                 .await
                 .map_err(|e| SigninError::Iam(iam::IamError::Internal(e.to_string())))??;
-            Caller::User {
-                account_id: user.account_id,
-                user_id: user.id,
-                name: user.name,
-                path: user.path,
-            }
+            Caller::of_user(user)
         }
     })
 }
