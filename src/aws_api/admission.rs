@@ -138,7 +138,7 @@ pub(super) async fn screen(
                 &action_hint(&incoming),
                 &error,
             );
-            Err((namespace(&service), error))
+            Err((xml::namespace(&service), error))
         }
     }
 }
@@ -183,15 +183,6 @@ fn declared_length(incoming: &Incoming) -> Option<u64> {
         .and_then(|(_, value)| value.trim().parse().ok())
 }
 
-/// The XML namespace of an answer about `service`.
-pub(super) fn namespace(service: &str) -> &'static str {
-    if service == "sts" {
-        xml::STS_NAMESPACE
-    } else {
-        xml::IAM_NAMESPACE
-    }
-}
-
 /// AWS's common error for a body over the limit (HTTP 413).
 pub(super) fn too_large(limit: usize) -> AwsError {
     AwsError::sender(
@@ -232,5 +223,5 @@ pub(super) async fn read_body(
         &action_hint(incoming),
         &error,
     );
-    Err((namespace(service), error))
+    Err((xml::namespace(service), error))
 }

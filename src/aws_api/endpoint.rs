@@ -152,11 +152,7 @@ fn serve(api: &AwsApi, incoming: &Incoming) -> (&'static str, Result<XmlResponse
         .as_ref()
         .map(|p| p.scope.service.clone())
         .unwrap_or_default();
-    let namespace = if service == "sts" {
-        xml::STS_NAMESPACE
-    } else {
-        xml::IAM_NAMESPACE
-    };
+    let namespace = xml::namespace(&service);
     // An action that takes no signature (its caller proves who it is in its parameters) is
     // routed by its name before anything is authenticated, and served without a caller.
     if matches!(signature, Err(SigV4Error::MissingAuthenticationToken)) {

@@ -53,11 +53,7 @@ pub(super) fn serve(
     incoming: &Incoming,
     action: &UnsignedAction,
 ) -> (&'static str, Result<XmlResponse, AwsError>) {
-    let namespace = if action.service == "sts" {
-        xml::STS_NAMESPACE
-    } else {
-        xml::IAM_NAMESPACE
-    };
+    let namespace = xml::namespace(action.service);
     let params = if incoming.method == "POST" {
         QueryParams::from_query_and_body(&incoming.query, &incoming.body)
     } else {

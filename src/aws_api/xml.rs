@@ -28,6 +28,15 @@ pub const IAM_NAMESPACE: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
 /// XML namespace of STS responses (API version 2011-06-15).
 pub const STS_NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 
+/// The XML namespace of an answer about `service` (IAM's for anything but STS).
+pub fn namespace(service: &str) -> &'static str {
+    if service == "sts" {
+        STS_NAMESPACE
+    } else {
+        IAM_NAMESPACE
+    }
+}
+
 /// The body served when writing a response fails (it cannot with an in-memory buffer; this keeps
 /// the writer panic-free all the same).
 const FALLBACK_ERROR_BODY: &str = "<ErrorResponse><Error><Type>Receiver</Type><Code>ServiceFailure</Code><Message>The request processing has failed because of an unknown error, exception or failure.</Message></Error></ErrorResponse>";
