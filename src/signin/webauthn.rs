@@ -17,7 +17,6 @@ use super::flow::{Outcome, Refusal, SigninError};
 use super::sessions::{self, Session};
 use super::SigninService;
 use crate::audit::RequestMeta;
-use crate::credentials::Principal;
 use crate::iam::{self, mfa, Call, IamError};
 use crate::storage::schema::webauthn_ceremonies;
 use crate::storage::{DbConnection, StorageError};
@@ -239,17 +238,10 @@ pub fn begin_registration(
 ) -> Result<Value, WebauthnFlowError> {
     let rp = service.webauthn()?;
     let ctx = &service.ctx;
-    let owner = session.owner().ok_or_else(|| {
-        WebauthnFlowError::Refused("a federated principal has no security keys here".into())
-    })?;
-    let name = match &session.principal {
-        Principal::User(id) => iam::users::get_by_id(ctx, id)?.name,
-        Principal::Root => "root".to_string(),
-        Principal::Federated { .. } => {
-            return Err(WebauthnFlowError::Refused(
-                "a federated principal has no security keys here".into(),
-            ))
-        }
+    let owner = keys_owner(session)?;
+    let name = match &owner {
+        mfa::Owner::User(id) => iam::users::get_by_id(ctx, id)?.name,
+        mfa::Owner::Root(_) => "root".to_string(),
     };
     let existing = ctx.store.read(|conn| mfa::security_keys(conn, &owner))?;
     let exclude = existing
@@ -287,6 +279,13 @@ pub fn begin_registration(
     Ok(options)
 }
 
+/// Whose security keys a session's ceremonies use; a federated principal has none here.
+fn keys_owner(session: &Session) -> Result<mfa::Owner, WebauthnFlowError> {
+    session.owner().ok_or_else(|| {
+        WebauthnFlowError::Refused("a federated principal has no security keys here".into())
+    })
+}
+
 /// Finishes a registration with the browser's answer; stores the key under `name`.
 pub fn finish_registration(
     service: &SigninService,
@@ -297,9 +296,7 @@ pub fn finish_registration(
 ) -> Result<String, WebauthnFlowError> {
     let rp = service.webauthn()?;
     let ctx = &service.ctx;
-    let owner = session.owner().ok_or_else(|| {
-        WebauthnFlowError::Refused("a federated principal has no security keys here".into())
-    })?;
+    let owner = keys_owner(session)?;
     let now = ctx.clock.now_naive();
     let state: Registration = ctx.store.write(|conn| {
         take(
@@ -354,9 +351,7 @@ pub fn begin_second_factor(
 ) -> Result<Value, WebauthnFlowError> {
     let rp = service.webauthn()?;
     let ctx = &service.ctx;
-    let owner = session.owner().ok_or_else(|| {
-        WebauthnFlowError::Refused("a federated principal has no security keys here".into())
-    })?;
+    let owner = keys_owner(session)?;
     let keys: Vec<SecurityKey> = ctx
         .store
         .read(|conn| mfa::security_keys(conn, &owner))?
