@@ -47,6 +47,18 @@ impl ServiceContext {
         result
     }
 
+    /// Runs `f`, and every IAM change it makes, as one transaction (see
+    /// [`crate::storage::Store::atomically`]); the caches are dropped once it has ended,
+    /// committed or not, since what was read inside it may never have been committed.
+    pub fn atomically<T, E>(&self, f: impl FnOnce() -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StorageError> + From<diesel::result::Error>,
+    {
+        let result = self.store.atomically(f);
+        self.invalidate();
+        result
+    }
+
     /// Drops everything cached from the IAM model (after a change here or on another
     /// instance).
     pub fn invalidate(&self) {

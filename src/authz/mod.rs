@@ -110,6 +110,9 @@ impl Authorizer {
             }
         }
         let loaded = Arc::new(ctx.store.read(|conn| load::for_caller(conn, caller))?);
+        if crate::storage::connection::in_atomic_scope() {
+            return Ok(loaded);
+        }
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         if cache.len() >= CACHE_CAPACITY {
             cache.clear();
@@ -154,6 +157,9 @@ impl Authorizer {
             Err(IamError::NoSuchEntity(_)) => None,
             Err(e) => return Err(e),
         };
+        if crate::storage::connection::in_atomic_scope() {
+            return Ok(loaded);
+        }
         let mut cache = self.roles.lock().unwrap_or_else(|e| e.into_inner());
         if cache.len() >= CACHE_CAPACITY {
             cache.clear();
@@ -203,6 +209,9 @@ impl Authorizer {
             }
             None => None,
         };
+        if crate::storage::connection::in_atomic_scope() {
+            return Ok(loaded);
+        }
         let mut cache = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
         if cache.len() >= CACHE_CAPACITY {
             cache.clear();

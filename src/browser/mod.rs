@@ -10,6 +10,7 @@ pub mod answers;
 pub mod continuation;
 pub mod cookies;
 pub mod csrf;
+pub mod flash;
 pub mod pages;
 pub mod session;
 

@@ -22,6 +22,25 @@ pub struct SignedIn {
     pub arn: String,
     pub account_id: String,
     pub csrf: String,
+    /// The root user (offered no "Switch role": AWS lets no root user assume a role).
+    pub root: bool,
+    /// The page's path, for marking the navigation's current page.
+    pub current: String,
+}
+
+impl SignedIn {
+    /// Whether `href` is the navigation entry of the current page (`aria-current`): the
+    /// dashboard exactly, any other entry for its own pages under it.
+    pub fn at(&self, href: &str) -> bool {
+        if href == "/console" {
+            return self.current == href;
+        }
+        self.current == href
+            || self
+                .current
+                .strip_prefix(href)
+                .is_some_and(|rest| rest.starts_with('/'))
+    }
 }
 
 /// A title, a sentence and a way back.

@@ -84,7 +84,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/static")
             .wrap(from_fn(security_headers::middleware))
             .route("/keyward.css", web::get().to(assets::stylesheet))
-            .route("/webauthn.js", web::get().to(assets::script)),
+            .route("/webauthn.js", web::get().to(assets::script))
+            .route("/console.js", web::get().to(assets::console_script)),
     );
 }
 
@@ -94,6 +95,7 @@ fn console_pages(scope: actix_web::Scope) -> actix_web::Scope {
     scope
         .route("/users", web::get().to(users::list))
         .route("/users", web::post().to(users::create))
+        .route("/create/user", web::get().to(users::new_user))
         .route("/users/{name}", web::get().to(users::detail))
         .route("/users/{name}/{op}", web::post().to(users::change_user))
         .route("/groups", web::get().to(groups::list))

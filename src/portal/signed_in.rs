@@ -108,6 +108,8 @@ pub(super) fn acting_as(portal: &Portal, session: &Session, caller: Caller) -> (
             .to_string(),
         csrf: session_token(portal, session),
         role: role.as_ref().map(|(_, badge)| badge.clone()),
+        root: caller.is_root(),
+        current: String::new(),
     };
     (role.map_or(caller, |(c, _)| c), signed_in)
 }

@@ -19,6 +19,9 @@ use std::cell::Cell;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+mod atomic;
+pub use atomic::in_scope as in_atomic_scope;
+
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
     Pg(PgConnection),
@@ -278,6 +281,9 @@ impl Store {
     where
         E: From<StorageError>,
     {
+        if atomic::in_scope() {
+            return atomic::on_ambient(f);
+        }
         let mut conn = self.connection()?;
         f(&mut conn)
     }
@@ -287,6 +293,9 @@ impl Store {
     where
         E: From<StorageError> + From<diesel::result::Error>,
     {
+        if atomic::in_scope() {
+            return atomic::on_ambient(|conn| conn.transaction(f));
+        }
         let mut conn = self.connection()?;
         let conn: &mut DbConnection = &mut conn;
         conn.transaction(f)
@@ -300,6 +309,9 @@ impl Store {
         E: From<StorageError> + From<diesel::result::Error>,
     {
         refuse_without_store()?;
+        if atomic::in_scope() {
+            return atomic::on_ambient(|conn| conn.transaction(f));
+        }
         if self.backend == Backend::Postgres {
             let mut conn = self.connection()?;
             return write_transaction(&mut conn, f);

@@ -70,16 +70,16 @@ test('console-made users, groups, policies and roles work with the AWS CLI; simu
     assert.match(await textOf(page, '#attached-policies'), /ops-read/);
 
     // A user with a console password, in the group, with an access key.
-    await page.goto(`${url}/console/users`);
+    await page.goto(`${url}/console/create/user`);
     await fill(page, 'create-user-form', { name: 'lee', password: 'Lee-Passw0rd!', reset: false }, 'Create user');
     assert.equal(pathOf(page), '/console/users/lee');
     await fill(page, 'add-to-group', { group: 'ops' }, 'Add to group');
     await submit(page, 'Create access key');
     await shot(page, 'access-key-shown-once');
-    const facts = await textOf(page, '#new-key');
+    const facts = await textOf(page, '#shown-once');
     const keyId = /Access key ID\s+(AKIA[A-Z0-9]{16})/.exec(facts)[1];
     const secret = /Secret access key\s+(\S{40})/.exec(facts)[1];
-    const csv = await page.locator('#new-key a[href^="data:text/csv"]').getAttribute('href');
+    const csv = await page.locator('#shown-once a[href^="data:text/csv"]').getAttribute('href');
     assert.ok(Buffer.from(csv.split(',')[1], 'base64').toString().includes(`${keyId},${secret}\n`));
 
     // A role that principals of this account may assume.

@@ -1,7 +1,7 @@
 //! The account: its alias (the name in the sign-in URL) and its password policy.
 
 use super::view::{Field, Form, Section};
-use super::{change, field, iam, show, Built, Console, Posted, HOME};
+use super::{change, field, iam, show, Built, Console, Done, OnField, Posted, Refusal, HOME};
 use crate::aws_api::endpoint::AwsApi;
 use crate::aws_api::error::AwsError;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -150,21 +150,25 @@ fn apply(
     c: &Console,
     op: &str,
     form: &HashMap<String, String>,
-) -> Result<String, AwsError> {
-    match op {
+) -> Result<Done, Refusal> {
+    let message = match op {
         "create-alias" => iam(
             api,
             c,
             "CreateAccountAlias",
             &[("AccountAlias", field(form, "alias"))],
-        )?,
+        )
+        .on_field("alias")
+        .map(|_| format!("Account alias {} created.", field(form, "alias")))?,
         "delete-alias" => iam(
             api,
             c,
             "DeleteAccountAlias",
             &[("AccountAlias", field(form, "alias"))],
-        )?,
-        "delete-password-policy" => iam(api, c, "DeleteAccountPasswordPolicy", &[])?,
+        )
+        .map(|_| format!("Account alias {} deleted.", field(form, "alias")))?,
+        "delete-password-policy" => iam(api, c, "DeleteAccountPasswordPolicy", &[])
+            .map(|_| "Password policy removed: IAM's default rules apply.".to_string())?,
         "password-policy" => {
             let flag = |name: &str| {
                 if form.contains_key(name) {
@@ -190,9 +194,10 @@ fn apply(
                     params.push((param, field(form, name)));
                 }
             }
-            iam(api, c, "UpdateAccountPasswordPolicy", &params)?
+            iam(api, c, "UpdateAccountPasswordPolicy", &params)
+                .map(|_| "Password policy saved.".to_string())?
         }
-        _ => return Err(AwsError::invalid_action(op, "console")),
+        _ => return Err(AwsError::invalid_action(op, "console").into()),
     };
-    Ok("/console/account?done=updated".into())
+    Ok(Done::new("/console/account", message))
 }

@@ -3,7 +3,7 @@
 //! connected applications, whose consent the user can withdraw.
 
 use super::view::{Cell, Field, Form, Section, Table};
-use super::{change, date, field, seg, show, Built, Console, Posted, HOME};
+use super::{change, date, field, seg, show, Built, Console, Done, Posted, HOME};
 use crate::audit::{AuditEvent, EventSource};
 use crate::aws_api::endpoint::AwsApi;
 use crate::aws_api::error::AwsError;
@@ -261,7 +261,10 @@ pub async fn delete(
         &req,
         &api,
         c,
-        move |api, c| run(api, c, Op::Delete(id)).map(|_| format!("{LIST}?done=deleted")),
+        move |api, c| {
+            run(api, c, Op::Delete(id.clone()))?;
+            Ok(Done::new(LIST, format!("Application {id} deleted.")))
+        },
         move |api, c| detail_page(api, c, &again, None),
     )
     .await
@@ -345,7 +348,10 @@ pub async fn withdraw(
                     tracing::error!(error = %e, "cannot withdraw a consent");
                     AwsError::service_failure()
                 })?;
-            Ok(format!("{CONNECTED}?done=withdrawn"))
+            Ok(Done::new(
+                CONNECTED,
+                format!("Access withdrawn from application {client_id}."),
+            ))
         },
         connected_page,
     )

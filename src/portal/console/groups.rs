@@ -2,7 +2,10 @@
 
 use super::users::attached_section;
 use super::view::{Cell, Field, Form, Section, Table};
-use super::{change, date, field, iam, seg, show, Built, Console, Posted, HOME};
+use super::{
+    change, date, field, iam, policy_name, seg, show, Built, Console, Done, OnField, Posted,
+    Refusal, HOME,
+};
 use crate::aws_api::endpoint::AwsApi;
 use crate::aws_api::error::AwsError;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -65,6 +68,7 @@ pub async fn create(
     Posted(c, form): Posted,
     api: web::Data<AwsApi>,
 ) -> HttpResponse {
+    let typed = form.clone();
     change(
         &req,
         &api,
@@ -76,10 +80,13 @@ pub async fn create(
             if !path.is_empty() {
                 params.push(("Path", path));
             }
-            iam(api, c, "CreateGroup", &params)?;
-            Ok(format!("/console/groups/{}?done=created", seg(name)))
+            iam(api, c, "CreateGroup", &params).on_field("name")?;
+            Ok(Done::new(
+                format!("/console/groups/{}", seg(name)),
+                format!("Group {name} created."),
+            ))
         },
-        |api, c| list_page(api, c, &HashMap::new()),
+        move |api, c| list_page(api, c, &HashMap::new()).keep("create-group-form", &typed),
     )
     .await
 }
@@ -182,50 +189,34 @@ fn apply(
     name: &str,
     op: &str,
     form: &HashMap<String, String>,
-) -> Result<String, AwsError> {
+) -> Result<Done, Refusal> {
     let group = ("GroupName", name);
+    let (user, arn) = (field(form, "user"), field(form, "arn"));
     let done = match op {
         "delete" => {
             iam(api, c, "DeleteGroup", &[group])?;
-            return Ok("/console/groups?done=deleted".into());
+            return Ok(Done::new(
+                "/console/groups",
+                format!("Group {name} deleted."),
+            ));
         }
         "add-user" => {
-            iam(
-                api,
-                c,
-                "AddUserToGroup",
-                &[group, ("UserName", field(form, "user"))],
-            )?;
-            "added"
+            iam(api, c, "AddUserToGroup", &[group, ("UserName", user)])?;
+            format!("{user} added to {name}.")
         }
         "remove-user" => {
-            iam(
-                api,
-                c,
-                "RemoveUserFromGroup",
-                &[group, ("UserName", field(form, "user"))],
-            )?;
-            "removed"
+            iam(api, c, "RemoveUserFromGroup", &[group, ("UserName", user)])?;
+            format!("{user} removed from {name}.")
         }
         "attach" => {
-            iam(
-                api,
-                c,
-                "AttachGroupPolicy",
-                &[group, ("PolicyArn", field(form, "arn"))],
-            )?;
-            "attached"
+            iam(api, c, "AttachGroupPolicy", &[group, ("PolicyArn", arn)])?;
+            format!("Policy {} attached to {name}.", policy_name(arn))
         }
         "detach" => {
-            iam(
-                api,
-                c,
-                "DetachGroupPolicy",
-                &[group, ("PolicyArn", field(form, "arn"))],
-            )?;
-            "detached"
+            iam(api, c, "DetachGroupPolicy", &[group, ("PolicyArn", arn)])?;
+            format!("Policy {} detached from {name}.", policy_name(arn))
         }
-        _ => return Err(AwsError::invalid_action(op, "console")),
+        _ => return Err(AwsError::invalid_action(op, "console").into()),
     };
-    Ok(format!("/console/groups/{}?done={done}", seg(name)))
+    Ok(Done::new(format!("/console/groups/{}", seg(name)), done))
 }

@@ -6,11 +6,16 @@
 //! reason.
 //!
 //! Pages are built on the blocking pool (the actions read the store) from the pieces in
-//! [`view`]; every successful POST answers with a redirect (303) to the page to show next,
-//! with `?done=<what>` naming a fixed message.
+//! [`view`]. Every successful POST answers with a redirect (303) to the page to show next
+//! ([`Done`]), which shows a one-time message naming what changed (`browser::flash`), and any
+//! secret made by the change exactly once. A refused POST shows its form again with what was
+//! typed and the reason next to the field it concerns ([`Refusal`], [`Built::keep`]). A form
+//! that destroys something asks first ([`view::Form::confirm`]): its POST shows a page that
+//! says what will be lost and wants the object's name typed before the change runs.
 
 pub(super) mod account;
 pub(super) mod applications;
+mod confirm;
 pub(super) mod groups;
 pub(super) mod policies;
 pub(super) mod roles;
@@ -27,6 +32,7 @@ use crate::authz::Caller;
 use crate::aws_api::console::{self as acting_api, Acting, Reply};
 use crate::aws_api::endpoint::AwsApi;
 use crate::aws_api::error::AwsError;
+use crate::browser::flash::{self, Flash};
 use crate::browser::{csrf_refused, internal, meta, render, see_other, session_csrf_ok};
 use crate::signin::sessions::Session;
 use actix_web::http::StatusCode;
@@ -53,7 +59,8 @@ pub async fn enter(req: &HttpRequest, portal: &web::Data<Portal>) -> Result<Cons
     let base = base_caller(portal, &session)
         .await
         .map_err(|e| internal(req, &e))?;
-    let (caller, signed_in) = acting_as(portal, &session, base.clone());
+    let (caller, mut signed_in) = acting_as(portal, &session, base.clone());
+    signed_in.current = req.path().to_string();
     let facts = facts(req, portal, &session);
     Ok(Console {
         acting: Acting {
@@ -157,6 +164,16 @@ pub struct Built {
     pub sections: Vec<Section>,
     pub error: Option<String>,
     pub status: StatusCode,
+    /// A refused form shown again with what was typed in it.
+    pub typed: Option<Typed>,
+}
+
+/// What was typed in a refused form (`form` is its id), and the reason next to a field.
+#[derive(Debug, Clone, Default)]
+pub struct Typed {
+    pub form: String,
+    pub values: HashMap<String, String>,
+    pub field_error: Option<(String, String)>,
 }
 
 impl Built {
@@ -170,6 +187,52 @@ impl Built {
             sections: Vec::new(),
             error: None,
             status: StatusCode::OK,
+            typed: None,
+        }
+    }
+
+    /// Shows the form `form_id` with `values` (what was typed) in its fields.
+    pub fn keep(mut self, form_id: &str, values: &HashMap<String, String>) -> Self {
+        self.typed = Some(Typed {
+            form: form_id.to_string(),
+            values: values.clone(),
+            field_error: None,
+        });
+        self
+    }
+
+    /// Fills the typed form's fields and puts the reason next to its field; the page-level
+    /// message then only points at the form. Passwords are never shown again.
+    fn apply_typed(&mut self) {
+        let Some(typed) = self.typed.take() else {
+            return;
+        };
+        let mut marked = false;
+        for form in self.sections.iter_mut().flat_map(|s| s.forms.iter_mut()) {
+            if form.id != typed.form {
+                continue;
+            }
+            for f in &mut form.fields {
+                match f.kind {
+                    "password" | "hidden" => {}
+                    "checkbox" => f.checked = typed.values.contains_key(&f.name),
+                    "checklist" => f.value = picked(&typed.values, &f.name).join("\n"),
+                    _ => {
+                        if let Some(v) = typed.values.get(&f.name) {
+                            f.value = v.clone();
+                        }
+                    }
+                }
+                if let Some((name, why)) = &typed.field_error {
+                    if *name == f.name {
+                        f.error = why.clone();
+                        marked = true;
+                    }
+                }
+            }
+        }
+        if marked {
+            self.error = Some("Nothing was saved. See the field marked below.".into());
         }
     }
 
@@ -186,28 +249,6 @@ impl Built {
     }
 }
 
-/// The fixed messages a `?done=` may name.
-fn done_message(what: &str) -> Option<&'static str> {
-    Some(match what {
-        "created" => "Created.",
-        "deleted" => "Deleted.",
-        "updated" => "Saved.",
-        "attached" => "The policy was attached.",
-        "detached" => "The policy was detached.",
-        "added" => "Added to the group.",
-        "removed" => "Removed from the group.",
-        "key-updated" => "The access key was updated.",
-        "key-deleted" => "The access key was deleted.",
-        "password-set" => "The console password was set.",
-        "password-deleted" => "The console password was removed.",
-        "mfa-deactivated" => "The MFA device was deactivated.",
-        "email-set" => "The email address was saved.",
-        "switched-back" => "You are back in your own identity.",
-        "withdrawn" => "The application's access was withdrawn.",
-        _ => return None,
-    })
-}
-
 /// Builds a page on the blocking pool and renders it.
 pub async fn show(
     req: &HttpRequest,
@@ -215,29 +256,125 @@ pub async fn show(
     c: Console,
     build: impl FnOnce(&AwsApi, &Console) -> Built + Send + 'static,
 ) -> HttpResponse {
-    let done = web::Query::<HashMap<String, String>>::from_query(req.query_string())
-        .ok()
-        .and_then(|q| q.get("done").and_then(|d| done_message(d)))
-        .map(str::to_string);
+    let portal = match portal_of(req) {
+        Ok(portal) => portal,
+        Err(e) => return internal(req, &e),
+    };
+    let flashed = flash::take(&portal, req, &flash::binding(&c.session));
     let api = api.clone();
     let csrf = c.signed_in.csrf.clone();
     let signed_in = c.signed_in.clone();
-    let built = match web::block(move || build(&api, &c)).await {
+    let mut built = match web::block(move || build(&api, &c)).await {
         Ok(built) => built,
         Err(e) => return internal(req, &e),
     };
-    render(
+    built.apply_typed();
+    let download = flashed.as_ref().and_then(Flash::csv);
+    let (notice, secrets) = match flashed {
+        Some(f) => (Some(f.message), f.secrets),
+        None => (None, Vec::new()),
+    };
+    let mut response = render(
         built.status,
         &ConsolePage {
             signed_in: Some(signed_in),
             csrf,
             title: built.title,
             crumbs: built.crumbs,
-            notice: done,
+            notice,
+            secrets,
+            download,
             error: built.error,
             sections: built.sections,
         },
-    )
+    );
+    if flash::present(&portal, req) {
+        flash::clear(&portal, &mut response);
+    }
+    response
+}
+
+/// Where a successful change sends the browser, and the one-time message shown there.
+pub struct Done {
+    pub to: String,
+    pub flash: Flash,
+}
+
+impl Done {
+    /// Go to `to` and say `message` there once ("User alice created").
+    pub fn new(to: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            to: to.into(),
+            flash: Flash::new(message),
+        }
+    }
+
+    /// A secret made by the change, shown once on the next page and never again.
+    pub fn secret(mut self, label: impl Into<String>, value: impl Into<String>) -> Self {
+        self.flash = self.flash.secret(label, value);
+        self
+    }
+
+    /// Offers the secrets as a CSV file named `file` too.
+    pub fn download(mut self, file: impl Into<String>) -> Self {
+        self.flash = self.flash.download(file);
+        self
+    }
+}
+
+/// A refused change: AWS's error and, when it concerns one field of the form, that field.
+#[derive(Debug)]
+pub struct Refusal {
+    pub error: AwsError,
+    pub field: Option<String>,
+}
+
+impl From<AwsError> for Refusal {
+    fn from(error: AwsError) -> Self {
+        Self { error, field: None }
+    }
+}
+
+/// The store failed (the transaction is rolled back): logged, and AWS's ServiceFailure shown.
+impl From<crate::storage::StorageError> for Refusal {
+    fn from(error: crate::storage::StorageError) -> Self {
+        tracing::error!(error = %error, "a console change could not be stored");
+        AwsError::service_failure().into()
+    }
+}
+
+impl From<diesel::result::Error> for Refusal {
+    fn from(error: diesel::result::Error) -> Self {
+        crate::storage::StorageError::from(error).into()
+    }
+}
+
+/// Marks a refusal as concerning one field of the form.
+pub trait OnField<T> {
+    fn on_field(self, field: &str) -> Result<T, Refusal>;
+}
+
+impl<T> OnField<T> for Result<T, AwsError> {
+    fn on_field(self, field: &str) -> Result<T, Refusal> {
+        self.map_err(|error| Refusal {
+            error,
+            field: Some(field.to_string()),
+        })
+    }
+}
+
+/// The answer to a successful change: the redirect, with its flash for this session.
+pub fn redirect(req: &HttpRequest, c: &Console, done: Done) -> HttpResponse {
+    let mut response = see_other(&done.to).finish();
+    if let Ok(portal) = portal_of(req) {
+        flash::set(
+            &portal,
+            &mut response,
+            &flash::binding(&c.session),
+            done.flash,
+        );
+    }
+    response
 }
 
 /// A POSTed console form: its CSRF token checked, its fields.
@@ -255,35 +392,48 @@ pub async fn posted(
     if !session_csrf_ok(portal, &c.session, token) {
         return Err(csrf_refused());
     }
+    if let Some(ask) = confirm::unconfirmed(req, &c, &form) {
+        return Err(ask);
+    }
     Ok((c, form))
 }
 
-/// Runs a change on the blocking pool: on success, a redirect to `then`; on a refusal, the
-/// page `on_error` builds with AWS's message.
+/// Runs a change on the blocking pool, all its IAM actions as one transaction: on success, a
+/// redirect to where it says, with its message; on a refusal (nothing written), the page
+/// `on_error` builds, with AWS's message.
 pub async fn change(
     req: &HttpRequest,
     api: &web::Data<AwsApi>,
     c: Console,
-    act: impl FnOnce(&AwsApi, &Console) -> Result<String, AwsError> + Send + 'static,
+    act: impl FnOnce(&AwsApi, &Console) -> Result<Done, Refusal> + Send + 'static,
     on_error: impl FnOnce(&AwsApi, &Console) -> Built + Send + 'static,
 ) -> HttpResponse {
     let api2 = api.clone();
     let c2 = c.clone();
-    match web::block(move || act(&api2, &c2)).await {
-        Ok(Ok(then)) => see_other(&then).finish(),
-        Ok(Err(e)) => {
-            let message = explain(&e);
-            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    // All the actions of one form commit together or not at all.
+    let run = move || api2.ctx.atomically(|| act(&api2, &c2));
+    match web::block(run).await {
+        Ok(Ok(done)) => redirect(req, &c, done),
+        Ok(Err(refusal)) => {
             show(req, api, c, move |api, c| {
-                let mut built = on_error(api, c);
-                built.error = Some(message);
-                built.status = status;
-                built
+                refused(on_error(api, c), &refusal)
             })
             .await
         }
         Err(e) => internal(req, &e),
     }
+}
+
+/// `built` (the page of a refused form) with the refusal's reason: next to its field when
+/// the form was kept and the refusal names one, else above the page.
+pub fn refused(mut built: Built, refusal: &Refusal) -> Built {
+    let message = explain(&refusal.error);
+    built.status = StatusCode::from_u16(refusal.error.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    match (&mut built.typed, &refusal.field) {
+        (Some(typed), Some(field)) => typed.field_error = Some((field.clone(), message)),
+        _ => built.error = Some(message),
+    }
+    built
 }
 
 /// The search form of a list page, and the lower-cased text searched for.
@@ -338,6 +488,18 @@ pub fn found(name: &str, search: &str) -> bool {
     search.is_empty() || name.to_lowercase().contains(search)
 }
 
+/// The values ticked in the checklist `name` (see [`view::Field::checklist`]), sorted.
+pub fn picked<'a>(form: &'a HashMap<String, String>, name: &str) -> Vec<&'a str> {
+    let prefix = format!("{name}:");
+    let mut values: Vec<&str> = form
+        .keys()
+        .filter_map(|k| k.strip_prefix(&prefix))
+        .filter(|v| !v.is_empty())
+        .collect();
+    values.sort_unstable();
+    values
+}
+
 /// A form field's value, trimmed ("" when missing).
 pub fn field<'a>(form: &'a HashMap<String, String>, name: &str) -> &'a str {
     form.get(name).map_or("", |v| v.trim())
@@ -359,6 +521,11 @@ pub fn seg(text: &str) -> String {
 pub fn date(iso: &str) -> String {
     iso.get(..16)
         .map_or_else(|| iso.to_string(), |d| d.replace('T', " "))
+}
+
+/// A managed policy's name, from its ARN.
+pub fn policy_name(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
 }
 
 /// The pages' common crumbs.

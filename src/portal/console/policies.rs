@@ -3,7 +3,10 @@
 //! attachments, new versions, deletion.
 
 use super::view::{Cell, Field, Form, Section, Table};
-use super::{change, date, field, iam, read, seg, show, Built, Console, Posted, HOME};
+use super::{
+    change, date, field, iam, policy_name, read, seg, show, Built, Console, Done, OnField, Posted,
+    HOME,
+};
 use crate::aws_api::endpoint::AwsApi;
 use crate::aws_api::error::AwsError;
 use crate::policy::{self, PolicyKind, Severity, ValidationLimit};
@@ -156,7 +159,8 @@ pub async fn create(
             let document = form.get("document").map_or("", String::as_str);
             let (lines, blocking) = findings(document);
             if blocking {
-                return Err(AwsError::malformed_policy_document(lines.join(" ")));
+                return Err(AwsError::malformed_policy_document(lines.join(" ")))
+                    .on_field("document");
             }
             let mut params = vec![
                 ("PolicyName", field(&form, "name")),
@@ -167,9 +171,9 @@ pub async fn create(
             }
             let reply = iam(api, c, "CreatePolicy", &params)?;
             let arn = reply.value("Arn").unwrap_or_default();
-            Ok(format!(
-                "/console/policies/view?arn={}&done=created",
-                seg(&arn)
+            Ok(Done::new(
+                format!("/console/policies/view?arn={}", seg(&arn)),
+                format!("Policy {} created.", field(&form, "name")),
             ))
         },
         move |api, c| list_page(api, c, "Local", Some(&form2), &HashMap::new()),
@@ -358,13 +362,17 @@ pub async fn change_policy(
                     }
                 }
                 iam(api, c, "DeletePolicy", &[("PolicyArn", &arn)])?;
-                Ok("/console/policies?done=deleted".into())
+                Ok(Done::new(
+                    "/console/policies",
+                    format!("Policy {} deleted.", policy_name(&arn)),
+                ))
             }
             "version" => {
                 let document = form.get("document").map_or("", String::as_str);
                 let (lines, blocking) = findings(document);
                 if blocking {
-                    return Err(AwsError::malformed_policy_document(lines.join(" ")));
+                    return Err(AwsError::malformed_policy_document(lines.join(" ")))
+                        .on_field("document");
                 }
                 // IAM keeps five versions: the oldest non-default one makes room.
                 if let Ok(versions) = iam(api, c, "ListPolicyVersions", &[("PolicyArn", &arn)]) {
@@ -395,12 +403,15 @@ pub async fn change_policy(
                         ("SetAsDefault", "true"),
                     ],
                 )?;
-                Ok(format!(
-                    "/console/policies/view?arn={}&done=updated",
-                    seg(&arn)
+                Ok(Done::new(
+                    format!("/console/policies/view?arn={}", seg(&arn)),
+                    format!(
+                        "Policy {} saved as a new default version.",
+                        policy_name(&arn)
+                    ),
                 ))
             }
-            _ => Err(AwsError::invalid_action(&op, "console")),
+            _ => Err(AwsError::invalid_action(&op, "console").into()),
         },
         move |api, c| detail_page(api, c, &arn2, edited.as_deref()),
     )

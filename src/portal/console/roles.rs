@@ -4,7 +4,10 @@
 use super::policies::pretty;
 use super::users::attached_section;
 use super::view::{Cell, Field, Form, Section, Table};
-use super::{change, date, field, iam, seg, show, Built, Console, Posted, HOME};
+use super::{
+    change, date, field, iam, policy_name, seg, show, Built, Console, Done, OnField, Posted,
+    Refusal, HOME,
+};
 use crate::aws_api::endpoint::AwsApi;
 use crate::aws_api::error::AwsError;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -123,7 +126,10 @@ pub async fn create(
                 }
             }
             iam(api, c, "CreateRole", &params)?;
-            Ok(format!("/console/roles/{}?done=created", seg(name)))
+            Ok(Done::new(
+                format!("/console/roles/{}", seg(name)),
+                format!("Role {name} created."),
+            ))
         },
         move |api, c| list_page(api, c, Some(&form2), &HashMap::new()),
     )
@@ -225,12 +231,13 @@ fn apply(
     name: &str,
     op: &str,
     form: &HashMap<String, String>,
-) -> Result<String, AwsError> {
+) -> Result<Done, Refusal> {
     let role = ("RoleName", name);
+    let arn = field(form, "arn");
     let done = match op {
         "delete" => {
             iam(api, c, "DeleteRole", &[role])?;
-            return Ok("/console/roles?done=deleted".into());
+            return Ok(Done::new("/console/roles", format!("Role {name} deleted.")));
         }
         "trust" => {
             let document = form.get("document").map_or("", String::as_str);
@@ -239,28 +246,19 @@ fn apply(
                 c,
                 "UpdateAssumeRolePolicy",
                 &[role, ("PolicyDocument", document)],
-            )?;
-            "updated"
+            )
+            .on_field("document")?;
+            format!("Trust policy of {name} saved.")
         }
         "attach" => {
-            iam(
-                api,
-                c,
-                "AttachRolePolicy",
-                &[role, ("PolicyArn", field(form, "arn"))],
-            )?;
-            "attached"
+            iam(api, c, "AttachRolePolicy", &[role, ("PolicyArn", arn)])?;
+            format!("Policy {} attached to {name}.", policy_name(arn))
         }
         "detach" => {
-            iam(
-                api,
-                c,
-                "DetachRolePolicy",
-                &[role, ("PolicyArn", field(form, "arn"))],
-            )?;
-            "detached"
+            iam(api, c, "DetachRolePolicy", &[role, ("PolicyArn", arn)])?;
+            format!("Policy {} detached from {name}.", policy_name(arn))
         }
-        _ => return Err(AwsError::invalid_action(op, "console")),
+        _ => return Err(AwsError::invalid_action(op, "console").into()),
     };
-    Ok(format!("/console/roles/{}?done={done}", seg(name)))
+    Ok(Done::new(format!("/console/roles/{}", seg(name)), done))
 }

@@ -13,6 +13,7 @@ use crate::authz::Caller;
 use crate::aws_api::console::{self as acting_api, Acting};
 use crate::aws_api::endpoint::AwsApi;
 use crate::browser::cookies::session_cookie_name;
+use crate::browser::flash::{self, Flash};
 use crate::browser::{cookie, internal, see_other};
 use crate::credentials::Principal;
 use crate::portal::pages::RoleBadge;
@@ -147,6 +148,7 @@ pub async fn switch(
     let colour = field(&form, "colour").to_string();
     let session_name = c.signed_in.display.chars().take(64).collect::<String>();
     let (api2, portal2, session) = (api.clone(), portal.clone(), c.session.clone());
+    let now_as = format!("You are now {role} in {account}.");
     let switched = web::block(move || {
         let reply = acting_api::sts(
             &api2,
@@ -181,6 +183,8 @@ pub async fn switch(
     match switched {
         Ok(Ok(new_cookie)) => {
             let mut response = see_other("/console").finish();
+            let flash = Flash::new(now_as);
+            flash::set(&portal, &mut response, &flash::binding(&c.session), flash);
             let _ = response.add_cookie(&cookie(
                 portal.secure,
                 session_cookie_name(portal.secure),
@@ -219,7 +223,9 @@ pub async fn back(
     .await;
     match cleared {
         Ok(Ok(new_cookie)) => {
-            let mut response = see_other("/console?done=switched-back").finish();
+            let mut response = see_other("/console").finish();
+            let flash = Flash::new("You are back in your own identity.");
+            flash::set(&portal, &mut response, &flash::binding(&c.session), flash);
             let _ = response.add_cookie(&cookie(
                 portal.secure,
                 session_cookie_name(portal.secure),

@@ -4,7 +4,7 @@
 //! the field, with the reason next to it.
 
 use super::view::{Field, Form, Section};
-use super::{field, internal, see_other, seg, show, Console};
+use super::{field, internal, seg, show, Console};
 use crate::aws_api::endpoint::AwsApi;
 use crate::aws_api::error::AwsError;
 use crate::aws_api::keyward::user_email::{perform, EmailChange, Op};
@@ -84,7 +84,11 @@ pub async fn save(
     let (api2, c2) = (api.clone(), c.clone());
     let error = match web::block(move || run(&api2, &c2, Op::Set(change))).await {
         Ok(Ok(_)) => {
-            return see_other(&format!("/console/users/{}?done=email-set", seg(&name))).finish()
+            let done = super::Done::new(
+                format!("/console/users/{}", seg(&name)),
+                format!("Email address of {name} saved."),
+            );
+            return super::redirect(req, &c, done);
         }
         Ok(Err(e)) => e,
         Err(e) => return internal(req, &e),
@@ -95,7 +99,7 @@ pub async fn save(
     };
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
     show(req, api, c, move |api, c| {
-        let mut built = super::users::detail_with(api, c, &name, None, Some(&typed));
+        let mut built = super::users::detail_with(api, c, &name, Some(&typed));
         built.status = status;
         built
     })

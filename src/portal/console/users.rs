@@ -7,12 +7,13 @@ mod sections;
 
 pub use changes::change_user;
 pub use sections::attached_section;
-use sections::{
-    groups_section, keys_section, mfa_section, new_key_section, password_section, policies_section,
-};
+use sections::{groups_section, keys_section, mfa_section, password_section, policies_section};
 
 use super::view::{Cell, Field, Form, Section, Table};
-use super::{change, date, field, iam, seg, show, Built, Console, Posted, HOME};
+use super::{
+    change, date, field, iam, picked, seg, show, Built, Console, Done, OnField, Posted, Refusal,
+    HOME,
+};
 use crate::aws_api::endpoint::AwsApi;
 use actix_web::{web, HttpRequest, HttpResponse};
 use std::collections::HashMap;
@@ -60,39 +61,63 @@ fn list_page(api: &AwsApi, c: &Console, query: &HashMap<String, String>) -> Buil
         }
         section = section.table(table);
     }
-    let create = Section::new("create-user", "Create user").form(
-        Form::post("create-user-form", "/console/users", "Create user")
-            .field(Field::text("User name", "name").required())
-            .field(
-                Field::text("Path", "path")
-                    .value("/")
-                    .hint("Optional, such as /engineering/"),
-            )
-            .field(
-                Field::password("Console password", "password")
-                    .hint("Optional: lets the user sign in to this console."),
-            )
-            .field(Field::checkbox(
-                "The user must create a new password at the next sign-in",
-                "reset",
-                true,
-            )),
-    );
-    Built::new("Users", &[HOME])
-        .section(section)
-        .section(create)
+    Built::new("Users", &[HOME]).section(section.link("Create user", "/console/create/user"))
 }
+
+/// The page that creates a user: name, path, console password, groups and policies, all
+/// written in one transaction when the form is posted.
+pub async fn new_user(req: HttpRequest, c: Console, api: web::Data<AwsApi>) -> HttpResponse {
+    show(&req, &api, c, |api, c| create_page(api, c)).await
+}
+
+fn create_page(api: &AwsApi, c: &Console) -> Built {
+    let mut form = Form::post(CREATE_FORM, "/console/users", "Create user")
+        .field(Field::text("User name", "name").iam_name(64))
+        .field(
+            Field::text("Path", "path")
+                .value("/")
+                .maxlength(512)
+                .hint("Optional, such as /engineering/"),
+        )
+        .field(
+            Field::password("Console password", "password")
+                .hint("Optional: lets the user sign in to this console."),
+        )
+        .field(Field::checkbox(
+            "The user must create a new password at the next sign-in",
+            "reset",
+            true,
+        ));
+    let groups = group_options(api, c, &[]);
+    if !groups.is_empty() {
+        form = form.field(
+            Field::checklist("Add to groups", "group", groups)
+                .hint("Optional: the user gets each group's permissions."),
+        );
+    }
+    let policies = sections::policy_options(api, c, &[]);
+    if !policies.is_empty() {
+        form = form.field(
+            Field::checklist("Attach policies directly", "policy", policies)
+                .hint("Optional: AWS recommends granting through groups instead."),
+        );
+    }
+    Built::new("Create user", &users_crumbs()).section(Section::new("create-user", "").form(form))
+}
+
+const CREATE_FORM: &str = "create-user-form";
 
 pub async fn create(
     req: HttpRequest,
     Posted(c, form): Posted,
     api: web::Data<AwsApi>,
 ) -> HttpResponse {
-    let form2 = form.clone();
+    let typed = form.clone();
     change(
         &req,
         &api,
         c,
+        // One transaction (see `change`): a refused password, group or policy leaves no user.
         move |api, c| {
             let name = field(&form, "name");
             let path = field(&form, "path");
@@ -100,7 +125,17 @@ pub async fn create(
             if !path.is_empty() {
                 params.push(("Path", path));
             }
-            iam(api, c, "CreateUser", &params)?;
+            let field_of = |e: &crate::aws_api::error::AwsError| {
+                if e.message().contains("path") {
+                    "path"
+                } else {
+                    "name"
+                }
+            };
+            if let Err(error) = iam(api, c, "CreateUser", &params) {
+                let field = Some(field_of(&error).to_string());
+                return Err(Refusal { error, field });
+            }
             let password = form.get("password").map_or("", String::as_str);
             if !password.is_empty() {
                 let reset = if form.contains_key("reset") {
@@ -117,13 +152,47 @@ pub async fn create(
                         ("Password", password),
                         ("PasswordResetRequired", reset),
                     ],
-                )?;
+                )
+                .on_field("password")?;
             }
-            Ok(format!("/console/users/{}?done=created", seg(name)))
+            for group in picked(&form, "group") {
+                iam(
+                    api,
+                    c,
+                    "AddUserToGroup",
+                    &[("UserName", name), ("GroupName", group)],
+                )
+                .on_field("group")?;
+            }
+            for arn in picked(&form, "policy") {
+                iam(
+                    api,
+                    c,
+                    "AttachUserPolicy",
+                    &[("UserName", name), ("PolicyArn", arn)],
+                )
+                .on_field("policy")?;
+            }
+            Ok(Done::new(
+                format!("/console/users/{}", seg(name)),
+                format!("User {name} created."),
+            ))
         },
-        move |api, c| list_page(api, c, &form2),
+        move |api, c| create_page(api, c).keep(CREATE_FORM, &typed),
     )
     .await
+}
+
+/// The groups the caller may list, but for `except`, as picker options.
+pub fn group_options(api: &AwsApi, c: &Console, except: &[String]) -> Vec<(String, String)> {
+    let Ok(all) = iam(api, c, "ListGroups", &[("MaxItems", "1000")]) else {
+        return Vec::new();
+    };
+    all.values("GroupName")
+        .into_iter()
+        .filter(|g| !except.contains(g))
+        .map(|g| (g.clone(), g))
+        .collect()
 }
 
 pub async fn detail(
@@ -133,20 +202,11 @@ pub async fn detail(
     name: web::Path<String>,
 ) -> HttpResponse {
     let name = name.into_inner();
-    show(&req, &api, c, move |api, c| {
-        detail_page(api, c, &name, None)
-    })
-    .await
+    show(&req, &api, c, move |api, c| detail_page(api, c, &name)).await
 }
 
-/// A new access key's secret, shown once on the page that follows its creation.
-pub struct NewKey {
-    pub id: String,
-    pub secret: String,
-}
-
-fn detail_page(api: &AwsApi, c: &Console, name: &str, new_key: Option<&NewKey>) -> Built {
-    detail_with(api, c, name, new_key, None)
+fn detail_page(api: &AwsApi, c: &Console, name: &str) -> Built {
+    detail_with(api, c, name, None)
 }
 
 /// The user's page; `email` is a refused email form to show again.
@@ -154,7 +214,6 @@ pub(super) fn detail_with(
     api: &AwsApi,
     c: &Console,
     name: &str,
-    new_key: Option<&NewKey>,
     email: Option<&super::user_email::Typed>,
 ) -> Built {
     let base = format!("/console/users/{}", seg(name));
@@ -178,11 +237,8 @@ pub(super) fn detail_with(
     if let Some(boundary) = user.value("PermissionsBoundaryArn") {
         summary = summary.fact("Permissions boundary", boundary);
     }
-    let mut built = Built::new(name, &crumbs).section(summary);
-    if let Some(key) = new_key {
-        built = built.section(new_key_section(name, key));
-    }
-    built
+    Built::new(name, &crumbs)
+        .section(summary)
         .section(super::user_email::section(api, c, name, &base, email))
         .section(groups_section(api, c, name, &base))
         .section(policies_section(api, c, name, &base))

@@ -11,7 +11,9 @@ use crate::portal::pages::SignedIn;
 pub struct Field {
     pub label: String,
     pub name: String,
-    /// `text`, `password`, `textarea`, `select`, `checkbox`, `number` or `hidden`.
+    /// `text`, `password`, `textarea`, `select`, `checkbox`, `number`, `hidden`, or
+    /// `checklist`: a filterable list of checkboxes (`options`), each posted as
+    /// `<name>:<value>`, read with [`super::picked`]; none ticked at first.
     pub kind: &'static str,
     pub value: String,
     pub options: Vec<(String, String)>,
@@ -20,6 +22,11 @@ pub struct Field {
     pub checked: bool,
     /// Why the value typed here was refused, shown next to the field.
     pub error: String,
+    /// Limits known in advance, checked by the browser too (0 / "" for none).
+    pub maxlength: usize,
+    pub pattern: String,
+    /// What `pattern` asks for, in words (the browser's message when it is not met).
+    pub pattern_words: String,
 }
 
 impl Field {
@@ -61,6 +68,18 @@ impl Field {
             ..Self::of("select", label, name)
         }
     }
+    /// A picker: choose any number of `options` (value, text) from a list with a filter box.
+    /// Nothing is chosen until the person ticks it.
+    pub fn checklist(label: &str, name: &str, options: Vec<(String, String)>) -> Self {
+        Self {
+            options,
+            ..Self::of("checklist", label, name)
+        }
+    }
+    /// Whether the checklist option `value` is ticked (after a refused post).
+    pub fn ticked(&self, value: &str) -> bool {
+        self.value.split('\n').any(|v| v == value)
+    }
     pub fn value(mut self, value: &str) -> Self {
         self.value = value.to_string();
         self
@@ -77,6 +96,22 @@ impl Field {
         self.error = error.to_string();
         self
     }
+    pub fn maxlength(mut self, max: usize) -> Self {
+        self.maxlength = max;
+        self
+    }
+    /// A pattern the browser checks before posting, and what it asks for in words.
+    pub fn pattern(mut self, pattern: &str, words: &str) -> Self {
+        self.pattern = pattern.to_string();
+        self.pattern_words = words.to_string();
+        self
+    }
+    /// An IAM name (user, group, role, policy) of at most `max` characters.
+    pub fn iam_name(self, max: usize) -> Self {
+        self.required()
+            .maxlength(max)
+            .pattern(r"[\w+=,.@\-]+", "letters, digits and + = , . @ _ - only")
+    }
 }
 
 /// A form; POST forms carry the session's CSRF token.
@@ -90,6 +125,9 @@ pub struct Form {
     /// One line of small controls (filters, row actions) rather than a stacked form.
     pub inline: bool,
     pub danger: bool,
+    /// For screen readers, the submit button's full name ("Delete access key AKIA…") when
+    /// the visible text names no object.
+    pub aria_label: String,
 }
 
 impl Form {
@@ -118,6 +156,24 @@ impl Form {
     }
     pub fn danger(mut self) -> Self {
         self.danger = true;
+        self
+    }
+
+    /// A destructive form that asks first: posting it shows a page titled `question`
+    /// ("Delete user alice?") that says `loss` (what will be lost) and runs the change only
+    /// once `name` is typed (see `console::confirm`). The button is styled as dangerous.
+    pub fn confirm(mut self, question: &str, name: &str, loss: &str) -> Self {
+        self.danger = true;
+        self.fields
+            .push(Field::hidden(super::confirm::QUESTION, question));
+        self.fields.push(Field::hidden(super::confirm::NAME, name));
+        self.fields.push(Field::hidden(super::confirm::LOSS, loss));
+        self
+    }
+
+    /// The submit button's name for screen readers ("Remove alice from Admins").
+    pub fn labelled(mut self, label: impl Into<String>) -> Self {
+        self.aria_label = label.into();
         self
     }
 }
@@ -238,6 +294,10 @@ pub struct ConsolePage {
     pub title: String,
     pub crumbs: Vec<(String, String)>,
     pub notice: Option<String>,
+    /// Secrets made by the change just done, shown this once.
+    pub secrets: Vec<(String, String)>,
+    /// The secrets as a file: its name and `data:` URL.
+    pub download: Option<(String, String)>,
     pub error: Option<String>,
     pub sections: Vec<Section>,
 }

@@ -104,10 +104,7 @@ fn the_console_registers_applications_under_iam_and_users_withdraw_their_consent
         "/console/applications/withdraw",
         &[("client_id", &client_id)],
     );
-    assert_eq!(
-        withdrawn.location.as_deref(),
-        Some("/console/applications?done=withdrawn")
-    );
+    assert_eq!(withdrawn.location.as_deref(), Some("/console/applications"));
     assert!(!erin.get("/console/applications").body.contains("Photo App"));
     let (status, _) = token(
         &server,

@@ -30,12 +30,18 @@ fn the_console_manages_users_groups_and_policies_through_the_iam_actions() {
         );
         assert_eq!(
             created.location.as_deref(),
-            Some("/console/users/ivy?done=created"),
+            Some("/console/users/ivy"),
             "{backend:?}: {}",
             created.body
         );
         let page = root.get("/console/users/ivy");
+        assert!(page.body.contains("User ivy created."), "{}", page.body);
         assert!(page.body.contains("arn:aws:iam::"), "{}", page.body);
+        let again = root.get("/console/users/ivy");
+        assert!(
+            !again.body.contains("User ivy created."),
+            "a flash is shown once"
+        );
         assert!(page.body.contains("Must change at next sign-in"));
         // A group with a policy, and the user in it.
         let group = root.submit(
@@ -43,10 +49,7 @@ fn the_console_manages_users_groups_and_policies_through_the_iam_actions() {
             "/console/groups",
             &[("name", "readers"), ("path", "/")],
         );
-        assert_eq!(
-            group.location.as_deref(),
-            Some("/console/groups/readers?done=created")
-        );
+        assert_eq!(group.location.as_deref(), Some("/console/groups/readers"));
         let attach = root.submit(
             "/console/groups/readers",
             "/console/groups/readers/attach",
@@ -54,7 +57,7 @@ fn the_console_manages_users_groups_and_policies_through_the_iam_actions() {
         );
         assert_eq!(
             attach.location.as_deref(),
-            Some("/console/groups/readers?done=attached"),
+            Some("/console/groups/readers"),
             "{}",
             attach.body
         );
@@ -63,10 +66,7 @@ fn the_console_manages_users_groups_and_policies_through_the_iam_actions() {
             "/console/users/ivy/add-to-group",
             &[("group", "readers")],
         );
-        assert_eq!(
-            added.location.as_deref(),
-            Some("/console/users/ivy?done=added")
-        );
+        assert_eq!(added.location.as_deref(), Some("/console/users/ivy"));
         // The API sees what the console did.
         let groups = admin.post(&[("Action", "ListGroupsForUser"), ("UserName", "ivy")]);
         assert!(
@@ -89,10 +89,11 @@ fn the_console_manages_users_groups_and_policies_through_the_iam_actions() {
         assert!(again.body.contains("already exists"), "{}", again.body);
         // An access key: the secret is shown once, with a CSV to download.
         let key = root.submit("/console/users/ivy", "/console/users/ivy/create-key", &[]);
-        assert_eq!(key.status, 200);
-        assert!(key
-            .body
-            .contains("This is the only time the secret access key can be seen"));
+        assert_eq!(key.status, 303, "{}", key.body);
+        assert!(!key.location.clone().unwrap_or_default().contains("AKIA"));
+        let key = root.get("/console/users/ivy");
+        assert!(key.body.contains("Shown this once"), "{}", key.body);
+        assert!(key.body.contains("Secret access key"));
         assert!(key.body.contains("data:text/csv;base64,"));
         let shown = root.get("/console/users/ivy");
         assert!(
@@ -109,7 +110,7 @@ fn the_console_manages_users_groups_and_policies_through_the_iam_actions() {
         );
         assert_eq!(
             renamed.location.as_deref(),
-            Some("/console/users/ivy2?done=updated"),
+            Some("/console/users/ivy2"),
             "{}",
             renamed.body
         );
@@ -202,7 +203,7 @@ fn roles_and_policies_are_edited_with_the_policy_engines_findings() {
     );
     assert_eq!(
         created.location.as_deref(),
-        Some("/console/roles/auditor?done=created"),
+        Some("/console/roles/auditor"),
         "{}",
         created.body
     );
@@ -257,7 +258,11 @@ fn roles_and_policies_are_edited_with_the_policy_engines_findings() {
         &[("name", "guard"), ("document", unsupplied)],
     );
     let guard_page = warned.location.clone().unwrap_or_default();
-    assert!(guard_page.contains("done=created"), "{}", warned.body);
+    assert!(
+        guard_page.starts_with("/console/policies/view?arn="),
+        "{}",
+        warned.body
+    );
     let guard_view = root.get(&guard_page);
     assert!(
         guard_view.body.contains("Warning in statement Guard")
@@ -274,7 +279,10 @@ fn roles_and_policies_are_edited_with_the_policy_engines_findings() {
         &[("arn", &arn), ("document", v2)],
     );
     assert!(
-        saved.location.unwrap_or_default().ends_with("done=updated"),
+        saved
+            .location
+            .unwrap_or_default()
+            .starts_with("/console/policies/view?arn="),
         "{}",
         saved.body
     );
@@ -291,10 +299,7 @@ fn roles_and_policies_are_edited_with_the_policy_engines_findings() {
         "/console/roles/auditor/attach",
         &[("arn", &arn)],
     );
-    assert_eq!(
-        attach.location.as_deref(),
-        Some("/console/roles/auditor?done=attached")
-    );
+    assert_eq!(attach.location.as_deref(), Some("/console/roles/auditor"));
     let in_use = root.submit(
         &location,
         "/console/policies/change/delete",

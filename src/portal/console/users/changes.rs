@@ -1,11 +1,13 @@
 //! The forms posted on a user's page: each change applied through the IAM API, the session's
 //! own MFA device guarded by a recent password, a new access key shown once.
 
-use super::{detail_page, NewKey};
+use super::detail_page;
 use crate::authz::Caller;
 use crate::aws_api::endpoint::AwsApi;
 use crate::aws_api::error::AwsError;
-use crate::portal::console::{change, field, iam, seg, show, Console, Posted};
+use crate::portal::console::{
+    change, field, iam, policy_name, seg, Console, Done, OnField, Posted, Refusal,
+};
 use actix_web::{web, HttpRequest, HttpResponse};
 use std::collections::HashMap;
 
@@ -16,9 +18,6 @@ pub async fn change_user(
     path: web::Path<(String, String)>,
 ) -> HttpResponse {
     let (name, op) = path.into_inner();
-    if op == "create-key" {
-        return create_key(&req, &api, c, name).await;
-    }
     if op == "email" {
         return crate::portal::console::user_email::save(&req, &api, c, name, &form).await;
     }
@@ -28,7 +27,7 @@ pub async fn change_user(
         &api,
         c,
         move |api, c| apply(api, c, &name2, &op, &form),
-        move |api, c| detail_page(api, c, &name3, None),
+        move |api, c| detail_page(api, c, &name3),
     )
     .await
 }
@@ -39,13 +38,14 @@ fn apply(
     name: &str,
     op: &str,
     form: &HashMap<String, String>,
-) -> Result<String, AwsError> {
+) -> Result<Done, Refusal> {
     let base = format!("/console/users/{}", seg(name));
     let user = ("UserName", name);
+    let (group, arn, key) = (field(form, "group"), field(form, "arn"), field(form, "key"));
     let done = match op {
         "delete" => {
             iam(api, c, "DeleteUser", &[user])?;
-            return Ok("/console/users?done=deleted".into());
+            return Ok(Done::new("/console/users", format!("User {name} deleted.")));
         }
         "rename" => {
             let (new_name, new_path) = (field(form, "new_name"), field(form, "new_path"));
@@ -56,45 +56,28 @@ fn apply(
             if !new_path.is_empty() {
                 params.push(("NewPath", new_path));
             }
-            iam(api, c, "UpdateUser", &params)?;
+            iam(api, c, "UpdateUser", &params).on_field("new_name")?;
             let shown = if new_name.is_empty() { name } else { new_name };
-            return Ok(format!("/console/users/{}?done=updated", seg(shown)));
+            return Ok(Done::new(
+                format!("/console/users/{}", seg(shown)),
+                format!("User {shown} saved."),
+            ));
         }
         "add-to-group" => {
-            iam(
-                api,
-                c,
-                "AddUserToGroup",
-                &[user, ("GroupName", field(form, "group"))],
-            )?;
-            "added"
+            iam(api, c, "AddUserToGroup", &[user, ("GroupName", group)])?;
+            format!("{name} added to {group}.")
         }
         "remove-from-group" => {
-            iam(
-                api,
-                c,
-                "RemoveUserFromGroup",
-                &[user, ("GroupName", field(form, "group"))],
-            )?;
-            "removed"
+            iam(api, c, "RemoveUserFromGroup", &[user, ("GroupName", group)])?;
+            format!("{name} removed from {group}.")
         }
         "attach" => {
-            iam(
-                api,
-                c,
-                "AttachUserPolicy",
-                &[user, ("PolicyArn", field(form, "arn"))],
-            )?;
-            "attached"
+            iam(api, c, "AttachUserPolicy", &[user, ("PolicyArn", arn)])?;
+            format!("Policy {} attached to {name}.", policy_name(arn))
         }
         "detach" => {
-            iam(
-                api,
-                c,
-                "DetachUserPolicy",
-                &[user, ("PolicyArn", field(form, "arn"))],
-            )?;
-            "detached"
+            iam(api, c, "DetachUserPolicy", &[user, ("PolicyArn", arn)])?;
+            format!("Policy {} detached from {name}.", policy_name(arn))
         }
         "key-status" => {
             iam(
@@ -103,20 +86,18 @@ fn apply(
                 "UpdateAccessKey",
                 &[
                     user,
-                    ("AccessKeyId", field(form, "key")),
+                    ("AccessKeyId", key),
                     ("Status", field(form, "status")),
                 ],
             )?;
-            "key-updated"
+            format!(
+                "Access key {key} is now {}.",
+                field(form, "status").to_lowercase()
+            )
         }
         "delete-key" => {
-            iam(
-                api,
-                c,
-                "DeleteAccessKey",
-                &[user, ("AccessKeyId", field(form, "key"))],
-            )?;
-            "key-deleted"
+            iam(api, c, "DeleteAccessKey", &[user, ("AccessKeyId", key)])?;
+            format!("Access key {key} deleted.")
         }
         "set-password" => {
             let password = form.get("password").map_or("", String::as_str);
@@ -140,12 +121,26 @@ fn apply(
                     ("Password", password),
                     ("PasswordResetRequired", reset),
                 ],
-            )?;
-            "password-set"
+            )
+            .on_field("password")?;
+            format!("Console password of {name} set.")
+        }
+        "create-key" => {
+            let reply = iam(api, c, "CreateAccessKey", &[user])?;
+            let id = reply.value("AccessKeyId").unwrap_or_default();
+            return Ok(
+                Done::new(base, format!("Access key {id} created for {name}."))
+                    .secret("Access key ID", id)
+                    .secret(
+                        "Secret access key",
+                        reply.value("SecretAccessKey").unwrap_or_default(),
+                    )
+                    .download(format!("{name}_accessKeys.csv")),
+            );
         }
         "delete-password" => {
             iam(api, c, "DeleteLoginProfile", &[user])?;
-            "password-deleted"
+            format!("Console password of {name} removed.")
         }
         "deactivate-mfa" => {
             own_device_may_go(api, c, name)?;
@@ -155,11 +150,11 @@ fn apply(
                 "DeactivateMFADevice",
                 &[user, ("SerialNumber", field(form, "serial"))],
             )?;
-            "mfa-deactivated"
+            format!("MFA device {} deactivated.", field(form, "serial"))
         }
-        _ => return Err(AwsError::invalid_action(op, "console")),
+        _ => return Err(AwsError::invalid_action(op, "console").into()),
     };
-    Ok(format!("{base}?done={done}"))
+    Ok(Done::new(base, done))
 }
 
 /// The session's own device goes only after the password was entered in the last few minutes,
@@ -173,32 +168,4 @@ fn own_device_may_go(api: &AwsApi, c: &Console, name: &str) -> Result<(), AwsErr
         ));
     }
     Ok(())
-}
-
-/// Creates an access key and shows its secret once, on the user's page (never in a URL).
-async fn create_key(
-    req: &HttpRequest,
-    api: &web::Data<AwsApi>,
-    c: Console,
-    name: String,
-) -> HttpResponse {
-    show(req, api, c, move |api, c| {
-        match iam(api, c, "CreateAccessKey", &[("UserName", &name)]) {
-            Ok(reply) => {
-                let key = NewKey {
-                    id: reply.value("AccessKeyId").unwrap_or_default(),
-                    secret: reply.value("SecretAccessKey").unwrap_or_default(),
-                };
-                detail_page(api, c, &name, Some(&key))
-            }
-            Err(e) => {
-                let mut built = detail_page(api, c, &name, None);
-                built.error = Some(crate::portal::console::explain(&e));
-                built.status = actix_web::http::StatusCode::from_u16(e.status())
-                    .unwrap_or(actix_web::http::StatusCode::BAD_REQUEST);
-                built
-            }
-        }
-    })
-    .await
 }

@@ -1,28 +1,9 @@
 //! The sections of a user's page: a new key's secret shown once, groups, attached policies
 //! (shared with groups and roles), access keys, console password and MFA devices.
 
-use super::NewKey;
 use crate::aws_api::endpoint::AwsApi;
 use crate::portal::console::view::{Cell, Field, Form, Section, Table};
 use crate::portal::console::{date, iam, read, seg, Console};
-
-pub(super) fn new_key_section(name: &str, key: &NewKey) -> Section {
-    let csv = format!(
-        "Access key ID,Secret access key\n{},{}\n",
-        key.id, key.secret
-    );
-    let href = format!(
-        "data:text/csv;base64,{}",
-        data_encoding::BASE64.encode(csv.as_bytes())
-    );
-    Section::new("new-key", "New access key")
-        .line(
-            "This is the only time the secret access key can be seen or downloaded. Keep it safe.",
-        )
-        .fact("Access key ID", &key.id)
-        .fact("Secret access key", &key.secret)
-        .link(&format!("Download {name}_accessKeys.csv"), href)
-}
 
 fn row_action(base: &str, op: &str, label: &str, fields: Vec<Field>, danger: bool) -> Form {
     let mut form = Form::post("", &format!("{base}/{op}"), label).inline();
