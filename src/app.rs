@@ -251,6 +251,7 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
             .app_data(proxies_data.clone())
             .app_data(web::PayloadConfig::new(1 << 20))
             .configure(routes::configure)
+            .default_service(web::to(crate::browser::not_found))
             .wrap(from_fn(http::metrics::middleware))
             .wrap(from_fn(http::request_id::middleware))
     })

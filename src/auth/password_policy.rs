@@ -122,6 +122,77 @@ pub fn describe(policy: &Applicable) -> String {
     }
 }
 
+/// How `new` would relax the rules `in_force`: each rule under which it accepts a password
+/// (or keeps one longer, or lets one be reused sooner) that the rules in force refuse. Empty
+/// when `new` is at least as strict. Against IAM's default ("any three of four classes"), a
+/// policy is weaker when it is shorter or names fewer than three classes.
+pub fn weakened(in_force: &Applicable, new: &PasswordPolicy) -> Vec<String> {
+    let mut out = Vec::new();
+    let classes = [
+        (new.require_uppercase, "uppercase letters"),
+        (new.require_lowercase, "lowercase letters"),
+        (new.require_numbers, "numbers"),
+        (new.require_symbols, "symbols"),
+    ];
+    match in_force {
+        Applicable::Default => {
+            if new.minimum_length < 8 {
+                out.push(format!(
+                    "it allows {} characters where 8 are needed now",
+                    new.minimum_length
+                ));
+            }
+            let required = classes.iter().filter(|(on, _)| *on).count();
+            if required < 3 {
+                out.push(format!(
+                    "it requires {required} of the four character classes where any three are                      needed now"
+                ));
+            }
+        }
+        Applicable::Account(old) => {
+            if new.minimum_length < old.minimum_length {
+                out.push(format!(
+                    "it allows {} characters where {} are needed now",
+                    new.minimum_length, old.minimum_length
+                ));
+            }
+            let before = [
+                old.require_uppercase,
+                old.require_lowercase,
+                old.require_numbers,
+                old.require_symbols,
+            ];
+            for ((now, what), was) in classes.iter().zip(before) {
+                if was && !now {
+                    out.push(format!("it no longer requires {what}"));
+                }
+            }
+            match (old.max_age_days, new.max_age_days) {
+                (Some(was), None) => {
+                    out.push(format!("passwords no longer expire (now after {was} days)"))
+                }
+                (Some(was), Some(now)) if now > was => out.push(format!(
+                    "passwords expire after {now} days instead of {was}"
+                )),
+                _ => {}
+            }
+            match (old.reuse_prevention, new.reuse_prevention) {
+                (Some(was), None) => out.push(format!(
+                    "earlier passwords may be reused (now the last {was} may not)"
+                )),
+                (Some(was), Some(now)) if now < was => out.push(format!(
+                    "only the last {now} passwords are kept from reuse instead of {was}"
+                )),
+                _ => {}
+            }
+            if old.hard_expiry && !new.hard_expiry {
+                out.push("users may renew an expired password themselves".to_string());
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,5 +240,59 @@ mod tests {
         assert!(v.iter().any(|m| m.contains("number")));
         assert!(v.iter().any(|m| m.contains("symbol")));
         assert!(!v.iter().any(|m| m.contains("lowercase")));
+    }
+
+    #[test]
+    fn a_policy_weaker_than_the_rules_in_force_says_how() {
+        let lax = PasswordPolicy {
+            minimum_length: 8,
+            require_symbols: false,
+            require_numbers: false,
+            require_uppercase: false,
+            require_lowercase: false,
+            allow_users_to_change: true,
+            max_age_days: None,
+            reuse_prevention: None,
+            hard_expiry: false,
+        };
+        // The untouched form of old: every box unticked, against IAM's default.
+        let default_vs_lax = weakened(&Applicable::Default, &lax);
+        assert_eq!(default_vs_lax.len(), 1, "{default_vs_lax:?}");
+        assert!(default_vs_lax[0].contains("0 of the four"));
+        let three = PasswordPolicy {
+            require_uppercase: true,
+            require_lowercase: true,
+            require_numbers: true,
+            ..lax.clone()
+        };
+        assert!(weakened(&Applicable::Default, &three).is_empty());
+        let short = PasswordPolicy {
+            minimum_length: 6,
+            ..three.clone()
+        };
+        assert!(weakened(&Applicable::Default, &short)[0].contains("6 characters"));
+        // Against an account's own policy, each relaxed rule is named; stricter is fine.
+        let in_force = Applicable::Account(strict());
+        assert!(weakened(&in_force, &strict()).is_empty());
+        let relaxed = weakened(&in_force, &three);
+        assert!(
+            relaxed
+                .iter()
+                .any(|r| r.contains("no longer requires symbols")),
+            "{relaxed:?}"
+        );
+        assert!(
+            relaxed.iter().any(|r| r.contains("may be reused")),
+            "{relaxed:?}"
+        );
+        assert!(
+            relaxed.iter().any(|r| r.contains("8 characters where 12")),
+            "{relaxed:?}"
+        );
+        let stricter = PasswordPolicy {
+            minimum_length: 30,
+            ..strict()
+        };
+        assert!(weakened(&in_force, &stricter).is_empty());
     }
 }

@@ -41,6 +41,22 @@ pub fn message(status: StatusCode, title: &str, text: &str, back: &str) -> HttpR
     )
 }
 
+/// Any path Keyward serves nothing at: a page in the site's look (outside the console, whose
+/// own "not found" keeps its navigation), with the pages' security headers.
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    let mut page = message(
+        StatusCode::NOT_FOUND,
+        "Page not found",
+        "Keyward has no page at this address. Check the link, or go to the sign-in page.",
+        "/signin",
+    );
+    let https = req
+        .app_data::<web::Data<crate::http::security_headers::ServedOverHttps>>()
+        .is_some_and(|s| s.0);
+    crate::http::security_headers::apply(page.headers_mut(), https, false);
+    page
+}
+
 /// Forms that cannot be read (a field missing, a body too large) get a page that says so, in
 /// the pages' own shape, instead of the framework's plain text.
 pub fn form_config() -> web::FormConfig {

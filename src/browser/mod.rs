@@ -15,8 +15,8 @@ pub mod pages;
 pub mod session;
 
 pub use answers::{
-    busy, csrf_refused, form_config, internal, internal_json, json_config, message, meta, render,
-    see_other,
+    busy, csrf_refused, form_config, internal, internal_json, json_config, message, meta,
+    not_found, render, see_other,
 };
 pub use cookies::{cookie, removal, session_cookie_name, signin_cookie_name};
 pub use csrf::{session_csrf_ok, session_token};

@@ -46,7 +46,13 @@ pub async fn middleware(
         .is_some_and(|s| s.0);
     let is_static = req.path().starts_with("/static/");
     let mut res = next.call(req).await?;
-    let headers = res.headers_mut();
+    apply(res.headers_mut(), https, is_static);
+    Ok(res)
+}
+
+/// Gives a response the pages' security headers (what [`middleware`] does, for a response
+/// made outside the scopes it wraps, such as the site's "not found" page).
+pub fn apply(headers: &mut actix_web::http::header::HeaderMap, https: bool, is_static: bool) {
     // A page may widen `form-action` for itself (see policy_with_form_target).
     let own_policy = headers.contains_key(header::CONTENT_SECURITY_POLICY);
     let mut set = |name: HeaderName, value: &'static str| {
@@ -71,5 +77,4 @@ pub async fn middleware(
             "max-age=63072000; includeSubDomains",
         );
     }
-    Ok(res)
 }

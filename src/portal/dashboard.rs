@@ -1,21 +1,43 @@
 //! The console's home: the account's sign-in URL, usage against quotas and the security
 //! status; and the page for a console path that names nothing.
 
+use super::console::view::{ConsolePage, Section};
 use super::pages::{Check, Count, DashboardPage};
 use super::Portal;
 use crate::aws_api::endpoint::AwsApi;
+use crate::browser::flash;
 use crate::browser::{internal, message, render};
 use crate::iam;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-/// A console path that names no page (or a method the page does not take).
-pub(super) async fn no_such_page() -> HttpResponse {
-    message(
+/// A console path that names no page (or a method the page does not take): with a session,
+/// a console page that keeps the navigation; without one, the site's own page.
+pub(super) async fn no_such_page(req: HttpRequest, portal: web::Data<Portal>) -> HttpResponse {
+    let Ok(c) = crate::portal::console::enter(&req, &portal).await else {
+        return message(
+            StatusCode::NOT_FOUND,
+            "Page not found",
+            "There is no such page in the console.",
+            "/console",
+        );
+    };
+    let section = Section::new("not-found", "")
+        .line(format!("The console has no page at {}.", req.path()))
+        .link("Go to the dashboard", "/console");
+    render(
         StatusCode::NOT_FOUND,
-        "Page not found",
-        "There is no such page in the console.",
-        "/console",
+        &ConsolePage {
+            csrf: c.signed_in.csrf.clone(),
+            signed_in: Some(c.signed_in),
+            title: "Page not found".into(),
+            crumbs: vec![("Dashboard".into(), "/console".into())],
+            notice: None,
+            secrets: Vec::new(),
+            download: None,
+            error: None,
+            sections: vec![section],
+        },
     )
 }
 
@@ -40,6 +62,8 @@ pub(super) async fn dashboard(
     portal: web::Data<Portal>,
     api: web::Data<AwsApi>,
 ) -> HttpResponse {
+    let binding = flash::binding(&c.session);
+    let flashed = flash::take(&portal, &req, &binding).map(|f| f.message);
     let (p, a, c2) = (portal.clone(), api.clone(), c.clone());
     let gathered = web::block(move || dashboard_view(&p, &a, &c2)).await;
     let (signin_name, summary, security) = match gathered {
@@ -71,8 +95,13 @@ pub(super) async fn dashboard(
         mfa: c.session.mfa_authenticated_at.is_some(),
         allowed: summary.is_ok(),
         notice: summary.err(),
+        flash: flashed,
     };
-    render(StatusCode::OK, &page)
+    let mut response = render(StatusCode::OK, &page);
+    if flash::present(&portal, &req) {
+        flash::clear(&portal, &mut response);
+    }
+    response
 }
 
 /// `GetAccountSummary`'s map, or AWS's reason why the caller may not read it.

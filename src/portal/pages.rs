@@ -13,6 +13,8 @@ pub struct SigninPage {
     pub account: String,
     pub user_name: String,
     pub error: Option<String>,
+    /// A one-time message from the page before ("You have signed out.").
+    pub notice: Option<String>,
 }
 
 #[derive(Template)]
@@ -65,6 +67,8 @@ pub struct DashboardPage {
     pub allowed: bool,
     pub mfa: bool,
     pub notice: Option<String>,
+    /// The one-time message of the change just made (switching roles, say).
+    pub flash: Option<String>,
 }
 
 /// One device on the security credentials page.

@@ -91,7 +91,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// The console's IAM pages (under `/console`), each a page of `console/`.
 fn console_pages(scope: actix_web::Scope) -> actix_web::Scope {
-    use console::{account, applications, groups, policies, roles, simulator, switch, users};
+    use console::{
+        account, applications, groups, policies, providers, roles, simulator, switch, users,
+    };
     scope
         .route("/users", web::get().to(users::list))
         .route("/users", web::post().to(users::create))
@@ -113,6 +115,7 @@ fn console_pages(scope: actix_web::Scope) -> actix_web::Scope {
             "/policies/change/{op}",
             web::post().to(policies::change_policy),
         )
+        .route("/identity-providers", web::get().to(providers::list))
         .route("/account", web::get().to(account::page))
         .route("/account/{op}", web::post().to(account::change_account))
         .route("/simulator", web::get().to(simulator::page))

@@ -1,6 +1,7 @@
 //! The sign-in pages: the form (with its pre-sign-in cookie), the password step in its three
 //! phases, and sign-out (here, or everywhere).
 
+use crate::browser::flash::{self, Flash};
 use super::pages::SigninPage;
 use super::signed_in::{
     for_pending, home_of, refusal_status, refusal_text, signed, with_device, TokenForm,
@@ -87,8 +88,12 @@ pub(super) fn signin_form(
         account,
         user_name,
         error,
+        notice: flash::take(portal, req, "").map(|f| f.message),
     };
     let mut response = for_pending(req, portal, render(status, &page));
+    if flash::present(portal, req) {
+        flash::clear(portal, &mut response);
+    }
     if existing.is_none() {
         let _ = response.add_cookie(&cookie(
             portal.secure,
@@ -237,6 +242,12 @@ async fn end_sessions(
             let mut response = see_other("/signin").finish();
             let _ = response
                 .add_removal_cookie(&removal(portal.secure, session_cookie_name(portal.secure)));
+            let said = if everywhere {
+                "You have signed out everywhere: every session of yours has ended."
+            } else {
+                "You have signed out."
+            };
+            flash::set(&portal, &mut response, "", Flash::new(said));
             response
         }
         Ok(Err(e)) => internal(&req, &e),

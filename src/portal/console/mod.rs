@@ -18,6 +18,7 @@ pub(super) mod applications;
 mod confirm;
 pub(super) mod groups;
 pub(super) mod policies;
+pub(super) mod providers;
 pub(super) mod roles;
 pub(super) mod simulator;
 pub(super) mod switch;
