@@ -9,8 +9,10 @@ use super::signed_in::{active, base_caller, refusal_status, refusal_text, who, T
 use super::Portal;
 use crate::auth::totp;
 use crate::aws_api::endpoint::AwsApi;
+use crate::browser::flash::{self, Flash};
 use crate::browser::{csrf_refused, internal, message, meta, render, see_other, session_csrf_ok};
 use crate::iam::{self, Call, IamError};
+use crate::portal::console::Posted;
 use crate::secrets::{ExposeSecret, SecretString};
 use crate::signin::flow as signin;
 use crate::signin::sessions::{self, Session};
@@ -53,7 +55,61 @@ pub(super) async fn devices_page(req: HttpRequest, portal: web::Data<Portal>) ->
         Ok(s) => s,
         Err(response) => return response,
     };
-    show_devices(&req, &portal, &session, StatusCode::OK, None, None).await
+    // A change just made: its message, and recovery codes made with it, shown this once.
+    let flashed = flash::take(&portal, &req, &flash::binding(&session));
+    let (notice, codes) = match flashed {
+        Some(f) => (
+            Some(f.message),
+            f.secrets.into_iter().map(|(_, code)| code).collect(),
+        ),
+        None => (None, Vec::new()),
+    };
+    let mut response =
+        show_devices_with(&req, &portal, &session, StatusCode::OK, notice, None, codes).await;
+    if flash::present(&portal, &req) {
+        flash::clear(&portal, &mut response);
+    }
+    response
+}
+
+/// How a device is named in messages: "Passkey 'Laptop'".
+pub(super) fn device_label(kind: &str, passkey: bool, name: &str) -> String {
+    let what = match (kind, passkey) {
+        ("totp", _) => "Authenticator app",
+        (_, true) => "Passkey",
+        _ => "Security key",
+    };
+    format!("{what} '{name}'")
+}
+
+/// The label of the owner's device `serial` (see [`device_label`]), if it has one.
+pub(super) fn label_of(
+    ctx: &crate::context::ServiceContext,
+    owner: &iam::mfa::Owner,
+    serial: &str,
+) -> Option<String> {
+    iam::mfa::devices_of(ctx, owner)
+        .ok()?
+        .into_iter()
+        .find(|d| d.serial_number == serial)
+        .map(|d| device_label(&d.kind, d.passkey, &d.name))
+}
+
+/// The answer to a change of the security credentials: back to their page, where `message`
+/// (and any recovery `codes`, numbered) is shown once.
+pub(super) fn done(
+    portal: &Portal,
+    session: &Session,
+    message: String,
+    codes: Vec<String>,
+) -> HttpResponse {
+    let mut response = see_other("/console/mfa").finish();
+    let mut said = Flash::new(message);
+    for (n, code) in codes.into_iter().enumerate() {
+        said = said.secret(format!("Recovery code {}", n + 1), code);
+    }
+    flash::set(portal, &mut response, &flash::binding(session), said);
+    response
 }
 
 async fn show_devices(
@@ -191,21 +247,16 @@ pub(super) struct DeviceForm {
     name: Option<String>,
 }
 
+/// Renames (`name`) or removes the device `serial` of the session's own principal.
 async fn change_device(
     req: HttpRequest,
     portal: web::Data<Portal>,
     api: web::Data<AwsApi>,
-    form: web::Form<DeviceForm>,
+    session: Session,
+    serial: String,
+    name: String,
     remove: bool,
 ) -> HttpResponse {
-    let session = match active(&req, &portal).await {
-        Ok(s) => s,
-        Err(response) => return response,
-    };
-    let form = form.into_inner();
-    if !session_csrf_ok(&portal, &session, &form.csrf_token) {
-        return csrf_refused();
-    }
     if remove && !session.recently_authenticated(portal.ctx.clock.now_naive()) {
         let why = "Enter your password again to remove a device.";
         let status = StatusCode::FORBIDDEN;
@@ -221,34 +272,20 @@ async fn change_device(
     };
     let call = call_for(&req, &session, &caller.arn());
     let (p, api) = (portal.clone(), api.clone());
-    let name = form.name.unwrap_or_default();
-    let serial = form.serial;
-    let done = web::block(move || {
+    let changed = web::block(move || {
+        let label = label_of(&p.ctx, &owner, &serial).unwrap_or_else(|| "The device".into());
         if remove {
             let keep_one = api.authorizer.requires_mfa(&p.ctx, &caller)?;
-            iam::mfa::remove_own(&p.ctx, &call, &owner, &serial, keep_one)
+            iam::mfa::remove_own(&p.ctx, &call, &owner, &serial, keep_one)?;
+            Ok(format!("{label} removed."))
         } else {
-            iam::mfa::rename_own(&p.ctx, &call, &owner, &serial, &name)
+            iam::mfa::rename_own(&p.ctx, &call, &owner, &serial, &name)?;
+            Ok(format!("{label} renamed to '{}'.", name.trim()))
         }
     })
     .await;
-    match done {
-        Ok(Ok(())) => {
-            let notice = if remove {
-                "The device was removed."
-            } else {
-                "The device was renamed."
-            };
-            show_devices(
-                &req,
-                &portal,
-                &session,
-                StatusCode::OK,
-                Some(notice.into()),
-                None,
-            )
-            .await
-        }
+    match changed {
+        Ok(Ok(message)) => done(&portal, &session, message, Vec::new()),
         Ok(Err(e)) => match refusal(&e) {
             Some(text) => {
                 show_devices(
@@ -273,16 +310,28 @@ pub(super) async fn rename_device(
     api: web::Data<AwsApi>,
     form: web::Form<DeviceForm>,
 ) -> HttpResponse {
-    change_device(req, portal, api, form, false).await
+    let session = match active(&req, &portal).await {
+        Ok(s) => s,
+        Err(response) => return response,
+    };
+    let form = form.into_inner();
+    if !session_csrf_ok(&portal, &session, &form.csrf_token) {
+        return csrf_refused();
+    }
+    let name = form.name.unwrap_or_default();
+    change_device(req, portal, api, session, form.serial, name, false).await
 }
 
+/// Removal asks first, as every destructive console form does (`console::confirm`): the
+/// device's name must be typed.
 pub(super) async fn remove_device(
     req: HttpRequest,
     portal: web::Data<Portal>,
     api: web::Data<AwsApi>,
-    form: web::Form<DeviceForm>,
+    Posted(c, form): Posted,
 ) -> HttpResponse {
-    change_device(req, portal, api, form, true).await
+    let serial = form.get("serial").cloned().unwrap_or_default();
+    change_device(req, portal, api, c.session, serial, String::new(), true).await
 }
 
 /// The seed of an enrolment in progress travels in the form, sealed to this session: the
@@ -411,26 +460,18 @@ pub(super) async fn totp_submit(
     };
     let (p, seed) = (portal.clone(), raw.clone());
     let (name, c1, c2) = (form.name.clone(), form.code1, form.code2);
-    let done = web::block(move || {
+    let assigned = web::block(move || {
         iam::mfa::assign_new_virtual(&p.ctx, &call, &owner, &name, &seed, c1.trim(), c2.trim())
     })
     .await;
-    match done {
+    match assigned {
         Ok(Ok(_)) => {
             let codes = match first_recovery_codes(&req, &portal, &session).await {
                 Ok(codes) => codes,
                 Err(response) => return response,
             };
-            show_devices_with(
-                &req,
-                &portal,
-                &session,
-                StatusCode::OK,
-                Some("The authenticator app was assigned.".into()),
-                None,
-                codes,
-            )
-            .await
+            let label = device_label("totp", false, form.name.trim());
+            done(&portal, &session, format!("{label} added."), codes)
         }
         Ok(Err(e)) => match refusal(&e) {
             Some(text) => {
@@ -509,9 +550,12 @@ pub(super) async fn new_recovery_codes(
     })
     .await;
     match made {
-        Ok(Ok(codes)) => {
-            show_devices_with(&req, &portal, &session, StatusCode::OK, None, None, codes).await
-        }
+        Ok(Ok(codes)) => done(
+            &portal,
+            &session,
+            "New recovery codes made: the old ones no longer work.".into(),
+            codes,
+        ),
         Ok(Err(e)) => internal(&req, &e),
         Err(e) => internal(&req, &e),
     }

@@ -1,7 +1,6 @@
 //! The sign-in pages: the form (with its pre-sign-in cookie), the password step in its three
 //! phases, and sign-out (here, or everywhere).
 
-use crate::browser::flash::{self, Flash};
 use super::pages::SigninPage;
 use super::signed_in::{
     for_pending, home_of, refusal_status, refusal_text, signed, with_device, TokenForm,
@@ -11,6 +10,7 @@ use crate::audit::RequestMeta;
 use crate::auth::hash_pool::PoolError;
 use crate::browser::cookies::{device_cookie_name, session_cookie_name, signin_cookie_name};
 use crate::browser::csrf::{signin_binding, signin_csrf_ok, signin_token};
+use crate::browser::flash::{self, Flash};
 use crate::browser::{
     busy, cookie, csrf_refused, current, internal, meta, removal, render, see_other,
     session_csrf_ok,

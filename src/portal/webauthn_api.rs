@@ -6,6 +6,7 @@ use super::credentials::{call_for, may_register};
 use super::signed_in::{base_caller, home_of, refusal_status, refusal_text, with_session};
 use super::Portal;
 use crate::browser::csrf::{self, session_csrf_ok, signin_csrf_ok};
+use crate::browser::flash::{self, Flash};
 use crate::browser::{current, internal_json, meta};
 use crate::signin::flow::Outcome;
 use crate::signin::sessions::{Session, Stage};
@@ -172,12 +173,27 @@ pub(super) async fn register_finish(
     let call = call_for(&req, &session, &arn);
     let p = portal.clone();
     let body = body.into_inner();
+    let s = session.clone();
     let done = web::block(move || {
-        webauthn::finish_registration(&p, &session, &call, &body.name, &body.credential)
+        let serial = webauthn::finish_registration(&p, &s, &call, &body.name, &body.credential)?;
+        let label = s
+            .owner()
+            .and_then(|owner| super::credentials::label_of(&p.ctx, &owner, &serial));
+        Ok::<_, webauthn::WebauthnFlowError>(label)
     })
     .await;
     match done {
-        Ok(Ok(_)) => HttpResponse::Ok().json(json!({ "redirect": "/console/mfa" })),
+        Ok(Ok(label)) => {
+            let mut response = HttpResponse::Ok().json(json!({ "redirect": "/console/mfa" }));
+            let said = format!("{} added.", label.unwrap_or_else(|| "The device".into()));
+            flash::set(
+                &portal,
+                &mut response,
+                &flash::binding(&session),
+                Flash::new(said),
+            );
+            response
+        }
         Ok(Err(e)) => failed(&req, &e),
         Err(e) => internal_json(&req, &e),
     }

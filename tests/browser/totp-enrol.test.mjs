@@ -41,7 +41,7 @@ test('an authenticator app assigned from the page is then asked for at sign-in',
   await page.getByLabel('Second code').fill(totp.generate({ timestamp: now }));
   await submit(page, 'Assign');
   await shot(page, 'assigned');
-  assert.match(await textOf(page, '.notice'), /The authenticator app was assigned/);
+  assert.match(await textOf(page, '.notice'), /Authenticator app '.+' added/);
   assert.match(await textOf(page, '#devices tbody'), /Authenticator app/);
 
   // Signed out and back: the code is asked for (a later step's: the enrolment used this one).

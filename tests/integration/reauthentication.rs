@@ -90,8 +90,9 @@ fn removing_a_device_wants_the_password_again_after_five_minutes() {
         "/console/mfa/remove",
         &[("csrf_token", &page.csrf()), ("serial", &serial)],
     );
-    assert_eq!(removed.status, 200, "{}", removed.body);
-    assert!(removed.body.contains("The device was removed."));
+    assert_eq!(removed.status, 303, "{}", removed.body);
+    let shown = browser.get("/console/mfa");
+    assert!(shown.body.contains("removed."), "{}", shown.body);
     let listed = admin.post(&[("Action", "ListMFADevices"), ("UserName", "iris")]);
     assert!(!listed.body.contains(&serial), "{}", listed.body);
 }
@@ -116,8 +117,13 @@ fn a_device_keeps_its_renames_without_the_password_again() {
             ("name", "old phone"),
         ],
     );
-    assert_eq!(renamed.status, 200, "{}", renamed.body);
-    assert!(renamed.body.contains("The device was renamed."));
+    assert_eq!(renamed.status, 303, "{}", renamed.body);
+    let shown = browser.get("/console/mfa");
+    assert!(shown.body.contains("renamed to"), "{}", shown.body);
+    assert!(
+        !browser.get("/console/mfa").body.contains("renamed to"),
+        "shown once"
+    );
 }
 
 #[test]

@@ -160,7 +160,11 @@ fn detail_page(api: &AwsApi, c: &Console, name: &str) -> Built {
             Section::new("delete", "Delete group")
                 .line("Remove the group's users and policies first.")
                 .form(
-                    Form::post("delete-group", &format!("{base}/delete"), "Delete group").danger(),
+                    Form::post("delete-group", &format!("{base}/delete"), "Delete group").confirm(
+                        &format!("Delete group {name}?"),
+                        name,
+                        "The group goes; its members lose the permissions they had through it.",
+                    ),
                 ),
         )
 }

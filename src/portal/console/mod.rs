@@ -270,6 +270,12 @@ pub async fn show(
         Err(e) => return internal(req, &e),
     };
     built.apply_typed();
+    // A section named like the page needs no heading of its own (no duplicate headings).
+    for section in &mut built.sections {
+        if section.title == built.title {
+            section.title.clear();
+        }
+    }
     let download = flashed.as_ref().and_then(Flash::csv);
     let (notice, secrets) = match flashed {
         Some(f) => (Some(f.message), f.secrets),

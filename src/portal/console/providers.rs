@@ -20,10 +20,7 @@ fn list_page(api: &AwsApi, c: &Console) -> Built {
         );
         for arn in reply.values("Arn") {
             let host = arn.split_once(":oidc-provider/").map_or("", |(_, h)| h);
-            table.row(
-                vec![Cell::text(host), Cell::text(&arn)],
-                Vec::new(),
-            );
+            table.row(vec![Cell::text(host), Cell::text(&arn)], Vec::new());
         }
         section = section.table(table);
     }

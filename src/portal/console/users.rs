@@ -87,6 +87,11 @@ fn create_page(api: &AwsApi, c: &Console) -> Built {
             "The user must create a new password at the next sign-in",
             "reset",
             true,
+        ))
+        .field(Field::checkbox(
+            "Create an access key for the AWS CLI and SDKs (its secret is shown once)",
+            "access_key",
+            false,
         ));
     let groups = group_options(api, c, &[]);
     if !groups.is_empty() {
@@ -173,10 +178,22 @@ pub async fn create(
                 )
                 .on_field("policy")?;
             }
-            Ok(Done::new(
+            let done = Done::new(
                 format!("/console/users/{}", seg(name)),
                 format!("User {name} created."),
-            ))
+            );
+            if !form.contains_key("access_key") {
+                return Ok(done);
+            }
+            let key = iam(api, c, "CreateAccessKey", &[("UserName", name)])?;
+            let id = key.value("AccessKeyId").unwrap_or_default();
+            Ok(done
+                .secret("Access key ID", id)
+                .secret(
+                    "Secret access key",
+                    key.value("SecretAccessKey").unwrap_or_default(),
+                )
+                .download(format!("{name}_accessKeys.csv")))
         },
         move |api, c| create_page(api, c).keep(CREATE_FORM, &typed),
     )

@@ -73,6 +73,17 @@ fn switching_to_a_role_acts_with_its_permissions_until_switching_back() {
         "{}",
         switched.body
     );
+    let home = browser.get("/console");
+    assert!(
+        home.body
+            .contains(&format!("You are now operator in {account}.")),
+        "{}",
+        home.body
+    );
+    assert!(
+        !browser.get("/console").body.contains("You are now"),
+        "once"
+    );
     let during = browser.get("/console/users");
     assert!(
         during.body.contains(">kim</a>"),
@@ -84,10 +95,11 @@ fn switching_to_a_role_acts_with_its_permissions_until_switching_back() {
         .body
         .contains(&format!("arn:aws:sts::{account}:assumed-role/operator/kim")));
     let back = browser.submit("/console", "/console/switch-back", &[]);
-    assert_eq!(
-        back.location.as_deref(),
-        Some("/console?done=switched-back")
-    );
+    assert_eq!(back.location.as_deref(), Some("/console"));
+    assert!(browser
+        .get("/console")
+        .body
+        .contains("You are back in your own identity."));
     let after = browser.get("/console/users");
     assert!(after
         .body
@@ -221,7 +233,7 @@ fn own_factors_added_while_acting_as_a_role_are_audited_as_the_user() {
             ("code2", &totp::code_at_step(&seed, step).unwrap()),
         ],
     );
-    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(done.status, 303, "{}", done.body);
     let ctx = keyward::app::service_context(&db.store_settings()).unwrap();
     let actors: Vec<Option<String>> = ctx
         .store
