@@ -57,7 +57,7 @@ fn list_page(api: &AwsApi, c: &Console, query: &HashMap<String, String>) -> Buil
     Built::new("User groups", &[HOME]).section(section).section(
         Section::new("create-group", "Create group").form(
             Form::post("create-group-form", "/console/groups", "Create group")
-                .field(Field::text("Group name", "name").required())
+                .field(Field::text("Group name", "name").iam_name(128))
                 .field(Field::text("Path", "path").value("/")),
         ),
     )

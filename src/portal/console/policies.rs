@@ -131,7 +131,7 @@ fn list_page(
             .field(
                 Field::text("Policy name", "name")
                     .value(&value("name"))
-                    .required(),
+                    .iam_name(128),
             )
             .field(Field::text("Description", "description").value(&value("description")))
             .field(

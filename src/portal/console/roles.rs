@@ -84,7 +84,7 @@ fn list_page(
             .field(
                 Field::text("Role name", "name")
                     .value(&value("name"))
-                    .required(),
+                    .iam_name(64),
             )
             .field(Field::text("Description", "description").value(&value("description")))
             .field(
