@@ -67,7 +67,7 @@ fn list_page(api: &AwsApi, c: &Console, query: &HashMap<String, String>) -> Buil
 /// The page that creates a user: name, path, console password, groups and policies, all
 /// written in one transaction when the form is posted.
 pub async fn new_user(req: HttpRequest, c: Console, api: web::Data<AwsApi>) -> HttpResponse {
-    show(&req, &api, c, |api, c| create_page(api, c)).await
+    show(&req, &api, c, create_page).await
 }
 
 fn create_page(api: &AwsApi, c: &Console) -> Built {
