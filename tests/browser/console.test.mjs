@@ -59,7 +59,7 @@ test('console-made users, groups, policies and roles work with the AWS CLI; simu
     await fill(page, 'create-policy-form', { name: 'ops-read', document: POLICY }, 'Create policy');
     await shot(page, 'policy-created');
     assert.equal(pathOf(page), '/console/policies/view');
-    assert.match(await textOf(page, '.notice'), /Created/);
+    assert.match(await textOf(page, '.notice'), /Policy ops-read created/);
     assert.match(await textOf(page, 'pre.code'), /"Sid": "ReadIam"/);
 
     // A group with it attached.
@@ -120,13 +120,13 @@ test('console-made users, groups, policies and roles work with the AWS CLI; simu
     assert.equal(pathOf(lee), '/console');
     assert.equal(await textOf(lee, '#role-label'), 'Deploy');
     assert.match(await lee.locator('#role-label').getAttribute('class'), /role-purple/);
-    await lee.goto(`${url}/console/users`);
+    await lee.goto(`${url}/console/create/user`);
     await fill(lee, 'create-user-form', { name: 'made-by-role', password: '' }, 'Create user');
     assert.equal(pathOf(lee), '/console/users/made-by-role', 'IAMFullAccess through the role');
     await submit(lee, 'Switch back');
     await shot(lee, 'switched-back');
     assert.equal(await lee.locator('#role-label').count(), 0);
-    await lee.goto(`${url}/console/users`);
+    await lee.goto(`${url}/console/create/user`);
     await fill(lee, 'create-user-form', { name: 'not-as-lee', password: '' }, 'Create user');
     assert.match(await textOf(lee, 'p.error'), /is not authorized to perform: iam:CreateUser/);
   });

@@ -436,8 +436,12 @@ pub async fn change(
 pub fn refused(mut built: Built, refusal: &Refusal) -> Built {
     let message = explain(&refusal.error);
     built.status = StatusCode::from_u16(refusal.error.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    // A refusal of the principal (AccessDenied) is about who acts, not about what was typed.
+    let about_the_value = refusal.error.code() != "AccessDenied";
     match (&mut built.typed, &refusal.field) {
-        (Some(typed), Some(field)) => typed.field_error = Some((field.clone(), message)),
+        (Some(typed), Some(field)) if about_the_value => {
+            typed.field_error = Some((field.clone(), message))
+        }
         _ => built.error = Some(message),
     }
     built
