@@ -110,6 +110,10 @@ impl Provider {
             return Ok(Some(hit));
         }
         let found = clients::find(&self.ctx, client_id)?;
+        // Inside a console form's transaction the client read may never be committed.
+        if crate::storage::connection::in_atomic_scope() {
+            return Ok(found);
+        }
         if let (Some(client), Ok(mut cache)) = (&found, self.clients.write()) {
             if cache.len() >= 10_000 {
                 cache.clear();
