@@ -8,6 +8,7 @@ use crate::signer::{element, eventually, Client};
 use keyward::auth::totp;
 use std::time::Duration;
 
+mod all_or_nothing;
 mod console;
 mod mfa;
 mod signin;
