@@ -101,6 +101,21 @@ test('create user: a refused password writes nothing and the form keeps what was
     // The one-time message does not come back on reload.
     await page.reload();
     assert.equal(await page.locator('.notice').count(), 0);
+    // The user's pickers start empty (no administrator by a careless click), and take
+    // several at once.
+    assert.equal(await page.locator('#attach input[type=checkbox]:checked').count(), 0);
+    assert.equal(await page.locator('#add-to-group input[type=checkbox]:checked').count(), 0);
+    const attach = page.locator('#attach');
+    await attach.getByPlaceholder('Filter').fill('ReadOnly');
+    assert.equal(await attach.getByLabel('AdministratorAccess', { exact: true }).isVisible(), false);
+    await attach.getByLabel('ReadOnlyAccess', { exact: true }).check();
+    await attach.getByPlaceholder('Filter').fill('IAMUserChangePassword');
+    await attach.getByLabel('IAMUserChangePassword', { exact: true }).check();
+    await submit(page, 'Attach policies');
+    assert.match(await textOf(page, '.notice'), /Policies .*ReadOnlyAccess.* attached to mira/);
+    const attached = await awsJson('iam', 'list-attached-user-policies', '--user-name', 'mira');
+    assert.deepEqual(attached.AttachedPolicies.map((p) => p.PolicyName).sort(),
+      ['IAMUserChangePassword', 'ReadOnlyAccess']);
   });
 
 test('the password-policy form shows the rules in force and asks before weakening them',

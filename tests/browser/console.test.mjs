@@ -65,7 +65,7 @@ test('console-made users, groups, policies and roles work with the AWS CLI; simu
     // A group with it attached.
     await page.goto(`${url}/console/groups`);
     await fill(page, 'create-group-form', { name: 'ops' }, 'Create group');
-    await fill(page, 'attach', { arn: `arn:aws:iam::${account}:policy/ops-read` }, 'Attach policy');
+    await fill(page, 'attach', { [`arn:arn:aws:iam::${account}:policy/ops-read`]: true }, 'Attach policies');
     await shot(page, 'group-with-policy');
     assert.match(await textOf(page, '#attached-policies'), /ops-read/);
 
@@ -73,7 +73,7 @@ test('console-made users, groups, policies and roles work with the AWS CLI; simu
     await page.goto(`${url}/console/create/user`);
     await fill(page, 'create-user-form', { name: 'lee', password: 'Lee-Passw0rd!', reset: false }, 'Create user');
     assert.equal(pathOf(page), '/console/users/lee');
-    await fill(page, 'add-to-group', { group: 'ops' }, 'Add to group');
+    await fill(page, 'add-to-group', { 'group:ops': true }, 'Add to groups');
     await submit(page, 'Create access key');
     await shot(page, 'access-key-shown-once');
     const facts = await textOf(page, '#shown-once');
@@ -85,7 +85,7 @@ test('console-made users, groups, policies and roles work with the AWS CLI; simu
     // A role that principals of this account may assume.
     await page.goto(`${url}/console/roles`);
     await fill(page, 'create-role-form', { name: 'deployer', description: 'deploys' }, 'Create role');
-    await fill(page, 'attach', { arn: 'arn:aws:iam::aws:policy/IAMFullAccess' }, 'Attach policy');
+    await fill(page, 'attach', { 'arn:arn:aws:iam::aws:policy/IAMFullAccess': true }, 'Attach policies');
     await shot(page, 'role');
     assert.match(await textOf(page, '#attached-policies'), /IAMFullAccess/);
 

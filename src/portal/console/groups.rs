@@ -3,8 +3,8 @@
 use super::users::attached_section;
 use super::view::{Cell, Field, Form, Section, Table};
 use super::{
-    change, date, field, iam, policy_name, seg, show, Built, Console, Done, OnField, Posted,
-    Refusal, HOME,
+    attached_message, change, chosen, date, field, iam, policy_name, seg, show, Built, Console,
+    Done, OnField, Posted, Refusal, HOME,
 };
 use crate::aws_api::endpoint::AwsApi;
 use crate::aws_api::error::AwsError;
@@ -96,12 +96,21 @@ pub async fn detail(
     c: Console,
     api: web::Data<AwsApi>,
     name: web::Path<String>,
+    query: web::Query<HashMap<String, String>>,
 ) -> HttpResponse {
     let name = name.into_inner();
-    show(&req, &api, c, move |api, c| detail_page(api, c, &name)).await
+    let find = field(&query, "find").to_string();
+    show(&req, &api, c, move |api, c| {
+        detail_page(api, c, &name, &find)
+    })
+    .await
 }
 
-fn detail_page(api: &AwsApi, c: &Console, name: &str) -> Built {
+/// Users offered by the "add users" picker at once; a search narrows a longer list.
+const USERS_OFFERED: usize = 100;
+
+/// The group's page; `find` narrows the users offered for adding.
+fn detail_page(api: &AwsApi, c: &Console, name: &str, find: &str) -> Built {
     let base = format!("/console/groups/{}", seg(name));
     let crumbs = [HOME, ("User groups", "/console/groups")];
     let group = match iam(api, c, "GetGroup", &[("GroupName", name)]) {
@@ -128,8 +137,15 @@ fn detail_page(api: &AwsApi, c: &Console, name: &str) -> Built {
         .flat_map(|users| users.items("member"))
     {
         let user = u.value("UserName").unwrap_or_default();
-        let mut remove = Form::post("", &format!("{base}/remove-user"), "Remove").inline();
-        remove.fields.push(Field::hidden("user", &user));
+        let remove = Form::post("", &format!("{base}/remove-user"), "Remove")
+            .inline()
+            .field(Field::hidden("user", &user))
+            .confirm(
+                &format!("Remove {user} from {name}?"),
+                &user,
+                &format!("{user} loses the permissions granted through {name}."),
+            )
+            .labelled(format!("Remove {user} from {name}"));
         table.row(
             vec![Cell::link(&user, format!("/console/users/{}", seg(&user)))],
             vec![remove],
@@ -138,17 +154,32 @@ fn detail_page(api: &AwsApi, c: &Console, name: &str) -> Built {
     }
     members = members.table(table);
     if let Ok(all) = iam(api, c, "ListUsers", &[("MaxItems", "1000")]) {
-        let options: Vec<(String, String)> = all
+        let wanted = find.to_lowercase();
+        let candidates: Vec<String> = all
             .values("UserName")
             .into_iter()
-            .filter(|u| !in_group.contains(u))
+            .filter(|u| !in_group.contains(u) && super::found(u, &wanted))
+            .collect();
+        let more = candidates.len() > USERS_OFFERED;
+        let options: Vec<(String, String)> = candidates
+            .into_iter()
+            .take(USERS_OFFERED)
             .map(|u| (u.clone(), u))
             .collect();
+        members = members.form(
+            Form::get("find-users", &base, "Find")
+                .inline()
+                .field(Field::text("Find users to add", "find").value(find)),
+        );
         if !options.is_empty() {
+            let hint = if more {
+                format!("The first {USERS_OFFERED} users are listed: find narrows the list.")
+            } else {
+                String::new()
+            };
             members = members.form(
-                Form::post("add-user", &format!("{base}/add-user"), "Add user")
-                    .inline()
-                    .field(Field::select("User", "user", options)),
+                Form::post("add-user", &format!("{base}/add-user"), "Add users")
+                    .field(Field::checklist("Users to add", "user", options).hint(&hint)),
             );
         }
     }
@@ -156,17 +187,13 @@ fn detail_page(api: &AwsApi, c: &Console, name: &str) -> Built {
         .section(summary)
         .section(members)
         .section(attached_section(api, c, "Group", name, &base))
-        .section(
-            Section::new("delete", "Delete group")
-                .line("Remove the group's users and policies first.")
-                .form(
-                    Form::post("delete-group", &format!("{base}/delete"), "Delete group").confirm(
-                        &format!("Delete group {name}?"),
-                        name,
-                        "The group goes; its members lose the permissions they had through it.",
-                    ),
-                ),
-        )
+        .section(Section::new("delete", "Delete group").form(
+            Form::post("delete-group", &format!("{base}/delete"), "Delete group").confirm(
+                &format!("Delete group {name}?"),
+                name,
+                super::cascade::GROUP_LOSS,
+            ),
+        ))
 }
 
 pub async fn change_group(
@@ -182,7 +209,7 @@ pub async fn change_group(
         &api,
         c,
         move |api, c| apply(api, c, &name, &op, &form),
-        move |api, c| detail_page(api, c, &name2),
+        move |api, c| detail_page(api, c, &name2, ""),
     )
     .await
 }
@@ -198,23 +225,29 @@ fn apply(
     let (user, arn) = (field(form, "user"), field(form, "arn"));
     let done = match op {
         "delete" => {
-            iam(api, c, "DeleteGroup", &[group])?;
+            super::cascade::delete_group(api, c, name)?;
             return Ok(Done::new(
                 "/console/groups",
                 format!("Group {name} deleted."),
             ));
         }
         "add-user" => {
-            iam(api, c, "AddUserToGroup", &[group, ("UserName", user)])?;
-            format!("{user} added to {name}.")
+            let users = chosen(form, "user", "user")?;
+            for user in &users {
+                iam(api, c, "AddUserToGroup", &[group, ("UserName", user)]).on_field("user")?;
+            }
+            format!("{} added to {name}.", users.join(", "))
         }
         "remove-user" => {
             iam(api, c, "RemoveUserFromGroup", &[group, ("UserName", user)])?;
             format!("{user} removed from {name}.")
         }
         "attach" => {
-            iam(api, c, "AttachGroupPolicy", &[group, ("PolicyArn", arn)])?;
-            format!("Policy {} attached to {name}.", policy_name(arn))
+            let arns = chosen(form, "arn", "policy")?;
+            for arn in &arns {
+                iam(api, c, "AttachGroupPolicy", &[group, ("PolicyArn", arn)]).on_field("arn")?;
+            }
+            attached_message(&arns, name)
         }
         "detach" => {
             iam(api, c, "DetachGroupPolicy", &[group, ("PolicyArn", arn)])?;

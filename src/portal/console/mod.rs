@@ -15,6 +15,7 @@
 
 pub(super) mod account;
 pub(super) mod applications;
+mod cascade;
 mod confirm;
 pub(super) mod groups;
 pub(super) mod policies;
@@ -511,6 +512,26 @@ pub fn picked<'a>(form: &'a HashMap<String, String>, name: &str) -> Vec<&'a str>
     values
 }
 
+/// What a picker posted: its ticked values, or the single field `name` of a form posted
+/// without the picker (a script's, say); a refusal at the field when nothing was chosen.
+pub fn chosen<'a>(
+    form: &'a HashMap<String, String>,
+    name: &str,
+    what: &str,
+) -> Result<Vec<&'a str>, Refusal> {
+    let mut values = picked(form, name);
+    if values.is_empty() && !field(form, name).is_empty() {
+        values.push(field(form, name));
+    }
+    if values.is_empty() {
+        return Err(Refusal {
+            error: AwsError::validation_error(format!("Choose at least one {what}.")),
+            field: Some(name.to_string()),
+        });
+    }
+    Ok(values)
+}
+
 /// A form field's value, trimmed ("" when missing).
 pub fn field<'a>(form: &'a HashMap<String, String>, name: &str) -> &'a str {
     form.get(name).map_or("", |v| v.trim())
@@ -532,6 +553,15 @@ pub fn seg(text: &str) -> String {
 pub fn date(iso: &str) -> String {
     iso.get(..16)
         .map_or_else(|| iso.to_string(), |d| d.replace('T', " "))
+}
+
+/// "Policies A, B attached to alice."
+pub fn attached_message(arns: &[&str], to: &str) -> String {
+    let names: Vec<&str> = arns.iter().map(|a| policy_name(a)).collect();
+    match names.as_slice() {
+        [one] => format!("Policy {one} attached to {to}."),
+        many => format!("Policies {} attached to {to}.", many.join(", ")),
+    }
 }
 
 /// A managed policy's name, from its ARN.

@@ -324,7 +324,11 @@ fn finish(
                         "Delete policy",
                     )
                     .field(Field::hidden("arn", arn))
-                    .danger(),
+                    .confirm(
+                        &format!("Delete policy {name}?"),
+                        name,
+                        "The policy and all its versions are deleted.",
+                    ),
                 ),
         );
     }

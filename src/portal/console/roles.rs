@@ -5,8 +5,8 @@ use super::policies::pretty;
 use super::users::attached_section;
 use super::view::{Cell, Field, Form, Section, Table};
 use super::{
-    change, date, field, iam, policy_name, seg, show, Built, Console, Done, OnField, Posted,
-    Refusal, HOME,
+    attached_message, change, chosen, date, field, iam, policy_name, seg, show, Built, Console,
+    Done, OnField, Posted, Refusal, HOME,
 };
 use crate::aws_api::endpoint::AwsApi;
 use crate::aws_api::error::AwsError;
@@ -200,11 +200,13 @@ fn detail_page(api: &AwsApi, c: &Console, name: &str, edited: Option<&str>) -> B
         .section(summary)
         .section(trust)
         .section(attached_section(api, c, "Role", name, &base))
-        .section(
-            Section::new("delete", "Delete role")
-                .line("Detach the role's policies and remove it from instance profiles first.")
-                .form(Form::post("delete-role", &format!("{base}/delete"), "Delete role").danger()),
-        )
+        .section(Section::new("delete", "Delete role").form(
+            Form::post("delete-role", &format!("{base}/delete"), "Delete role").confirm(
+                &format!("Delete role {name}?"),
+                name,
+                super::cascade::ROLE_LOSS,
+            ),
+        ))
 }
 
 pub async fn change_role(
@@ -236,7 +238,7 @@ fn apply(
     let arn = field(form, "arn");
     let done = match op {
         "delete" => {
-            iam(api, c, "DeleteRole", &[role])?;
+            super::cascade::delete_role(api, c, name)?;
             return Ok(Done::new("/console/roles", format!("Role {name} deleted.")));
         }
         "trust" => {
@@ -251,8 +253,11 @@ fn apply(
             format!("Trust policy of {name} saved.")
         }
         "attach" => {
-            iam(api, c, "AttachRolePolicy", &[role, ("PolicyArn", arn)])?;
-            format!("Policy {} attached to {name}.", policy_name(arn))
+            let arns = chosen(form, "arn", "policy")?;
+            for arn in &arns {
+                iam(api, c, "AttachRolePolicy", &[role, ("PolicyArn", arn)]).on_field("arn")?;
+            }
+            attached_message(&arns, name)
         }
         "detach" => {
             iam(api, c, "DetachRolePolicy", &[role, ("PolicyArn", arn)])?;

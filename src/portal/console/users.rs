@@ -272,9 +272,11 @@ pub(super) fn detail_with(
                     ),
             ),
         )
-        .section(
-            Section::new("delete", "Delete user")
-                .line("Remove the user's keys, password, devices, groups and policies first.")
-                .form(Form::post("delete-user", &format!("{base}/delete"), "Delete user").danger()),
-        )
+        .section(Section::new("delete", "Delete user").form(
+            Form::post("delete-user", &format!("{base}/delete"), "Delete user").confirm(
+                &format!("Delete user {name}?"),
+                name,
+                super::cascade::USER_LOSS,
+            ),
+        ))
 }

@@ -6,7 +6,8 @@ use crate::authz::Caller;
 use crate::aws_api::endpoint::AwsApi;
 use crate::aws_api::error::AwsError;
 use crate::portal::console::{
-    change, field, iam, policy_name, seg, Console, Done, OnField, Posted, Refusal,
+    attached_message, change, chosen, field, iam, policy_name, seg, Console, Done, OnField, Posted,
+    Refusal,
 };
 use actix_web::{web, HttpRequest, HttpResponse};
 use std::collections::HashMap;
@@ -44,7 +45,7 @@ fn apply(
     let (group, arn, key) = (field(form, "group"), field(form, "arn"), field(form, "key"));
     let done = match op {
         "delete" => {
-            iam(api, c, "DeleteUser", &[user])?;
+            crate::portal::console::cascade::delete_user(api, c, name)?;
             return Ok(Done::new("/console/users", format!("User {name} deleted.")));
         }
         "rename" => {
@@ -64,16 +65,22 @@ fn apply(
             ));
         }
         "add-to-group" => {
-            iam(api, c, "AddUserToGroup", &[user, ("GroupName", group)])?;
-            format!("{name} added to {group}.")
+            let groups = chosen(form, "group", "group")?;
+            for group in &groups {
+                iam(api, c, "AddUserToGroup", &[user, ("GroupName", group)]).on_field("group")?;
+            }
+            format!("{name} added to {}.", groups.join(", "))
         }
         "remove-from-group" => {
             iam(api, c, "RemoveUserFromGroup", &[user, ("GroupName", group)])?;
             format!("{name} removed from {group}.")
         }
         "attach" => {
-            iam(api, c, "AttachUserPolicy", &[user, ("PolicyArn", arn)])?;
-            format!("Policy {} attached to {name}.", policy_name(arn))
+            let arns = chosen(form, "arn", "policy")?;
+            for arn in &arns {
+                iam(api, c, "AttachUserPolicy", &[user, ("PolicyArn", arn)]).on_field("arn")?;
+            }
+            attached_message(&arns, name)
         }
         "detach" => {
             iam(api, c, "DetachUserPolicy", &[user, ("PolicyArn", arn)])?;

@@ -38,30 +38,28 @@ pub(super) fn groups_section(api: &AwsApi, c: &Console, name: &str, base: &str) 
                 "Remove",
                 vec![Field::hidden("group", &group)],
                 false,
-            )],
+            )
+            .confirm(
+                &format!("Remove {name} from {group}?"),
+                &group,
+                &format!("{name} loses the permissions granted through {group}."),
+            )
+            .labelled(format!("Remove {name} from {group}"))],
         );
         member_of.push(group);
     }
     section = section.table(table);
-    // Offer the groups the caller may list and the user is not in.
-    if let Ok(all) = iam(api, c, "ListGroups", &[("MaxItems", "1000")]) {
-        let options: Vec<(String, String)> = all
-            .values("GroupName")
-            .into_iter()
-            .filter(|g| !member_of.contains(g))
-            .map(|g| (g.clone(), g))
-            .collect();
-        if !options.is_empty() {
-            section = section.form(
-                Form::post(
-                    "add-to-group",
-                    &format!("{base}/add-to-group"),
-                    "Add to group",
-                )
-                .inline()
-                .field(Field::select("Group", "group", options)),
-            );
-        }
+    // Offer the groups the caller may list and the user is not in; none is chosen at first.
+    let options = crate::portal::console::users::group_options(api, c, &member_of);
+    if !options.is_empty() {
+        section = section.form(
+            Form::post(
+                "add-to-group",
+                &format!("{base}/add-to-group"),
+                "Add to groups",
+            )
+            .field(Field::checklist("Groups to add", "group", options)),
+        );
     }
     section
 }
@@ -114,7 +112,13 @@ pub fn attached_section(api: &AwsApi, c: &Console, kind: &str, name: &str, base:
                 "Detach",
                 vec![Field::hidden("arn", &arn)],
                 false,
-            )],
+            )
+            .confirm(
+                &format!("Detach {policy} from {name}?"),
+                &policy,
+                &format!("{name} loses the permissions that {policy} grants."),
+            )
+            .labelled(format!("Detach {policy} from {name}"))],
         );
         arns.push(arn);
     }
@@ -122,9 +126,8 @@ pub fn attached_section(api: &AwsApi, c: &Console, kind: &str, name: &str, base:
     let options = policy_options(api, c, &arns);
     if !options.is_empty() {
         section = section.form(
-            Form::post("attach", &format!("{base}/attach"), "Attach policy")
-                .inline()
-                .field(Field::select("Policy", "arn", options)),
+            Form::post("attach", &format!("{base}/attach"), "Attach policies")
+                .field(Field::checklist("Policies to attach", "arn", options)),
         );
     }
     let inline_action = format!("List{kind}Policies");
@@ -188,14 +191,21 @@ pub(super) fn keys_section(api: &AwsApi, c: &Console, name: &str, base: &str) ->
                     flip_label,
                     vec![Field::hidden("key", &id), Field::hidden("status", flip)],
                     false,
-                ),
+                )
+                .labelled(format!("{flip_label} access key {id}")),
                 row_action(
                     base,
                     "delete-key",
                     "Delete",
                     vec![Field::hidden("key", &id)],
                     true,
-                ),
+                )
+                .confirm(
+                    &format!("Delete access key {id}?"),
+                    &id,
+                    "Programs that sign requests with this key stop working at once.",
+                )
+                .labelled(format!("Delete access key {id}")),
             ],
         );
     }
@@ -237,7 +247,13 @@ pub(super) fn password_section(api: &AwsApi, c: &Console, name: &str, base: &str
                     &format!("{base}/delete-password"),
                     "Remove console password",
                 )
-                .danger(),
+                .confirm(
+                    &format!("Remove the console password of {name}?"),
+                    name,
+                    &format!(
+                        "{name} can no longer sign in to the console (access keys keep working)."
+                    ),
+                ),
             ),
         Err(e) if e.code() == "NoSuchEntity" => section.fact("Status", "Disabled").form(form),
         Err(e) => section.denied(crate::portal::console::explain(&e)),
@@ -269,7 +285,13 @@ pub(super) fn mfa_section(api: &AwsApi, c: &Console, name: &str, base: &str) -> 
                 "Deactivate",
                 vec![Field::hidden("serial", &serial)],
                 true,
-            )],
+            )
+            .confirm(
+                &format!("Deactivate the MFA device of {name}?"),
+                name,
+                &format!("{name} signs in without this device from now on."),
+            )
+            .labelled(format!("Deactivate MFA device {serial}"))],
         );
     }
     section.table(table)
