@@ -92,7 +92,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// The console's IAM pages (under `/console`), each a page of `console/`.
 fn console_pages(scope: actix_web::Scope) -> actix_web::Scope {
     use console::{
-        account, applications, groups, policies, providers, roles, simulator, switch, users,
+        account, applications, groups, inline, policies, providers, roles, simulator, switch, users,
     };
     scope
         .route("/users", web::get().to(users::list))
@@ -116,6 +116,14 @@ fn console_pages(scope: actix_web::Scope) -> actix_web::Scope {
             web::post().to(policies::change_policy),
         )
         .route("/identity-providers", web::get().to(providers::list))
+        .route(
+            "/inline/{kind}/{owner}/{policy}",
+            web::get().to(inline::page),
+        )
+        .route(
+            "/inline/{kind}/{owner}/{policy}/{op}",
+            web::post().to(inline::change_inline),
+        )
         .route("/account", web::get().to(account::page))
         .route("/account/{op}", web::post().to(account::change_account))
         .route("/simulator", web::get().to(simulator::page))

@@ -207,7 +207,7 @@ async function consolePaths() {
     `/console/policies/view?arn=${encodeURIComponent('arn:aws:iam::aws:policy/ReadOnlyAccess')}`,
     '/console/identity-providers', '/console/simulator', '/console/account', '/console/oidc-clients',
     '/console/mfa', '/console/applications', '/console/password', '/console/switch-role',
-    '/console/no-such-page',
+    '/console/inline/groups/Administrators/none', '/console/no-such-page',
   ];
 }
 
@@ -270,4 +270,55 @@ test('a path outside the console gets a branded page; the console 404 keeps the 
     const inside = await page.goto(`${server.url}/console/nothing-here`);
     assert.equal(inside.status(), 404);
     assert.equal(await page.locator('#sidebar').isVisible(), true);
+  });
+
+test('a user\'s page shows every policy that applies and through what; inline ones are edited there',
+  { timeout: 120_000 }, async () => {
+    const shot = screenshots('effective-permissions');
+    const doc = (sid, action) => JSON.stringify({
+      Version: '2012-10-17', Statement: [{ Sid: sid, Effect: 'Allow', Action: action, Resource: '*' }],
+    });
+    await server.aws('iam', 'create-user', '--user-name', 'eve');
+    await server.aws('iam', 'attach-user-policy', '--user-name', 'eve', '--policy-arn', 'arn:aws:iam::aws:policy/ReadOnlyAccess');
+    await server.aws('iam', 'put-user-policy', '--user-name', 'eve', '--policy-name', 'own-inline', '--policy-document', doc('Own', 'iam:GetUser'));
+    await server.aws('iam', 'create-group', '--group-name', 'auditors');
+    await server.aws('iam', 'add-user-to-group', '--group-name', 'auditors', '--user-name', 'eve');
+    await server.aws('iam', 'attach-group-policy', '--group-name', 'auditors', '--policy-arn', 'arn:aws:iam::aws:policy/IAMReadOnlyAccess');
+    await server.aws('iam', 'put-group-policy', '--group-name', 'auditors', '--policy-name', 'group-inline', '--policy-document', doc('Group', 'iam:ListUsers'));
+    await server.aws('iam', 'put-user-permissions-boundary', '--user-name', 'eve', '--permissions-boundary', 'arn:aws:iam::aws:policy/PowerUserAccess');
+    const page = await rootPage();
+    await page.goto(`${server.url}/console/users/eve`);
+    await shot(page, 'user');
+    const rows = await page.locator('#effective-permissions tbody tr').evaluateAll((trs) => trs.map(
+      (tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent.trim()).join(' | ')));
+    assert.deepEqual(rows.sort(), [
+      'IAMReadOnlyAccess | AWS managed | Group auditors',
+      'PowerUserAccess | Permissions boundary | Caps all of the above',
+      'ReadOnlyAccess | AWS managed | Directly',
+      'group-inline | Inline | Group auditors',
+      'own-inline | Inline | Directly',
+    ]);
+    // Each can be read; an inline one is edited where it is shown.
+    await page.locator('#effective-permissions').getByRole('link', { name: 'own-inline' }).click();
+    await page.waitForURL((u) => u.pathname === '/console/inline/users/eve/own-inline');
+    const editor = page.getByLabel('Policy document');
+    assert.match(await editor.inputValue(), /"Sid":"Own"/);
+    await editor.fill(doc('Own', ['iam:GetUser', 'iam:ListGroups']));
+    await submit(page, 'Save policy');
+    await shot(page, 'inline-saved');
+    assert.match(await textOf(page, '.notice'), /Inline policy own-inline saved/);
+    const saved = await awsJson('iam', 'get-user-policy', '--user-name', 'eve', '--policy-name', 'own-inline');
+    assert.deepEqual(saved.PolicyDocument.Statement[0].Action, ['iam:GetUser', 'iam:ListGroups']);
+    // A role's description and maximum session are edited on its page.
+    await server.aws('iam', 'create-role', '--role-name', 'edited-role', '--assume-role-policy-document',
+      JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${server.account}:root` }, Action: 'sts:AssumeRole' }] }));
+    await page.goto(`${server.url}/console/roles/edited-role`);
+    const settings = page.locator('#role-settings');
+    await settings.getByLabel('Description').fill('Edited in the console');
+    await settings.getByLabel('Maximum session duration (seconds)').fill('7200');
+    await submit(page, 'Save');
+    assert.match(await textOf(page, '.notice'), /Role edited-role saved/);
+    const role = await awsJson('iam', 'get-role', '--role-name', 'edited-role');
+    assert.equal(role.Role.Description, 'Edited in the console');
+    assert.equal(role.Role.MaxSessionDuration, 7200);
   });

@@ -18,6 +18,8 @@ pub(super) mod applications;
 mod cascade;
 mod confirm;
 pub(super) mod groups;
+pub(super) mod inline;
+mod permissions;
 pub(super) mod policies;
 pub(super) mod providers;
 pub(super) mod roles;

@@ -25,7 +25,7 @@ pub fn pretty(document: &str) -> String {
 }
 
 /// The policy engine's findings on a document, one line each.
-fn findings(document: &str) -> (Vec<String>, bool) {
+pub(super) fn findings(document: &str) -> (Vec<String>, bool) {
     let found = policy::validate(document, PolicyKind::Identity, ValidationLimit::Managed);
     let blocking = found.iter().any(|f| f.severity == Severity::Error);
     let lines = found

@@ -196,9 +196,32 @@ fn detail_page(api: &AwsApi, c: &Console, name: &str, edited: Option<&str>) -> B
                 .required(),
         ),
     );
+    let settings = Section::new("settings", "Description and session length").form(
+        Form::post("role-settings", &format!("{base}/settings"), "Save")
+            .field(
+                Field::text("Description", "description")
+                    .value(&role.value("Description").unwrap_or_default())
+                    .maxlength(1000),
+            )
+            .field(
+                Field::number("Maximum session duration (seconds)", "max_session")
+                    .value(&role.value("MaxSessionDuration").unwrap_or_default())
+                    .required()
+                    .hint("3600 (one hour) to 43200 (12 hours)."),
+            ),
+    );
+    let boundary = role.value("PermissionsBoundaryArn");
     Built::new(name, &crumbs)
         .section(summary)
+        .section(super::permissions::section(
+            api,
+            c,
+            "Role",
+            name,
+            boundary.as_deref(),
+        ))
         .section(trust)
+        .section(settings)
         .section(attached_section(api, c, "Role", name, &base))
         .section(Section::new("delete", "Delete role").form(
             Form::post("delete-role", &format!("{base}/delete"), "Delete role").confirm(
@@ -217,12 +240,18 @@ pub async fn change_role(
 ) -> HttpResponse {
     let (name, op) = path.into_inner();
     let (name2, edited) = (name.clone(), form.get("document").cloned());
+    let kept = match op.as_str() {
+        "trust" => "trust-form",
+        "settings" => "role-settings",
+        _ => "attach",
+    };
+    let typed = form.clone();
     change(
         &req,
         &api,
         c,
         move |api, c| apply(api, c, &name, &op, &form),
-        move |api, c| detail_page(api, c, &name2, edited.as_deref()),
+        move |api, c| detail_page(api, c, &name2, edited.as_deref()).keep(kept, &typed),
     )
     .await
 }
@@ -251,6 +280,20 @@ fn apply(
             )
             .on_field("document")?;
             format!("Trust policy of {name} saved.")
+        }
+        "settings" => {
+            iam(
+                api,
+                c,
+                "UpdateRole",
+                &[
+                    role,
+                    ("Description", field(form, "description")),
+                    ("MaxSessionDuration", field(form, "max_session")),
+                ],
+            )
+            .on_field("max_session")?;
+            format!("Role {name} saved.")
         }
         "attach" => {
             let arns = chosen(form, "arn", "policy")?;

@@ -251,12 +251,20 @@ pub(super) fn detail_with(
             user.value("PasswordLastUsed")
                 .map_or("never".into(), |d| date(&d)),
         );
-    if let Some(boundary) = user.value("PermissionsBoundaryArn") {
+    let boundary = user.value("PermissionsBoundaryArn");
+    if let Some(boundary) = &boundary {
         summary = summary.fact("Permissions boundary", boundary);
     }
     Built::new(name, &crumbs)
         .section(summary)
         .section(super::user_email::section(api, c, name, &base, email))
+        .section(super::permissions::section(
+            api,
+            c,
+            "User",
+            name,
+            boundary.as_deref(),
+        ))
         .section(groups_section(api, c, name, &base))
         .section(policies_section(api, c, name, &base))
         .section(keys_section(api, c, name, &base))
