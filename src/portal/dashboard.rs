@@ -140,30 +140,36 @@ fn dashboard_view(
     };
     let policy_set = crate::portal::console::iam(api, c, "GetAccountPasswordPolicy", &[]).is_ok();
     let without_mfa = iam::account::console_users_without_mfa(&portal.ctx, account)?;
-    let check = |ok: bool, good: &str, bad: String| Check {
+    // Each finding links to the page where it is fixed.
+    let check = |ok: bool, good: &str, bad: String, fix: &str| Check {
         label: if ok { good.to_string() } else { bad },
         ok,
+        fix: if ok { String::new() } else { fix.to_string() },
     };
     let security = vec![
         check(
             value("AccountMFAEnabled") > 0,
             "MFA is enabled for the root user",
             "The root user has no MFA".into(),
+            "/console/mfa",
         ),
         check(
             value("AccountAccessKeysPresent") == 0,
             "The root user has no access keys",
-            "The root user has access keys".into(),
+            "The root user has access keys (delete them with the AWS CLI as root)".into(),
+            "/console/mfa",
         ),
         check(
             policy_set,
             "An account password policy is set",
             "No account password policy is set".into(),
+            "/console/account#password-policy",
         ),
         check(
             without_mfa == 0,
             "Every user with a console password has MFA",
             format!("{without_mfa} users with a console password have no MFA"),
+            "/console/users",
         ),
     ];
     Ok((signin_name, Ok(summary), security))

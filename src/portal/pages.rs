@@ -53,6 +53,8 @@ pub struct Count {
 pub struct Check {
     pub label: String,
     pub ok: bool,
+    /// Where a failed check is fixed ("" when it passed).
+    pub fix: String,
 }
 
 #[derive(Template)]

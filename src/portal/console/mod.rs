@@ -19,6 +19,7 @@ mod cascade;
 mod confirm;
 pub(super) mod groups;
 pub(super) mod inline;
+mod lockout;
 mod permissions;
 pub(super) mod policies;
 pub(super) mod providers;

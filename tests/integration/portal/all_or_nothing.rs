@@ -1,6 +1,7 @@
 //! Console forms that make several IAM changes commit all of them or none (both stores): a
 //! user whose last part is refused is not created, a policy that cannot be deleted keeps its
-//! versions, and a refused form shows what was typed with the reason at its field.
+//! versions, and a refused form shows what was typed with the reason at its field. And a
+//! user's security state: locked out of sign-in, shown and unlocked from its page.
 
 use super::*;
 
@@ -138,4 +139,48 @@ fn a_policy_that_cannot_be_deleted_keeps_every_version() {
             versions.body
         );
     }
+}
+
+#[test]
+fn a_locked_out_user_is_shown_as_locked_and_unlocked_from_its_page() {
+    let db = TestDb::new(Backend::Sqlite);
+    let server = Server::start(&db, &[]);
+    let admin = Client::for_server(&server, &db);
+    let account = account(&server);
+    console_user(&admin, "lou", "Lou-Passw0rd!", false);
+    // Ten wrong passwords' worth of reservations lock sign-in to lou.
+    let ctx = keyward::app::service_context(&db.store_settings()).unwrap();
+    let key = keyward::storage::throttle::Key::user(&account, "lou");
+    let now = chrono::Utc::now().naive_utc();
+    for _ in 0..10 {
+        let _ = keyward::storage::throttle::reserve(&ctx.store, std::slice::from_ref(&key), now);
+    }
+    let refused = Browser::new(&server).sign_in(&account, "lou", "Lou-Passw0rd!");
+    assert_ne!(refused.location.as_deref(), Some("/console"), "locked");
+    let root = root_browser(&server);
+    let page = root.get("/console/users/lou");
+    assert!(page.body.contains("Sign-in is locked"), "{}", page.body);
+    assert!(page.body.contains("Password age"), "{}", page.body);
+    let unlocked = root.submit("/console/users/lou", "/console/users/lou/unlock", &[]);
+    assert_eq!(unlocked.status, 303, "{}", unlocked.body);
+    let page = root.get("/console/users/lou");
+    assert!(
+        page.body.contains("Sign-in of lou unlocked."),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("Sign-in is locked"));
+    let signed_in = Browser::new(&server).sign_in(&account, "lou", "Lou-Passw0rd!");
+    assert_eq!(signed_in.location.as_deref(), Some("/console"));
+    // The unlock is audited, naming who did it.
+    let events = ctx
+        .store
+        .read(|conn| keyward::audit::list_for_account(conn, &account))
+        .unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| format!("{e:?}").contains("UnlockUser")),
+        "UnlockUser audited"
+    );
 }

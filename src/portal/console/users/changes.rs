@@ -145,6 +145,13 @@ fn apply(
                     .download(format!("{name}_accessKeys.csv")),
             );
         }
+        "unlock" => {
+            let user_arn = iam(api, c, "GetUser", &[user])?
+                .value("Arn")
+                .unwrap_or_default();
+            crate::portal::console::lockout::unlock(api, c, name, &user_arn)?;
+            format!("Sign-in of {name} unlocked.")
+        }
         "delete-password" => {
             iam(api, c, "DeleteLoginProfile", &[user])?;
             format!("Console password of {name} removed.")

@@ -230,11 +230,15 @@ pub(super) fn password_section(api: &AwsApi, c: &Console, name: &str, base: &str
         true,
     ));
     match iam(api, c, "GetLoginProfile", &[("UserName", name)]) {
-        Ok(profile) => section
+        Ok(profile) => locked_banner(api, c, name, base, section)
             .fact("Status", "Enabled")
             .fact(
                 "Created",
                 date(&profile.value("CreateDate").unwrap_or_default()),
+            )
+            .fact(
+                "Password age",
+                age_in_days(api, &profile.value("CreateDate").unwrap_or_default()),
             )
             .fact(
                 "Must change at next sign-in",
@@ -260,6 +264,46 @@ pub(super) fn password_section(api: &AwsApi, c: &Console, name: &str, base: &str
     }
 }
 
+/// "12 days" since an ISO 8601 time of the API.
+fn age_in_days(api: &AwsApi, iso: &str) -> String {
+    let Ok(then) = chrono::DateTime::parse_from_rfc3339(iso) else {
+        return String::new();
+    };
+    let days = (api.ctx.clock.now() - then.with_timezone(&chrono::Utc)).num_days();
+    match days {
+        1 => "1 day".into(),
+        n => format!("{n} days"),
+    }
+}
+
+/// While sign-in to the user is locked by too many wrong passwords: a banner and "Unlock".
+fn locked_banner(api: &AwsApi, c: &Console, name: &str, base: &str, section: Section) -> Section {
+    let Some(until) = crate::portal::console::lockout::locked_until(api, c, name) else {
+        return section;
+    };
+    section
+        .denied(format!(
+            "Sign-in is locked after too many wrong passwords, until {} UTC.",
+            until.format("%Y-%m-%d %H:%M")
+        ))
+        .form(
+            Form::post("unlock", &format!("{base}/unlock"), "Unlock")
+                .labelled(format!("Unlock sign-in of {name}")),
+        )
+}
+
+/// A device's name and type, from its serial number (`…:mfa/NAME` is an authenticator app,
+/// `…:u2f/…/NAME` a security key or passkey).
+fn device_of(serial: &str) -> (&str, &'static str) {
+    let name = serial.rsplit('/').next().unwrap_or(serial);
+    let kind = if serial.contains(":u2f/") {
+        "Security key or passkey"
+    } else {
+        "Authenticator app"
+    };
+    (name, kind)
+}
+
 pub(super) fn mfa_section(api: &AwsApi, c: &Console, name: &str, base: &str) -> Section {
     let mut section = Section::new("mfa", "MFA devices");
     let Some(reply) = read(
@@ -271,13 +315,20 @@ pub(super) fn mfa_section(api: &AwsApi, c: &Console, name: &str, base: &str) -> 
     ) else {
         return section;
     };
-    let mut table = Table::new("user-mfa", &["Serial number", "Enabled"], "No MFA device.");
+    let mut table = Table::new(
+        "user-mfa",
+        &["Device", "Type", "Enabled", "Serial number"],
+        "No MFA device.",
+    );
     for d in reply.items("member") {
         let serial = d.value("SerialNumber").unwrap_or_default();
+        let (device, kind) = device_of(&serial);
         table.row(
             vec![
-                Cell::text(&serial),
+                Cell::text(device),
+                Cell::text(kind),
                 Cell::text(date(&d.value("EnableDate").unwrap_or_default())),
+                Cell::text(&serial),
             ],
             vec![row_action(
                 base,
