@@ -25,6 +25,7 @@ pub mod roles;
 pub mod tags;
 pub mod trust_principals;
 pub mod user_email;
+pub mod user_table;
 pub mod users;
 
 pub use crate::config::limits::Limits;

@@ -213,6 +213,12 @@ pub struct Table {
     pub columns: Vec<String>,
     pub rows: Vec<Row>,
     pub empty: String,
+    /// Per column, the link that sorts by it ("" for a column that does not sort).
+    pub sort_links: Vec<String>,
+    /// Per column, its `aria-sort` ("ascending", "descending", or "" when not sorted by it).
+    pub sorted: Vec<String>,
+    /// Which rows these are, as "1–50 of 58" (empty for a table shown whole).
+    pub range: String,
 }
 
 impl Table {
@@ -222,7 +228,35 @@ impl Table {
             columns: columns.iter().map(|c| c.to_string()).collect(),
             rows: Vec::new(),
             empty: empty.to_string(),
+            ..Self::default()
         }
+    }
+
+    /// Makes column `index` a link that sorts by it; `order` is its current order, if the
+    /// table is sorted by it.
+    pub fn sortable(mut self, index: usize, href: String, order: Option<bool>) -> Self {
+        let n = self.columns.len();
+        self.sort_links.resize(n, String::new());
+        self.sorted.resize(n, String::new());
+        if index < n {
+            self.sort_links[index] = href;
+            self.sorted[index] = match order {
+                Some(true) => "descending".into(),
+                Some(false) => "ascending".into(),
+                None => String::new(),
+            };
+        }
+        self
+    }
+
+    /// The sort link of column `i` ("" when it does not sort).
+    pub fn sort_link(&self, i: &usize) -> &str {
+        self.sort_links.get(*i).map_or("", String::as_str)
+    }
+
+    /// The `aria-sort` of column `i`.
+    pub fn sorted_as(&self, i: &usize) -> &str {
+        self.sorted.get(*i).map_or("", String::as_str)
     }
     pub fn row(&mut self, cells: Vec<Cell>, actions: Vec<Form>) {
         self.rows.push(Row { cells, actions });
