@@ -180,9 +180,13 @@ fn print_banner(
 /// Starts Keyward and serves until SIGTERM or SIGINT.
 pub async fn serve(settings: Settings) -> Result<(), StartError> {
     let store_settings = settings.store.clone();
-    let ctx = web::block(move || service_context(&store_settings))
+    let mut ctx = web::block(move || service_context(&store_settings))
         .await
         .map_err(|e| StartError::Server(std::io::Error::other(e)))??;
+    ctx.limits = Arc::new(crate::config::limits::Limits {
+        users_per_account: settings.users_per_account,
+        ..crate::config::limits::Limits::default()
+    });
     let store = ctx.store.clone();
     // Other instances on the same PostgreSQL announce their changes; the listener stops when
     // `_notices` is dropped at the end of serving.

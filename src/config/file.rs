@@ -26,6 +26,7 @@ pub struct FileSettings {
     pub trusted_proxies: Option<Vec<String>>,
     pub proxy_header: Option<String>,
     pub audit_retention_days: Option<u32>,
+    pub users_per_account: Option<i64>,
 }
 
 impl FileSettings {

@@ -128,6 +128,11 @@ pub struct ServeArgs {
     /// [default: 365]
     #[arg(long, env = "KEYWARD_AUDIT_RETENTION_DAYS", value_name = "DAYS")]
     pub audit_retention_days: Option<u32>,
+
+    /// IAM users an account may hold (AWS's quota, UsersPerAccount, is 5000; a deployment
+    /// with more people raises it) [default: 5000]
+    #[arg(long, env = "KEYWARD_USERS_PER_ACCOUNT", value_name = "N")]
+    pub users_per_account: Option<i64>,
 }
 
 /// Where state lives.
@@ -235,6 +240,8 @@ pub struct Settings {
     pub trusted_proxies: TrustedProxies,
     /// Days audit events are kept; 0: for ever.
     pub audit_retention_days: u32,
+    /// The UsersPerAccount quota.
+    pub users_per_account: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -276,6 +283,7 @@ pub const KNOWN_ENV: &[&str] = &[
     "KEYWARD_TRUSTED_PROXIES",
     "KEYWARD_PROXY_HEADER",
     "KEYWARD_AUDIT_RETENTION_DAYS",
+    "KEYWARD_USERS_PER_ACCOUNT",
     // Read by the test suite, not by the server.
     "KEYWARD_TEST_DATABASE_URL",
 ];
@@ -480,7 +488,18 @@ impl ServeArgs {
                 ),
             });
         }
+        let users_per_account = self
+            .users_per_account
+            .or(file.users_per_account)
+            .unwrap_or(5000);
+        if !(1..=1_000_000).contains(&users_per_account) {
+            return Err(ConfigError::Invalid {
+                setting: "users_per_account",
+                reason: format!("{users_per_account} is outside 1..=1000000"),
+            });
+        }
         Ok(Settings {
+            users_per_account,
             audit_retention_days,
             trusted_proxies,
             session_idle_timeout,

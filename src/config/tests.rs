@@ -19,6 +19,7 @@ fn defaults_are_the_documented_ones() {
     );
     assert_eq!(s.log_format, LogFormat::Auto);
     assert_eq!(s.audit_retention_days, 365);
+    assert_eq!(s.users_per_account, 5000, "AWS's quota unless raised");
 }
 
 #[test]
@@ -103,6 +104,13 @@ fn bad_values_name_the_setting() {
                 ..Default::default()
             },
             "invalid audit_retention_days",
+        ),
+        (
+            ServeArgs {
+                users_per_account: Some(0),
+                ..Default::default()
+            },
+            "invalid users_per_account",
         ),
     ];
     for (args, want) in cases {
