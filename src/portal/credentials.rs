@@ -202,20 +202,30 @@ pub(super) struct PasswordOnly {
     password: String,
 }
 
+/// The active session behind a POST of this page whose CSRF token is right, or the answer.
+async fn posted(
+    req: &HttpRequest,
+    portal: &web::Data<Portal>,
+    token: &str,
+) -> Result<Session, HttpResponse> {
+    let session = active(req, portal).await?;
+    if !session_csrf_ok(portal, &session, token) {
+        return Err(csrf_refused());
+    }
+    Ok(session)
+}
+
 /// `POST /console/reauthenticate`: the password again, before adding or removing a factor.
 pub(super) async fn reauthenticate(
     req: HttpRequest,
     portal: web::Data<Portal>,
     form: web::Form<PasswordOnly>,
 ) -> HttpResponse {
-    let session = match active(&req, &portal).await {
+    let form = form.into_inner();
+    let session = match posted(&req, &portal, &form.csrf_token).await {
         Ok(s) => s,
         Err(response) => return response,
     };
-    let form = form.into_inner();
-    if !session_csrf_ok(&portal, &session, &form.csrf_token) {
-        return csrf_refused();
-    }
     let (p, s, request) = (portal.clone(), session.clone(), meta(&req));
     let password = SecretString::from(form.password);
     let checked = portal
@@ -310,14 +320,11 @@ pub(super) async fn rename_device(
     api: web::Data<AwsApi>,
     form: web::Form<DeviceForm>,
 ) -> HttpResponse {
-    let session = match active(&req, &portal).await {
+    let form = form.into_inner();
+    let session = match posted(&req, &portal, &form.csrf_token).await {
         Ok(s) => s,
         Err(response) => return response,
     };
-    let form = form.into_inner();
-    if !session_csrf_ok(&portal, &session, &form.csrf_token) {
-        return csrf_refused();
-    }
     let name = form.name.unwrap_or_default();
     change_device(req, portal, api, session, form.serial, name, false).await
 }

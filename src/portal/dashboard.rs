@@ -27,17 +27,7 @@ pub(super) async fn no_such_page(req: HttpRequest, portal: web::Data<Portal>) ->
         .link("Go to the dashboard", "/console");
     render(
         StatusCode::NOT_FOUND,
-        &ConsolePage {
-            csrf: c.signed_in.csrf.clone(),
-            signed_in: Some(c.signed_in),
-            title: "Page not found".into(),
-            crumbs: vec![("Dashboard".into(), "/console".into())],
-            notice: None,
-            secrets: Vec::new(),
-            download: None,
-            error: None,
-            sections: vec![section],
-        },
+        &ConsolePage::plain(c.signed_in, "Page not found", vec![section]),
     )
 }
 

@@ -64,17 +64,7 @@ pub fn unconfirmed(
     };
     Some(render(
         status,
-        &super::view::ConsolePage {
-            signed_in: Some(c.signed_in.clone()),
-            csrf: c.signed_in.csrf.clone(),
-            title: question.to_string(),
-            crumbs: vec![("Dashboard".into(), "/console".into())],
-            notice: None,
-            secrets: Vec::new(),
-            download: None,
-            error: None,
-            sections: vec![section],
-        },
+        &super::view::ConsolePage::plain(c.signed_in.clone(), question, vec![section]),
     ))
 }
 

@@ -320,6 +320,23 @@ impl Section {
     }
 }
 
+impl ConsolePage {
+    /// A page of `sections` for the signed-in principal, with no message of a change.
+    pub fn plain(signed_in: SignedIn, title: &str, sections: Vec<Section>) -> Self {
+        Self {
+            csrf: signed_in.csrf.clone(),
+            signed_in: Some(signed_in),
+            title: title.to_string(),
+            crumbs: vec![("Dashboard".into(), "/console".into())],
+            notice: None,
+            secrets: Vec::new(),
+            download: None,
+            error: None,
+            sections,
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "console.html")]
 pub struct ConsolePage {
