@@ -5,7 +5,9 @@
 //! entity and everything it held go, or nothing does.
 
 use super::{iam, Console, Refusal};
+use crate::authz::ResourceRequest;
 use crate::aws_api::endpoint::AwsApi;
+use crate::aws_api::error::AwsError;
 
 /// What a deletion removes with the entity, in words, for the confirmation page.
 pub const USER_LOSS: &str = "The user's access keys, console password, MFA devices, group \
@@ -14,6 +16,24 @@ pub const GROUP_LOSS: &str = "Its members are removed from it and its policies d
      deleted: they lose the permissions they had through it.";
 pub const ROLE_LOSS: &str = "Its policies are detached or deleted and it is removed from its \
      instance profiles. Sessions of the role stop working when they next ask for anything.";
+
+/// Refuses at once, with AWS's message for the deletion itself, a principal that may not
+/// delete the entity (its ARN read with `get`), rather than after removing the first part.
+fn may_delete(
+    api: &AwsApi,
+    c: &Console,
+    kind: &str,
+    get: &str,
+    params: &[(&str, &str)],
+) -> Result<(), Refusal> {
+    let arn = iam(api, c, get, params)?.value("Arn").unwrap_or_default();
+    let action = format!("iam:Delete{kind}");
+    let request = ResourceRequest::new(&action, &arn);
+    api.authorizer
+        .authorize(&api.ctx, &c.acting.caller, &c.acting.facts, &request)
+        .map_err(AwsError::from)?;
+    Ok(())
+}
 
 /// The values of `tag` in the reply of a read `action`.
 fn each(
@@ -58,6 +78,7 @@ fn policies(api: &AwsApi, c: &Console, kind: &str, name: &str) -> Result<(), Ref
 
 pub fn delete_user(api: &AwsApi, c: &Console, name: &str) -> Result<(), Refusal> {
     let user = ("UserName", name);
+    may_delete(api, c, "User", "GetUser", &[user])?;
     for key in each(api, c, "ListAccessKeys", &[user], "AccessKeyId")? {
         iam(api, c, "DeleteAccessKey", &[user, ("AccessKeyId", &key)])?;
     }
@@ -87,6 +108,7 @@ pub fn delete_user(api: &AwsApi, c: &Console, name: &str) -> Result<(), Refusal>
 
 pub fn delete_group(api: &AwsApi, c: &Console, name: &str) -> Result<(), Refusal> {
     let group = ("GroupName", name);
+    may_delete(api, c, "Group", "GetGroup", &[group])?;
     for user in each(api, c, "GetGroup", &[group], "UserName")? {
         iam(api, c, "RemoveUserFromGroup", &[group, ("UserName", &user)])?;
     }
@@ -97,6 +119,7 @@ pub fn delete_group(api: &AwsApi, c: &Console, name: &str) -> Result<(), Refusal
 
 pub fn delete_role(api: &AwsApi, c: &Console, name: &str) -> Result<(), Refusal> {
     let role = ("RoleName", name);
+    may_delete(api, c, "Role", "GetRole", &[role])?;
     let profiles = each(
         api,
         c,
