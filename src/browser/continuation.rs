@@ -33,6 +33,10 @@ pub struct Continuation<T> {
     pub return_to: String,
     /// Where the sign-in pages' forms end after their redirects, if outside this site.
     pub form_target: Option<String>,
+    /// The application the sign-in is for, named on the sign-in page ("Sign in to continue
+    /// to Photo app"); none for a flow of Keyward's own.
+    #[serde(default)]
+    pub app: Option<String>,
     /// Unix seconds, when the flow began to wait.
     pub made_at: i64,
     /// How long it waits, in seconds.
@@ -94,6 +98,11 @@ pub fn return_to(service: &SigninService, req: &HttpRequest) -> Option<String> {
     open::<IgnoredAny>(service, req).map(|c| c.return_to)
 }
 
+/// The application a waiting sign-in is for, while its flow is alive.
+pub fn app_name(service: &SigninService, req: &HttpRequest) -> Option<String> {
+    read::<IgnoredAny>(service, req).and_then(|c| c.app)
+}
+
 /// Removes the continuation from the browser.
 pub fn clear(service: &SigninService, response: &mut HttpResponse) {
     let name = cookie_name(service.secure);
@@ -133,6 +142,7 @@ mod tests {
         Continuation {
             return_to: "/oauth2/authorize/continue".into(),
             form_target: Some("https://app.example/cb".into()),
+            app: Some("Photo app".into()),
             made_at,
             lifetime: 600,
             flow: serde_json::json!({ "client_id": "c", "scopes": ["openid"] }),

@@ -15,6 +15,8 @@ pub struct ConsentPage {
     pub scopes: Vec<String>,
     /// The digest of the request shown, sent back with the answer.
     pub request: String,
+    /// Where the answer goes: the host of the client's redirect URI.
+    pub redirect_host: String,
 }
 
 /// A question answered by one button that posts a form.

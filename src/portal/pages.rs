@@ -15,6 +15,8 @@ pub struct SigninPage {
     pub error: Option<String>,
     /// A one-time message from the page before ("You have signed out.").
     pub notice: Option<String>,
+    /// The application a waiting authorization request is for, named in the heading.
+    pub app: Option<String>,
 }
 
 #[derive(Template)]

@@ -89,6 +89,7 @@ pub(super) fn signin_form(
         user_name,
         error,
         notice: flash::take(portal, req, "").map(|f| f.message),
+        app: crate::browser::continuation::app_name(portal, req),
     };
     let mut response = for_pending(req, portal, render(status, &page));
     if flash::present(portal, req) {

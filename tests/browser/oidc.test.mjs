@@ -225,9 +225,15 @@ test('code flow with PKCE: sign-in and consent in Chromium, ID token, UserInfo, 
     assert.equal(response.status(), 200);
     assert.equal(pathOf(page), `/signin/${server.account}`);
     assert.equal(await page.getByLabel('Account ID or alias').inputValue(), server.account);
+    // The sign-in page names the application, and keeps the root user's hint to itself.
+    assert.equal(await textOf(page, 'h1'), 'Sign in to continue to Photo App');
+    assert.equal(await page.getByText('The root user signs in').count(), 0);
 
     response = await signIn(page, { account: server.account, user: ALICE.user, password: ALICE.password });
     await shot(page, 'consent');
+    // The consent page says where the answer goes, and offers "Not you?".
+    assert.equal(await textOf(page, '#redirect-host'), new URL(request.url.searchParams.get('redirect_uri')).hostname);
+    assert.equal(await page.locator('#not-you').isVisible(), true);
     assert.equal(response.status(), 200);
     assert.equal(pathOf(page), '/oauth2/authorize/continue');
     assert.equal(await textOf(page, 'h1'), 'Allow Photo App?');

@@ -151,6 +151,7 @@ pub(super) async fn proceed(
             provider,
             browser::see_other(&signin_path(&client, &request)).finish(),
             &request,
+            &client.name,
         ),
         Ok((
             Step::SignIn {
@@ -170,7 +171,12 @@ pub(super) async fn proceed(
                 fields: Vec::new(),
                 button: "Sign out and continue".into(),
             };
-            with_pending(provider, browser::render(StatusCode::OK, &page), &request)
+            with_pending(
+                provider,
+                browser::render(StatusCode::OK, &page),
+                &request,
+                &client.name,
+            )
         }
         Ok((Step::Consent, _)) => {
             let Some(session) = session else {
@@ -196,13 +202,16 @@ pub(super) async fn proceed(
                 account_id: session.account_id.clone(),
                 scopes: request.scopes.iter().map(|s| describe_scope(s)).collect(),
                 request: request.digest(),
+                redirect_host: back()
+                    .and_then(|u| u.host_str().map(str::to_string))
+                    .unwrap_or_default(),
             };
             let page = browser::render(StatusCode::OK, &page);
             let page = match back() {
                 Some(target) => allow_form_target(page, &target),
                 None => page,
             };
-            with_pending(provider, page, &request)
+            with_pending(provider, page, &request, &client.name)
         }
         Err(e) if e.code == "server_error" => without_pending(provider, e.response()),
         Err(e) => match back() {

@@ -48,10 +48,12 @@ fn with_pending(
     provider: &Provider,
     mut response: HttpResponse,
     request: &Request,
+    app: &str,
 ) -> HttpResponse {
     let waits = Continuation {
         return_to: CONTINUE_PATH.to_string(),
         form_target: Some(request.redirect_uri.clone()),
+        app: Some(app.to_string()),
         made_at: request.created_at,
         lifetime: PENDING_LIFETIME,
         flow: request,
