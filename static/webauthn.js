@@ -77,6 +77,24 @@
     return data;
   }
 
+  // What a failed ceremony says, in words: the browser's own errors name a DOM exception,
+  // not what the person should do next. `what` names the ceremony ("Passkey sign-in").
+  function inWords(e, what, fallback) {
+    switch (e && e.name) {
+      case "NotAllowedError":
+      case "AbortError":
+        return what + " was cancelled. " + fallback;
+      case "InvalidStateError":
+        return "This security key or passkey is registered already.";
+      case "SecurityError":
+        return what + " is not allowed on this address. Use the address in the sign-in URL.";
+      case "NotSupportedError":
+        return "This browser or device cannot use a security key or passkey here.";
+      default:
+        return (e && e.message) || String(e);
+    }
+  }
+
   function show(element, message) {
     const target = document.getElementById(element.dataset.status || "webauthn-status");
     if (target) {
@@ -108,7 +126,7 @@
       });
       window.location.assign(done.redirect);
     } catch (e) {
-      show(form, e.message || String(e));
+      show(form, inWords(e, "Adding the security key or passkey", "Try again when you are ready."));
     }
   }
 
@@ -122,7 +140,7 @@
       const done = await post("/signin/mfa/webauthn/finish", csrf, { credential: assertion(credential) });
       window.location.assign(done.redirect);
     } catch (e) {
-      show(button, e.message || String(e));
+      show(button, inWords(e, "The security key check", "Try again, or use another factor."));
     }
   }
 
@@ -147,7 +165,10 @@
       });
       window.location.assign(done.redirect);
     } catch (e) {
-      if (e.name !== "AbortError") show(element, e.message || String(e));
+      // A cancelled autofill request is not an error the person made: it says nothing.
+      if (conditional && (e.name === "AbortError" || e.name === "NotAllowedError")) return;
+      if (e.name === "AbortError") return;
+      show(element, inWords(e, "Passkey sign-in", "Try again or sign in with your password."));
     }
   }
 

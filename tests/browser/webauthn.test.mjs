@@ -172,3 +172,18 @@ test('a user renamed like the root login never signs in as the root user', { tim
     const arn = await page.locator('header .identity').getAttribute('title');
     assert.equal(arn, `arn:aws:iam::${account}:user/${renamed ? 'ROOT' : 'bob'}`, 'never the root user');
   });
+
+test('a passkey sign-in that finds no passkey says so in words; the autofill request says nothing',
+  { timeout: 60_000 }, async () => {
+    const page = await freshPage(browser);
+    await addAuthenticator(page);
+    await page.goto(`${server.url}/signin/${server.account}`);
+    const status = page.locator('#webauthn-status');
+    // The page's own autofill request (conditional mediation) waits silently.
+    await page.waitForTimeout(500);
+    assert.equal(await status.isVisible(), false);
+    await page.getByRole('button', { name: 'Sign in with a passkey', exact: true }).click();
+    await status.waitFor({ state: 'visible', timeout: 30_000 });
+    assert.equal(await status.innerText(),
+      'Passkey sign-in was cancelled. Try again or sign in with your password.');
+  });
