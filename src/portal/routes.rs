@@ -92,7 +92,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// The console's IAM pages (under `/console`), each a page of `console/`.
 fn console_pages(scope: actix_web::Scope) -> actix_web::Scope {
     use console::{
-        account, applications, groups, inline, policies, providers, roles, simulator, switch, users,
+        account, applications, groups, inline, policies, providers, roles, simulator, switch, tags,
+        users,
     };
     scope
         .route("/users", web::get().to(users::list))
@@ -116,6 +117,7 @@ fn console_pages(scope: actix_web::Scope) -> actix_web::Scope {
             web::post().to(policies::change_policy),
         )
         .route("/identity-providers", web::get().to(providers::list))
+        .route("/tags/{kind}/{op}", web::post().to(tags::change_tags))
         .route(
             "/inline/{kind}/{owner}/{policy}",
             web::get().to(inline::page),

@@ -13,6 +13,7 @@ mod console;
 mod mfa;
 mod signin;
 mod switch_role;
+mod tags;
 mod users_table;
 mod webauthn;
 /// The sign-in service on a store of its own with a clock the test moves.

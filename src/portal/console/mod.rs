@@ -26,6 +26,7 @@ pub(super) mod providers;
 pub(super) mod roles;
 pub(super) mod simulator;
 pub(super) mod switch;
+pub(super) mod tags;
 mod user_email;
 pub(super) mod users;
 pub mod view;

@@ -314,6 +314,9 @@ fn finish(
     }
     built = built.section(attached);
     if customer {
+        built = built.section(super::tags::section(api, c, "policies", arn));
+    }
+    if customer {
         built = built.section(
             Section::new("delete", "Delete policy")
                 .line("Detach it from every user, group and role first.")

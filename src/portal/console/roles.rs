@@ -222,6 +222,7 @@ fn detail_page(api: &AwsApi, c: &Console, name: &str, edited: Option<&str>) -> B
         ))
         .section(trust)
         .section(settings)
+        .section(super::tags::section(api, c, "roles", name))
         .section(attached_section(api, c, "Role", name, &base))
         .section(Section::new("delete", "Delete role").form(
             Form::post("delete-role", &format!("{base}/delete"), "Delete role").confirm(

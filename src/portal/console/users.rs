@@ -400,6 +400,7 @@ pub(super) fn detail_with(
             name,
             boundary.as_deref(),
         ))
+        .section(super::tags::section(api, c, "users", name))
         .section(groups_section(api, c, name, &base))
         .section(policies_section(api, c, name, &base))
         .section(keys_section(api, c, name, &base))
