@@ -10,8 +10,8 @@ use crate::context::ServiceContext;
 use crate::storage::ids::UserId;
 use crate::storage::models::User;
 use crate::storage::schema::{
-    access_keys, group_members, login_profiles, managed_policies, mfa_devices, tags as tag_rows,
-    user_inline_policies, user_policy_attachments, users,
+    access_keys, console_sessions, group_members, login_profiles, managed_policies, mfa_devices,
+    password_history, tags as tag_rows, user_inline_policies, user_policy_attachments, users,
 };
 use crate::storage::sql::lower;
 use crate::storage::{lock_account, DbConnection, StorageError};
@@ -312,6 +312,13 @@ pub fn delete(ctx: &ServiceContext, call: &Call, name: &str) -> Result<(), IamEr
         }
         // Unassigned virtual MFA devices that were never enabled go with the user's tags.
         tags::remove_all(conn, Taggable::User, id)?;
+        // What IAM does not make the caller remove first: the hashes of earlier passwords
+        // (kept so the password policy can refuse reuse) and the user's console sessions,
+        // which end with it. Both referred to the row and blocked its deletion.
+        diesel::delete(password_history::table.filter(password_history::user_id.eq(id)))
+            .execute(conn)?;
+        diesel::delete(console_sessions::table.filter(console_sessions::user_id.eq(id)))
+            .execute(conn)?;
         diesel::delete(users::table.find(id)).execute(conn)?;
         call.audit(ctx, conn, "DeleteUser", json!({ "userName": name }))?;
         Ok(())

@@ -244,3 +244,36 @@ fn a_simulation_of_5000_actions_by_5000_resources_is_refused_at_once() {
     assert_eq!(during.ok(), Some(200));
     assert_eq!(server.get("/healthz").unwrap().status().as_u16(), 200);
 }
+
+/// A user who had a console password (and so earlier password hashes kept against reuse) and
+/// signed in (a console session) is deleted like any other once IAM's own prerequisites are
+/// removed: the history and sessions go with it (both once made DeleteUser fail with a 500).
+#[test]
+fn a_user_who_had_a_password_and_signed_in_can_be_deleted() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let db = TestDb::new(backend);
+        let server = Server::start(&db, &[]);
+        let admin = Client::for_server(&server, &db);
+        let ok = |params: &[(&str, &str)]| {
+            let r = admin.post(params);
+            assert_eq!(r.status, 200, "{backend:?} {params:?}: {}", r.body);
+        };
+        ok(&[("Action", "CreateUser"), ("UserName", "gone")]);
+        ok(&[
+            ("Action", "CreateLoginProfile"),
+            ("UserName", "gone"),
+            ("Password", "Gone-Passw0rd-1"),
+        ]);
+        let account = crate::portal::account(&server);
+        crate::portal::Browser::new(&server).sign_in(&account, "gone", "Gone-Passw0rd-1");
+        ok(&[
+            ("Action", "UpdateLoginProfile"),
+            ("UserName", "gone"),
+            ("Password", "Gone-Passw0rd-2"),
+        ]);
+        ok(&[("Action", "DeleteLoginProfile"), ("UserName", "gone")]);
+        ok(&[("Action", "DeleteUser"), ("UserName", "gone")]);
+        let after = admin.post(&[("Action", "GetUser"), ("UserName", "gone")]);
+        assert_eq!(after.status, 404, "{backend:?}");
+    }
+}
