@@ -15,6 +15,7 @@ mod signin;
 mod switch_role;
 mod tags;
 mod users_table;
+mod versions;
 mod webauthn;
 /// The sign-in service on a store of its own with a clock the test moves.
 pub(crate) mod with_a_fixed_clock;

@@ -314,6 +314,7 @@ fn finish(
     }
     built = built.section(attached);
     if customer {
+        built = built.section(versions_section(api, c, arn));
         built = built.section(super::tags::section(api, c, "policies", arn));
     }
     if customer {
@@ -330,12 +331,55 @@ fn finish(
                     .confirm(
                         &format!("Delete policy {name}?"),
                         name,
-                        "The policy and all its versions are deleted.",
+                        "The policy and all of its versions are deleted.",
                     ),
                 ),
         );
     }
     built
+}
+
+/// A customer managed policy's versions, newest first, each one viewable and any but the
+/// default one made the default ("roll back" to an earlier document).
+fn versions_section(api: &AwsApi, c: &Console, arn: &str) -> Section {
+    let mut section = Section::new("versions", "Versions");
+    let Some(reply) = read(
+        api,
+        c,
+        "ListPolicyVersions",
+        &[("PolicyArn", arn)],
+        &mut section,
+    ) else {
+        return section;
+    };
+    let mut table = Table::new(
+        "policy-versions",
+        &["Version", "Default", "Created"],
+        "No versions.",
+    );
+    for v in reply.items("member") {
+        let id = v.value("VersionId").unwrap_or_default();
+        let default = v.value("IsDefaultVersion").as_deref() == Some("true");
+        let mut actions = Vec::new();
+        if !default {
+            actions.push(
+                Form::post("", "/console/policies/change/default", "Make default")
+                    .inline()
+                    .field(Field::hidden("arn", arn))
+                    .field(Field::hidden("version", &id))
+                    .labelled(format!("Make version {id} the default")),
+            );
+        }
+        table.row(
+            vec![
+                Cell::text(&id),
+                Cell::text(if default { "Default" } else { "" }),
+                Cell::text(super::date(&v.value("CreateDate").unwrap_or_default())),
+            ],
+            actions,
+        );
+    }
+    section.table(table)
 }
 
 pub async fn change_policy(
@@ -414,6 +458,22 @@ pub async fn change_policy(
                     format!("/console/policies/view?arn={}", seg(&arn)),
                     format!(
                         "Policy {} saved as a new default version.",
+                        policy_name(&arn)
+                    ),
+                ))
+            }
+            "default" => {
+                let version = field(&form, "version");
+                iam(
+                    api,
+                    c,
+                    "SetDefaultPolicyVersion",
+                    &[("PolicyArn", &arn), ("VersionId", version)],
+                )?;
+                Ok(Done::new(
+                    format!("/console/policies/view?arn={}", seg(&arn)),
+                    format!(
+                        "Version {version} is now the default of policy {}.",
                         policy_name(&arn)
                     ),
                 ))
