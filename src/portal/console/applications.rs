@@ -3,7 +3,7 @@
 //! connected applications, whose consent the user can withdraw.
 
 use super::view::{Cell, Field, Form, Section, Table};
-use super::{change, date, field, seg, show, Built, Console, Done, Posted, HOME};
+use super::{change, date, field, seg, show, Built, Console, Done, Posted, Refusal, HOME};
 use crate::audit::{AuditEvent, EventSource};
 use crate::aws_api::endpoint::AwsApi;
 use crate::aws_api::error::AwsError;
@@ -147,41 +147,76 @@ pub async fn create(
     Posted(c, form): Posted,
     api: web::Data<AwsApi>,
 ) -> HttpResponse {
-    show(&req, &api, c, move |api, c| {
-        let grants: Vec<&str> = ["authorization_code", "refresh_token", "client_credentials"]
-            .into_iter()
-            .filter(|g| form.contains_key(&format!("grant_{g}")))
-            .collect();
-        let chosen = |name: &str| Some(field(&form, name)).filter(|v| !v.is_empty());
-        let registration = json!({
-            "client_name": field(&form, "name"),
-            "redirect_uris": lines(field(&form, "redirect_uris")),
-            "post_logout_redirect_uris": lines(field(&form, "post_logout_redirect_uris")),
-            "token_endpoint_auth_method": chosen("auth_method"),
-            "grant_types": grants,
-            "scope": field(&form, "scope"),
-            "id_token_signed_response_alg": chosen("alg"),
-            "consent_required": form.contains_key("consent"),
-        });
-        match run(api, c, Op::Create(registration.to_string().into_bytes())) {
-            Ok(created) => {
-                let id = created["client_id"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string();
-                let secret = created["client_secret"].as_str().map(str::to_string);
-                detail_page(api, c, &id, secret.as_deref())
-            }
-            Err(e) => {
-                let mut built = list_page(api, c);
-                built.error = Some(super::explain(&e));
-                built.status = actix_web::http::StatusCode::from_u16(e.status())
-                    .unwrap_or(actix_web::http::StatusCode::BAD_REQUEST);
-                built
-            }
-        }
-    })
+    let typed = form.clone();
+    change(
+        &req,
+        &api,
+        c,
+        move |api, c| {
+            let grants: Vec<&str> = ["authorization_code", "refresh_token", "client_credentials"]
+                .into_iter()
+                .filter(|g| form.contains_key(&format!("grant_{g}")))
+                .collect();
+            let chosen = |name: &str| Some(field(&form, name)).filter(|v| !v.is_empty());
+            let registration = json!({
+                "client_name": field(&form, "name"),
+                "redirect_uris": lines(field(&form, "redirect_uris")),
+                "post_logout_redirect_uris": lines(field(&form, "post_logout_redirect_uris")),
+                "token_endpoint_auth_method": chosen("auth_method"),
+                "grant_types": grants,
+                "scope": field(&form, "scope"),
+                "id_token_signed_response_alg": chosen("alg"),
+                "consent_required": form.contains_key("consent"),
+            });
+            // The registration validates everything before it writes anything.
+            let created = run(api, c, Op::Create(registration.to_string().into_bytes())).map_err(
+                |error| Refusal {
+                    field: field_of(error.message(), &form).map(String::from),
+                    error,
+                },
+            )?;
+            let text = |name: &str| created[name].as_str().unwrap_or_default().to_string();
+            let id = text("client_id");
+            let done = Done::new(
+                format!("{LIST}/{}", seg(&id)),
+                format!("Application {} registered.", text("client_name")),
+            );
+            // Shown once, on the page the browser is sent to; never in a URL.
+            Ok(match created["client_secret"].as_str() {
+                Some(secret) => done
+                    .secret("Client ID", &id)
+                    .secret("Client secret", secret),
+                None => done,
+            })
+        },
+        // A refusal: the list again, the form as it was typed.
+        move |api, c| list_page(api, c).keep("create-client-form", &typed),
+    )
     .await
+}
+
+/// The form field a registration's refusal is about, found from what it names: one of the
+/// typed URIs, the name, the scopes, the lifetimes. `None`: about the form as a whole.
+fn field_of(
+    message: &str,
+    form: &std::collections::HashMap<String, String>,
+) -> Option<&'static str> {
+    let names = |name: &str| {
+        lines(field(form, name))
+            .iter()
+            .any(|u| message.contains(u.as_str()))
+    };
+    if names("post_logout_redirect_uris") && !names("redirect_uris") {
+        Some("post_logout_redirect_uris")
+    } else if names("redirect_uris") || message.contains("redirect URI") {
+        Some("redirect_uris")
+    } else if message.contains("client name") {
+        Some("name")
+    } else if message.contains("scope") {
+        Some("scope")
+    } else {
+        None
+    }
 }
 
 pub async fn detail(
@@ -191,10 +226,10 @@ pub async fn detail(
     id: web::Path<String>,
 ) -> HttpResponse {
     let id = id.into_inner();
-    show(&req, &api, c, move |api, c| detail_page(api, c, &id, None)).await
+    show(&req, &api, c, move |api, c| detail_page(api, c, &id)).await
 }
 
-fn detail_page(api: &AwsApi, c: &Console, id: &str, secret: Option<&str>) -> Built {
+fn detail_page(api: &AwsApi, c: &Console, id: &str) -> Built {
     let crumbs = [HOME, CRUMB];
     let client = match run(api, c, Op::Get(id.to_string())) {
         Ok(client) => client,
@@ -202,15 +237,7 @@ fn detail_page(api: &AwsApi, c: &Console, id: &str, secret: Option<&str>) -> Bui
     };
     let text = |name: &str| client[name].as_str().unwrap_or_default().to_string();
     let name = text("client_name");
-    let mut built = Built::new(&name, &crumbs);
-    if let Some(secret) = secret {
-        built = built.section(
-            Section::new("new-secret", "Client secret")
-                .line("This is the only time the client secret can be seen. Keep it safe.")
-                .fact("Client ID", id)
-                .fact("Client secret", secret),
-        );
-    }
+    let built = Built::new(&name, &crumbs);
     let summary = Section::new("summary", "Registration")
         .fact("Client ID", id)
         .fact("Client authentication", text("token_endpoint_auth_method"))
@@ -244,7 +271,12 @@ fn detail_page(api: &AwsApi, c: &Console, id: &str, secret: Option<&str>) -> Bui
                     &format!("{LIST}/{}/delete", seg(id)),
                     "Delete application",
                 )
-                .danger(),
+                .confirm(
+                    &format!("Delete application {name}?"),
+                    &name,
+                    "Its users' consents, and every code and token issued to it, stop working; \
+                     its client ID and secret are refused from then on.",
+                ),
             ),
     )
 }
@@ -265,7 +297,7 @@ pub async fn delete(
             run(api, c, Op::Delete(id.clone()))?;
             Ok(Done::new(LIST, format!("Application {id} deleted.")))
         },
-        move |api, c| detail_page(api, c, &again, None),
+        move |api, c| detail_page(api, c, &again),
     )
     .await
 }

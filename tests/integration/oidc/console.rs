@@ -43,28 +43,72 @@ fn the_console_registers_applications_under_iam_and_users_withdraw_their_consent
             ("consent", "on"),
         ],
     );
-    assert_eq!(created.status, 200, "{}", created.body);
-    assert!(created
-        .body
-        .contains("only time the client secret can be seen"));
-    let client_id = fact(&created.body, "Client ID");
-    let secret = fact(&created.body, "Client secret");
-    let shown = ops.get(&format!("/console/oidc-clients/{client_id}"));
+    // Post/redirect/get: the secret is shown once, on the application's page, never in a URL.
+    assert_eq!(created.status, 303, "{}", created.body);
+    let location = created.location.clone().unwrap_or_default();
+    assert!(location.starts_with("/console/oidc-clients/"), "{location}");
+    let client_id = location
+        .trim_start_matches("/console/oidc-clients/")
+        .to_string();
+    let first = ops.get(&location);
+    assert!(
+        first.body.contains("Application Photo App registered."),
+        "{}",
+        first.body
+    );
+    assert!(first.body.contains("Shown this once"), "{}", first.body);
+    let secret = fact(&first.body, "Client secret")
+        .trim_start_matches("<code class=\"secret\">")
+        .trim_end_matches("</code>")
+        .to_string();
+    assert!(secret.len() >= 32, "{secret}");
+    assert!(!location.contains(&secret));
+    let shown = ops.get(&location);
     assert!(
         shown.body.contains("ES256") && !shown.body.contains(&secret),
         "the secret is shown once"
     );
+    // A refused registration writes nothing and keeps what was typed.
     let bad = ops.submit(
         "/console/oidc-clients",
         "/console/oidc-clients",
         &[
-            ("name", "Bad"),
+            ("name", "Bad Registration"),
             ("redirect_uris", "http://evil.example/cb"),
             ("grant_authorization_code", "on"),
         ],
     );
     assert_eq!(bad.status, 400);
     assert!(bad.body.contains("only https"), "{}", bad.body);
+    assert!(
+        bad.body.contains("value=\"Bad Registration\""),
+        "{}",
+        bad.body
+    );
+    assert!(
+        bad.body.contains("http://evil.example/cb</textarea>"),
+        "{}",
+        bad.body
+    );
+    assert!(
+        bad.body
+            .contains("id=\"create-client-form-redirect_uris-error\""),
+        "the reason is next to the field: {}",
+        bad.body
+    );
+    let listed = ops.get("/console/oidc-clients");
+    assert!(
+        !listed.body.contains(">Bad Registration<"),
+        "{}",
+        listed.body
+    );
+    // Deleting asks first, naming what will be lost.
+    let page = ops.get(&location);
+    assert!(
+        page.body.contains("Delete application Photo App?"),
+        "{}",
+        page.body
+    );
 
     // Erin has no IAM permissions: the console refuses her what the API would.
     let erin = Browser::new(&server);
