@@ -8,6 +8,7 @@ use crate::audit::{AuditEvent, EventSource};
 use crate::aws_api::endpoint::AwsApi;
 use crate::aws_api::error::AwsError;
 use crate::oidc::clients_api::{perform, Op};
+use crate::oidc::pages::describe_scope;
 use crate::oidc::{clients as oidc_clients, grants};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
@@ -337,7 +338,15 @@ fn connected_page(api: &AwsApi, c: &Console) -> Built {
                 table.row(
                     vec![
                         Cell::text(name),
-                        Cell::text(consent.scopes.join(" ")),
+                        // The words the consent page used when the user agreed.
+                        Cell::text(
+                            consent
+                                .scopes
+                                .iter()
+                                .map(|s| describe_scope(s))
+                                .collect::<Vec<_>>()
+                                .join("; "),
+                        ),
                         Cell::text(date(&consent.granted_at.and_utc().to_rfc3339())),
                     ],
                     vec![withdraw],
