@@ -24,8 +24,8 @@ pub fn pretty(document: &str) -> String {
         .unwrap_or_else(|| document.to_string())
 }
 
-/// The policy engine's findings on a document, one line each.
-fn findings(document: &str) -> (Vec<String>, bool) {
+/// The policy engine's findings on a document, one line each (the simulator shows them too).
+pub(super) fn findings(document: &str) -> (Vec<String>, bool) {
     let found = policy::validate(document, PolicyKind::Identity, ValidationLimit::Managed);
     let blocking = found.iter().any(|f| f.severity == Severity::Error);
     let lines = found
