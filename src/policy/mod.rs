@@ -48,6 +48,7 @@
 //! policy variables.
 
 mod arn;
+pub mod catalogue;
 mod condition;
 mod context;
 mod decision;

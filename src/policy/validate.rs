@@ -73,6 +73,7 @@ pub fn validate(json: &str, kind: PolicyKind, limit: ValidationLimit) -> Vec<Fin
         Ok(v) => {
             findings.extend(compile(&v, kind).1);
             findings.extend(super::supplied_keys::unsupplied_key_warnings(&v));
+            findings.extend(super::catalogue::unknown_name_warnings(&v));
         }
     }
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity == Severity::Error));

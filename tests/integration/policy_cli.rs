@@ -83,3 +83,28 @@ fn validate_warns_of_condition_keys_iam_never_supplies_and_still_succeeds() {
     );
     assert!(out.contains("0 error(s), 1 warning(s)"), "{out}");
 }
+
+#[test]
+fn validate_warns_of_names_the_service_catalogue_does_not_know() {
+    let dir = tempfile::tempdir().unwrap();
+    let typo = dir.path().join("typo.json");
+    std::fs::write(
+        &typo,
+        r#"{"Version":"2012-10-17","Statement":[
+            {"Sid":"Typo","Effect":"Allow","Action":["s3:GetObjekt","keyward:Authorize","nosuch:Thing"],
+             "Resource":"*","Condition":{"StringEquals":{"s3:prefixx":"home/"}}}]}"#,
+    )
+    .unwrap();
+    let (code, out, _) = keyward(&["policy", "validate", typo.to_str().unwrap()]);
+    assert_eq!(code, 0, "warnings do not refuse the policy: {out}");
+    assert!(
+        out.contains("Action s3:GetObjekt matches no action of"),
+        "{out}"
+    );
+    assert!(
+        out.contains("nosuch is not the prefix of any AWS service"),
+        "{out}"
+    );
+    assert!(out.contains("Condition key s3:prefixx is neither"), "{out}");
+    assert!(!out.contains("keyward:Authorize"), "{out}");
+}

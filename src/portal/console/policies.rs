@@ -24,7 +24,8 @@ pub fn pretty(document: &str) -> String {
         .unwrap_or_else(|| document.to_string())
 }
 
-/// The policy engine's findings on a document, one line each.
+/// The policy engine's findings on a document, one line each (the simulator and inline
+/// policies show them too).
 pub(super) fn findings(document: &str) -> (Vec<String>, bool) {
     let found = policy::validate(document, PolicyKind::Identity, ValidationLimit::Managed);
     let blocking = found.iter().any(|f| f.severity == Severity::Error);

@@ -7,6 +7,7 @@ use super::view::{Cell, Field, Form, Section, Table};
 use super::{field, iam, show, Built, Console, Posted, HOME};
 use crate::aws_api::console::Reply;
 use crate::aws_api::endpoint::AwsApi;
+use crate::policy::catalogue::catalogue;
 use actix_web::{web, HttpRequest, HttpResponse};
 use std::collections::HashMap;
 
@@ -176,6 +177,27 @@ fn decided_by(result: &Reply) -> String {
     matched.join(", ")
 }
 
+/// What the policy engine finds in a pasted policy, and typed actions that the AWS service
+/// catalogue does not know (Keyward's own `keyward:` actions are not judged).
+fn warnings(form: &HashMap<String, String>) -> Vec<String> {
+    let mut lines = Vec::new();
+    let policy = form.get("policy").map_or("", String::as_str);
+    if field(form, "source").is_empty() && !policy.trim().is_empty() {
+        lines.extend(super::policies::findings(policy).0);
+    }
+    for action in words(field(form, "actions")) {
+        let own = action
+            .split_once(':')
+            .is_some_and(|(prefix, _)| prefix.eq_ignore_ascii_case("keyward"));
+        if !own && catalogue().matching(action).is_empty() {
+            lines.push(format!(
+                "Warning: Action {action} is not an action of any AWS service."
+            ));
+        }
+    }
+    lines
+}
+
 fn build(
     api: &AwsApi,
     c: &Console,
@@ -211,6 +233,15 @@ fn build(
             ),
     );
     let mut built = Built::new("Policy simulator", &[HOME]).section(inputs);
+    if results.is_some() {
+        let lines = warnings(form);
+        if !lines.is_empty() {
+            let section = lines
+                .into_iter()
+                .fold(Section::new("findings", "Policy findings"), Section::line);
+            built = built.section(section);
+        }
+    }
     match results {
         Some(Ok(table)) => built = built.section(Section::new("results", "Results").table(table)),
         Some(Err(message)) => built.error = Some(message),

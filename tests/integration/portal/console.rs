@@ -272,6 +272,25 @@ fn roles_and_policies_are_edited_with_the_policy_engines_findings() {
         "{}",
         guard_view.body
     );
+    // Names the AWS service catalogue does not know: saved, with warnings on the policy's page.
+    let typo = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Typo","Effect":"Allow","Action":["iam:GetUsr","keyward:Authorize"],"Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresentt":"true"}}}]}"#;
+    let typo_saved = root.submit(
+        "/console/policies",
+        "/console/policies",
+        &[("name", "typo"), ("document", typo)],
+    );
+    let typo_view = root.get(&typo_saved.location.clone().unwrap_or_default());
+    assert!(
+        typo_view
+            .body
+            .contains("Warning in statement Typo: Action iam:GetUsr matches no action")
+            && typo_view
+                .body
+                .contains("Condition key aws:MultiFactorAuthPresentt is neither")
+            && !typo_view.body.contains("keyward:Authorize matches"),
+        "{}",
+        typo_view.body
+    );
     let v2 = r#"{"Version":"2012-10-17","Statement":[{"Sid":"ReadAndList","Effect":"Allow","Action":["iam:Get*","iam:List*"],"Resource":"*"}]}"#;
     let saved = root.submit(
         &location,
@@ -369,6 +388,33 @@ fn roles_and_policies_are_edited_with_the_policy_engines_findings() {
         ))
         .unwrap_or_else(|| panic!("{body}"));
     assert!(top < first && first < second, "{body}");
+    assert!(!body.contains("Policy findings"), "{body}");
+
+    // Unknown actions, typed or in the pasted policy, are named above the results.
+    let typo = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetUsr","Resource":"*"}]}"#;
+    let warned = root.submit(
+        "/console/simulator",
+        "/console/simulator",
+        &[
+            ("source", ""),
+            ("actions", "iam:GetUsr"),
+            ("resources", "*"),
+            ("context", ""),
+            ("policy", typo),
+        ],
+    );
+    assert_eq!(warned.status, 200, "{}", warned.body);
+    assert!(
+        warned.body.contains("Policy findings")
+            && warned
+                .body
+                .contains("Warning in statement 1: Action iam:GetUsr matches no action")
+            && warned
+                .body
+                .contains("Warning: Action iam:GetUsr is not an action of any AWS service."),
+        "{}",
+        warned.body
+    );
 }
 
 #[test]
