@@ -91,7 +91,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// The console's IAM pages (under `/console`), each a page of `console/`.
 fn console_pages(scope: actix_web::Scope) -> actix_web::Scope {
-    use console::{account, applications, groups, policies, roles, simulator, switch, users};
+    use console::{
+        account, applications, generator, groups, policies, roles, simulator, switch, users,
+    };
     scope
         .route("/users", web::get().to(users::list))
         .route("/users", web::post().to(users::create))
@@ -109,6 +111,7 @@ fn console_pages(scope: actix_web::Scope) -> actix_web::Scope {
         .route("/policies", web::get().to(policies::list))
         .route("/policies", web::post().to(policies::create))
         .route("/policies/view", web::get().to(policies::detail))
+        .route("/policies/generate", web::get().to(generator::page))
         .route(
             "/policies/change/{op}",
             web::post().to(policies::change_policy),

@@ -16,6 +16,7 @@
 pub(super) mod account;
 pub(super) mod applications;
 mod confirm;
+pub(super) mod generator;
 pub(super) mod groups;
 pub(super) mod policies;
 pub(super) mod roles;
