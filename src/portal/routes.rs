@@ -92,8 +92,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// The console's IAM pages (under `/console`), each a page of `console/`.
 fn console_pages(scope: actix_web::Scope) -> actix_web::Scope {
     use console::{
-        account, applications, groups, inline, policies, providers, roles, simulator, switch, tags,
-        users,
+        account, applications, generator, groups, inline, policies, providers, roles, simulator,
+        switch, tags, users,
     };
     scope
         .route("/users", web::get().to(users::list))
@@ -112,6 +112,7 @@ fn console_pages(scope: actix_web::Scope) -> actix_web::Scope {
         .route("/policies", web::get().to(policies::list))
         .route("/policies", web::post().to(policies::create))
         .route("/policies/view", web::get().to(policies::detail))
+        .route("/policies/generate", web::get().to(generator::page))
         .route(
             "/policies/change/{op}",
             web::post().to(policies::change_policy),

@@ -122,9 +122,16 @@ fn list_page(
         section = section.table(table);
     }
     let value = |name: &str| form.and_then(|f| f.get(name)).cloned().unwrap_or_default();
-    let document = form.map_or_else(|| STARTER.to_string(), |_| value("document"));
-    let mut create = Section::new("create-policy", "Create policy");
-    if form.is_some() {
+    // A document from the policy generator opens here, with the engine's findings.
+    let generated = query.get("document").filter(|d| !d.trim().is_empty());
+    let document = match (form, generated) {
+        (Some(_), _) => value("document"),
+        (None, Some(d)) => d.clone(),
+        (None, None) => STARTER.to_string(),
+    };
+    let mut create = Section::new("create-policy", "Create policy")
+        .link("Generate a policy", "/console/policies/generate");
+    if form.is_some() || generated.is_some() {
         create.lines = findings(&document).0;
     }
     create = create.form(

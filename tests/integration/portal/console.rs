@@ -272,6 +272,30 @@ fn roles_and_policies_are_edited_with_the_policy_engines_findings() {
         "{}",
         guard_view.body
     );
+    // The policy generator: a service, two actions and a filled ARN pattern give a document
+    // that opens in the create-policy form.
+    let generated = root.get(
+        "/console/policies/generate?service=iam&action:GetUser=on&action:ListUsers=on\
+         &arn:user=arn:aws:iam::111122223333:user/alice&key=&operator=StringEquals&value=",
+    );
+    assert!(
+        generated.body.contains("&#34;iam:GetUser&#34;,")
+            && generated
+                .body
+                .contains("&#34;Resource&#34;: &#34;arn:aws:iam::111122223333:user/alice&#34;")
+            && generated.body.contains("Open in the policy editor"),
+        "{}",
+        generated.body
+    );
+    let prefilled = root.get("/console/policies?document=%7B%22Version%22%3A%222012-10-17%22%7D");
+    assert!(
+        prefilled
+            .body
+            .contains("&#34;Version&#34;:&#34;2012-10-17&#34;")
+            && prefilled.body.contains("/console/policies/generate"),
+        "{}",
+        prefilled.body
+    );
     // Names the AWS service catalogue does not know: saved, with warnings on the policy's page.
     let typo = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Typo","Effect":"Allow","Action":["iam:GetUsr","keyward:Authorize"],"Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresentt":"true"}}}]}"#;
     let typo_saved = root.submit(
