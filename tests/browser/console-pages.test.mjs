@@ -207,7 +207,8 @@ async function consolePaths() {
     `/console/policies/view?arn=${encodeURIComponent('arn:aws:iam::aws:policy/ReadOnlyAccess')}`,
     '/console/identity-providers', '/console/simulator', '/console/account', '/console/oidc-clients',
     '/console/mfa', '/console/applications', '/console/password', '/console/switch-role',
-    '/console/inline/groups/Administrators/none', '/console/no-such-page',
+    '/console/inline/groups/Administrators/none', '/console/policies/generate',
+    '/console/policies/generate?service=iam', '/console/no-such-page',
   ];
 }
 
