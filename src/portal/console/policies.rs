@@ -16,14 +16,6 @@ use std::collections::HashMap;
 const STARTER: &str = "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\n      \
      \"Effect\": \"Allow\",\n      \"Action\": \"iam:Get*\",\n      \"Resource\": \"*\"\n    }\n  ]\n}";
 
-/// A document indented for reading (as stored when it is not JSON).
-pub fn pretty(document: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(document)
-        .ok()
-        .and_then(|v| serde_json::to_string_pretty(&v).ok())
-        .unwrap_or_else(|| document.to_string())
-}
-
 /// The policy engine's findings on a document, one line each (the simulator and inline
 /// policies show them too).
 pub(super) fn findings(document: &str) -> (Vec<String>, bool) {
@@ -232,7 +224,8 @@ fn detail_page(api: &AwsApi, c: &Console, arn: &str, edited: Option<&str>) -> Bu
                 .decode_utf8_lossy()
                 .to_string()
         });
-        let text = pretty(&text.unwrap_or_default());
+        // Shown and edited as its author wrote it, as IAM keeps it.
+        let text = text.unwrap_or_default();
         // What the checks say of the saved document (warnings: it was accepted), such as a
         // condition key its actions are never given.
         document.lines = findings(&text).0;

@@ -1,7 +1,6 @@
 //! Roles: the list, creating one with its trust policy, and a role's page: the trust policy
 //! editor, attached policies, switching to it, deletion.
 
-use super::policies::pretty;
 use super::users::attached_section;
 use super::view::{Cell, Field, Form, Section, Table};
 use super::{
@@ -192,7 +191,7 @@ fn detail_page(api: &AwsApi, c: &Console, name: &str, edited: Option<&str>) -> B
     let trust = Section::new("trust", "Trust policy").form(
         Form::post("trust-form", &format!("{base}/trust"), "Save trust policy").field(
             Field::textarea("Trust policy document", "document")
-                .value(edited.unwrap_or(&pretty(&document)))
+                .value(edited.unwrap_or(&document))
                 .required(),
         ),
     );

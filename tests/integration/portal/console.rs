@@ -229,7 +229,8 @@ fn roles_and_policies_are_edited_with_the_policy_engines_findings() {
     );
     assert_eq!(refused.status, 400, "{}", refused.body);
     assert!(refused.body.contains("Error"), "{}", refused.body);
-    let good = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Read","Effect":"Allow","Action":"iam:Get*","Resource":"*"}]}"#;
+    // The author's own layout: a tab, and the statement on one line.
+    let good = "{\n\t\"Version\": \"2012-10-17\",\n\t\"Statement\": [{\"Sid\": \"Read\", \"Effect\": \"Allow\", \"Action\": \"iam:Get*\", \"Resource\": \"*\"}]\n}";
     let ok = root.submit(
         "/console/policies",
         "/console/policies",
@@ -244,8 +245,10 @@ fn roles_and_policies_are_edited_with_the_policy_engines_findings() {
     let arn = format!("arn:aws:iam::{account}:policy/reader");
     let view = root.get(&location);
     assert!(
-        view.body.contains("&#34;Sid&#34;: &#34;Read&#34;"),
-        "{}",
+        view.body.contains(
+            "\t&#34;Statement&#34;: [{&#34;Sid&#34;: &#34;Read&#34;, &#34;Effect&#34;: &#34;Allow&#34;"
+        ),
+        "the document as its author wrote it: {}",
         view.body
     );
     assert!(!view.body.contains("Warning"), "{}", view.body);
