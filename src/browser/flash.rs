@@ -106,8 +106,8 @@ pub fn set(service: &SigninService, response: &mut HttpResponse, binding: &str, 
     let _ = response.add_cookie(&c);
 }
 
-/// The flash waiting for this page for `binding`, if any. The page
-/// must [`clear`] it in its answer whenever the request carried one.
+/// The flash waiting for this page for `binding`, if any. The page must [`clear`] it in its
+/// answer.
 pub fn take(service: &SigninService, req: &HttpRequest, binding: &str) -> Option<Flash> {
     let value = req.cookie(cookie_name(service.secure))?;
     let opened = service
@@ -120,13 +120,11 @@ pub fn take(service: &SigninService, req: &HttpRequest, binding: &str) -> Option
     (0..=LIFETIME).contains(&age).then_some(flash)
 }
 
-/// Whether the request carries a flash cookie (to be removed by the answer).
-pub fn present(service: &SigninService, req: &HttpRequest) -> bool {
-    req.cookie(cookie_name(service.secure)).is_some()
-}
-
-/// Removes the flash from the browser.
-pub fn clear(service: &SigninService, response: &mut HttpResponse) {
+/// Removes the flash from the browser, if the request carried one: the answer of a page that
+/// [`take`]s it, so that the message is shown once.
+pub fn clear(service: &SigninService, req: &HttpRequest, response: &mut HttpResponse) {
     let name = cookie_name(service.secure);
-    let _ = response.add_removal_cookie(&super::cookies::removal(service.secure, name));
+    if req.cookie(name).is_some() {
+        let _ = response.add_removal_cookie(&super::cookies::removal(service.secure, name));
+    }
 }

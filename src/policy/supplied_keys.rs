@@ -374,7 +374,7 @@ fn iam_actions_of(statement: &Value) -> Option<Vec<&'static str>> {
 }
 
 /// The keys of a statement's `Condition` block, in document order.
-fn condition_keys(statement: &Value) -> Vec<&str> {
+pub(crate) fn condition_keys(statement: &Value) -> Vec<&str> {
     let Some(Value::Object(operators)) = statement.get("Condition") else {
         return Vec::new();
     };

@@ -66,9 +66,7 @@ pub(super) async fn devices_page(req: HttpRequest, portal: web::Data<Portal>) ->
     };
     let mut response =
         show_devices_with(&req, &portal, &session, StatusCode::OK, notice, None, codes).await;
-    if flash::present(&portal, &req) {
-        flash::clear(&portal, &mut response);
-    }
+    flash::clear(&portal, &req, &mut response);
     response
 }
 

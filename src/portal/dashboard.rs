@@ -88,9 +88,7 @@ pub(super) async fn dashboard(
         flash: flashed,
     };
     let mut response = render(StatusCode::OK, &page);
-    if flash::present(&portal, &req) {
-        flash::clear(&portal, &mut response);
-    }
+    flash::clear(&portal, &req, &mut response);
     response
 }
 

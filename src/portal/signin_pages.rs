@@ -92,9 +92,7 @@ pub(super) fn signin_form(
         app: crate::browser::continuation::app_name(portal, req),
     };
     let mut response = for_pending(req, portal, render(status, &page));
-    if flash::present(portal, req) {
-        flash::clear(portal, &mut response);
-    }
+    flash::clear(portal, req, &mut response);
     if existing.is_none() {
         let _ = response.add_cookie(&cookie(
             portal.secure,

@@ -9,12 +9,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import {
-  startKeyward, launchBrowser, freshPage, screenshots, submit, signIn, pathOf, textOf,
+  startKeyward, launchBrowser, freshPage, screenshots, submit, signInAsRoot, pathOf, textOf,
   ACTION_TIMEOUT_MS, NAVIGATION_TIMEOUT_MS,
 } from './helpers.mjs';
 
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-const ROOT_PASSWORD = 'Root-Console-Passw0rd';
 
 let server;
 let browser;
@@ -35,16 +34,7 @@ async function rootPage({ viewport, bypassCSP = false } = {}) {
   context.setDefaultTimeout(ACTION_TIMEOUT_MS);
   context.setDefaultNavigationTimeout(NAVIGATION_TIMEOUT_MS);
   const page = await context.newPage();
-  const { account, url } = server;
-  await page.goto(`${url}/signin/${account}`);
-  await signIn(page, { account, user: 'root', password: server.rootPassword });
-  if (pathOf(page) === '/console/password') {
-    await page.getByLabel('Current password').fill(server.rootPassword);
-    await page.getByLabel('New password', { exact: true }).fill(ROOT_PASSWORD);
-    await page.getByLabel('Confirm new password').fill(ROOT_PASSWORD);
-    await submit(page, 'Change password');
-    server.rootPassword = ROOT_PASSWORD;
-  }
+  await signInAsRoot(page, server);
   assert.equal(pathOf(page), '/console');
   return page;
 }

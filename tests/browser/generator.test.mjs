@@ -2,7 +2,7 @@
 // the generated document in the policy editor, saves it, and finds it on the policy's page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startKeyward, launchBrowser, freshPage, submit, signIn, pathOf } from './helpers.mjs';
+import { startKeyward, launchBrowser, freshPage, submit, signInAsRoot, pathOf } from './helpers.mjs';
 
 let server;
 let browser;
@@ -18,14 +18,9 @@ after(async () => {
 });
 
 test('a generated policy opens in the editor and is saved', { timeout: 120_000 }, async () => {
-  const { account, url } = server;
+  const { account } = server;
   const page = await freshPage(browser);
-  await page.goto(`${url}/signin/${account}`);
-  await signIn(page, { account, user: 'root', password: server.rootPassword });
-  await page.getByLabel('Current password').fill(server.rootPassword);
-  await page.getByLabel('New password', { exact: true }).fill('Root-Console-Passw0rd');
-  await page.getByLabel('Confirm new password').fill('Root-Console-Passw0rd');
-  await submit(page, 'Change password');
+  await signInAsRoot(page, server);
   assert.equal(pathOf(page), '/console');
 
   await page.getByRole('link', { name: 'Policy generator' }).click();

@@ -309,6 +309,22 @@ export async function signIn(page, { account, user, password }) {
   return submit(page, 'Sign in');
 }
 
+/**
+ * Signs `page` in as the server's root user; the first time, the first-start password is
+ * changed to `newPassword` on the way (and `server.rootPassword` follows). Ends on /console.
+ */
+export async function signInAsRoot(page, server, newPassword = 'Root-Console-Passw0rd') {
+  await page.goto(`${server.url}/signin/${server.account}`);
+  await signIn(page, { account: server.account, user: 'root', password: server.rootPassword });
+  if (pathOf(page) === '/console/password') {
+    await page.getByLabel('Current password').fill(server.rootPassword);
+    await page.getByLabel('New password', { exact: true }).fill(newPassword);
+    await page.getByLabel('Confirm new password').fill(newPassword);
+    await submit(page, 'Change password');
+    server.rootPassword = newPassword;
+  }
+}
+
 /** Creates an IAM user with a console password. */
 export async function createConsoleUser(server, name, password, { resetRequired = false } = {}) {
   await server.aws('iam', 'create-user', '--user-name', name);

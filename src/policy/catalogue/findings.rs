@@ -68,7 +68,7 @@ pub(crate) fn unknown_name_warnings(v: &Value) -> Vec<Finding> {
                 }
             }
         }
-        for key in condition_keys(statement) {
+        for key in crate::policy::supplied_keys::condition_keys(statement) {
             if key_is_known(key, &services, every_service) {
                 continue;
             }
@@ -102,16 +102,4 @@ fn key_is_known(key: &str, services: &[&Service], every_service: bool) -> bool {
         return c.is_known_key(key);
     }
     services.iter().any(|s| s.has_key(key))
-}
-
-/// The keys of a statement's `Condition` block, in document order.
-fn condition_keys(statement: &Value) -> Vec<&str> {
-    let Some(Value::Object(operators)) = statement.get("Condition") else {
-        return Vec::new();
-    };
-    operators
-        .values()
-        .filter_map(Value::as_object)
-        .flat_map(|entries| entries.keys().map(String::as_str))
-        .collect()
 }

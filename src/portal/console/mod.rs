@@ -301,9 +301,7 @@ pub async fn show(
             sections: built.sections,
         },
     );
-    if flash::present(&portal, req) {
-        flash::clear(&portal, &mut response);
-    }
+    flash::clear(&portal, req, &mut response);
     response
 }
 
