@@ -42,6 +42,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/keyward/oidc/clients/{id}",
             web::delete().to(oidc_clients::delete),
         )
+        .route(
+            "/keyward/oidc/clients/{id}",
+            web::patch().to(oidc_clients::update),
+        )
+        .route(
+            "/keyward/oidc/clients/{id}/secret",
+            web::post().to(oidc_clients::rotate_secret),
+        )
         // IAM users' email addresses (a Keyward extension), SigV4-signed JSON.
         .route("/keyward/users/email", web::post().to(user_email::set))
         .route("/keyward/users/email", web::get().to(user_email::get))

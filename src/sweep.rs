@@ -1,5 +1,5 @@
 //! The sweep of expired state: OpenID Connect codes, refresh tokens, revocations, client
-//! assertion ids and grants past their end; console sessions that ended (idle or past their
+//! assertion ids, grants past their end and client secrets whose grace period has ended; console sessions that ended (idle or past their
 //! absolute lifetime) without a sign-out; WebAuthn ceremonies never answered; and sign-in
 //! throttle rows that remember nothing any more.
 //!
@@ -8,7 +8,7 @@
 //! sign-in, guessed user name or unused code. One background thread started by the server
 //! runs it every [`SWEEP_EVERY`], each kind of row in a short transaction of its own.
 
-use crate::oidc::grants;
+use crate::oidc::{clients, grants};
 use crate::portal::Portal;
 use crate::signin::{sessions, webauthn};
 use crate::storage::{throttle, StorageError};
@@ -33,7 +33,9 @@ pub fn sweep_all(portal: &Portal, now: NaiveDateTime) -> Result<Swept, StorageEr
     let store = &portal.ctx.store;
     let idle = portal.lifetimes.idle;
     Ok(Swept {
-        oidc: store.write(|conn| grants::sweep(conn, now))?,
+        oidc: store.write(|conn| {
+            Ok::<_, StorageError>(grants::sweep(conn, now)? + clients::sweep(conn, now)?)
+        })?,
         sessions: store.write(|conn| sessions::sweep(conn, now, idle))?,
         ceremonies: store.write(|conn| webauthn::sweep(conn, now))?,
         throttle: store.write(|conn| throttle::sweep(conn, now))?,

@@ -5,9 +5,9 @@
 use crate::config::StoreArgs;
 use crate::context::ServiceContext;
 use crate::iam::Call;
-use crate::oidc::clients::{self, AuthMethod, Client, GrantType, NewClient};
+use crate::oidc::clients::{self, AuthMethod, Client, ClientChange, GrantType, NewClient};
 use crate::oidc::keys::{self, Algorithm};
-use crate::secrets::ExposeSecret;
+use crate::secrets::{ExposeSecret, SecretString};
 use clap::{Args, Subcommand};
 use serde_json::json;
 use std::io::Write;
@@ -44,6 +44,26 @@ pub enum ClientCommand {
         /// The account whose clients to list
         #[arg(long)]
         account: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a client's registration: each option given replaces what is stored (the
+    /// repeated ones as a whole list); the id, the authentication method and the secret stay.
+    Update(UpdateArgs),
+    /// Give a confidential client a new secret (printed only now). The old secret keeps
+    /// working for the grace period, so that the application can be redeployed with the new
+    /// one; 0 ends it at once.
+    RotateSecret {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        account: String,
+        /// The client id
+        client_id: String,
+        /// How long the old secret keeps working, in seconds (at most 30 days)
+        #[arg(long)]
+        grace_period_seconds: i64,
+        /// Print JSON
         #[arg(long)]
         json: bool,
     },
@@ -109,6 +129,103 @@ pub struct CreateArgs {
     json: bool,
 }
 
+#[derive(Args, Debug)]
+pub struct UpdateArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    #[arg(long)]
+    account: String,
+    /// The client id
+    client_id: String,
+    /// Name shown on the consent page
+    #[arg(long)]
+    name: Option<String>,
+    /// Redirect URI (repeat for several): the whole new list
+    #[arg(long = "redirect-uri")]
+    redirect_uris: Vec<String>,
+    /// Sign-out redirect URI (repeat for several): the whole new list
+    #[arg(long = "post-logout-redirect-uri")]
+    post_logout_redirect_uris: Vec<String>,
+    /// Remove every sign-out redirect URI
+    #[arg(long, conflicts_with = "post_logout_redirect_uris")]
+    no_post_logout_redirect_uris: bool,
+    /// Grant type (repeat for several): the whole new list
+    #[arg(long = "grant-type")]
+    grant_types: Vec<String>,
+    /// Allowed scope (repeat for several): the whole new list
+    #[arg(long = "scope")]
+    scopes: Vec<String>,
+    /// File with the client's new public keys (a JWKS), for private_key_jwt
+    #[arg(long)]
+    jwks: Option<std::path::PathBuf>,
+    /// RS256, ES256 or EdDSA
+    #[arg(long)]
+    signing_alg: Option<String>,
+    /// Access token lifetime in seconds
+    #[arg(long)]
+    access_token_lifetime: Option<i64>,
+    /// ID token lifetime in seconds
+    #[arg(long)]
+    id_token_lifetime: Option<i64>,
+    /// Refresh token lifetime in seconds
+    #[arg(long)]
+    refresh_token_lifetime: Option<i64>,
+    /// Ask users for consent (true) or not (false)
+    #[arg(long)]
+    consent: Option<bool>,
+    /// Print JSON
+    #[arg(long)]
+    json: bool,
+}
+
+fn grant_types(names: &[String]) -> anyhow::Result<Vec<GrantType>> {
+    names
+        .iter()
+        .map(|g| GrantType::parse(g).ok_or_else(|| anyhow::anyhow!("unknown grant type {g}")))
+        .collect()
+}
+
+fn algorithm(name: Option<&str>) -> anyhow::Result<Option<Algorithm>> {
+    name.map(|a| {
+        Algorithm::parse(a).ok_or_else(|| anyhow::anyhow!("unsupported signing algorithm {a}"))
+    })
+    .transpose()
+}
+
+fn read_jwks(path: Option<&std::path::PathBuf>) -> anyhow::Result<Option<String>> {
+    path.map(|path| {
+        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    })
+    .transpose()
+}
+
+/// A repeated option: given, it is the whole new list.
+fn list_option(values: &[String]) -> Option<Vec<String>> {
+    (!values.is_empty()).then(|| values.to_vec())
+}
+
+fn change(args: &UpdateArgs) -> anyhow::Result<ClientChange> {
+    Ok(ClientChange {
+        name: args.name.clone(),
+        jwks: read_jwks(args.jwks.as_ref())?,
+        redirect_uris: list_option(&args.redirect_uris),
+        post_logout_redirect_uris: if args.no_post_logout_redirect_uris {
+            Some(Vec::new())
+        } else {
+            list_option(&args.post_logout_redirect_uris)
+        },
+        grant_types: list_option(&args.grant_types)
+            .map(|names| grant_types(&names))
+            .transpose()?,
+        scopes: list_option(&args.scopes),
+        signing_alg: algorithm(args.signing_alg.as_deref())?,
+        access_token_lifetime: args.access_token_lifetime,
+        id_token_lifetime: args.id_token_lifetime,
+        refresh_token_lifetime: args.refresh_token_lifetime,
+        consent_required: args.consent,
+    })
+}
+
 fn context(store: StoreArgs) -> anyhow::Result<ServiceContext> {
     let (settings, _) = store.resolve()?;
     Ok(crate::app::service_context(&settings)?)
@@ -123,30 +240,14 @@ fn call(account: &str) -> Call {
 }
 
 fn new_client(args: &CreateArgs) -> anyhow::Result<NewClient> {
-    let grant_types = args
-        .grant_types
-        .iter()
-        .map(|g| GrantType::parse(g).ok_or_else(|| anyhow::anyhow!("unknown grant type {g}")))
-        .collect::<anyhow::Result<_>>()?;
+    let grant_types = grant_types(&args.grant_types)?;
     let auth_method = args
         .auth_method
         .as_deref()
         .map(|m| AuthMethod::parse(m).ok_or_else(|| anyhow::anyhow!("unknown auth method {m}")))
         .transpose()?;
-    let signing_alg = args
-        .signing_alg
-        .as_deref()
-        .map(|a| {
-            Algorithm::parse(a).ok_or_else(|| anyhow::anyhow!("unsupported signing algorithm {a}"))
-        })
-        .transpose()?;
-    let jwks = args
-        .jwks
-        .as_ref()
-        .map(|path| {
-            std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
-        })
-        .transpose()?;
+    let signing_alg = algorithm(args.signing_alg.as_deref())?;
+    let jwks = read_jwks(args.jwks.as_ref())?;
     Ok(NewClient {
         name: args.name.clone(),
         auth_method,
@@ -174,6 +275,44 @@ fn describe(client: &Client, out: &mut dyn Write) -> std::io::Result<()> {
     for uri in &client.redirect_uris {
         writeln!(out, "redirect URI:   {uri}")?;
     }
+    writeln!(
+        out,
+        "lifetimes:      access {} s, ID {} s, refresh {} s",
+        client.access_token_lifetime, client.id_token_lifetime, client.refresh_token_lifetime
+    )?;
+    Ok(())
+}
+
+/// A client, as JSON or in words, with a secret that is shown only now.
+fn print(
+    client: &Client,
+    secret: Option<&SecretString>,
+    json: bool,
+    now: chrono::NaiveDateTime,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    if json {
+        let mut v = client.to_json(now);
+        if let Some(secret) = secret {
+            v["client_secret"] = secret.expose_secret().into();
+        }
+        return writeln!(out, "{v}");
+    }
+    describe(client, out)?;
+    if let Some(secret) = secret {
+        writeln!(
+            out,
+            "client_secret:  {} (shown only now)",
+            secret.expose_secret()
+        )?;
+    }
+    if let Some(until) = client.previous_secret_valid_until(now) {
+        writeln!(
+            out,
+            "old secret:     accepted until {}",
+            until.and_utc().to_rfc3339()
+        )?;
+    }
     Ok(())
 }
 
@@ -195,22 +334,33 @@ pub fn run(cmd: OidcCommand, out: &mut dyn Write) -> anyhow::Result<()> {
             let new = new_client(&args)?;
             let ctx = context(args.store)?;
             let (client, secret) = clients::create(&ctx, &call(&args.account), &new)?;
-            if args.json {
-                let mut v = client.to_json();
-                if let Some(secret) = &secret {
-                    v["client_secret"] = secret.expose_secret().into();
-                }
-                writeln!(out, "{v}")?;
-            } else {
-                describe(&client, out)?;
-                if let Some(secret) = &secret {
-                    writeln!(
-                        out,
-                        "client_secret:  {} (shown only now)",
-                        secret.expose_secret()
-                    )?;
-                }
-            }
+            print(
+                &client,
+                secret.as_ref(),
+                args.json,
+                ctx.clock.now_naive(),
+                out,
+            )?;
+        }
+        OidcCommand::Client(ClientCommand::Update(args)) => {
+            let change = change(&args)?;
+            let ctx = context(args.store)?;
+            let client = clients::update(&ctx, &call(&args.account), &args.client_id, &change)?;
+            print(&client, None, args.json, ctx.clock.now_naive(), out)?;
+        }
+        OidcCommand::Client(ClientCommand::RotateSecret {
+            store,
+            account,
+            client_id,
+            grace_period_seconds,
+            json,
+        }) => {
+            let ctx = context(store)?;
+            let grace = chrono::Duration::try_seconds(grace_period_seconds)
+                .unwrap_or(chrono::Duration::MAX);
+            let (client, secret) =
+                clients::rotate_secret(&ctx, &call(&account), &client_id, grace)?;
+            print(&client, Some(&secret), json, ctx.clock.now_naive(), out)?;
         }
         OidcCommand::Client(ClientCommand::List {
             store,
@@ -219,8 +369,10 @@ pub fn run(cmd: OidcCommand, out: &mut dyn Write) -> anyhow::Result<()> {
         }) => {
             let ctx = context(store)?;
             let all = clients::list(&ctx, &account)?;
+            let now = ctx.clock.now_naive();
             if json {
-                let v = json!({ "clients": all.iter().map(Client::to_json).collect::<Vec<_>>() });
+                let v =
+                    json!({ "clients": all.iter().map(|c| c.to_json(now)).collect::<Vec<_>>() });
                 writeln!(out, "{v}")?;
             } else {
                 for client in &all {

@@ -148,7 +148,7 @@ pub fn authenticate(
     }
     let ok = match &presented {
         Presented::Basic { secret, .. } | Presented::Post { secret, .. } => {
-            client.secret_matches(secret)
+            client.secret_matches(secret, provider.ctx.clock.now_naive())
         }
         Presented::Assertion { assertion, .. } => check_assertion(provider, &client, assertion)?,
         Presented::None { .. } => true,

@@ -5,15 +5,23 @@
 //! POST   /keyward/oidc/clients         keyward:CreateOidcClient   body: registration metadata
 //! GET    /keyward/oidc/clients         keyward:ListOidcClients
 //! GET    /keyward/oidc/clients/{id}    keyward:GetOidcClient
+//! PATCH  /keyward/oidc/clients/{id}    keyward:UpdateOidcClient   body: the fields to change
+//! POST   /keyward/oidc/clients/{id}/secret
+//!                                       keyward:RotateOidcClientSecret
+//!                                                  body: {"grace_period_seconds": N}
 //! DELETE /keyward/oidc/clients/{id}    keyward:DeleteOidcClient
 //! ```
 //! The resource is the client's ARN, `arn:aws:keyward::<account>:oidc-client/<id>` (`*` for
 //! create and list). The body of a create uses RFC 7591's names (`client_name`,
 //! `redirect_uris`, `grant_types`, `token_endpoint_auth_method`, `scope`,
 //! `id_token_signed_response_alg`, `post_logout_redirect_uris`, `jwks`) plus Keyward's
-//! lifetimes and `consent_required`; the answer holds `client_secret` once.
+//! lifetimes and `consent_required`; the answer holds `client_secret` once. An update takes
+//! the same names, each optional: the ones present replace the stored values, and the result
+//! must pass the registration rules (the authentication method cannot change). A rotation
+//! answers with the new `client_secret`, once, and `previous_secret_expires_at` while the
+//! replaced secret still works (`grace_period_seconds`, required: 0 to 30 days).
 
-use super::clients::{self, AuthMethod, ClientError, GrantType, NewClient};
+use super::clients::{self, AuthMethod, ClientChange, ClientError, GrantType, NewClient};
 use super::keys::Algorithm;
 use crate::audit::RequestMeta;
 use crate::authz::{Caller, Denied, RequestFacts, ResourceRequest};
@@ -51,13 +59,78 @@ fn invalid(text: impl Into<String>) -> AwsError {
     AwsError::validation_error(text)
 }
 
+/// An update's body: the registration's names, each optional.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Changes {
+    client_name: Option<String>,
+    redirect_uris: Option<Vec<String>>,
+    post_logout_redirect_uris: Option<Vec<String>>,
+    grant_types: Option<Vec<String>>,
+    scope: Option<String>,
+    id_token_signed_response_alg: Option<String>,
+    jwks: Option<Value>,
+    access_token_lifetime: Option<i64>,
+    id_token_lifetime: Option<i64>,
+    refresh_token_lifetime: Option<i64>,
+    consent_required: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Rotation {
+    grace_period_seconds: i64,
+}
+
+fn grant_types(names: &[String]) -> Result<Vec<GrantType>, AwsError> {
+    names
+        .iter()
+        .map(|g| GrantType::parse(g).ok_or_else(|| invalid(format!("unknown grant type {g}"))))
+        .collect()
+}
+
+fn algorithm(name: Option<&str>) -> Result<Option<Algorithm>, AwsError> {
+    name.map(|a| {
+        Algorithm::parse(a).ok_or_else(|| invalid(format!("unsupported signing algorithm {a}")))
+    })
+    .transpose()
+}
+
+/// RFC 7591's `scope`: space-separated.
+fn scopes(text: &str) -> Vec<String> {
+    text.split(' ')
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+impl Changes {
+    fn into_change(self) -> Result<ClientChange, AwsError> {
+        Ok(ClientChange {
+            name: self.client_name,
+            jwks: self.jwks.map(|j| j.to_string()),
+            redirect_uris: self.redirect_uris,
+            post_logout_redirect_uris: self.post_logout_redirect_uris,
+            grant_types: self.grant_types.as_deref().map(grant_types).transpose()?,
+            scopes: self.scope.as_deref().map(scopes),
+            signing_alg: algorithm(self.id_token_signed_response_alg.as_deref())?,
+            access_token_lifetime: self.access_token_lifetime,
+            id_token_lifetime: self.id_token_lifetime,
+            refresh_token_lifetime: self.refresh_token_lifetime,
+            consent_required: self.consent_required,
+        })
+    }
+}
+
+/// A JSON body, or AWS's validation error naming what is wrong with it.
+fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, AwsError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| invalid(format!("The request body is not valid: {e}")))
+}
+
 impl Registration {
     fn into_new(self) -> Result<NewClient, AwsError> {
-        let grant_types = self
-            .grant_types
-            .iter()
-            .map(|g| GrantType::parse(g).ok_or_else(|| invalid(format!("unknown grant type {g}"))))
-            .collect::<Result<_, _>>()?;
+        let grant_types = grant_types(&self.grant_types)?;
         let auth_method = self
             .token_endpoint_auth_method
             .as_deref()
@@ -66,14 +139,7 @@ impl Registration {
                     .ok_or_else(|| invalid(format!("unknown token_endpoint_auth_method {m}")))
             })
             .transpose()?;
-        let signing_alg = self
-            .id_token_signed_response_alg
-            .as_deref()
-            .map(|a| {
-                Algorithm::parse(a)
-                    .ok_or_else(|| invalid(format!("unsupported signing algorithm {a}")))
-            })
-            .transpose()?;
+        let signing_alg = algorithm(self.id_token_signed_response_alg.as_deref())?;
         Ok(NewClient {
             name: self.client_name,
             auth_method,
@@ -81,13 +147,7 @@ impl Registration {
             redirect_uris: self.redirect_uris,
             post_logout_redirect_uris: self.post_logout_redirect_uris,
             grant_types,
-            scopes: self
-                .scope
-                .unwrap_or_default()
-                .split(' ')
-                .filter(|s| !s.is_empty())
-                .map(String::from)
-                .collect(),
+            scopes: scopes(&self.scope.unwrap_or_default()),
             signing_alg,
             access_token_lifetime: self.access_token_lifetime,
             id_token_lifetime: self.id_token_lifetime,
@@ -119,6 +179,10 @@ pub enum Op {
     Create(Vec<u8>),
     List,
     Get(String),
+    /// With the changes (JSON).
+    Update(String, Vec<u8>),
+    /// With the grace period (JSON).
+    RotateSecret(String, Vec<u8>),
     Delete(String),
 }
 
@@ -128,6 +192,8 @@ impl Op {
             Op::Create(_) => "CreateOidcClient",
             Op::List => "ListOidcClients",
             Op::Get(_) => "GetOidcClient",
+            Op::Update(..) => "UpdateOidcClient",
+            Op::RotateSecret(..) => "RotateOidcClientSecret",
             Op::Delete(_) => "DeleteOidcClient",
         }
     }
@@ -170,7 +236,9 @@ pub fn perform(
     let action = op.action();
     let account = caller.account_id().to_string();
     let resource = match &op {
-        Op::Get(id) | Op::Delete(id) => format!("arn:aws:keyward::{account}:oidc-client/{id}"),
+        Op::Get(id) | Op::Update(id, _) | Op::RotateSecret(id, _) | Op::Delete(id) => {
+            format!("arn:aws:keyward::{account}:oidc-client/{id}")
+        }
         _ => "*".to_string(),
     };
     let refused = |error: AwsError| {
@@ -190,13 +258,13 @@ pub fn perform(
         meta: meta.clone(),
     };
     let ok = StatusCode::OK;
+    let now = api.ctx.clock.now_naive();
     let result = match op {
-        Op::Create(body) => {
-            let registration: Registration = serde_json::from_slice(&body)
-                .map_err(|e| refused(invalid(format!("The request body is not valid: {e}"))))?;
+        Op::Create(bytes) => {
+            let registration: Registration = body(&bytes).map_err(refused)?;
             let new = registration.into_new().map_err(refused)?;
             clients::create(&api.ctx, &call, &new).map(|(client, secret)| {
-                let mut out = client.to_json();
+                let mut out = client.to_json(now);
                 if let Some(secret) = secret {
                     out["client_secret"] = secret.expose_secret().into();
                 }
@@ -206,10 +274,26 @@ pub fn perform(
         Op::List => clients::list(&api.ctx, &account).map(|all| {
             (
                 ok,
-                json!({ "clients": all.iter().map(|c| c.to_json()).collect::<Vec<_>>() }),
+                json!({ "clients": all.iter().map(|c| c.to_json(now)).collect::<Vec<_>>() }),
             )
         }),
-        Op::Get(id) => clients::get(&api.ctx, &account, &id).map(|c| (ok, c.to_json())),
+        Op::Get(id) => clients::get(&api.ctx, &account, &id).map(|c| (ok, c.to_json(now))),
+        Op::Update(id, bytes) => {
+            let change = body::<Changes>(&bytes)
+                .and_then(Changes::into_change)
+                .map_err(refused)?;
+            clients::update(&api.ctx, &call, &id, &change).map(|c| (ok, c.to_json(now)))
+        }
+        Op::RotateSecret(id, bytes) => {
+            let rotation: Rotation = body(&bytes).map_err(refused)?;
+            let grace = chrono::Duration::try_seconds(rotation.grace_period_seconds)
+                .unwrap_or(chrono::Duration::MAX);
+            clients::rotate_secret(&api.ctx, &call, &id, grace).map(|(client, secret)| {
+                let mut out = client.to_json(now);
+                out["client_secret"] = secret.expose_secret().into();
+                (ok, out)
+            })
+        }
         Op::Delete(id) => clients::delete(&api.ctx, &call, &id).map(|()| (ok, json!({}))),
     };
     result.map_err(|e| refused(AwsError::from(e)))
@@ -231,6 +315,29 @@ pub async fn get(
 ) -> HttpResponse {
     let id = id.into_inner();
     run(req, body, api, move |_| Op::Get(id)).await
+}
+
+pub async fn update(
+    req: HttpRequest,
+    body: web::Bytes,
+    api: web::Data<AwsApi>,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let id = id.into_inner();
+    run(req, body, api, move |body| Op::Update(id, body.to_vec())).await
+}
+
+pub async fn rotate_secret(
+    req: HttpRequest,
+    body: web::Bytes,
+    api: web::Data<AwsApi>,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let id = id.into_inner();
+    run(req, body, api, move |body| {
+        Op::RotateSecret(id, body.to_vec())
+    })
+    .await
 }
 
 pub async fn delete(

@@ -138,6 +138,14 @@ fn console_pages(scope: actix_web::Scope) -> actix_web::Scope {
         .route("/oidc-clients", web::post().to(applications::create))
         .route("/oidc-clients/{id}", web::get().to(applications::detail))
         .route(
+            "/oidc-clients/{id}/edit",
+            web::post().to(applications::edit),
+        )
+        .route(
+            "/oidc-clients/{id}/secret",
+            web::post().to(applications::rotate_secret),
+        )
+        .route(
             "/oidc-clients/{id}/delete",
             web::post().to(applications::delete),
         )

@@ -218,6 +218,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    oidc_client_previous_secrets (client_id) {
+        client_id -> Text,
+        secret_hash -> Text,
+        valid_until -> Timestamp,
+    }
+}
+
+diesel::table! {
     oidc_codes (code_hash) {
         code_hash -> Text,
         grant_id -> Text,
@@ -469,6 +477,7 @@ diesel::joinable!(login_profiles -> users (user_id));
 diesel::joinable!(managed_policies -> accounts (account_id));
 diesel::joinable!(mfa_devices -> accounts (account_id));
 diesel::joinable!(mfa_devices -> users (user_id));
+diesel::joinable!(oidc_client_previous_secrets -> oidc_clients (client_id));
 diesel::joinable!(oidc_clients -> accounts (account_id));
 diesel::joinable!(oidc_providers -> accounts (account_id));
 diesel::joinable!(oidc_codes -> oidc_grants (grant_id));
@@ -511,6 +520,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     managed_policies,
     mfa_devices,
     oidc_client_assertions,
+    oidc_client_previous_secrets,
     oidc_clients,
     oidc_codes,
     oidc_consents,

@@ -190,7 +190,12 @@ async function consolePaths() {
   const account = server.account;
   await server.aws('iam', 'create-role', '--role-name', 'axe-role', '--assume-role-policy-document',
     JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: 'sts:AssumeRole' }] }));
+  const app = await server.keywardJson('POST', '/keyward/oidc/clients', {
+    client_name: 'Axe app', redirect_uris: ['https://app.example/cb'],
+  });
+  assert.equal(app.status, 201, JSON.stringify(app.body));
   return [
+    `/console/oidc-clients/${app.body.client_id}`,
     '/console', '/console/users', '/console/create/user', '/console/users/admin',
     '/console/groups', '/console/groups/Administrators', '/console/roles', '/console/roles/axe-role',
     '/console/policies',

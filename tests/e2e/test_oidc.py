@@ -2,10 +2,11 @@
 nobody here wrote: client_credentials with client_secret_basic and with private_key_jwt (keys
 made here, public halves registered with --jwks), token introspection (RFC 7662) and
 revocation (RFC 7009), a wrong secret, and the SigV4-signed client API (create, list, get,
-delete, AccessDenied) and users' email API, signed with botocore. Tokens are checked with
+edit, secret rotation with a grace period, delete, AccessDenied) and users' email API, signed with botocore. Tokens are checked with
 joserfc against the published JWKS, as a resource server would."""
 import json
 import subprocess
+import time
 
 import botocore.auth
 import botocore.awsrequest
@@ -298,6 +299,104 @@ def test_the_sigv4_client_api_creates_lists_gets_and_deletes(keyward, provider):
     assert e.value.error == "invalid_client", "a deleted client's secret no longer works"
 
 
+def cli(keyward, *args):
+    """`keyward oidc client ...` against the server's store: (exit status, stdout, stderr)."""
+    out = subprocess.run([BIN, "oidc", "client", *args, "--data-dir", keyward.dir,
+                          "--account", keyward.account],
+                         env=keyward.env, capture_output=True, text=True, timeout=60)
+    return out.returncode, out.stdout, out.stderr
+
+
+def fetch(provider, client_id, secret, **params):
+    """client_credentials with client_secret_post: the token, or the OAuth error's code."""
+    s = session(client_id, secret, token_endpoint_auth_method="client_secret_post")
+    try:
+        return s.fetch_token(provider["token_endpoint"], grant_type="client_credentials", **params)
+    except OAuthError as e:
+        return e.error
+
+
+def test_the_sigv4_client_api_edits_and_rotates_with_a_grace_period(keyward, provider):
+    status, created = signed(keyward, "POST", "/keyward/oidc/clients", REGISTRATION)
+    assert status == 201, created
+    client_id, first = created["client_id"], created["client_secret"]
+    path = f"/keyward/oidc/clients/{client_id}"
+
+    # An edit replaces the fields it names; the rest, the id and the secret stay.
+    status, edited = signed(keyward, "PATCH", path, {
+        "redirect_uris": ["https://orders.example.com/callback2"],
+        "scope": "openid orders:read orders:write",
+        "id_token_signed_response_alg": "ES256",
+        "access_token_lifetime": 900,
+    })
+    assert status == 200, edited
+    assert edited["redirect_uris"] == ["https://orders.example.com/callback2"]
+    assert edited["id_token_signed_response_alg"] == "ES256"
+    assert edited["client_name"] == REGISTRATION["client_name"]
+    assert edited["post_logout_redirect_uris"] == REGISTRATION["post_logout_redirect_uris"]
+    token = fetch(provider, client_id, first, scope="orders:write")
+    assert token["expires_in"] == 900, token
+    header, _ = verified(provider, token["access_token"])
+    assert header["alg"] == "ES256"
+
+    # Refusals change nothing: a rule broken, a field that cannot change, an unknown client.
+    for body in [{"redirect_uris": ["http://orders.example.com/cb"]},
+                 {"access_token_lifetime": 5},
+                 {"token_endpoint_auth_method": "none"},
+                 {"client_secret": "chosen-by-me"}]:
+        status, answer = signed(keyward, "PATCH", path, body)
+        assert status == 400 and answer["error"]["code"] == "ValidationError", (body, answer)
+    status, answer = signed(keyward, "PATCH", "/keyward/oidc/clients/nosuchclient", {"client_name": "x"})
+    assert status == 404 and answer["error"]["code"] == "NoSuchEntity", answer
+    status, got = signed(keyward, "GET", path)
+    assert got == edited
+
+    # A rotation: the new secret once, the old one until the grace period ends.
+    for body in [None, {}, {"grace_period_seconds": -1}, {"grace_period_seconds": 31 * 86400},
+                 {"grace_period_seconds": "1h"}]:
+        status, answer = signed(keyward, "POST", path + "/secret", body)
+        assert status == 400 and answer["error"]["code"] == "ValidationError", (body, answer)
+    assert "access_token" in fetch(provider, client_id, first), "refused rotations changed nothing"
+    status, rotated = signed(keyward, "POST", path + "/secret", {"grace_period_seconds": 3})
+    assert status == 200, rotated
+    second = rotated["client_secret"]
+    assert second != first and rotated["previous_secret_expires_at"]
+    status, got = signed(keyward, "GET", path)
+    assert "client_secret" not in got and got["previous_secret_expires_at"]
+    assert "access_token" in fetch(provider, client_id, second)
+    assert "access_token" in fetch(provider, client_id, first), "the grace period"
+    time.sleep(3.5)
+    assert fetch(provider, client_id, first) == "invalid_client", "the grace period has ended"
+    assert "access_token" in fetch(provider, client_id, second)
+    status, got = signed(keyward, "GET", path)
+    assert got["previous_secret_expires_at"] is None
+
+    # The CLI does the same against the store.
+    code, out, err = cli(keyward, "rotate-secret", client_id, "--grace-period-seconds", "3600", "--json")
+    assert code == 0, err
+    third = json.loads(out)
+    assert third["previous_secret_expires_at"] and third["client_secret"] not in (first, second)
+    code, out, err = cli(keyward, "rotate-secret", client_id, "--grace-period-seconds", "9999999")
+    assert code != 0 and "grace period" in err, (out, err)
+    code, out, err = cli(keyward, "update", client_id, "--name", "Orders API v2", "--signing-alg", "EdDSA",
+                         "--json")
+    assert code == 0, err
+    updated = json.loads(out)
+    assert (updated["client_name"], updated["id_token_signed_response_alg"]) == ("Orders API v2", "EdDSA")
+    assert updated["redirect_uris"] == edited["redirect_uris"]
+    code, out, err = cli(keyward, "update", client_id, "--redirect-uri", "http://evil.example/cb")
+    assert code != 0 and "only https" in err, (out, err)
+
+    # A public client has no secret to rotate.
+    public = dict(REGISTRATION, token_endpoint_auth_method="none",
+                  grant_types=["authorization_code"])
+    status, created = signed(keyward, "POST", "/keyward/oidc/clients", public)
+    assert status == 201, created
+    status, answer = signed(keyward, "POST", f"/keyward/oidc/clients/{created['client_id']}/secret",
+                            {"grace_period_seconds": 0})
+    assert status == 400 and "no secret" in answer["error"]["message"], answer
+
+
 def test_the_sigv4_client_api_is_denied_without_permission(keyward, iam, name):
     status, created = signed(keyward, "POST", "/keyward/oidc/clients", REGISTRATION)
     assert status == 201, created
@@ -308,6 +407,9 @@ def test_the_sigv4_client_api_is_denied_without_permission(keyward, iam, name):
     for method, path, body in [("POST", "/keyward/oidc/clients", REGISTRATION),
                                ("GET", "/keyward/oidc/clients", None),
                                ("GET", f"/keyward/oidc/clients/{client_id}", None),
+                               ("PATCH", f"/keyward/oidc/clients/{client_id}", {"client_name": "x"}),
+                               ("POST", f"/keyward/oidc/clients/{client_id}/secret",
+                                {"grace_period_seconds": 0}),
                                ("DELETE", f"/keyward/oidc/clients/{client_id}", None)]:
         status, answer = signed(keyward, method, path, body, key=key, secret=secret)
         assert status == 403, (method, path, answer)

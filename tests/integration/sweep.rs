@@ -1,5 +1,5 @@
 //! The sweep of expired state (`keyward::sweep::sweep_all`): with the clock moved on, expired
-//! OpenID Connect rows, ended console sessions, unanswered WebAuthn ceremonies and forgotten
+//! OpenID Connect rows (client secrets past their grace period too), ended console sessions, unanswered WebAuthn ceremonies and forgotten
 //! throttle rows are deleted; live ones of each kind stay.
 
 use crate::guessing::password_attempt;
@@ -11,9 +11,10 @@ use keyward::audit::RequestMeta;
 use keyward::oidc::clients::{self, GrantType, NewClient};
 use keyward::portal::signin::Outcome;
 use keyward::storage::schema::{
-    console_sessions, oidc_client_assertions as assertions, oidc_codes as codes,
-    oidc_grants as grants, oidc_refresh_tokens as refresh, oidc_revoked_tokens as revoked,
-    signin_throttle, webauthn_ceremonies,
+    console_sessions, oidc_client_assertions as assertions,
+    oidc_client_previous_secrets as previous, oidc_codes as codes, oidc_grants as grants,
+    oidc_refresh_tokens as refresh, oidc_revoked_tokens as revoked, signin_throttle,
+    webauthn_ceremonies,
 };
 use keyward::storage::{DbConnection, StorageError};
 use keyward::sweep::{sweep_all, Swept};
@@ -96,6 +97,7 @@ struct Left {
     refresh: Vec<String>,
     revoked: Vec<String>,
     assertions: Vec<String>,
+    previous: Vec<String>,
     sessions: usize,
     ceremonies: Vec<String>,
     throttle: Vec<String>,
@@ -112,6 +114,7 @@ fn left(s: &Setup) -> Left {
             refresh: refresh::table.select(refresh::token_hash).load(conn)?,
             revoked: revoked::table.select(revoked::jti).load(conn)?,
             assertions: assertions::table.select(assertions::jti).load(conn)?,
+            previous: previous::table.select(previous::client_id).load(conn)?,
             sessions: console_sessions::table
                 .count()
                 .get_result::<i64>(conn)?
@@ -146,6 +149,11 @@ fn the_sweep_deletes_expired_rows_and_keeps_live_ones() {
         };
         let (client, _) = clients::create(&s.portal.ctx, &call, &service).unwrap();
         let client = client.client_id;
+        // Secrets rotated with an hour's grace period, and with thirty days'.
+        let (rotated, _) = clients::create(&s.portal.ctx, &call, &service).unwrap();
+        let rotated = rotated.client_id;
+        clients::rotate_secret(&s.portal.ctx, &call, &client, Duration::hours(1)).unwrap();
+        clients::rotate_secret(&s.portal.ctx, &call, &rotated, Duration::days(30)).unwrap();
         grant(&s, &client, "ended", t0, t0 + Duration::hours(1));
         grant(&s, &client, "live", t0, t0 + Duration::days(30));
         ceremony(&s, "unanswered", t0 + Duration::minutes(5));
@@ -184,8 +192,8 @@ fn the_sweep_deletes_expired_rows_and_keeps_live_ones() {
             swept,
             Swept {
                 // Both codes, and the ended grant's refresh token, revoked token id,
-                // assertion id and the grant itself.
-                oidc: 6,
+                // assertion id and the grant itself; the secret whose grace period ended.
+                oidc: 7,
                 sessions: 1,
                 ceremonies: 1,
                 throttle: 1,
@@ -201,6 +209,7 @@ fn the_sweep_deletes_expired_rows_and_keeps_live_ones() {
         assert_eq!(after.refresh, ["refresh-live"]);
         assert_eq!(after.revoked, ["jti-live"]);
         assert_eq!(after.assertions, ["jti-live"]);
+        assert_eq!(after.previous, [rotated]);
         assert_eq!(
             after.sessions, 1,
             "the idle session is gone, the new one stays"

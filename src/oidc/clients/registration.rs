@@ -23,6 +23,57 @@ pub struct NewClient {
     pub consent_required: Option<bool>,
 }
 
+/// A change to a registration: the fields that are set replace the stored ones; the client
+/// id, the way the client authenticates and its secret stay as they are.
+#[derive(Debug, Clone, Default)]
+pub struct ClientChange {
+    pub name: Option<String>,
+    pub jwks: Option<String>,
+    pub redirect_uris: Option<Vec<String>>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    pub grant_types: Option<Vec<GrantType>>,
+    pub scopes: Option<Vec<String>>,
+    pub signing_alg: Option<Algorithm>,
+    pub access_token_lifetime: Option<i64>,
+    pub id_token_lifetime: Option<i64>,
+    pub refresh_token_lifetime: Option<i64>,
+    pub consent_required: Option<bool>,
+}
+
+impl ClientChange {
+    /// The registration `client` would have after this change, before the rules are applied.
+    pub(super) fn applied_to(&self, client: &Client) -> NewClient {
+        let or = |set: &Option<Vec<String>>, was: &Vec<String>| set.clone().unwrap_or(was.clone());
+        NewClient {
+            name: self.name.clone().unwrap_or(client.name.clone()),
+            auth_method: Some(client.auth_method),
+            jwks: self.jwks.clone().or(client.jwks.clone()),
+            redirect_uris: or(&self.redirect_uris, &client.redirect_uris),
+            post_logout_redirect_uris: or(
+                &self.post_logout_redirect_uris,
+                &client.post_logout_redirect_uris,
+            ),
+            grant_types: self
+                .grant_types
+                .clone()
+                .unwrap_or(client.grant_types.clone()),
+            // An emptied list of scopes means the defaults, as at registration.
+            scopes: or(&self.scopes, &client.scopes),
+            signing_alg: Some(self.signing_alg.unwrap_or(client.signing_alg)),
+            access_token_lifetime: Some(
+                self.access_token_lifetime
+                    .unwrap_or(client.access_token_lifetime),
+            ),
+            id_token_lifetime: Some(self.id_token_lifetime.unwrap_or(client.id_token_lifetime)),
+            refresh_token_lifetime: Some(
+                self.refresh_token_lifetime
+                    .unwrap_or(client.refresh_token_lifetime),
+            ),
+            consent_required: Some(self.consent_required.unwrap_or(client.consent_required)),
+        }
+    }
+}
+
 fn invalid<T>(text: impl Into<String>) -> Result<T, ClientError> {
     Err(ClientError::Invalid(text.into()))
 }
@@ -206,6 +257,8 @@ pub(super) fn validate(
         )?,
         consent_required: new.consent_required.unwrap_or(true),
         created_at: now,
+        previous_secret_hash: None,
+        previous_secret_until: None,
     })
 }
 
@@ -352,10 +405,32 @@ mod tests {
             panic!("valid")
         };
         c.secret_hash = Some(hash_secret("s3cret"));
-        assert!(c.secret_matches("s3cret"));
-        assert!(!c.secret_matches("s3cret "));
-        assert!(!c.secret_matches(""));
+        assert!(c.secret_matches("s3cret", at()));
+        assert!(!c.secret_matches("s3cret ", at()));
+        assert!(!c.secret_matches("", at()));
         c.secret_hash = None;
-        assert!(!c.secret_matches(""));
+        assert!(!c.secret_matches("", at()));
+    }
+
+    #[test]
+    fn a_replaced_secret_matches_only_until_its_grace_period_ends() {
+        let Ok(mut c) = validate(&web(&["https://a.example/cb"]), "a", "id".into(), at()) else {
+            panic!("valid")
+        };
+        let until = at() + chrono::Duration::hours(1);
+        c.secret_hash = Some(hash_secret("new"));
+        c.previous_secret_hash = Some(hash_secret("old"));
+        c.previous_secret_until = Some(until);
+        let before = until - chrono::Duration::seconds(1);
+        assert!(c.secret_matches("new", before));
+        assert!(c.secret_matches("old", before));
+        assert_eq!(c.previous_secret_valid_until(before), Some(until));
+        assert!(c.secret_matches("new", until));
+        assert!(
+            !c.secret_matches("old", until),
+            "the grace period has ended"
+        );
+        assert_eq!(c.previous_secret_valid_until(until), None);
+        assert!(!c.secret_matches("older", before));
     }
 }

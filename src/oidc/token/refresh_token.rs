@@ -61,11 +61,21 @@ pub(super) fn refresh(
             "the user can no longer sign in; the grant is revoked",
         ));
     }
+    // What the grant holds and the client may still have: an administrator who took a scope
+    // away from the client took it from every grant at their next refresh.
     let requested = params::scopes(params.get("scope")?);
     let scope = if requested.is_empty() {
-        grant.scope.clone()
+        grant
+            .scope
+            .split(' ')
+            .filter(|s| !s.is_empty() && client.allows_scope(s))
+            .collect::<Vec<_>>()
+            .join(" ")
     } else {
-        if let Some(extra) = requested.iter().find(|s| !grant.has_scope(s)) {
+        if let Some(extra) = requested
+            .iter()
+            .find(|s| !grant.has_scope(s) || !client.allows_scope(s))
+        {
             return Err(OAuthError::invalid_scope(format!(
                 "the scope {extra} was not granted"
             )));

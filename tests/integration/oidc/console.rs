@@ -1,6 +1,7 @@
 //! OIDC applications in the console: registered under IAM, and users withdrawing their consent.
 
 use super::*;
+use crate::portal::root_browser;
 
 /// The value of a fact (`<dt>term</dt><dd>value</dd>`) on a console page.
 fn fact(page: &str, term: &str) -> String {
@@ -172,4 +173,187 @@ fn the_console_registers_applications_under_iam_and_users_withdraw_their_consent
     assert_eq!(deleted.status, 303, "{}", deleted.body);
     let (status, e) = token(&server, auth, &[("grant_type", "client_credentials")]);
     assert_eq!((status, e["error"].as_str()), (401, Some("invalid_client")));
+}
+
+/// The secret in the one-time message on the page a rotation or a registration leads to.
+fn shown_secret(page: &str) -> String {
+    fact(page, "Client secret")
+        .trim_start_matches("<code class=\"secret\">")
+        .trim_end_matches("</code>")
+        .to_string()
+}
+
+#[test]
+fn the_console_edits_an_application_and_rotates_its_secret_with_a_grace_period() {
+    for backend in BACKENDS {
+        let db = TestDb::new(backend);
+        let server = Server::start(&db, &[]);
+        let account = account(&server);
+        let c = create_client(
+            &db,
+            &account,
+            &[
+                "--name",
+                "Orders worker",
+                "--grant-type",
+                "client_credentials",
+                "--scope",
+                "orders:read",
+            ],
+        );
+        let id = c["client_id"].as_str().unwrap().to_string();
+        let first = c["client_secret"].as_str().unwrap().to_string();
+        let get_token = |secret: &str| {
+            token(
+                &server,
+                Some((id.as_str(), secret)),
+                &[("grant_type", "client_credentials")],
+            )
+        };
+        assert_eq!(get_token(&first).0, 200, "{backend:?}");
+        let page = format!("/console/oidc-clients/{id}");
+        let root = root_browser(&server);
+
+        // The form starts from the registration; a change applies at the next request.
+        let shown = root.get(&page);
+        assert!(
+            shown.body.contains("value=\"Orders worker\"") && shown.body.contains("value=\"3600\""),
+            "{}",
+            shown.body
+        );
+        let edit = format!("{page}/edit");
+        let saved = root.submit(
+            &page,
+            &edit,
+            &[
+                ("name", "Orders worker 2"),
+                ("grant_client_credentials", "on"),
+                ("scope", "orders:read orders:write"),
+                ("alg", "EdDSA"),
+                ("access_token_lifetime", "600"),
+                ("id_token_lifetime", "3600"),
+                ("refresh_token_lifetime", "86400"),
+            ],
+        );
+        assert_eq!(saved.status, 303, "{}", saved.body);
+        let after = root.get(&page);
+        assert!(
+            after.body.contains("Application Orders worker 2 saved."),
+            "{}",
+            after.body
+        );
+        let (status, t) = token(
+            &server,
+            Some((id.as_str(), first.as_str())),
+            &[
+                ("grant_type", "client_credentials"),
+                ("scope", "orders:write"),
+            ],
+        );
+        assert_eq!(status, 200, "{t}");
+        assert_eq!(t["expires_in"], 600, "{t}");
+        let (header, _) = verify(&server, t["access_token"].as_str().unwrap(), &id);
+        assert_eq!(format!("{:?}", header.alg), "EdDSA");
+
+        // A refused change saves nothing, and says why at its field.
+        let refused = root.submit(
+            &page,
+            &edit,
+            &[
+                ("name", "Renamed"),
+                ("grant_client_credentials", "on"),
+                ("access_token_lifetime", "10"),
+            ],
+        );
+        assert_eq!(refused.status, 400, "{}", refused.body);
+        assert!(
+            refused
+                .body
+                .contains("id=\"edit-client-form-access_token_lifetime-error\""),
+            "{}",
+            refused.body
+        );
+        assert!(
+            refused.body.contains("value=\"Renamed\""),
+            "typed value kept"
+        );
+        assert!(
+            root.get(&page).body.contains("value=\"Orders worker 2\""),
+            "nothing was saved"
+        );
+
+        // Rotation asks first; with a grace period both secrets work until it ends.
+        let secret_action = format!("{page}/secret");
+        let asked = root.submit(
+            &page,
+            &secret_action,
+            &[("grace", "86400"), ("confirm_name", "Orders worker 2")],
+        );
+        assert_eq!(asked.status, 200, "{}", asked.body);
+        assert!(
+            asked.body.contains("To confirm, type Orders worker 2"),
+            "{}",
+            asked.body
+        );
+        assert!(root
+            .get(&page)
+            .body
+            .contains("Rotate the secret of application Orders worker 2?"));
+        assert_eq!(
+            get_token(&first).0,
+            200,
+            "nothing changed before confirming"
+        );
+        let rotated = root.submit(
+            &page,
+            &secret_action,
+            &[
+                ("grace", "86400"),
+                ("confirmation", "Orders worker 2"),
+                ("confirm_name", "Orders worker 2"),
+            ],
+        );
+        assert_eq!(rotated.status, 303, "{}", rotated.body);
+        let once = root.get(&page);
+        assert!(
+            once.body.contains("The old secret works until"),
+            "{}",
+            once.body
+        );
+        let second = shown_secret(&once.body);
+        assert!(second.len() >= 32 && second != first);
+        assert!(!root.get(&page).body.contains(&second), "shown once");
+        assert!(root.get(&page).body.contains("accepted until"));
+        assert_eq!(get_token(&second).0, 200);
+        assert_eq!(
+            get_token(&first).0,
+            200,
+            "the old secret, in its grace period"
+        );
+
+        // Without one, the replaced secret stops at once; so does the one replaced before.
+        let rotated = root.submit(
+            &page,
+            &secret_action,
+            &[
+                ("grace", "0"),
+                ("confirmation", "Orders worker 2"),
+                ("confirm_name", "Orders worker 2"),
+            ],
+        );
+        assert_eq!(rotated.status, 303, "{}", rotated.body);
+        let once = root.get(&page);
+        assert!(
+            once.body.contains("The old secret no longer works."),
+            "{}",
+            once.body
+        );
+        let third = shown_secret(&once.body);
+        assert_eq!(get_token(&third).0, 200);
+        for old in [&first, &second] {
+            let (status, e) = get_token(old);
+            assert_eq!((status, e["error"].as_str()), (401, Some("invalid_client")));
+        }
+        assert!(!root.get(&page).body.contains("accepted until"));
+    }
 }

@@ -67,6 +67,49 @@ fn refresh_tokens_rotate_and_a_reused_one_revokes_its_grant() {
 }
 
 #[test]
+fn a_scope_taken_from_a_client_leaves_its_grants_at_their_next_refresh() {
+    let db = TestDb::new(Backend::Sqlite);
+    let server = Server::start(&db, &[]);
+    let admin = Client::for_server(&server, &db);
+    let account = account(&server);
+    console_user(&admin, "bob", "Bob-Passw0rd-123", false);
+    let (client_id, secret) = web_client(&db, &account, &["--no-consent"]);
+    let browser = Browser::new(&server);
+    let auth = Some((client_id.as_str(), secret.as_str()));
+    let first = tokens_for(&server, &browser, &account, auth, "bob", "Bob-Passw0rd-123");
+    assert!(
+        first["scope"].as_str().unwrap().contains("email"),
+        "{first}"
+    );
+    let (status, edited) = admin.keyward_json(
+        "PATCH",
+        &format!("/keyward/oidc/clients/{client_id}"),
+        Some(&serde_json::json!({ "scope": "openid offline_access" })),
+    );
+    assert_eq!(status, 200, "{edited}");
+    let refresh = first["refresh_token"].as_str().unwrap();
+    let (status, next) = token(
+        &server,
+        auth,
+        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
+    );
+    assert_eq!(status, 200, "{next}");
+    assert_eq!(next["scope"], "openid offline_access");
+    let (_, claims) = verify(&server, next["id_token"].as_str().unwrap(), &client_id);
+    assert!(claims.get("email").is_none(), "{claims}");
+    let (status, e) = token(
+        &server,
+        auth,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", next["refresh_token"].as_str().unwrap()),
+            ("scope", "openid email"),
+        ],
+    );
+    assert_eq!((status, e["error"].as_str()), (400, Some("invalid_scope")));
+}
+
+#[test]
 fn refusals_follow_rfc_6749() {
     let db = TestDb::new(Backend::Sqlite);
     let server = Server::start(&db, &[]);
