@@ -22,10 +22,10 @@ pub mod passwords;
 pub mod policies;
 pub mod reports;
 pub mod roles;
+pub mod tables;
 pub mod tags;
 pub mod trust_principals;
 pub mod user_email;
-pub mod user_table;
 pub mod users;
 
 pub use crate::config::limits::Limits;

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 mod all_or_nothing;
 mod console;
+mod lists;
 mod mfa;
 mod signin;
 mod switch_role;

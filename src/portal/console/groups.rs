@@ -1,5 +1,6 @@
 //! Groups: the list, creating one, and a group's page: members, attached policies, deletion.
 
+use super::lists::List;
 use super::users::attached_section;
 use super::view::{Cell, Field, Form, Section, Table};
 use super::{
@@ -8,6 +9,7 @@ use super::{
 };
 use crate::aws_api::endpoint::AwsApi;
 use crate::aws_api::error::AwsError;
+use crate::iam::tables::{self, Sort};
 use actix_web::{web, HttpRequest, HttpResponse};
 use std::collections::HashMap;
 
@@ -21,38 +23,44 @@ pub async fn list(
     show(&req, &api, c, move |api, c| list_page(api, c, &query)).await
 }
 
+/// The groups list's sortable columns and the filters it keeps in its links.
+const COLUMNS: &[(usize, &str, Sort)] = &[(0, "name", Sort::Name), (4, "created", Sort::Created)];
+const FILTERS: &[&str] = &["search", "path"];
+
 fn list_page(api: &AwsApi, c: &Console, query: &HashMap<String, String>) -> Built {
-    let (search, wanted) = super::search("/console/groups", query, "Find groups by name");
-    let mut section = Section::new("groups", "User groups").form(search);
-    if let Some(reply) = super::listing(
-        api,
-        c,
-        "ListGroups",
-        &[],
-        "/console/groups",
-        query,
-        &mut section,
-    ) {
-        let mut table = Table::new(
-            "group-list",
-            &["Group name", "Path", "Created"],
-            "No groups.",
-        );
-        for g in reply.items("member") {
-            let name = g.value("GroupName").unwrap_or_default();
-            if !super::found(&name, &wanted) {
-                continue;
+    let list = List::new("/console/groups", query, FILTERS, COLUMNS);
+    let filters = list.filters(
+        "group-filters",
+        "Find groups by name",
+        vec![list.text("Path starts with", "path")],
+    );
+    let mut section = Section::new("groups", "User groups").form(filters);
+    let account = c.acting.caller.account_id();
+    let read = list.read(api, c, ("ListGroups", &[]), "groups", |q| {
+        tables::groups::page(&api.ctx, account, q)
+    });
+    match read {
+        Err(why) => section = section.denied(why),
+        Ok((rows, total)) => {
+            let mut table = list.sortable(Table::new(
+                "group-list",
+                &["Group name", "Path", "Users", "Policies", "Created"],
+                "No groups match.",
+            ));
+            for g in &rows {
+                table.row(
+                    vec![
+                        Cell::link(&g.name, format!("/console/groups/{}", seg(&g.name))),
+                        Cell::text(&g.path),
+                        Cell::text(g.users.to_string()),
+                        Cell::text(g.policies.to_string()),
+                        Cell::text(g.created_at.format("%Y-%m-%d").to_string()),
+                    ],
+                    Vec::new(),
+                );
             }
-            table.row(
-                vec![
-                    Cell::link(&name, format!("/console/groups/{}", seg(&name))),
-                    Cell::text(g.value("Path").unwrap_or_default()),
-                    Cell::text(date(&g.value("CreateDate").unwrap_or_default())),
-                ],
-                Vec::new(),
-            );
+            section = list.paged(section, table, rows.len(), total);
         }
-        section = section.table(table);
     }
     Built::new("User groups", &[HOME]).section(section).section(
         Section::new("create-group", "Create group").form(

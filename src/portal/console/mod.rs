@@ -20,6 +20,7 @@ mod confirm;
 pub(super) mod generator;
 pub(super) mod groups;
 pub(super) mod inline;
+mod lists;
 mod lockout;
 mod permissions;
 pub(super) mod policies;
@@ -449,53 +450,6 @@ pub fn refused(mut built: Built, refusal: &Refusal) -> Built {
         _ => built.error = Some(message),
     }
     built
-}
-
-/// The search form of a list page, and the lower-cased text searched for.
-pub fn search(path: &str, query: &HashMap<String, String>, what: &str) -> (view::Form, String) {
-    let text = field(query, "search").to_lowercase();
-    let form = view::Form::get("search", path, "Search")
-        .inline()
-        .field(view::Field::text(what, "search").value(&text));
-    (form, text)
-}
-
-/// Items per page of the console's lists.
-pub const PAGE: &str = "50";
-
-/// One page of a listing action: `MaxItems` 50 from the query's `marker`, with a "Next page"
-/// link on `section` when there is more; while searching, every item up to 1,000.
-pub fn listing(
-    api: &AwsApi,
-    c: &Console,
-    action: &str,
-    extra: &[(&str, &str)],
-    path: &str,
-    query: &HashMap<String, String>,
-    section: &mut Section,
-) -> Option<Reply> {
-    let searching = !field(query, "search").is_empty();
-    let marker = field(query, "marker");
-    let mut params = extra.to_vec();
-    if searching {
-        params.push(("MaxItems", "1000"));
-    } else {
-        params.push(("MaxItems", PAGE));
-        if !marker.is_empty() {
-            params.push(("Marker", marker));
-        }
-    }
-    let reply = read(api, c, action, &params, section)?;
-    if !searching && reply.value("IsTruncated").as_deref() == Some("true") {
-        if let Some(next) = reply.value("Marker") {
-            let joiner = if path.contains('?') { '&' } else { '?' };
-            section.links.push((
-                "Next page".into(),
-                format!("{path}{joiner}marker={}", seg(&next)),
-            ));
-        }
-    }
-    Some(reply)
 }
 
 /// Whether a name is one a search asks for ("" finds everything).

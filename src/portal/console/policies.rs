@@ -2,13 +2,15 @@
 //! engine's findings shown as the document is saved), a policy's page with its versions and
 //! attachments, new versions, deletion.
 
+use super::lists::List;
 use super::view::{Cell, Field, Form, Section, Table};
 use super::{
-    change, date, field, iam, policy_name, read, seg, show, Built, Console, Done, OnField, Posted,
-    HOME,
+    change, field, iam, policy_name, read, seg, show, Built, Console, Done, OnField, Posted, HOME,
 };
 use crate::aws_api::endpoint::AwsApi;
 use crate::aws_api::error::AwsError;
+use crate::iam::policies::Scope;
+use crate::iam::tables::{self, Sort};
 use crate::policy::{self, PolicyKind, Severity, ValidationLimit};
 use actix_web::{web, HttpRequest, HttpResponse};
 use std::collections::HashMap;
@@ -39,6 +41,10 @@ pub(super) fn findings(document: &str) -> (Vec<String>, bool) {
     (lines, blocking)
 }
 
+/// The policies list's sortable columns and the filters it keeps in its links.
+const COLUMNS: &[(usize, &str, Sort)] = &[(0, "name", Sort::Name), (4, "updated", Sort::Updated)];
+const FILTERS: &[&str] = &["search", "scope"];
+
 pub async fn list(
     req: HttpRequest,
     c: Console,
@@ -64,54 +70,71 @@ fn list_page(
     form: Option<&HashMap<String, String>>,
     query: &HashMap<String, String>,
 ) -> Built {
-    let wanted = field(query, "search").to_lowercase();
-    let filter = Form::get("scope", "/console/policies", "Show")
-        .inline()
-        .field(Field::text("Find policies by name", "search").value(&wanted))
-        .field(
-            Field::select(
+    let list = List::new("/console/policies", query, FILTERS, COLUMNS);
+    let filters = list.filters(
+        "scope",
+        "Find policies by name",
+        vec![list
+            .select(
                 "Policies",
                 "scope",
-                vec![
-                    ("Local".into(), "Customer managed".into()),
-                    ("AWS".into(), "AWS managed".into()),
-                    ("All".into(), "All".into()),
+                &[
+                    ("Local", "Customer managed"),
+                    ("AWS", "AWS managed"),
+                    ("All", "All"),
                 ],
             )
-            .value(scope),
-        );
-    let mut section = Section::new("policies", "Policies").form(filter);
-    let path = format!("/console/policies?scope={scope}");
-    if let Some(reply) = super::listing(
+            .value(scope)],
+    );
+    let mut section = Section::new("policies", "Policies").form(filters);
+    let account = c.acting.caller.account_id();
+    let owned = match scope {
+        "AWS" => Scope::Aws,
+        "All" => Scope::All,
+        _ => Scope::Local,
+    };
+    let read = list.read(
         api,
         c,
-        "ListPolicies",
-        &[("Scope", scope)],
-        &path,
-        query,
-        &mut section,
-    ) {
-        let mut table = Table::new(
-            "policy-list",
-            &["Policy name", "Attached to", "Updated"],
-            "No policies.",
-        );
-        for p in reply.items("member") {
-            let name = p.value("PolicyName").unwrap_or_default();
-            if !super::found(&name, &wanted) {
-                continue;
-            }
-            let arn = p.value("Arn").unwrap_or_default();
-            table.row(
-                vec![
-                    Cell::link(&name, format!("/console/policies/view?arn={}", seg(&arn))),
-                    Cell::text(p.value("AttachmentCount").unwrap_or_default()),
-                    Cell::text(date(&p.value("UpdateDate").unwrap_or_default())),
+        ("ListPolicies", &[("Scope", scope)]),
+        "policies",
+        |q| tables::policies::page(&api.ctx, account, owned, q),
+    );
+    match read {
+        Err(why) => section = section.denied(why),
+        Ok((rows, total)) => {
+            let mut table = list.sortable(Table::new(
+                "policy-list",
+                &[
+                    "Policy name",
+                    "Type",
+                    "Attached to",
+                    "Description",
+                    "Updated",
                 ],
-                Vec::new(),
-            );
+                "No policies match.",
+            ));
+            for p in &rows {
+                table.row(
+                    vec![
+                        Cell::link(
+                            &p.name,
+                            format!("/console/policies/view?arn={}", seg(&p.arn)),
+                        ),
+                        Cell::text(if p.aws_managed {
+                            "AWS managed"
+                        } else {
+                            "Customer managed"
+                        }),
+                        Cell::text(p.attachments.to_string()),
+                        Cell::text(p.description.as_deref().unwrap_or_default()),
+                        Cell::text(p.updated_at.format("%Y-%m-%d").to_string()),
+                    ],
+                    Vec::new(),
+                );
+            }
+            section = list.paged(section, table, rows.len(), total);
         }
-        section = section.table(table);
     }
     let value = |name: &str| form.and_then(|f| f.get(name)).cloned().unwrap_or_default();
     // A document from the policy generator opens here, with the engine's findings.

@@ -1,6 +1,8 @@
 //! Roles: the list, creating one with its trust policy, and a role's page: the trust policy
 //! editor, attached policies, switching to it, deletion.
 
+use super::lists::List;
+use super::users::ago;
 use super::users::attached_section;
 use super::view::{Cell, Field, Form, Section, Table};
 use super::{
@@ -9,6 +11,7 @@ use super::{
 };
 use crate::aws_api::endpoint::AwsApi;
 use crate::aws_api::error::AwsError;
+use crate::iam::tables::{self, Sort};
 use actix_web::{web, HttpRequest, HttpResponse};
 use std::collections::HashMap;
 
@@ -20,6 +23,70 @@ fn default_trust(account: &str) -> String {
          \"Principal\": {{ \"AWS\": \"arn:aws:iam::{account}:root\" }},\n      \
          \"Action\": \"sts:AssumeRole\"\n    }}\n  ]\n}}"
     )
+}
+
+/// The roles list's sortable columns and the filters it keeps in its links.
+const COLUMNS: &[(usize, &str, Sort)] = &[
+    (0, "name", Sort::Name),
+    (3, "used", Sort::LastUsed),
+    (4, "created", Sort::Created),
+];
+const FILTERS: &[&str] = &["search", "path"];
+
+/// Whom a trust policy lets assume the role, in the words of AWS's roles list: "Account
+/// 111122223333", "AWS service: ec2", "Identity provider: ...", "Anyone" (from the policy's
+/// Allow statements; its conditions are on the role's page).
+fn trusted(document: &str, own_account: &str) -> String {
+    let Ok(policy) = serde_json::from_str::<serde_json::Value>(document) else {
+        return String::new();
+    };
+    let statements = match &policy["Statement"] {
+        serde_json::Value::Array(all) => all.clone(),
+        one => vec![one.clone()],
+    };
+    let mut named: Vec<String> = Vec::new();
+    let values = |v: &serde_json::Value| -> Vec<String> {
+        match v {
+            serde_json::Value::String(s) => vec![s.clone()],
+            serde_json::Value::Array(a) => a
+                .iter()
+                .filter_map(|x| x.as_str().map(String::from))
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    for statement in statements.iter().filter(|s| s["Effect"] == "Allow") {
+        let principal = &statement["Principal"];
+        if principal == "*" {
+            named.push("Anyone".into());
+            continue;
+        }
+        for aws in values(&principal["AWS"]) {
+            let account = aws
+                .strip_prefix("arn:aws:iam::")
+                .and_then(|rest| rest.strip_suffix(":root"))
+                .or_else(|| {
+                    aws.chars()
+                        .all(|c| c.is_ascii_digit())
+                        .then_some(aws.as_str())
+                });
+            named.push(match account {
+                Some(a) if a == own_account => "This account".into(),
+                Some(a) => format!("Account {a}"),
+                None if aws == "*" => "Anyone".into(),
+                None => aws.clone(),
+            });
+        }
+        for service in values(&principal["Service"]) {
+            let short = service.strip_suffix(".amazonaws.com").unwrap_or(&service);
+            named.push(format!("AWS service: {short}"));
+        }
+        for provider in values(&principal["Federated"]) {
+            named.push(format!("Identity provider: {provider}"));
+        }
+    }
+    named.dedup();
+    named.join(", ")
 }
 
 pub async fn list(
@@ -38,37 +105,46 @@ fn list_page(
     form: Option<&HashMap<String, String>>,
     query: &HashMap<String, String>,
 ) -> Built {
-    let (search, wanted) = super::search("/console/roles", query, "Find roles by name");
-    let mut section = Section::new("roles", "Roles").form(search);
-    if let Some(reply) = super::listing(
-        api,
-        c,
-        "ListRoles",
-        &[],
-        "/console/roles",
-        query,
-        &mut section,
-    ) {
-        let mut table = Table::new(
-            "role-list",
-            &["Role name", "Description", "Created"],
-            "No roles.",
-        );
-        for r in reply.items("member") {
-            let name = r.value("RoleName").unwrap_or_default();
-            if !super::found(&name, &wanted) {
-                continue;
-            }
-            table.row(
-                vec![
-                    Cell::link(&name, format!("/console/roles/{}", seg(&name))),
-                    Cell::text(r.value("Description").unwrap_or_default()),
-                    Cell::text(date(&r.value("CreateDate").unwrap_or_default())),
+    let list = List::new("/console/roles", query, FILTERS, COLUMNS);
+    let filters = list.filters(
+        "role-filters",
+        "Find roles by name",
+        vec![list.text("Path starts with", "path")],
+    );
+    let mut section = Section::new("roles", "Roles").form(filters);
+    let account = c.acting.caller.account_id();
+    let read = list.read(api, c, ("ListRoles", &[]), "roles", |q| {
+        tables::roles::page(&api.ctx, account, q)
+    });
+    match read {
+        Err(why) => section = section.denied(why),
+        Ok((rows, total)) => {
+            let now = api.ctx.clock.now_naive();
+            let mut table = list.sortable(Table::new(
+                "role-list",
+                &[
+                    "Role name",
+                    "Trusted entities",
+                    "Description",
+                    "Last activity",
+                    "Created",
                 ],
-                Vec::new(),
-            );
+                "No roles match.",
+            ));
+            for r in &rows {
+                table.row(
+                    vec![
+                        Cell::link(&r.name, format!("/console/roles/{}", seg(&r.name))),
+                        Cell::text(trusted(&r.trust_policy, account)),
+                        Cell::text(r.description.as_deref().unwrap_or_default()),
+                        Cell::text(r.last_used_at.map_or("never".into(), |t| ago(now, t))),
+                        Cell::text(r.created_at.format("%Y-%m-%d").to_string()),
+                    ],
+                    Vec::new(),
+                );
+            }
+            section = list.paged(section, table, rows.len(), total);
         }
-        section = section.table(table);
     }
     let value = |name: &str| form.map_or("", |f| field(f, name)).to_string();
     let trust = form

@@ -9,13 +9,14 @@ pub use changes::change_user;
 pub use sections::attached_section;
 use sections::{groups_section, keys_section, mfa_section, password_section, policies_section};
 
+use super::lists::List;
 use super::view::{Cell, Field, Form, Section, Table};
 use super::{
     change, date, field, iam, picked, seg, show, Built, Console, Done, OnField, Posted, Refusal,
     HOME,
 };
 use crate::aws_api::endpoint::AwsApi;
-use crate::iam::user_table::{self, Query as UserQuery, Sort};
+use crate::iam::tables::{self, Sort};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDateTime;
 use std::collections::HashMap;
@@ -34,42 +35,41 @@ pub async fn list(
     show(&req, &api, c, move |api, c| list_page(api, c, &query)).await
 }
 
-/// Users per page of the list.
-const PER_PAGE: i64 = 50;
+/// The users list's sortable columns and the filters it keeps in its links.
+const COLUMNS: &[(usize, &str, Sort)] = &[
+    (0, "name", Sort::Name),
+    (4, "signin", Sort::LastUsed),
+    (7, "created", Sort::Created),
+];
+const FILTERS: &[&str] = &["search", "path", "mfa"];
 
 fn list_page(api: &AwsApi, c: &Console, query: &HashMap<String, String>) -> Built {
+    let list = List::new("/console/users", query, FILTERS, COLUMNS);
     let built = Built::new("Users", &[HOME]);
-    let mut section = Section::new("users", "").form(filters_form(query));
-    // The principal must be allowed to list users (this call is authorized and audited as
-    // every console read is); the table itself is read page by page from the store.
-    if let Err(e) = iam(api, c, "ListUsers", &[("MaxItems", "1")]) {
-        return built.section(section.denied(super::explain(&e)));
-    }
-    let sort = match field(query, "sort") {
-        "created" => Sort::Created,
-        "signin" => Sort::LastSignIn,
-        _ => Sort::Name,
-    };
-    let descending = field(query, "order") == "desc";
-    let page_no: i64 = field(query, "page").parse().unwrap_or(1).max(1);
-    let q = UserQuery {
-        search: field(query, "search").to_string(),
-        path_prefix: field(query, "path").to_string(),
-        without_mfa: field(query, "mfa") == "without",
-        sort,
-        descending,
-        offset: (page_no - 1) * PER_PAGE,
-        limit: PER_PAGE,
-    };
-    let (rows, total) = match user_table::page(&api.ctx, c.acting.caller.account_id(), &q) {
+    let filters = list.filters(
+        "user-filters",
+        "Find users by name",
+        vec![
+            list.text("Path starts with", "path"),
+            list.select(
+                "MFA",
+                "mfa",
+                &[("", "Any MFA"), ("without", "Console users without MFA")],
+            ),
+        ],
+    );
+    let section = Section::new("users", "").form(filters);
+    let without_mfa = list.get("mfa") == "without";
+    let account = c.acting.caller.account_id();
+    let read = list.read(api, c, ("ListUsers", &[]), "users", |q| {
+        tables::users::page(&api.ctx, account, q, without_mfa)
+    });
+    let (rows, total) = match read {
         Ok(found) => found,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot read the users table");
-            return built.section(section.denied("The users could not be read."));
-        }
+        Err(why) => return built.section(section.denied(why)),
     };
     let now = api.ctx.clock.now_naive();
-    let mut table = Table::new(
+    let mut table = list.sortable(Table::new(
         "user-list",
         &[
             "User name",
@@ -82,22 +82,7 @@ fn list_page(api: &AwsApi, c: &Console, query: &HashMap<String, String>) -> Buil
             "Created",
         ],
         "No users match.",
-    );
-    let link = |changes: &[(&str, &str)]| list_link(query, changes);
-    for (i, key) in [(0, "name"), (4, "signin"), (7, "created")] {
-        let current = (field(query, "sort") == key || (key == "name" && sort == Sort::Name))
-            .then_some(descending);
-        let order = if current == Some(false) {
-            "desc"
-        } else {
-            "asc"
-        };
-        table = table.sortable(
-            i,
-            link(&[("sort", key), ("order", order), ("page", "")]),
-            current,
-        );
-    }
+    ));
     for row in &rows {
         table.row(
             vec![
@@ -119,71 +104,12 @@ fn list_page(api: &AwsApi, c: &Console, query: &HashMap<String, String>) -> Buil
             Vec::new(),
         );
     }
-    let first = q.offset + 1;
-    let last = q.offset + rows.len() as i64;
-    table.range = if rows.is_empty() {
-        format!("0 of {total}")
-    } else {
-        format!("{first}\u{2013}{last} of {total}")
-    };
-    section = section.table(table);
-    if page_no > 1 {
-        let previous = (page_no - 1).to_string();
-        section = section.link("Previous page", link(&[("page", &previous)]));
-    }
-    if last < total {
-        let next = (page_no + 1).to_string();
-        section = section.link("Next page", link(&[("page", &next)]));
-    }
+    let section = list.paged(section, table, rows.len(), total);
     built.section(section.link("Create user", "/console/create/user"))
 }
 
-/// The search and filters above the users table (a GET form: the page is a link).
-fn filters_form(query: &HashMap<String, String>) -> Form {
-    let mut mfa = Field::select(
-        "MFA",
-        "mfa",
-        vec![
-            (String::new(), "Any MFA".into()),
-            ("without".into(), "Console users without MFA".into()),
-        ],
-    );
-    mfa.value = field(query, "mfa").to_string();
-    Form::get("user-filters", "/console/users", "Search")
-        .inline()
-        .field(Field::text("Find users by name", "search").value(field(query, "search")))
-        .field(Field::text("Path starts with", "path").value(field(query, "path")))
-        .field(mfa)
-        .field(Field::hidden("sort", field(query, "sort")))
-        .field(Field::hidden("order", field(query, "order")))
-}
-
-/// The list's link with `changes` applied to its query ("" removes a parameter).
-fn list_link(query: &HashMap<String, String>, changes: &[(&str, &str)]) -> String {
-    let mut params: Vec<(String, String)> = ["search", "path", "mfa", "sort", "order", "page"]
-        .iter()
-        .filter_map(|k| {
-            let v = changes
-                .iter()
-                .find(|(c, _)| c == k)
-                .map_or_else(|| field(query, k), |(_, v)| *v);
-            (!v.is_empty()).then(|| (k.to_string(), v.to_string()))
-        })
-        .collect();
-    params.sort();
-    let text: Vec<String> = params
-        .iter()
-        .map(|(k, v)| format!("{k}={}", seg(v)))
-        .collect();
-    if text.is_empty() {
-        "/console/users".into()
-    } else {
-        format!("/console/users?{}", text.join("&"))
-    }
-}
-
 /// How long ago, for a time in the past: "today", "3 days".
-fn age(now: NaiveDateTime, then: NaiveDateTime) -> String {
+pub(super) fn age(now: NaiveDateTime, then: NaiveDateTime) -> String {
     match (now - then).num_days() {
         d if d < 1 => "today".into(),
         1 => "1 day".into(),
@@ -192,7 +118,7 @@ fn age(now: NaiveDateTime, then: NaiveDateTime) -> String {
 }
 
 /// When something last happened: "today", "3 days ago".
-fn ago(now: NaiveDateTime, then: NaiveDateTime) -> String {
+pub(super) fn ago(now: NaiveDateTime, then: NaiveDateTime) -> String {
     match age(now, then).as_str() {
         "today" => "today".into(),
         days => format!("{days} ago"),

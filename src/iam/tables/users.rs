@@ -1,40 +1,14 @@
-//! The console's table of users, as AWS's console shows it: searched, filtered, sorted and
-//! counted in the store, one page at a time, with each shown user's groups, MFA devices, last
-//! sign-in, console-password age and oldest active access key read in four queries for the
-//! page (not four per user), so the table stays fast with tens of thousands of users.
-//! The caller decides who may see it (the console first runs `iam:ListUsers` as its principal).
+//! The users table: each shown user's groups, MFA devices, last sign-in, console-password age
+//! and oldest active access key, in four queries for the page.
 
-use super::error::IamError;
-use super::users::escape_like;
+use super::{matching, tally, Query, Sort};
 use crate::context::ServiceContext;
+use crate::iam::error::IamError;
 use crate::storage::schema::{access_keys, group_members, login_profiles, mfa_devices, users};
 use crate::storage::sql::lower;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use std::collections::HashMap;
-
-/// The column a page is sorted by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sort {
-    Name,
-    Created,
-    LastSignIn,
-}
-
-/// Which users, in what order, which page.
-#[derive(Debug, Clone)]
-pub struct Query {
-    /// Part of the name, any case ("" for all).
-    pub search: String,
-    /// Only users whose path starts with this ("" for all).
-    pub path_prefix: String,
-    /// Only users with a console password and no MFA device.
-    pub without_mfa: bool,
-    pub sort: Sort,
-    pub descending: bool,
-    pub offset: i64,
-    pub limit: i64,
-}
 
 /// One user of the page and what the table says of it.
 #[derive(Debug, Clone)]
@@ -51,26 +25,24 @@ pub struct Row {
     pub oldest_active_key: Option<NaiveDateTime>,
 }
 
-/// One page of users and how many match in all.
+/// One page of users and how many match in all; `without_mfa`: only users with a console
+/// password and no MFA device.
 pub fn page(
     ctx: &ServiceContext,
     account_id: &str,
     q: &Query,
+    without_mfa: bool,
 ) -> Result<(Vec<Row>, i64), IamError> {
     ctx.store.read(|conn| {
         let filtered = || {
-            let mut query = users::table
-                .filter(users::account_id.eq(account_id))
-                .into_boxed();
-            if !q.search.is_empty() {
-                let pattern = format!("%{}%", escape_like(&q.search.to_lowercase()));
-                query = query.filter(lower(users::name).like(pattern).escape('\\'));
-            }
-            if !q.path_prefix.is_empty() {
-                let pattern = format!("{}%", escape_like(&q.path_prefix));
-                query = query.filter(users::path.like(pattern).escape('\\'));
-            }
-            if q.without_mfa {
+            let mut query = matching!(
+                users::table
+                    .filter(users::account_id.eq(account_id))
+                    .into_boxed(),
+                users,
+                q
+            );
+            if without_mfa {
                 let has_password = login_profiles::table
                     .filter(login_profiles::user_id.eq(users::id))
                     .select(login_profiles::user_id);
@@ -96,14 +68,14 @@ pub fn page(
             .offset(q.offset.max(0))
             .limit(q.limit);
         query = match (q.sort, q.descending) {
-            (Sort::Name, false) => query.order(lower(users::name).asc()),
-            (Sort::Name, true) => query.order(lower(users::name).desc()),
+            (Sort::Name | Sort::Updated, false) => query.order(lower(users::name).asc()),
+            (Sort::Name | Sort::Updated, true) => query.order(lower(users::name).desc()),
             (Sort::Created, false) => query.order((users::created_at.asc(), users::id.asc())),
             (Sort::Created, true) => query.order((users::created_at.desc(), users::id.asc())),
-            (Sort::LastSignIn, false) => {
+            (Sort::LastUsed, false) => {
                 query.order((users::password_last_used_at.asc(), lower(users::name).asc()))
             }
-            (Sort::LastSignIn, true) => query.order((
+            (Sort::LastUsed, true) => query.order((
                 users::password_last_used_at.desc(),
                 lower(users::name).asc(),
             )),
@@ -111,20 +83,13 @@ pub fn page(
         type Found = (String, String, String, NaiveDateTime, Option<NaiveDateTime>);
         let found: Vec<Found> = query.load(conn)?;
         let ids: Vec<&str> = found.iter().map(|f| f.0.as_str()).collect();
-        let count = |pairs: Vec<String>| {
-            let mut counts: HashMap<String, usize> = HashMap::new();
-            for id in pairs {
-                *counts.entry(id).or_default() += 1;
-            }
-            counts
-        };
-        let groups = count(
+        let groups = tally(
             group_members::table
                 .filter(group_members::user_id.eq_any(&ids))
                 .select(group_members::user_id)
                 .load(conn)?,
         );
-        let devices = count(
+        let devices = tally(
             mfa_devices::table
                 .filter(mfa_devices::user_id.eq_any(&ids))
                 .filter(mfa_devices::enabled.eq(true))
