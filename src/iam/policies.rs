@@ -20,8 +20,8 @@ use crate::policy::{Policy, PolicyError, PolicyKind, ValidationLimit};
 use crate::storage::ids::{AccountId, PolicyId};
 use crate::storage::models::ManagedPolicy;
 use crate::storage::schema::{
-    group_policy_attachments, managed_policies, policy_versions, role_policy_attachments, roles,
-    user_policy_attachments, users,
+    group_policy_attachments, groups, managed_policies, policy_versions, role_policy_attachments,
+    roles, user_policy_attachments, users,
 };
 use crate::storage::{lock_account, DbConnection, StorageError};
 use diesel::prelude::*;
@@ -109,25 +109,53 @@ pub fn boundary_id(
         .map_err(|_| IamError::InvalidInput(format!("ARN {policy_arn} is not valid.")))
 }
 
-pub fn view(conn: &mut DbConnection, policy: ManagedPolicy) -> Result<PolicyView, IamError> {
+/// The policy ids among `ids` attached to a user, group or role of `account_id`, once per
+/// attachment (never another account's: an AWS-managed policy is attached in many).
+pub fn attachments_in(
+    conn: &mut DbConnection,
+    account_id: &str,
+    ids: &[&str],
+) -> Result<Vec<String>, IamError> {
+    let mut attached: Vec<String> = user_policy_attachments::table
+        .inner_join(users::table)
+        .filter(users::account_id.eq(account_id))
+        .filter(user_policy_attachments::policy_id.eq_any(ids))
+        .select(user_policy_attachments::policy_id)
+        .load(conn)?;
+    attached.extend(
+        group_policy_attachments::table
+            .inner_join(groups::table)
+            .filter(groups::account_id.eq(account_id))
+            .filter(group_policy_attachments::policy_id.eq_any(ids))
+            .select(group_policy_attachments::policy_id)
+            .load::<String>(conn)?,
+    );
+    attached.extend(
+        role_policy_attachments::table
+            .inner_join(roles::table)
+            .filter(roles::account_id.eq(account_id))
+            .filter(role_policy_attachments::policy_id.eq_any(ids))
+            .select(role_policy_attachments::policy_id)
+            .load::<String>(conn)?,
+    );
+    Ok(attached)
+}
+
+/// `policy` as `account_id` sees it: its attachments and uses as a boundary in that account.
+pub fn view(
+    conn: &mut DbConnection,
+    account_id: &str,
+    policy: ManagedPolicy,
+) -> Result<PolicyView, IamError> {
     let id = &policy.id;
-    let attachment_count: i64 = user_policy_attachments::table
-        .filter(user_policy_attachments::policy_id.eq(id))
-        .count()
-        .get_result::<i64>(conn)?
-        + group_policy_attachments::table
-            .filter(group_policy_attachments::policy_id.eq(id))
-            .count()
-            .get_result::<i64>(conn)?
-        + role_policy_attachments::table
-            .filter(role_policy_attachments::policy_id.eq(id))
-            .count()
-            .get_result::<i64>(conn)?;
+    let attachment_count = attachments_in(conn, account_id, &[id.as_str()])?.len() as i64;
     let boundary_usage_count: i64 = users::table
+        .filter(users::account_id.eq(account_id))
         .filter(users::permissions_boundary_id.eq(id))
         .count()
         .get_result::<i64>(conn)?
         + roles::table
+            .filter(roles::account_id.eq(account_id))
             .filter(roles::permissions_boundary_id.eq(id))
             .count()
             .get_result::<i64>(conn)?;
@@ -226,7 +254,7 @@ pub fn create(
             "CreatePolicy",
             json!({ "policyName": input.name, "policyArn": policy.arn }),
         )?;
-        view(conn, policy)
+        view(conn, &call.account_id, policy)
     })
 }
 
@@ -237,14 +265,14 @@ pub fn get(
 ) -> Result<PolicyView, IamError> {
     ctx.store.read(|conn| {
         let policy = find(conn, account_id, policy_arn)?;
-        view(conn, policy)
+        view(conn, account_id, policy)
     })
 }
 
 pub fn delete(ctx: &ServiceContext, call: &Call, policy_arn: &str) -> Result<(), IamError> {
     ctx.change(|conn| {
         let policy = find_own(conn, &call.account_id, policy_arn)?;
-        let v = view(conn, policy.clone())?;
+        let v = view(conn, &call.account_id, policy.clone())?;
         if v.attachment_count > 0 || v.boundary_usage_count > 0 {
             return Err(IamError::DeleteConflict(
                 "Cannot delete a policy attached to entities.".into(),
@@ -324,7 +352,7 @@ pub fn list(
         };
         let mut views = Vec::new();
         for policy in rows {
-            let v = view(conn, policy)?;
+            let v = view(conn, account_id, policy)?;
             if only_attached && v.attachment_count == 0 {
                 continue;
             }

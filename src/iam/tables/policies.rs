@@ -5,12 +5,9 @@
 use super::{matching, tally, Query, Sort};
 use crate::context::ServiceContext;
 use crate::iam::error::IamError;
-use crate::iam::policies::Scope;
+use crate::iam::policies::{attachments_in, Scope};
 use crate::storage::ids::AccountId;
-use crate::storage::schema::{
-    group_policy_attachments, groups, managed_policies, role_policy_attachments, roles,
-    user_policy_attachments, users,
-};
+use crate::storage::schema::managed_policies;
 use crate::storage::sql::lower;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -96,28 +93,7 @@ pub fn page(
         );
         let found: Vec<Found> = query.load(conn)?;
         let ids: Vec<&str> = found.iter().map(|f| f.0.as_str()).collect();
-        let mut attached: Vec<String> = user_policy_attachments::table
-            .inner_join(users::table)
-            .filter(users::account_id.eq(account_id))
-            .filter(user_policy_attachments::policy_id.eq_any(&ids))
-            .select(user_policy_attachments::policy_id)
-            .load(conn)?;
-        attached.extend(
-            group_policy_attachments::table
-                .inner_join(groups::table)
-                .filter(groups::account_id.eq(account_id))
-                .filter(group_policy_attachments::policy_id.eq_any(&ids))
-                .select(group_policy_attachments::policy_id)
-                .load::<String>(conn)?,
-        );
-        attached.extend(
-            role_policy_attachments::table
-                .inner_join(roles::table)
-                .filter(roles::account_id.eq(account_id))
-                .filter(role_policy_attachments::policy_id.eq_any(&ids))
-                .select(role_policy_attachments::policy_id)
-                .load::<String>(conn)?,
-        );
+        let attached = attachments_in(conn, account_id, &ids)?;
         let attachments = tally(attached);
         let rows = found
             .into_iter()

@@ -36,7 +36,10 @@ fn groups_roles_and_policies_come_in_counted_sorted_pages_searched_in_the_store(
         let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
         let ec2 = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
         for i in 0..55 {
-            ok(&[("Action", "CreateGroup"), ("GroupName", &format!("team-{i:02}"))]);
+            ok(&[
+                ("Action", "CreateGroup"),
+                ("GroupName", &format!("team-{i:02}")),
+            ]);
             ok(&[
                 ("Action", "CreateRole"),
                 ("RoleName", &format!("role-{i:02}")),
@@ -90,7 +93,11 @@ fn groups_roles_and_policies_come_in_counted_sorted_pages_searched_in_the_store(
         assert_eq!(names(&newest.body, "/console/groups/")[0], "team-54");
         assert!(newest.body.contains(r#"aria-sort="descending""#));
         let searched = root.get("/console/groups?search=TEAM-5");
-        assert!(searched.body.contains("1\u{2013}5 of 5"), "{}", searched.body);
+        assert!(
+            searched.body.contains("1\u{2013}5 of 5"),
+            "{}",
+            searched.body
+        );
         assert_eq!(
             names(&searched.body, "/console/groups/"),
             ["team-50", "team-51", "team-52", "team-53", "team-54"]
@@ -111,7 +118,11 @@ fn groups_roles_and_policies_come_in_counted_sorted_pages_searched_in_the_store(
 
         // Policies: customer managed by default, with their attachments in this account.
         let policies = root.get("/console/policies");
-        assert!(policies.body.contains("1\u{2013}50 of 55"), "{}", policies.body);
+        assert!(
+            policies.body.contains("1\u{2013}50 of 55"),
+            "{}",
+            policies.body
+        );
         let seven = row_of(
             &policies.body,
             &format!("/console/policies/view?arn={}", seg_of(&policy_07)),
