@@ -14,7 +14,6 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 
 import requests
 from cryptography import x509
@@ -94,6 +93,7 @@ class Idp:
         self.start(keys)
 
     def start(self, keys):
+        self.keys = keys
         jwks = {"keys": [k.as_dict(private=True) for generation in keys for k in generation.values()]}
         with open(os.path.join(self.dir, "jwks.json"), "w") as f:
             json.dump(jwks, f)
