@@ -148,6 +148,15 @@ def refused(keyward, role_arn, token):
     return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Message"]
 
 
+def accepted(keyward, role_arn, token):
+    """True if the token assumes the role, else the error code."""
+    try:
+        assume(keyward, role_arn, token)
+        return True
+    except ClientError as e:
+        return e.response["Error"]["Code"]
+
+
 def session_clients(keyward, credentials):
     c = credentials
     args = dict(key=c["AccessKeyId"], secret=c["SecretAccessKey"], token=c["SessionToken"])
@@ -246,7 +255,13 @@ def test_a_provider_whose_certificate_does_not_match_the_thumbprint_is_not_trust
     impostor = spare_idp()
     provider_arn = register(iam, impostor, thumbprint=hashlib.sha1(b"another certificate").hexdigest())
     role_arn = ci_role(iam, name, provider_arn, impostor)
-    assert refused(keyward, role_arn, impostor.token(MAIN, AUDIENCE))[:2] == ("InvalidIdentityToken", 400)
+    token = impostor.token(MAIN, AUDIENCE)
+    assert refused(keyward, role_arn, token)[:2] == ("InvalidIdentityToken", 400)
+
+    # Once the administrator registers the certificate the provider really serves, it is trusted.
+    iam.update_open_id_connect_provider_thumbprint(OpenIDConnectProviderArn=provider_arn,
+                                                  ThumbprintList=[impostor.thumbprint])
+    eventually(lambda: accepted(keyward, role_arn, token), "a token once the thumbprint is right")
 
 
 def test_an_expired_token_is_refused(keyward, idp, provider, name):
@@ -305,19 +320,14 @@ def test_rotated_keys_are_fetched_and_withdrawn_ones_stop_working(keyward, spare
     new_token = rotating.token(MAIN, AUDIENCE)
     assert unverified(new_token)[0]["kid"] == new["RS256"].kid
 
-    def accepted(token):
-        try:
-            assume(keyward, role_arn, token)
-            return True
-        except ClientError as e:
-            return e.response["Error"]["Code"]
-    eventually(lambda: accepted(new_token), "a token of the newly published key")
-    assert accepted(old_token) is True, "the old key is still published"
+    eventually(lambda: accepted(keyward, role_arn, new_token), "a token of the newly published key")
+    assert accepted(keyward, role_arn, old_token) is True, "the old key is still published"
 
     # The old key is withdrawn: its tokens stop working once the keys Keyward holds expire.
     rotating.restart([new])
-    eventually(lambda: accepted(old_token) == "InvalidIdentityToken", "a token of the withdrawn key")
-    assert accepted(new_token) is True
+    eventually(lambda: accepted(keyward, role_arn, old_token) == "InvalidIdentityToken",
+               "a token of the withdrawn key")
+    assert accepted(keyward, role_arn, new_token) is True
 
 
 def test_session_tags_come_from_the_token(keyward, idp, provider, name):
@@ -327,16 +337,28 @@ def test_session_tags_come_from_the_token(keyward, idp, provider, name):
     statements = [tag_team("iam:ListUsers", "payments"), tag_team("iam:ListGroups", "search"),
                   {"Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*",
                    "Condition": {"StringEquals": {"aws:PrincipalTag/env": "prod"}}}]
+    chained_arn = f"arn:aws:iam::{keyward.account}:role/{name}c"
     role_arn = make_role(iam, name, trust(provider, host(idp), "repo:org/app:ref:refs/heads/*",
                                           actions=("sts:AssumeRoleWithWebIdentity", "sts:TagSession")),
-                         statements)
+                         statements + [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": chained_arn}])
     token = idp.token(TAGGED, AUDIENCE)
-    role_iam, _ = session_clients(keyward, assume(keyward, role_arn, token)["Credentials"])
+    role_iam, role_sts = session_clients(keyward, assume(keyward, role_arn, token)["Credentials"])
     assert any(u["UserName"] == "admin" for u in role_iam.list_users()["Users"]), "team = payments"
     assert role_iam.list_roles()["Roles"], "env = prod"
     with pytest.raises(ClientError) as e:
         role_iam.list_groups()
     assert e.value.response["Error"]["Code"] == "AccessDenied", "team is not search"
+
+    # The claim names `team` transitive: a role chained from this session keeps it, not `env`.
+    make_role(iam, name + "c", json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": role_arn}, "Action": ["sts:AssumeRole", "sts:TagSession"]}]}),
+        statements)
+    chained_iam, _ = session_clients(
+        keyward, role_sts.assume_role(RoleArn=chained_arn, RoleSessionName="chained")["Credentials"])
+    assert any(u["UserName"] == "admin" for u in chained_iam.list_users()["Users"]), "team = payments, transitive"
+    with pytest.raises(ClientError) as e:
+        chained_iam.list_roles()
+    assert e.value.response["Error"]["Code"] == "AccessDenied", "env was not transitive"
 
     # A token carrying tags may set them only where the trust policy allows sts:TagSession.
     without = make_role(iam, name + "n", trust(provider, host(idp), "repo:org/app:ref:refs/heads/*"), statements)
