@@ -110,6 +110,7 @@ pub fn service_context(settings: &StoreSettings) -> Result<ServiceContext, Start
         clock,
         random,
         limits: Arc::new(crate::config::limits::Limits::default()),
+        web_identity: Arc::default(),
         iam_epoch: Arc::default(),
     })
 }
@@ -187,6 +188,7 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
         users_per_account: settings.users_per_account,
         ..crate::config::limits::Limits::default()
     });
+    ctx.web_identity = Arc::new(settings.web_identity.clone());
     let store = ctx.store.clone();
     // Other instances on the same PostgreSQL announce their changes; the listener stops when
     // `_notices` is dropped at the end of serving.
@@ -205,14 +207,18 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
     )
     .map_err(StartError::Server)?;
     let metrics = http::metrics::Metrics::new(&store, &audit_queue)?;
-
-    let store_data = web::Data::new(store.clone());
-    let metrics_data = web::Data::new(metrics);
-    let aws_data = web::Data::new(crate::aws_api::endpoint::AwsApi::new(
+    let aws_api = crate::aws_api::endpoint::AwsApi::new(
         ctx.clone(),
         settings.region.clone(),
         audit_queue.clone(),
-    ));
+    );
+    if let Some(fetches) = aws_api.web_identity_keys.fetch_counter() {
+        metrics.register(Box::new(fetches))?;
+    }
+
+    let store_data = web::Data::new(store.clone());
+    let metrics_data = web::Data::new(metrics);
+    let aws_data = web::Data::new(aws_api);
     let https = settings
         .public_url
         .as_ref()

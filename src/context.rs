@@ -4,6 +4,7 @@
 use crate::auth::hash_pool::HashPool;
 use crate::clock::{SharedClock, SharedRandom};
 use crate::config::limits::Limits;
+use crate::config::web_identity::WebIdentitySettings;
 use crate::credentials::TokenSealer;
 use crate::secrets::MasterKey;
 use crate::storage::{notify, Store};
@@ -18,6 +19,8 @@ pub struct ServiceContext {
     pub clock: SharedClock,
     pub random: SharedRandom,
     pub limits: Arc<Limits>,
+    /// How external OpenID Connect providers are trusted (`AssumeRoleWithWebIdentity`).
+    pub web_identity: Arc<WebIdentitySettings>,
     /// Bumped after every committed IAM change, here or (announced through the database) on
     /// another instance; cached keys and policies older than it are reloaded.
     pub iam_epoch: Arc<AtomicU64>,

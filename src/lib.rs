@@ -19,6 +19,7 @@ pub mod federation;
 pub mod http;
 pub mod iam;
 pub mod oidc;
+pub mod outbound;
 pub mod policy;
 pub mod portal;
 pub mod routes;

@@ -29,6 +29,7 @@ use crate::authz::Authorizer;
 use crate::context::ServiceContext;
 use crate::iam::Call;
 use crate::storage::connection::without_store;
+use crate::sts::web_identity::keys::JwksCache;
 use actix_web::{web, HttpRequest, HttpResponse};
 use std::sync::{Arc, Mutex};
 
@@ -44,12 +45,17 @@ pub struct AwsApi {
     pub audit: Arc<AuditQueue>,
     /// Which unauthenticated failures are recorded (a sample: anyone can send them).
     pub(super) unauthenticated: Mutex<crate::audit::sampling::Sampler>,
+    /// The keys of the OpenID Connect providers accounts trust (AssumeRoleWithWebIdentity).
+    pub web_identity_keys: JwksCache,
 }
 
 impl AwsApi {
     pub fn new(ctx: ServiceContext, region: String, audit: Arc<AuditQueue>) -> Self {
         Self {
             audit,
+            web_identity_keys: JwksCache::new(std::time::Duration::from_secs(
+                ctx.web_identity.jwks_max_cache_seconds,
+            )),
             ctx,
             authorizer: Authorizer::default(),
             signing_keys: SigningKeyCache::default(),

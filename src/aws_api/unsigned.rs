@@ -2,9 +2,8 @@
 //! (a web identity token, a SAML assertion), so they are routed by their name before anything
 //! is authenticated and served in an environment without a caller.
 //!
-//! The table is empty today: every unsigned request is refused as the signed dispatch refuses
-//! it (`MissingAuthenticationToken`). AssumeRoleWithWebIdentity and AssumeRoleWithSAML are
-//! added here by the issues that bring them.
+//! Served: STS's AssumeRoleWithWebIdentity. Every other unsigned request is refused as the
+//! signed dispatch refuses it (`MissingAuthenticationToken`).
 
 use super::auditing::audit_failure;
 use super::endpoint::{AwsApi, Incoming};
@@ -33,8 +32,12 @@ pub(super) struct UnsignedAction {
     pub serve: fn(&UnsignedEnv<'_>) -> Result<XmlResponse, AwsError>,
 }
 
-/// Every unsigned action (none yet).
-const ACTIONS: &[UnsignedAction] = &[];
+/// Every unsigned action.
+const ACTIONS: &[UnsignedAction] = &[UnsignedAction {
+    service: "sts",
+    name: "AssumeRoleWithWebIdentity",
+    serve: super::sts::web_identity,
+}];
 
 /// The unsigned action an unsigned request names, read as a refused request's action is (from
 /// the query and the start of the body, see [`action_hint`]); `None` for any other action.
@@ -86,15 +89,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn no_action_is_served_unsigned_yet() {
-        // Issue 18 adds AssumeRoleWithWebIdentity, issue 20 AssumeRoleWithSAML; until then
-        // they are refused as any unsigned request is.
-        for name in [
-            "AssumeRoleWithWebIdentity",
-            "AssumeRoleWithSAML",
-            "ListUsers",
-            "",
-        ] {
+    fn only_the_actions_that_carry_their_proof_are_served_unsigned() {
+        assert!(find("AssumeRoleWithWebIdentity").is_some());
+        // Issue 20 adds AssumeRoleWithSAML; until then it is refused as any unsigned request.
+        for name in ["AssumeRoleWithSAML", "AssumeRole", "ListUsers", ""] {
             assert!(find(name).is_none(), "{name}");
         }
     }

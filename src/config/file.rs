@@ -27,6 +27,9 @@ pub struct FileSettings {
     pub proxy_header: Option<String>,
     pub audit_retention_days: Option<u32>,
     pub users_per_account: Option<i64>,
+    pub oidc_jwks_max_cache_seconds: Option<u64>,
+    pub web_identity_jti_once: Option<bool>,
+    pub allow_http_loopback_issuers: Option<bool>,
 }
 
 impl FileSettings {

@@ -59,7 +59,11 @@ pub struct Provider {
 impl Provider {
     /// An OIDC provider: `issuer` as in the tokens' `iss`, `principal` what trust policies name.
     pub fn oidc(issuer: &str, principal: &str) -> Provider {
-        let key_prefix = issuer.strip_prefix("https://").unwrap_or(issuer);
+        // A plain-http issuer (a test setting only) is keyed the same way, by host and path.
+        let key_prefix = issuer
+            .strip_prefix("https://")
+            .or_else(|| issuer.strip_prefix("http://"))
+            .unwrap_or(issuer);
         Provider {
             kind: ProviderKind::Oidc,
             principal: principal.to_string(),

@@ -51,6 +51,14 @@ impl Metrics {
         })
     }
 
+    /// Adds another part's collector (a counter kept where its events happen).
+    pub fn register(
+        &self,
+        collector: Box<dyn prometheus::core::Collector>,
+    ) -> Result<(), prometheus::Error> {
+        self.registry.register(collector)
+    }
+
     fn observe(&self, route: &str, method: &str, status: &str, seconds: f64) {
         self.requests
             .with_label_values(&[route, method, status])

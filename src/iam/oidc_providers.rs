@@ -79,25 +79,84 @@ fn check_client_ids(ids: &[String]) -> Result<(), IamError> {
     Ok(())
 }
 
-/// The host and path of an `https://` issuer URL, which names the provider in its ARN.
-fn issuer(url: &str) -> Result<String, IamError> {
+/// An issuer URL as the provider is stored and shown (its host and path, as IAM shows an
+/// `https://` issuer; a plain-http test issuer keeps its `http://`), and the host and path
+/// that name it in its ARN. Plain http only for a loopback issuer, when the test setting
+/// allows it.
+fn issuer(url: &str, allow_http_loopback: bool) -> Result<(String, String), IamError> {
     let invalid = || {
         IamError::Validation(
             "Invalid Url: it must begin with https:// and name a host.".to_string(),
         )
     };
     let parsed = url::Url::parse(url).map_err(|_| invalid())?;
-    if parsed.scheme() != "https"
-        || parsed.host_str().is_none()
+    if !crate::outbound::allowed(&parsed, allow_http_loopback)
         || parsed.query().is_some()
         || parsed.fragment().is_some()
+        || !parsed.username().is_empty()
     {
         return Err(invalid());
     }
-    Ok(url
-        .trim_start_matches("https://")
+    let stored = stored_form(url);
+    let name = stored.trim_start_matches("http://").to_string();
+    Ok((stored, name))
+}
+
+/// An issuer (a token's `iss`, or a URL given to IAM) as providers are stored.
+fn stored_form(issuer: &str) -> String {
+    issuer
+        .strip_prefix("https://")
+        .unwrap_or(issuer)
         .trim_end_matches('/')
-        .to_string())
+        .to_string()
+}
+
+/// A provider an account trusts, as `AssumeRoleWithWebIdentity` uses it.
+#[derive(Debug, Clone)]
+pub struct TrustedIssuer {
+    pub arn: String,
+    /// The issuer as tokens name it (`https://host/path`).
+    pub issuer: String,
+    pub client_ids: Vec<String>,
+    pub thumbprints: Vec<String>,
+}
+
+impl TrustedIssuer {
+    /// Where its keys are found: its discovery document's `jwks_uri`.
+    pub fn discovery_url(&self) -> String {
+        format!(
+            "{}/.well-known/openid-configuration",
+            self.issuer.trim_end_matches('/')
+        )
+    }
+}
+
+/// The provider of `account_id` whose issuer is `iss` (a token's claim), if there is one.
+pub fn for_issuer(
+    conn: &mut DbConnection,
+    account_id: &str,
+    iss: &str,
+) -> Result<Option<TrustedIssuer>, IamError> {
+    let found = oidc_providers::table
+        .filter(oidc_providers::account_id.eq(account_id))
+        .filter(oidc_providers::url.eq(stored_form(iss)))
+        .select(OidcProvider::as_select())
+        .first(conn)
+        .optional()?;
+    found
+        .map(|p| {
+            Ok(TrustedIssuer {
+                issuer: if p.url.starts_with("http://") {
+                    p.url.clone()
+                } else {
+                    format!("https://{}", p.url)
+                },
+                client_ids: list_of(&p.client_ids)?,
+                thumbprints: list_of(&p.thumbprints)?,
+                arn: p.arn,
+            })
+        })
+        .transpose()
 }
 
 fn not_found(arn: &str) -> IamError {
@@ -137,7 +196,7 @@ pub fn create(
     thumbprints: &[String],
     new_tags: &[Tag],
 ) -> Result<String, IamError> {
-    let host_path = issuer(url)?;
+    let (stored, host_path) = issuer(url, ctx.web_identity.allow_http_loopback_issuers)?;
     check_client_ids(client_ids)?;
     check_thumbprints(thumbprints)?;
     tags::check(new_tags, ctx.limits.tags_per_resource)?;
@@ -158,7 +217,7 @@ pub fn create(
             .values(&OidcProvider {
                 arn: arn.clone(),
                 account_id: call.account_id.clone(),
-                url: host_path.clone(),
+                url: stored,
                 client_ids: to_json(client_ids),
                 thumbprints: to_json(thumbprints),
                 created_at: now,

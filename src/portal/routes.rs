@@ -92,8 +92,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// The console's IAM pages (under `/console`), each a page of `console/`.
 fn console_pages(scope: actix_web::Scope) -> actix_web::Scope {
     use console::{
-        account, applications, generator, groups, inline, policies, providers, roles, simulator,
-        switch, tags, users,
+        account, applications, connected, generator, groups, inline, policies, providers, roles,
+        simulator, switch, tags, users,
     };
     scope
         .route("/users", web::get().to(users::list))
@@ -149,9 +149,9 @@ fn console_pages(scope: actix_web::Scope) -> actix_web::Scope {
             "/oidc-clients/{id}/delete",
             web::post().to(applications::delete),
         )
-        .route("/applications", web::get().to(applications::connected))
+        .route("/applications", web::get().to(connected::connected))
         .route(
             "/applications/withdraw",
-            web::post().to(applications::withdraw),
+            web::post().to(connected::withdraw),
         )
 }

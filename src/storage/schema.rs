@@ -458,6 +458,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    web_identity_tokens (role_id, jti) {
+        role_id -> Text,
+        jti -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(access_keys -> accounts (account_id));
 diesel::joinable!(access_keys -> users (user_id));
 diesel::joinable!(account_password_policies -> accounts (account_id));
@@ -544,4 +552,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_policy_attachments,
     users,
     webauthn_ceremonies,
+    web_identity_tokens,
 );

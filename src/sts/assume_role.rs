@@ -39,7 +39,7 @@ pub struct AssumeRoleRequest {
 }
 
 /// `arn:aws:iam::ACCOUNT:role/PATH/NAME` as (account, path, name).
-fn parse_role_arn(arn: &str) -> Option<(&str, String, &str)> {
+pub(crate) fn parse_role_arn(arn: &str) -> Option<(&str, String, &str)> {
     let parsed = policy::Arn::parse(arn)?;
     if parsed.service != "iam" || !parsed.region.is_empty() || parsed.account.len() != 12 {
         return None;

@@ -8,6 +8,7 @@ pub mod federation_token;
 pub mod role_session;
 pub mod session;
 pub mod session_token;
+pub mod web_identity;
 
 pub use crate::credentials::{
     SessionClaims, SessionPrincipal, TemporaryCredentials, TokenError, TokenSealer,
@@ -29,6 +30,15 @@ pub enum StsError {
     MalformedPolicyDocument(String),
     #[error("{0}")]
     PackedPolicyTooLarge(String),
+    /// A web identity (or SAML) token that is not valid (AWS: `InvalidIdentityToken`).
+    #[error("{0}")]
+    InvalidIdentityToken(String),
+    /// An expired identity token (AWS: `ExpiredTokenException`).
+    #[error("{0}")]
+    ExpiredToken(String),
+    /// The identity provider could not be reached (AWS: `IDPCommunicationError`).
+    #[error("{0}")]
+    IdpCommunication(String),
     #[error(transparent)]
     Iam(#[from] IamError),
     #[error("session token: {0}")]

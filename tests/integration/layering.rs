@@ -41,6 +41,10 @@ const LAYERS: &[(&str, &str)] = &[
         "the HTTP edge's helpers: client address, request facts, metrics",
     ),
     (
+        "outbound",
+        "bounded calls to external systems, trusted by roots or thumbprints",
+    ),
+    (
         "context",
         "what every service is given: store, clock, sealing, quotas",
     ),

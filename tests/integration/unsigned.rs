@@ -1,7 +1,8 @@
 //! What an unsigned request to the AWS endpoint is answered, pinned byte for byte: the
-//! endpoint routes unsigned actions by name before authenticating anything (`aws_api::unsigned`),
-//! and until an action is served there (AssumeRoleWithWebIdentity, AssumeRoleWithSAML), an
-//! unsigned request for one is refused exactly as an unsigned request for a signed-only action.
+//! endpoint routes unsigned actions by name before authenticating anything (`aws_api::unsigned`):
+//! AssumeRoleWithWebIdentity is served there and refuses a bad token in STS's own shape; an
+//! action not served there yet (AssumeRoleWithSAML) is refused exactly as an unsigned request
+//! for a signed-only action.
 
 use crate::harness::{Backend, Server, TestDb};
 use std::time::Duration;
@@ -38,18 +39,19 @@ fn assert_refused(response: reqwest::blocking::Response, what: &str) {
 }
 
 #[test]
-fn unsigned_requests_are_refused_alike_until_an_action_is_served_unsigned() {
+fn unsigned_requests_are_refused_alike_unless_their_action_is_served_unsigned() {
     let db = TestDb::new(Backend::Sqlite);
     let server = Server::start(&db, &[]);
     let client = reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
-    let web_identity = "Action=AssumeRoleWithWebIdentity&Version=2011-06-15\
-                        &RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fweb\
-                        &RoleSessionName=app&WebIdentityToken=eyJhbGciOiJub25lIn0.e30.";
+    let saml = "Action=AssumeRoleWithSAML&Version=2011-06-15\
+                &RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fweb\
+                &PrincipalArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Asaml-provider%2Fidp\
+                &SAMLAssertion=PHNhbWxwOlJlc3BvbnNlLz4%3D";
     for (what, body) in [
-        ("AssumeRoleWithWebIdentity (unsigned in AWS)", web_identity),
+        ("AssumeRoleWithSAML (unsigned in AWS, not served yet)", saml),
         (
             "ListUsers (signed only)",
             "Action=ListUsers&Version=2010-05-08",
@@ -72,4 +74,31 @@ fn unsigned_requests_are_refused_alike_until_an_action_is_served_unsigned() {
             .unwrap();
         assert_refused(got, &format!("GET {what}"));
     }
+}
+
+#[test]
+fn an_unsigned_web_identity_request_is_answered_in_stss_shape() {
+    let db = TestDb::new(Backend::Sqlite);
+    let server = Server::start(&db, &[]);
+    let client = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    // A token signed with "none": refused for what it is, whatever the role.
+    let body = "Action=AssumeRoleWithWebIdentity&Version=2011-06-15\
+                &RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fweb\
+                &RoleSessionName=app&WebIdentityToken=eyJhbGciOiJub25lIn0.e30.";
+    let answer = client
+        .post(format!("{}/", server.url))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 400);
+    let text = answer.text().unwrap();
+    assert!(
+        text.starts_with("<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">")
+            && text.contains("<Code>InvalidIdentityToken</Code>"),
+        "{text}"
+    );
 }

@@ -3,6 +3,7 @@
 
 use super::env::Env;
 use super::error::AwsError;
+use super::unsigned::UnsignedEnv;
 use super::xml::{XmlBody, XmlResponse, STS_NAMESPACE};
 use crate::audit::{AuditEvent, EventSource};
 use crate::secrets::ExposeSecret;
@@ -10,6 +11,7 @@ use crate::sts::assume_role::{self, AssumeRoleRequest};
 use crate::sts::federation_token::{self, FederationTokenRequest};
 use crate::sts::session::SessionRequest;
 use crate::sts::session_token::{self, SessionTokenRequest};
+use crate::sts::web_identity::{self, WebIdentityRequest};
 use crate::sts::{StsError, TemporaryCredentials};
 use serde_json::{json, Value};
 
@@ -39,6 +41,9 @@ impl From<StsError> for AwsError {
             StsError::InvalidParameterValue(m) => AwsError::invalid_parameter_value(m),
             StsError::MalformedPolicyDocument(m) => AwsError::malformed_policy_document(m),
             StsError::PackedPolicyTooLarge(m) => AwsError::packed_policy_too_large(m),
+            StsError::InvalidIdentityToken(m) => AwsError::invalid_identity_token(m),
+            StsError::ExpiredToken(m) => AwsError::expired_token_exception(m),
+            StsError::IdpCommunication(m) => AwsError::idp_communication_error(m),
             StsError::Iam(e) => e.into(),
             StsError::Token(e) => {
                 tracing::error!(error = %e, "cannot seal a session token");
@@ -159,6 +164,72 @@ fn assume(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
             .text("Arn", &assumed.arn);
     });
     b.int("PackedPolicySize", i64::from(assumed.packed_policy_size));
+    b.opt_text("SourceIdentity", assumed.source_identity.as_deref());
+    Ok(r)
+}
+
+/// AssumeRoleWithWebIdentity, unsigned: the token is the proof. Its answer and its audit
+/// event name the token's subject, issuer and audience, never the token.
+pub fn web_identity(env: &UnsignedEnv<'_>) -> Result<XmlResponse, AwsError> {
+    let params = &env.params;
+    let policy_arns = params
+        .members("PolicyArns")?
+        .iter()
+        .map(|m| m.required("arn").map(str::to_string))
+        .collect::<Result<Vec<_>, _>>()?;
+    let request = WebIdentityRequest {
+        role_arn: params.required("RoleArn")?.to_string(),
+        session_name: params.required("RoleSessionName")?.to_string(),
+        token: params.required("WebIdentityToken")?.to_string(),
+        duration_seconds: params.int("DurationSeconds", i64::MIN, i64::MAX)?,
+        // ProviderId names OAuth 2.0 providers (Login with Amazon, Facebook); it is ignored.
+        policy: params.get("Policy").map(str::to_string),
+        policy_arns,
+    };
+    let api = env.api;
+    let made = web_identity::assume_role_with_web_identity(
+        &api.ctx,
+        &api.authorizer,
+        &api.web_identity_keys,
+        &env.facts,
+        &request,
+    )?;
+    let assumed = &made.assumed;
+    super::authenticate::record_use_with(api, &assumed.role_id, |now| {
+        crate::iam::roles::record_use(&api.ctx, &assumed.role_id, now, &api.region)
+    });
+    let account = assumed.arn.split(':').nth(4).unwrap_or_default();
+    let mut event = AuditEvent::new(EventSource::Sts, "AssumeRoleWithWebIdentity")
+        .account(account)
+        .actor(format!("{}:{}", made.provider_arn, made.subject))
+        .parameters(json!({
+            "roleArn": request.role_arn,
+            "roleSessionName": request.session_name,
+            "durationSeconds": request.duration_seconds,
+            "providerArn": made.provider_arn,
+            "subject": made.subject,
+            "audience": made.audience,
+            "policyArns": request.policy_arns,
+        }))
+        .response(json!({
+            "accessKeyId": assumed.credentials.access_key_id,
+            "assumedRoleId": assumed.assumed_role_id,
+            "arn": assumed.arn,
+            "expiration": assumed.credentials.expiration.to_rfc3339(),
+        }));
+    event.read_only = false;
+    api.audit.push(api.ctx.clock.now_naive(), &env.meta, event);
+    let mut r = response("AssumeRoleWithWebIdentity");
+    let mut b = r.body();
+    write_credentials(&mut b, &assumed.credentials);
+    b.text("SubjectFromWebIdentityToken", &made.subject);
+    b.element("AssumedRoleUser", |b| {
+        b.text("AssumedRoleId", &assumed.assumed_role_id)
+            .text("Arn", &assumed.arn);
+    });
+    b.int("PackedPolicySize", i64::from(assumed.packed_policy_size));
+    b.text("Provider", &made.provider);
+    b.text("Audience", &made.audience);
     b.opt_text("SourceIdentity", assumed.source_identity.as_deref());
     Ok(r)
 }

@@ -17,6 +17,7 @@ pub(super) mod account;
 pub(super) mod applications;
 mod cascade;
 mod confirm;
+pub(super) mod connected;
 pub(super) mod generator;
 pub(super) mod groups;
 pub(super) mod inline;

@@ -1,0 +1,226 @@
+//! The keys of the OpenID Connect providers accounts trust, fetched from their discovery
+//! document's `jwks_uri` and cached per provider.
+//!
+//! - A provider's keys are kept as long as its `Cache-Control: max-age` says, but at least a
+//!   minute and at most the `oidc_jwks_max_cache_seconds` setting (an hour by default); then
+//!   the next token fetches them again. Keys past that time are never used, even when the
+//!   provider cannot be reached: a removed key may have been removed for a reason.
+//! - A token whose `kid` the cached keys lack makes one fetch, so a provider's new key works at
+//!   once; but at most one fetch per provider every [`REFETCH_INTERVAL`]: a flood of tokens
+//!   with made-up `kid`s costs the provider a fetch every few seconds, not one per token.
+//! - One fetch per provider runs at a time; concurrent tokens of that provider wait for it.
+//! - Entries are per provider ARN and remember the issuer and thumbprints they were fetched
+//!   with: a provider changed in IAM is fetched again under its new trust.
+
+use crate::iam::oidc_providers::TrustedIssuer;
+use crate::outbound;
+use jsonwebtoken::jwk::{Jwk, JwkSet};
+use prometheus::{IntCounterVec, Opts};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use url::Url;
+
+/// The least time between two fetches of one provider's keys caused by unknown `kid`s.
+pub const REFETCH_INTERVAL: Duration = Duration::from_secs(5);
+/// The least time fetched keys are kept (a provider saying `no-store` would otherwise be
+/// fetched for every token).
+pub const MIN_CACHE: Duration = Duration::from_secs(60);
+/// How long keys are kept when the provider says nothing.
+pub const DEFAULT_CACHE: Duration = Duration::from_secs(3600);
+/// Providers remembered at most; beyond, the cache starts again.
+const MAX_PROVIDERS: usize = 10_000;
+
+/// Why no key could be had.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyError {
+    /// The provider could not be reached, or answered nonsense (AWS: IDPCommunicationError).
+    Communication(String),
+    /// The provider publishes no key with the token's `kid` (AWS: InvalidIdentityToken).
+    UnknownKey(String),
+}
+
+/// A provider's keys as fetched: the set and how long it may be kept (seconds), if the
+/// provider said.
+pub type Fetched = (JwkSet, Option<u64>);
+
+#[derive(Default)]
+struct Entry {
+    issuer: String,
+    thumbprints: Vec<String>,
+    keys: Option<JwkSet>,
+    /// When the keys stop being used.
+    good_until: Option<Instant>,
+    /// When a fetch was last tried (whatever its outcome).
+    last_fetch: Option<Instant>,
+}
+
+impl Entry {
+    fn current(&self, issuer: &TrustedIssuer, now: Instant) -> Option<&JwkSet> {
+        let same = self.issuer == issuer.issuer && self.thumbprints == issuer.thumbprints;
+        let fresh = self.good_until.is_some_and(|until| now < until);
+        self.keys.as_ref().filter(|_| same && fresh)
+    }
+}
+
+/// The cache of every trusted provider's keys.
+pub struct JwksCache {
+    providers: Mutex<HashMap<String, Arc<Mutex<Entry>>>>,
+    /// The longest keys are kept.
+    max_cache: Duration,
+    /// Fetches by outcome (none counted should the counter not be made).
+    fetches: Option<IntCounterVec>,
+}
+
+impl JwksCache {
+    pub fn new(max_cache: Duration) -> Self {
+        let fetches = IntCounterVec::new(
+            Opts::new(
+                "keyward_oidc_provider_key_fetches_total",
+                "Fetches of external OpenID Connect providers' keys, by outcome",
+            ),
+            &["outcome"],
+        )
+        .ok();
+        Self {
+            providers: Mutex::default(),
+            max_cache,
+            fetches,
+        }
+    }
+
+    /// The fetch counter, for the metrics registry.
+    pub fn fetch_counter(&self) -> Option<IntCounterVec> {
+        self.fetches.clone()
+    }
+
+    fn count(&self, outcome: &str) {
+        if let Some(fetches) = &self.fetches {
+            fetches.with_label_values(&[outcome]).inc();
+        }
+    }
+
+    /// The key of `issuer` that `kid` names (or its only key, for a token without a `kid`),
+    /// fetching the provider's keys with `fetch` when the rules above allow.
+    pub fn key_for(
+        &self,
+        issuer: &TrustedIssuer,
+        kid: Option<&str>,
+        now: Instant,
+        fetch: &dyn Fn(&TrustedIssuer) -> Result<Fetched, String>,
+    ) -> Result<Jwk, KeyError> {
+        let entry = {
+            let mut all = self.providers.lock().unwrap_or_else(|e| e.into_inner());
+            if all.len() >= MAX_PROVIDERS && !all.contains_key(&issuer.arn) {
+                all.clear();
+            }
+            all.entry(issuer.arn.clone()).or_default().clone()
+        };
+        let mut entry = entry.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(keys) = entry.current(issuer, now) {
+            if let Some(key) = pick(keys, kid) {
+                return Ok(key);
+            }
+            let recently = entry
+                .last_fetch
+                .is_some_and(|at| now.saturating_duration_since(at) < REFETCH_INTERVAL);
+            if recently {
+                return Err(unknown(kid));
+            }
+        } else if entry.last_fetch.is_some_and(|at| {
+            entry.issuer == issuer.issuer
+                && entry.keys.is_none()
+                && now.saturating_duration_since(at) < REFETCH_INTERVAL
+        }) {
+            // The last fetch failed a moment ago: do not hammer a provider that is down.
+            return Err(KeyError::Communication(
+                "the provider's keys could not be fetched a moment ago".into(),
+            ));
+        }
+        entry.last_fetch = Some(now);
+        match fetch(issuer) {
+            Ok((keys, max_age)) => {
+                self.count("ok");
+                let keep = max_age
+                    .map_or(DEFAULT_CACHE, Duration::from_secs)
+                    .max(MIN_CACHE)
+                    .min(self.max_cache);
+                entry.issuer = issuer.issuer.clone();
+                entry.thumbprints = issuer.thumbprints.clone();
+                entry.good_until = Some(now + keep);
+                let found = pick(&keys, kid);
+                entry.keys = Some(keys);
+                found.ok_or_else(|| unknown(kid))
+            }
+            Err(reason) => {
+                self.count("failed");
+                // Keys still within their time stay usable; older ones are dropped.
+                if entry.current(issuer, now).is_none() {
+                    entry.keys = None;
+                    entry.good_until = None;
+                    entry.issuer = issuer.issuer.clone();
+                }
+                Err(KeyError::Communication(reason))
+            }
+        }
+    }
+}
+
+fn unknown(kid: Option<&str>) -> KeyError {
+    KeyError::UnknownKey(match kid {
+        Some(kid) => format!("the provider publishes no key with kid {kid}"),
+        None => "the token names no key (kid) and the provider publishes several".into(),
+    })
+}
+
+/// The key `kid` names; without a `kid`, the set's only signing key.
+fn pick(keys: &JwkSet, kid: Option<&str>) -> Option<Jwk> {
+    match kid {
+        Some(kid) => keys.find(kid).cloned(),
+        None => match keys.keys.as_slice() {
+            [only] => Some(only.clone()),
+            _ => None,
+        },
+    }
+}
+
+/// Fetches `issuer`'s keys over the network: its discovery document (whose `issuer` must be
+/// the provider's), then its `jwks_uri`, both bounded ([`outbound::get`]) and trusted by the
+/// provider's thumbprints or the system roots. Keys of a kind this side cannot use (an
+/// encryption key, an unknown `kty`) are left out.
+pub fn fetch_over_https(
+    issuer: &TrustedIssuer,
+    allow_http_loopback: bool,
+) -> Result<Fetched, String> {
+    let get = |url: &Url| {
+        outbound::get(url, &issuer.thumbprints, allow_http_loopback).map_err(|e| e.to_string())
+    };
+    let discovery_url = Url::parse(&issuer.discovery_url()).map_err(|e| e.to_string())?;
+    let discovery: serde_json::Value = serde_json::from_slice(&get(&discovery_url)?.body)
+        .map_err(|e| format!("the discovery document is not JSON: {e}"))?;
+    let named = discovery["issuer"].as_str().unwrap_or_default();
+    if named.trim_end_matches('/') != issuer.issuer.trim_end_matches('/') {
+        return Err(format!(
+            "the discovery document names the issuer {named:?}, not {}",
+            issuer.issuer
+        ));
+    }
+    let jwks_uri = discovery["jwks_uri"]
+        .as_str()
+        .and_then(|u| Url::parse(u).ok())
+        .ok_or("the discovery document has no jwks_uri URL")?;
+    let answer = get(&jwks_uri)?;
+    let set: serde_json::Value = serde_json::from_slice(&answer.body)
+        .map_err(|e| format!("the key set is not JSON: {e}"))?;
+    let keys = set["keys"]
+        .as_array()
+        .ok_or("the key set has no keys array")?
+        .iter()
+        .filter(|k| k["use"].as_str().is_none_or(|u| u == "sig"))
+        .filter_map(|k| serde_json::from_value::<Jwk>(k.clone()).ok())
+        .collect();
+    Ok((JwkSet { keys }, answer.max_age))
+}
+
+#[cfg(test)]
+mod tests;
