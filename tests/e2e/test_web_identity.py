@@ -217,6 +217,8 @@ def test_a_main_branch_token_assumes_the_role(keyward, idp, provider, name, clie
     assert creds["AccessKeyId"].startswith("ASIA") and creds["SecretAccessKey"] and creds["SessionToken"]
     assert got["SubjectFromWebIdentityToken"] == client
     assert got["AssumedRoleUser"]["Arn"] == assumed
+    # AWS's reference says `iss`, but its answers for OpenID Connect providers name the
+    # provider's ARN (as the CLI prints for EKS, GitHub Actions or SPIRE tokens).
     assert got["Provider"] == provider
     assert got["Audience"] == AUDIENCE
 
@@ -256,6 +258,8 @@ def test_a_provider_whose_certificate_does_not_match_the_thumbprint_is_not_trust
     provider_arn = register(iam, impostor, thumbprint=hashlib.sha1(b"another certificate").hexdigest())
     role_arn = ci_role(iam, name, provider_arn, impostor)
     token = impostor.token(MAIN, AUDIENCE)
+    # AWS: InvalidIdentityToken, "OpenIDConnect provider's HTTPS certificate doesn't match
+    # configured thumbprint" (the token is refused; the provider answered).
     assert refused(keyward, role_arn, token)[:2] == ("InvalidIdentityToken", 400)
 
     # Once the administrator registers the certificate the provider really serves, it is trusted.
