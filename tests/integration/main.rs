@@ -22,3 +22,4 @@ mod trust_ids;
 mod unread_bodies;
 mod unsigned;
 mod user_email;
+mod web_identity;
