@@ -35,7 +35,9 @@ MAIN = "repo:org/app:ref:refs/heads/main"
 RELEASE = "repo:org/app:ref:refs/heads/release"
 TAGGED = "repo:org/app:ref:refs/heads/tagged"
 OTHER_REPO = "repo:org/other:ref:refs/heads/main"
+SOURCED = "repo:org/app:ref:refs/heads/sourced"
 TAGS_CLAIM = "https://aws.amazon.com/tags"
+SOURCE_IDENTITY_CLAIM = "https://aws.amazon.com/source_identity"
 CLIENTS = [
     {"client_id": MAIN, "client_secret": "main-secret-0123456789abcdef", "alg": "RS256"},
     {"client_id": RELEASE, "client_secret": "release-secret-0123456789abcdef", "alg": "ES256",
@@ -44,6 +46,8 @@ CLIENTS = [
      "claims": {TAGS_CLAIM: {"principal_tags": {"team": ["payments"], "env": ["prod"]},
                              "transitive_tag_keys": ["team"]}}},
     {"client_id": OTHER_REPO, "client_secret": "other-secret-0123456789abcdef", "alg": "RS256"},
+    {"client_id": SOURCED, "client_secret": "sourced-secret-0123456789abcdef", "alg": "RS256",
+     "claims": {SOURCE_IDENTITY_CLAIM: "alice"}},
 ]
 # The JWKS cache is kept short so the key rotation test sees a withdrawn key go within seconds;
 # Keyward's own issuer is plain http on loopback, which only this test setting admits.
@@ -237,6 +241,25 @@ def test_a_subject_the_trust_policy_does_not_name_is_denied(keyward, idp, provid
     main_only = ci_role(iam, name + "m", provider, idp, sub=MAIN, like=False)
     assert refused(keyward, main_only, idp.token(RELEASE, AUDIENCE))[:2] == ("AccessDenied", 403)
     assert assume(keyward, main_only, idp.token(MAIN, AUDIENCE))["SubjectFromWebIdentityToken"] == MAIN
+
+
+def test_the_trust_policy_sees_the_tokens_amr(keyward, idp, provider, name):
+    policy = json.loads(trust(provider, host(idp), "repo:org/app:ref:refs/heads/*"))
+    policy["Statement"][0]["Condition"]["ForAnyValue:StringEquals"] = {f"{host(idp)}:amr": "mfa"}
+    role_arn = make_role(keyward.client(), name, json.dumps(policy))
+    assert assume(keyward, role_arn, idp.token(RELEASE, AUDIENCE))["SubjectFromWebIdentityToken"] == RELEASE
+    assert refused(keyward, role_arn, idp.token(MAIN, AUDIENCE))[:2] == ("AccessDenied", 403), "no amr claim"
+
+
+def test_the_source_identity_comes_from_the_token(keyward, idp, provider, name):
+    iam = keyward.client()
+    token = idp.token(SOURCED, AUDIENCE)
+    allowed = make_role(iam, name, trust(provider, host(idp), "repo:org/app:ref:refs/heads/*",
+                                         actions=("sts:AssumeRoleWithWebIdentity", "sts:SetSourceIdentity")))
+    assert assume(keyward, allowed, token)["SourceIdentity"] == "alice"
+    # Setting a source identity needs sts:SetSourceIdentity in the trust policy.
+    without = make_role(iam, name + "n", trust(provider, host(idp), "repo:org/app:ref:refs/heads/*"))
+    assert refused(keyward, without, token)[:2] == ("AccessDenied", 403)
 
 
 def test_a_token_for_another_audience_is_invalid(keyward, idp, provider, name):
