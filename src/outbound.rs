@@ -28,6 +28,9 @@ pub const MAX_BODY: u64 = 256 * 1024;
 pub enum FetchError {
     #[error("{0} is not an https URL")]
     NotHttps(String),
+    /// The server's certificate is not one the roots or the thumbprints vouch for.
+    #[error("{url}: the server's certificate is not trusted: {reason}")]
+    Untrusted { url: String, reason: String },
     #[error("{url}: {reason}")]
     Failed { url: String, reason: String },
 }
@@ -87,7 +90,19 @@ pub fn get(
         .get(url.as_str())
         .header("accept", "application/json")
         .send()
-        .map_err(|e| failed(describe(&e)))?;
+        .map_err(|e| {
+            // rustls's refusal reaches here only in words, through the connector's causes
+            // ("invalid peer certificate: ..."); tests/e2e/test_web_identity.py pins them.
+            let text = describe(&e);
+            if text.contains("invalid peer certificate") {
+                FetchError::Untrusted {
+                    url: url.to_string(),
+                    reason: text,
+                }
+            } else {
+                failed(text)
+            }
+        })?;
     let status = response.status();
     if !status.is_success() {
         return Err(failed(format!("answered HTTP {}", status.as_u16())));

@@ -54,9 +54,8 @@ pub struct WebIdentitySession {
     pub assumed: AssumedRole,
     /// The token's `sub`.
     pub subject: String,
-    /// The token's issuer (AWS's `Provider`).
-    pub provider: String,
-    /// The provider's ARN.
+    /// The provider's ARN (AWS's `Provider`: its reference says the token's `iss`, its
+    /// answers carry the provider's ARN).
     pub provider_arn: String,
     /// The client ID the token was for (AWS's `Audience`).
     pub audience: String,
@@ -81,6 +80,14 @@ impl From<KeyError> for StsError {
                 ))
             }
             KeyError::UnknownKey(text) => StsError::InvalidIdentityToken(text),
+            KeyError::Untrusted(text) => {
+                tracing::warn!(reason = %text, "an OpenID Connect provider's certificate is not trusted");
+                StsError::InvalidIdentityToken(
+                    "OpenIDConnect provider's HTTPS certificate doesn't match configured \
+                     thumbprint"
+                        .to_string(),
+                )
+            }
         }
     }
 }
@@ -195,7 +202,6 @@ pub fn assume_role_with_web_identity(
     }
     Ok(WebIdentitySession {
         subject: identity.subject.clone(),
-        provider: identity.issuer.clone().unwrap_or_default(),
         provider_arn: issuer.arn.clone(),
         audience: verified.audience.clone(),
         assumed,

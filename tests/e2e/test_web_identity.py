@@ -283,7 +283,9 @@ def test_a_provider_whose_certificate_does_not_match_the_thumbprint_is_not_trust
     token = impostor.token(MAIN, AUDIENCE)
     # AWS: InvalidIdentityToken, "OpenIDConnect provider's HTTPS certificate doesn't match
     # configured thumbprint" (the token is refused; the provider answered).
-    assert refused(keyward, role_arn, token)[:2] == ("InvalidIdentityToken", 400)
+    answer = refused(keyward, role_arn, token)
+    assert answer[:2] == ("InvalidIdentityToken", 400), answer
+    assert "doesn't match configured thumbprint" in answer[2]
 
     # Once the administrator registers the certificate the provider really serves, it is trusted.
     iam.update_open_id_connect_provider_thumbprint(OpenIDConnectProviderArn=provider_arn,

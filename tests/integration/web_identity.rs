@@ -125,7 +125,7 @@ fn a_token_of_a_trusted_provider_becomes_the_role_once_per_token() {
             format!("arn:aws:sts::{account}:assumed-role/ci/ci-run")
         );
         assert_eq!(element(&body, "SubjectFromWebIdentityToken"), issued["sub"]);
-        assert_eq!(element(&body, "Provider"), server.url);
+        assert_eq!(element(&body, "Provider"), provider);
         assert_eq!(element(&body, "Audience"), issued["aud"]);
         // The credentials act as the role.
         let session = admin.sts().with_credentials_from(&body);

@@ -228,7 +228,7 @@ pub fn web_identity(env: &UnsignedEnv<'_>) -> Result<XmlResponse, AwsError> {
             .text("Arn", &assumed.arn);
     });
     b.int("PackedPolicySize", i64::from(assumed.packed_policy_size));
-    b.text("Provider", &made.provider);
+    b.text("Provider", &made.provider_arn);
     b.text("Audience", &made.audience);
     b.opt_text("SourceIdentity", assumed.source_identity.as_deref());
     Ok(r)

@@ -38,11 +38,32 @@ pub enum KeyError {
     Communication(String),
     /// The provider publishes no key with the token's `kid` (AWS: InvalidIdentityToken).
     UnknownKey(String),
+    /// The provider's certificate is not one its thumbprints or the system roots vouch for
+    /// (AWS: InvalidIdentityToken).
+    Untrusted(String),
 }
 
 /// A provider's keys as fetched: the set and how long it may be kept (seconds), if the
 /// provider said.
 pub type Fetched = (JwkSet, Option<u64>);
+
+/// Why a fetch failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchFailure {
+    /// The provider was not reached, or answered nonsense.
+    Unreachable(String),
+    /// TLS refused the provider's certificate.
+    Untrusted(String),
+}
+
+impl From<FetchFailure> for KeyError {
+    fn from(failure: FetchFailure) -> Self {
+        match failure {
+            FetchFailure::Unreachable(text) => KeyError::Communication(text),
+            FetchFailure::Untrusted(text) => KeyError::Untrusted(text),
+        }
+    }
+}
 
 #[derive(Default)]
 struct Entry {
@@ -53,6 +74,8 @@ struct Entry {
     good_until: Option<Instant>,
     /// When a fetch was last tried (whatever its outcome).
     last_fetch: Option<Instant>,
+    /// Why the last fetch failed, if it did: repeated while the provider is left alone.
+    last_failure: Option<FetchFailure>,
 }
 
 impl Entry {
@@ -107,7 +130,7 @@ impl JwksCache {
         issuer: &TrustedIssuer,
         kid: Option<&str>,
         now: Instant,
-        fetch: &dyn Fn(&TrustedIssuer) -> Result<Fetched, String>,
+        fetch: &dyn Fn(&TrustedIssuer) -> Result<Fetched, FetchFailure>,
     ) -> Result<Jwk, KeyError> {
         let entry = {
             let mut all = self.providers.lock().unwrap_or_else(|e| e.into_inner());
@@ -127,20 +150,21 @@ impl JwksCache {
             if recently {
                 return Err(unknown(kid));
             }
-        } else if entry.last_fetch.is_some_and(|at| {
+        } else if let Some(failure) = entry.last_failure.clone().filter(|_| {
             entry.issuer == issuer.issuer
-                && entry.keys.is_none()
-                && now.saturating_duration_since(at) < REFETCH_INTERVAL
+                && entry.thumbprints == issuer.thumbprints
+                && entry
+                    .last_fetch
+                    .is_some_and(|at| now.saturating_duration_since(at) < REFETCH_INTERVAL)
         }) {
             // The last fetch failed a moment ago: do not hammer a provider that is down.
-            return Err(KeyError::Communication(
-                "the provider's keys could not be fetched a moment ago".into(),
-            ));
+            return Err(failure.into());
         }
         entry.last_fetch = Some(now);
         match fetch(issuer) {
             Ok((keys, max_age)) => {
                 self.count("ok");
+                entry.last_failure = None;
                 let keep = max_age
                     .map_or(DEFAULT_CACHE, Duration::from_secs)
                     .max(MIN_CACHE)
@@ -152,15 +176,17 @@ impl JwksCache {
                 entry.keys = Some(keys);
                 found.ok_or_else(|| unknown(kid))
             }
-            Err(reason) => {
+            Err(failure) => {
                 self.count("failed");
                 // Keys still within their time stay usable; older ones are dropped.
                 if entry.current(issuer, now).is_none() {
                     entry.keys = None;
                     entry.good_until = None;
                     entry.issuer = issuer.issuer.clone();
+                    entry.thumbprints = issuer.thumbprints.clone();
                 }
-                Err(KeyError::Communication(reason))
+                entry.last_failure = Some(failure.clone());
+                Err(failure.into())
             }
         }
     }
@@ -191,30 +217,34 @@ fn pick(keys: &JwkSet, kid: Option<&str>) -> Option<Jwk> {
 pub fn fetch_over_https(
     issuer: &TrustedIssuer,
     allow_http_loopback: bool,
-) -> Result<Fetched, String> {
+) -> Result<Fetched, FetchFailure> {
     let get = |url: &Url| {
-        outbound::get(url, &issuer.thumbprints, allow_http_loopback).map_err(|e| e.to_string())
+        outbound::get(url, &issuer.thumbprints, allow_http_loopback).map_err(|e| match e {
+            outbound::FetchError::Untrusted { .. } => FetchFailure::Untrusted(e.to_string()),
+            _ => FetchFailure::Unreachable(e.to_string()),
+        })
     };
-    let discovery_url = Url::parse(&issuer.discovery_url()).map_err(|e| e.to_string())?;
+    let nonsense = FetchFailure::Unreachable;
+    let discovery_url = Url::parse(&issuer.discovery_url()).map_err(|e| nonsense(e.to_string()))?;
     let discovery: serde_json::Value = serde_json::from_slice(&get(&discovery_url)?.body)
-        .map_err(|e| format!("the discovery document is not JSON: {e}"))?;
+        .map_err(|e| nonsense(format!("the discovery document is not JSON: {e}")))?;
     let named = discovery["issuer"].as_str().unwrap_or_default();
     if named.trim_end_matches('/') != issuer.issuer.trim_end_matches('/') {
-        return Err(format!(
+        return Err(nonsense(format!(
             "the discovery document names the issuer {named:?}, not {}",
             issuer.issuer
-        ));
+        )));
     }
     let jwks_uri = discovery["jwks_uri"]
         .as_str()
         .and_then(|u| Url::parse(u).ok())
-        .ok_or("the discovery document has no jwks_uri URL")?;
+        .ok_or_else(|| nonsense("the discovery document has no jwks_uri URL".into()))?;
     let answer = get(&jwks_uri)?;
     let set: serde_json::Value = serde_json::from_slice(&answer.body)
-        .map_err(|e| format!("the key set is not JSON: {e}"))?;
+        .map_err(|e| nonsense(format!("the key set is not JSON: {e}")))?;
     let keys = set["keys"]
         .as_array()
-        .ok_or("the key set has no keys array")?
+        .ok_or_else(|| nonsense("the key set has no keys array".into()))?
         .iter()
         .filter(|k| k["use"].as_str().is_none_or(|u| u == "sig"))
         .filter_map(|k| serde_json::from_value::<Jwk>(k.clone()).ok())
