@@ -122,7 +122,8 @@ def main():
         print("| --- | ---: | --- | ---: | ---: | ---: |")
         for name, rs in results.items():
             rps = statistics.median(r["rps"] for r in rs)
-            print(f"| {name} | {rps:.0f} | {', '.join(f'{r['rps']:.0f}' for r in rs)} | "
+            each = ", ".join(f"{r['rps']:.0f}" for r in rs)
+            print(f"| {name} | {rps:.0f} | {each} | "
                   f"{statistics.median(r['p50'] for r in rs):.2f} | {statistics.median(r['p99'] for r in rs):.2f} | "
                   f"{rps / base * 100:.0f}% |")
         before = key_fetches(url)

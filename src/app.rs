@@ -212,7 +212,7 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
         settings.region.clone(),
         audit_queue.clone(),
     );
-    if let Some(fetches) = aws_api.web_identity_keys.fetch_counter() {
+    if let Some(fetches) = aws_api.web_identity_providers.fetch_counter() {
         metrics.register(Box::new(fetches))?;
     }
 

@@ -29,7 +29,7 @@ use crate::authz::Authorizer;
 use crate::context::ServiceContext;
 use crate::iam::Call;
 use crate::storage::connection::without_store;
-use crate::sts::web_identity::keys::JwksCache;
+use crate::sts::web_identity::keys::ProviderCache;
 use actix_web::{web, HttpRequest, HttpResponse};
 use std::sync::{Arc, Mutex};
 
@@ -46,14 +46,14 @@ pub struct AwsApi {
     /// Which unauthenticated failures are recorded (a sample: anyone can send them).
     pub(super) unauthenticated: Mutex<crate::audit::sampling::Sampler>,
     /// The keys of the OpenID Connect providers accounts trust (AssumeRoleWithWebIdentity).
-    pub web_identity_keys: JwksCache,
+    pub web_identity_providers: ProviderCache,
 }
 
 impl AwsApi {
     pub fn new(ctx: ServiceContext, region: String, audit: Arc<AuditQueue>) -> Self {
         Self {
             audit,
-            web_identity_keys: JwksCache::new(std::time::Duration::from_secs(
+            web_identity_providers: ProviderCache::new(std::time::Duration::from_secs(
                 ctx.web_identity.jwks_max_cache_seconds,
             )),
             ctx,
@@ -95,10 +95,11 @@ pub async fn handle(
         Err((namespace, error)) => return error_answer(namespace, &error, &rid),
     };
     // STS calls are tried first on this worker without the store: those answered from
-    // caches alone (GetCallerIdentity, AssumeRole of a cached role) end here, and one that
-    // wants the store is run again on the blocking pool. IAM calls all read or write the
+    // caches alone (GetCallerIdentity, AssumeRole of a cached role, AssumeRoleWithWebIdentity
+    // with a cached provider and keys) end here, and one that wants the store (or to fetch a
+    // provider's keys) is run again on the blocking pool. IAM calls all read or write the
     // store, so they go to the pool at once.
-    let outcome = if incoming.signed_for("sts") {
+    let outcome = if incoming.signed_for("sts") || unsigned::route(&incoming).is_some() {
         let (attempt, wants_store) = without_store(|| serve(&api, &incoming));
         if wants_store {
             api.audit.drop_held();

@@ -30,7 +30,7 @@ fn texts(value: Option<&ContextValue>) -> Vec<String> {
 /// AWS "Available keys for OIDC federation" and the service authorization reference's keys of
 /// `sts:AssumeRoleWithWebIdentity`.
 #[test]
-fn web_identity_keys_are_named_after_the_issuer() {
+fn web_identity_providers_are_named_after_the_issuer() {
     struct Case {
         issuer: &'static str,
         aud: &'static [&'static str],

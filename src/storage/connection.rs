@@ -93,6 +93,12 @@ pub fn running_without_store() -> bool {
     WITHOUT_STORE.with(Cell::get)
 }
 
+/// For other blocking work than the store (a network fetch): refused, and the request run
+/// again on the blocking pool, as a store use is, while the thread runs without the store.
+pub fn defer_blocking_work() -> Result<(), StorageError> {
+    refuse_without_store()
+}
+
 fn refuse_without_store() -> Result<(), StorageError> {
     if running_without_store() {
         STORE_WANTED.with(|w| w.set(true));

@@ -23,12 +23,12 @@ use super::StsError;
 use crate::authz::{Authorizer, RequestFacts};
 use crate::context::ServiceContext;
 use crate::federation::FederationError;
-use crate::iam::oidc_providers::{self, TrustedIssuer};
+use crate::iam::oidc_providers::TrustedIssuer;
 use crate::storage::schema::web_identity_tokens as used;
 use crate::storage::{DbConnection, StorageError};
 use chrono::{DateTime, NaiveDateTime};
 use diesel::prelude::*;
-use keys::{JwksCache, KeyError};
+use keys::{KeyError, ProviderCache};
 use std::time::Instant;
 use token::TokenError;
 
@@ -80,6 +80,7 @@ impl From<KeyError> for StsError {
                 ))
             }
             KeyError::UnknownKey(text) => StsError::InvalidIdentityToken(text),
+            KeyError::Deferred => StsError::from(StorageError::Deferred),
             KeyError::Untrusted(text) => {
                 tracing::warn!(reason = %text, "an OpenID Connect provider's certificate is not trusted");
                 StsError::InvalidIdentityToken(
@@ -102,7 +103,7 @@ impl From<FederationError> for StsError {
 pub fn assume_role_with_web_identity(
     ctx: &ServiceContext,
     authorizer: &Authorizer,
-    keys: &JwksCache,
+    keys: &ProviderCache,
     facts: &RequestFacts,
     request: &WebIdentityRequest,
 ) -> Result<WebIdentitySession, StsError> {
@@ -127,9 +128,8 @@ pub fn assume_role_with_web_identity(
             ))
         })?;
     let unverified = token::read(&request.token)?;
-    let issuer = ctx
-        .store
-        .read(|conn| oidc_providers::for_issuer(conn, account, &unverified.issuer))?
+    let issuer = keys
+        .issuer(ctx, account, &unverified.issuer)?
         .ok_or_else(|| {
             StsError::InvalidIdentityToken(format!(
                 "No OpenIDConnect provider found in your account for {}",

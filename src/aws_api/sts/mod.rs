@@ -190,7 +190,7 @@ pub fn web_identity(env: &UnsignedEnv<'_>) -> Result<XmlResponse, AwsError> {
     let made = web_identity::assume_role_with_web_identity(
         &api.ctx,
         &api.authorizer,
-        &api.web_identity_keys,
+        &api.web_identity_providers,
         &env.facts,
         &request,
     )?;

@@ -1,6 +1,9 @@
-//! The keys of the OpenID Connect providers accounts trust, fetched from their discovery
+//! The OpenID Connect providers accounts trust, and their keys, fetched from their discovery
 //! document's `jwks_uri` and cached per provider.
 //!
+//! - The providers themselves (which issuer an account trusts, for which client IDs, with
+//!   which thumbprints) are cached until the next IAM change, like roles and policies in
+//!   `authz`: a token reads nothing from the store on its hot path.
 //! - A provider's keys are kept as long as its `Cache-Control: max-age` says, but at least a
 //!   minute and at most the `oidc_jwks_max_cache_seconds` setting (an hour by default); then
 //!   the next token fetches them again. Keys past that time are never used, even when the
@@ -12,9 +15,12 @@
 //! - Entries are per provider ARN and remember the issuer and thumbprints they were fetched
 //!   with: a provider changed in IAM is fetched again under its new trust.
 
-use crate::iam::oidc_providers::TrustedIssuer;
+use crate::context::ServiceContext;
+use crate::iam::oidc_providers::{self, TrustedIssuer};
+use crate::iam::IamError;
 use crate::outbound;
 use jsonwebtoken::jwk::{Jwk, JwkSet};
+use jsonwebtoken::DecodingKey;
 use prometheus::{IntCounterVec, Opts};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -41,6 +47,26 @@ pub enum KeyError {
     /// The provider's certificate is not one its thumbprints or the system roots vouch for
     /// (AWS: InvalidIdentityToken).
     Untrusted(String),
+    /// A fetch is needed and the thread may not block: the request runs again on the
+    /// blocking pool (see `storage::connection::without_store`).
+    Deferred,
+}
+
+/// A provider's key, ready to verify with (made once per fetch, not once per token).
+pub struct Key {
+    pub jwk: Jwk,
+    pub decoding: DecodingKey,
+}
+
+/// The keys of a set this side can use.
+fn usable(set: JwkSet) -> Vec<Arc<Key>> {
+    set.keys
+        .into_iter()
+        .filter_map(|jwk| {
+            let decoding = DecodingKey::from_jwk(&jwk).ok()?;
+            Some(Arc::new(Key { jwk, decoding }))
+        })
+        .collect()
 }
 
 /// A provider's keys as fetched: the set and how long it may be kept (seconds), if the
@@ -69,7 +95,7 @@ impl From<FetchFailure> for KeyError {
 struct Entry {
     issuer: String,
     thumbprints: Vec<String>,
-    keys: Option<JwkSet>,
+    keys: Option<Vec<Arc<Key>>>,
     /// When the keys stop being used.
     good_until: Option<Instant>,
     /// When a fetch was last tried (whatever its outcome).
@@ -79,15 +105,19 @@ struct Entry {
 }
 
 impl Entry {
-    fn current(&self, issuer: &TrustedIssuer, now: Instant) -> Option<&JwkSet> {
+    fn current(&self, issuer: &TrustedIssuer, now: Instant) -> Option<&[Arc<Key>]> {
         let same = self.issuer == issuer.issuer && self.thumbprints == issuer.thumbprints;
         let fresh = self.good_until.is_some_and(|until| now < until);
-        self.keys.as_ref().filter(|_| same && fresh)
+        self.keys.as_deref().filter(|_| same && fresh)
     }
 }
 
-/// The cache of every trusted provider's keys.
-pub struct JwksCache {
+/// An account's trusted issuers as read from the store, with the IAM epoch they were read at.
+type Issuers = HashMap<(String, String), (u64, Option<TrustedIssuer>)>;
+
+/// The cache of the trusted providers and their keys.
+pub struct ProviderCache {
+    issuers: Mutex<Issuers>,
     providers: Mutex<HashMap<String, Arc<Mutex<Entry>>>>,
     /// The longest keys are kept.
     max_cache: Duration,
@@ -95,7 +125,7 @@ pub struct JwksCache {
     fetches: Option<IntCounterVec>,
 }
 
-impl JwksCache {
+impl ProviderCache {
     pub fn new(max_cache: Duration) -> Self {
         let fetches = IntCounterVec::new(
             Opts::new(
@@ -106,6 +136,7 @@ impl JwksCache {
         )
         .ok();
         Self {
+            issuers: Mutex::default(),
             providers: Mutex::default(),
             max_cache,
             fetches,
@@ -123,6 +154,38 @@ impl JwksCache {
         }
     }
 
+    /// The provider of `account_id` whose issuer is `iss` (a token's claim), if it trusts one:
+    /// from the cache while no IAM change happened since it was read.
+    pub fn issuer(
+        &self,
+        ctx: &ServiceContext,
+        account_id: &str,
+        iss: &str,
+    ) -> Result<Option<TrustedIssuer>, IamError> {
+        let key = (account_id.to_string(), iss.to_string());
+        let epoch = ctx.epoch();
+        if let Some((at, found)) = self
+            .issuers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            if *at == epoch {
+                return Ok(found.clone());
+            }
+        }
+        let found = ctx
+            .store
+            .read(|conn| oidc_providers::for_issuer(conn, account_id, iss))?;
+        let mut issuers = self.issuers.lock().unwrap_or_else(|e| e.into_inner());
+        // Unknown issuers are remembered too (anyone may send tokens naming any): bounded.
+        if issuers.len() >= MAX_PROVIDERS {
+            issuers.clear();
+        }
+        issuers.insert(key, (epoch, found.clone()));
+        Ok(found)
+    }
+
     /// The key of `issuer` that `kid` names (or its only key, for a token without a `kid`),
     /// fetching the provider's keys with `fetch` when the rules above allow.
     pub fn key_for(
@@ -131,7 +194,7 @@ impl JwksCache {
         kid: Option<&str>,
         now: Instant,
         fetch: &dyn Fn(&TrustedIssuer) -> Result<Fetched, FetchFailure>,
-    ) -> Result<Jwk, KeyError> {
+    ) -> Result<Arc<Key>, KeyError> {
         let entry = {
             let mut all = self.providers.lock().unwrap_or_else(|e| e.into_inner());
             if all.len() >= MAX_PROVIDERS && !all.contains_key(&issuer.arn) {
@@ -160,6 +223,9 @@ impl JwksCache {
             // The last fetch failed a moment ago: do not hammer a provider that is down.
             return Err(failure.into());
         }
+        if crate::storage::connection::defer_blocking_work().is_err() {
+            return Err(KeyError::Deferred);
+        }
         entry.last_fetch = Some(now);
         match fetch(issuer) {
             Ok((keys, max_age)) => {
@@ -172,6 +238,7 @@ impl JwksCache {
                 entry.issuer = issuer.issuer.clone();
                 entry.thumbprints = issuer.thumbprints.clone();
                 entry.good_until = Some(now + keep);
+                let keys = usable(keys);
                 let found = pick(&keys, kid);
                 entry.keys = Some(keys);
                 found.ok_or_else(|| unknown(kid))
@@ -200,10 +267,13 @@ fn unknown(kid: Option<&str>) -> KeyError {
 }
 
 /// The key `kid` names; without a `kid`, the set's only signing key.
-fn pick(keys: &JwkSet, kid: Option<&str>) -> Option<Jwk> {
+fn pick(keys: &[Arc<Key>], kid: Option<&str>) -> Option<Arc<Key>> {
     match kid {
-        Some(kid) => keys.find(kid).cloned(),
-        None => match keys.keys.as_slice() {
+        Some(kid) => keys
+            .iter()
+            .find(|k| k.jwk.common.key_id.as_deref() == Some(kid))
+            .cloned(),
+        None => match keys {
             [only] => Some(only.clone()),
             _ => None,
         },

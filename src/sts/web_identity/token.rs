@@ -12,11 +12,11 @@
 //!   the future, each with [`LEEWAY`] for clocks that differ a little; a token issued more than
 //!   [`MAX_TOKEN_AGE`] ago is refused even if it has not expired.
 
+use super::keys::Key;
 use crate::federation::{ExternalIdentity, Provider};
 use crate::iam::oidc_providers::TrustedIssuer;
 use data_encoding::BASE64URL_NOPAD;
-use jsonwebtoken::jwk::Jwk;
-use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, Header, Validation};
 use serde_json::Value;
 
 /// How far apart Keyward's clock and the provider's may be (seconds).
@@ -99,11 +99,12 @@ pub fn verify(
     token: &str,
     unverified: &Unverified,
     issuer: &TrustedIssuer,
-    key: &Jwk,
+    key: &Key,
     now: i64,
 ) -> Result<Verified, TokenError> {
     let alg = unverified.header.alg;
     if key
+        .jwk
         .common
         .key_algorithm
         .is_some_and(|a| a.to_string() != format!("{alg:?}"))
@@ -112,8 +113,6 @@ pub fn verify(
             "The web identity token's algorithm is not its key's.",
         ));
     }
-    let decoding = DecodingKey::from_jwk(key)
-        .map_err(|_| invalid("The provider's key for this token cannot be used."))?;
     let mut validation = Validation::new(alg);
     // Times, audience and issuer are checked below against Keyward's clock and the provider.
     validation.validate_exp = false;
@@ -121,7 +120,7 @@ pub fn verify(
     validation.validate_aud = false;
     validation.required_spec_claims.clear();
     let claims =
-        jsonwebtoken::decode::<serde_json::Map<String, Value>>(token, &decoding, &validation)
+        jsonwebtoken::decode::<serde_json::Map<String, Value>>(token, &key.decoding, &validation)
             .map_err(|_| invalid("The web identity token's signature is not valid."))?
             .claims;
 

@@ -1,7 +1,7 @@
 use super::*;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{self as sig, KeyPair};
-use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::EncodingKey;
 use serde_json::json;
 
@@ -49,7 +49,11 @@ fn sign(key: &EncodingKey, claims: &Value) -> String {
 
 fn check(token: &str, key: &Jwk) -> Result<Verified, TokenError> {
     let read = read(token)?;
-    verify(token, &read, &issuer(), key, NOW)
+    let key = Key {
+        jwk: key.clone(),
+        decoding: jsonwebtoken::DecodingKey::from_jwk(key).unwrap(),
+    };
+    verify(token, &read, &issuer(), &key, NOW)
 }
 
 #[test]
