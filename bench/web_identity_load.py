@@ -8,8 +8,8 @@ clients, one signing RS256 and one ES256. A role trusts the provider on `:sub`. 
 alternating rounds (the median of each is reported):
 
 - AssumeRole: one signed GET replayed (SigV4 has no nonce);
-- AssumeRoleWithWebIdentity with the RS256 token, and with the ES256 token: one unsigned GET
-  replayed (a token may be presented again, as on AWS). The provider's keys are cached after
+- AssumeRoleWithWebIdentity with the RS256 token, and with the ES256 token: one unsigned form
+  POST replayed, as the SDKs send it (a token may be presented again, as on AWS). The provider's keys are cached after
   the first call, so each call is one signature check plus what AssumeRole does.
 
 Last, 1,000 tokens whose `kid` was made up (the header changed, the signature no longer
@@ -109,14 +109,18 @@ def main():
         role_arn = iam.create_role(RoleName="load", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
         query = assume_query(role_arn)
         runs = {"AssumeRole": (f"{url}/?{query}", signed(url, key, secret, query))}
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
         for alg, token in tokens.items():
-            wi = f"{url}/?{web_identity_query(role_arn, token)}"
-            urllib.request.urlopen(wi).read()  # the first call fetches the provider's keys
-            runs[f"AssumeRoleWithWebIdentity {alg}"] = (wi, {})
+            body = web_identity_query(role_arn, token)
+            # The first call fetches the provider's keys.
+            urllib.request.urlopen(urllib.request.Request(url + "/", data=body.encode(), headers=form)).read()
+            # POSTed as a form, as the AWS SDKs and CLI send it.
+            runs[f"AssumeRoleWithWebIdentity {alg}"] = (url + "/", form, body)
         results = {name: [] for name in runs}
         for _ in range(args.rounds):
-            for name, (target, headers) in runs.items():
-                results[name].append(wrk(target, headers, args.seconds, args.connections))
+            for name, (target, headers, *body) in runs.items():
+                post = dict(method="POST", body=body[0]) if body else {}
+                results[name].append(wrk(target, headers, args.seconds, args.connections, **post))
         base = statistics.median(r["rps"] for r in results["AssumeRole"])
         print(f"| call | calls/s (median of {args.rounds}) | rounds | p50 ms | p99 ms | share of AssumeRole |")
         print("| --- | ---: | --- | ---: | ---: | ---: |")

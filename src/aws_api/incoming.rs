@@ -3,7 +3,6 @@
 //! caller is known.
 
 use super::endpoint::AwsApi;
-use super::query::QueryParams;
 use super::sigv4::RequestParts;
 use crate::audit::RequestMeta;
 use crate::authz::RequestFacts;
@@ -101,14 +100,15 @@ pub(super) fn action_hint(incoming: &Incoming) -> String {
         Some(end) if head.len() < incoming.body.len() => &head[..end],
         _ => head,
     };
-    let params = if incoming.method == "POST" {
-        QueryParams::from_query_and_body(&incoming.query, head)
-    } else {
-        QueryParams::from_query_string(&incoming.query)
+    // Decoded lazily, up to the `Action` parameter (usually the first): a hint costs little
+    // however long the rest is (a web identity token, a policy).
+    let action = |bytes: &[u8]| {
+        url::form_urlencoded::parse(bytes)
+            .find(|(name, _)| name == "Action")
+            .map(|(_, value)| value.into_owned())
     };
-    params
-        .ok()
-        .and_then(|p| p.action().map(str::to_string))
+    action(incoming.query.as_bytes())
+        .or_else(|| (incoming.method == "POST").then(|| action(head)).flatten())
         .unwrap_or_default()
 }
 
