@@ -361,19 +361,15 @@ pub fn first_use_of_assertion(
     now: NaiveDateTime,
 ) -> Result<bool, StorageError> {
     diesel::delete(assertions::table.filter(assertions::expires_at.lt(now))).execute(conn)?;
-    let inserted = diesel::insert_into(assertions::table)
-        .values((
-            assertions::client_id.eq(client_id),
-            assertions::jti.eq(jti),
-            assertions::expires_at.eq(expires_at),
-        ))
-        .execute(conn)
-        .map_err(StorageError::from);
-    match inserted {
-        Ok(_) => Ok(true),
-        Err(StorageError::Conflict(_)) => Ok(false),
-        Err(e) => Err(e),
-    }
+    crate::storage::first_insert(
+        diesel::insert_into(assertions::table)
+            .values((
+                assertions::client_id.eq(client_id),
+                assertions::jti.eq(jti),
+                assertions::expires_at.eq(expires_at),
+            ))
+            .execute(conn),
+    )
 }
 
 /// The scopes a user let a client have, if any.

@@ -52,3 +52,13 @@ impl StorageError {
         matches!(self, Self::Conflict(_))
     }
 }
+
+/// An insert that records a first occurrence (a token id, an assertion id): true when it was
+/// the first, false when the row was already there (a unique key's conflict).
+pub fn first_insert(inserted: Result<usize, diesel::result::Error>) -> Result<bool, StorageError> {
+    match inserted.map_err(StorageError::from) {
+        Ok(_) => Ok(true),
+        Err(StorageError::Conflict(_)) => Ok(false),
+        Err(e) => Err(e),
+    }
+}

@@ -14,5 +14,5 @@ pub mod sql;
 pub mod throttle;
 
 pub use connection::{write_transaction, Backend, DbConnection, Store};
-pub use error::StorageError;
+pub use error::{first_insert, StorageError};
 pub use locks::lock_account;

@@ -107,10 +107,13 @@ pub fn assume_role(
 
     // A missing role is refused exactly like a role that does not trust the caller, so that
     // callers cannot probe which roles exist.
-    let trusted = match authorizer.trusted_role(ctx, account, name)? {
-        Some(trusted) if trusted.role.path == path => trusted,
-        _ => return Err(principal.not_authorized(&request.role_arn)),
-    };
+    let trusted = role_session::lookup(
+        ctx,
+        authorizer,
+        principal,
+        &request.role_arn,
+        (account, &path, name),
+    )?;
     role_session::mint(
         ctx,
         authorizer,

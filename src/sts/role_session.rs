@@ -98,6 +98,21 @@ pub struct AssumedRole {
     pub role_id: String,
 }
 
+/// The role `(account, path, name)` as `role_arn` named it; a missing role is refused exactly
+/// like a role that does not trust `principal`, so that nobody can probe which roles exist.
+pub fn lookup(
+    ctx: &ServiceContext,
+    authorizer: &Authorizer,
+    principal: TrustPrincipal<'_>,
+    role_arn: &str,
+    (account, path, name): (&str, &str, &str),
+) -> Result<std::sync::Arc<TrustedRole>, StsError> {
+    match authorizer.trusted_role(ctx, account, name)? {
+        Some(trusted) if trusted.role.path == path => Ok(trusted),
+        _ => Err(principal.not_authorized(role_arn)),
+    }
+}
+
 /// Evaluates the role's trust policy for `principal` and the request, and mints the session.
 pub fn mint(
     ctx: &ServiceContext,

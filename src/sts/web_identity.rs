@@ -25,7 +25,7 @@ use crate::context::ServiceContext;
 use crate::federation::FederationError;
 use crate::iam::oidc_providers::TrustedIssuer;
 use crate::storage::schema::web_identity_tokens as used;
-use crate::storage::{DbConnection, StorageError};
+use crate::storage::{first_insert, DbConnection, StorageError};
 use chrono::{DateTime, NaiveDateTime};
 use diesel::prelude::*;
 use keys::{KeyError, ProviderCache};
@@ -157,10 +157,13 @@ pub fn assume_role_with_web_identity(
     };
     let checked = session::check_inputs(None, &session)?;
     let principal = TrustPrincipal::External(identity);
-    let trusted = match authorizer.trusted_role(ctx, account, name)? {
-        Some(trusted) if trusted.role.path == path => trusted,
-        _ => return Err(principal.not_authorized(&request.role_arn)),
-    };
+    let trusted = role_session::lookup(
+        ctx,
+        authorizer,
+        principal,
+        &request.role_arn,
+        (account, &path, name),
+    )?;
     let assumed = role_session::mint(
         ctx,
         authorizer,
@@ -222,19 +225,15 @@ fn record_use(
             .filter(used::expires_at.lt(now)),
     )
     .execute(conn)?;
-    let inserted = diesel::insert_into(used::table)
-        .values((
-            used::role_id.eq(role_id),
-            used::jti.eq(jti),
-            used::expires_at.eq(expires_at),
-        ))
-        .execute(conn)
-        .map_err(StorageError::from);
-    match inserted {
-        Ok(_) => Ok(true),
-        Err(StorageError::Conflict(_)) => Ok(false),
-        Err(e) => Err(e),
-    }
+    first_insert(
+        diesel::insert_into(used::table)
+            .values((
+                used::role_id.eq(role_id),
+                used::jti.eq(jti),
+                used::expires_at.eq(expires_at),
+            ))
+            .execute(conn),
+    )
 }
 
 /// Forgets the tokens that have expired (the sweep).
