@@ -144,7 +144,7 @@ pub fn assume_role_with_web_identity(
         &|issuer: &TrustedIssuer| keys::fetch_over_https(issuer, allow_http),
     )?;
     let now = facts.now.timestamp();
-    let verified = token::verify(&request.token, &unverified, &issuer, &key, now)?;
+    let verified = token::verify(&request.token, unverified, &issuer, &key, now)?;
     let identity = &verified.identity;
 
     let tags = identity.session_tags()?;

@@ -53,7 +53,7 @@ fn check(token: &str, key: &Jwk) -> Result<Verified, TokenError> {
         jwk: key.clone(),
         decoding: jsonwebtoken::DecodingKey::from_jwk(key).unwrap(),
     };
-    verify(token, &read, &issuer(), &key, NOW)
+    verify(token, read, &issuer(), &key, NOW)
 }
 
 #[test]
