@@ -99,7 +99,10 @@ pub async fn handle(
     // with a cached provider and keys) end here, and one that wants the store (or to fetch a
     // provider's keys) is run again on the blocking pool. IAM calls all read or write the
     // store, so they go to the pool at once.
-    let outcome = if incoming.signed_for("sts") || unsigned::route(&incoming).is_some() {
+    // (Only a request without a signature is looked at for an unsigned action's name: signed
+    // IAM calls pay nothing for it.)
+    let unsigned_sts = incoming.unsigned() && unsigned::route(&incoming).is_some();
+    let outcome = if incoming.signed_for("sts") || unsigned_sts {
         let (attempt, wants_store) = without_store(|| serve(&api, &incoming));
         if wants_store {
             api.audit.drop_held();

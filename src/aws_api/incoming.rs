@@ -67,6 +67,15 @@ impl Incoming {
             || self.query.contains(&scope)
     }
 
+    /// Whether the request carries no signature at all (neither header nor presigned query).
+    pub(super) fn unsigned(&self) -> bool {
+        !self
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+            && !self.query.contains("X-Amz-Signature=")
+    }
+
     /// The facts of this request that become `aws:*` keys.
     pub fn facts(&self, api: &AwsApi, now: chrono::DateTime<chrono::Utc>) -> RequestFacts {
         RequestFacts {

@@ -66,7 +66,7 @@ fn the_console_registers_applications_under_iam_and_users_withdraw_their_consent
     assert!(!location.contains(&secret));
     let shown = ops.get(&location);
     assert!(
-        shown.body.contains("ES256") && !shown.body.contains(&secret),
+        shown.body.contains(r#"<option value="ES256" selected>"#) && !shown.body.contains(&secret),
         "the secret is shown once"
     );
     // A refused registration writes nothing and keeps what was typed.
