@@ -160,6 +160,13 @@ fn main() -> ExitCode {
                 Err(e) => fail(e),
             }
         }
+        Command::SigninProvider(cmd) => {
+            init_logging(LogFormat::Auto, "warn");
+            match keyward::cli::signin_provider::run(cmd, &mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(e),
+            }
+        }
         Command::Policy(cmd) => match keyward::cli::policy::run(cmd, &mut std::io::stdout()) {
             Ok(code) => code,
             Err(e) => fail(e),

@@ -1,5 +1,5 @@
 //! Keyward's calls to systems outside it: an external OpenID Connect provider's discovery
-//! document and keys. Every such call is bounded, since the other end may be slow, large or
+//! document, keys and token endpoint. Every such call is bounded, since the other end may be slow, large or
 //! hostile: a short connect and total timeout, a size limit on the answer, no redirect, and
 //! https only (plain http only to a loopback address, and only when a test setting allows it).
 //!
@@ -69,58 +69,102 @@ pub fn get(
     thumbprints: &[String],
     allow_http_loopback: bool,
 ) -> Result<Fetched, FetchError> {
+    let client = client(url, thumbprints, allow_http_loopback)?;
+    let request = client
+        .get(url.as_str())
+        .header("accept", "application/json");
+    let (status, headers, body) = exchange(url, request)?;
+    if !status.is_success() {
+        return Err(failed(url, format!("answered HTTP {}", status.as_u16())));
+    }
+    let max_age = headers
+        .get("cache-control")
+        .and_then(|v| v.to_str().ok())
+        .and_then(cache_max_age);
+    Ok(Fetched { body, max_age })
+}
+
+/// Sends `request` with the same bounds as [`get`] and answers whatever the server answered
+/// (an error status included): the HTTP client that `openidconnect` is given for discovery,
+/// the token exchange and keys, as a closure over the provider's thumbprints.
+pub fn send(
+    request: openidconnect::HttpRequest,
+    thumbprints: &[String],
+    allow_http_loopback: bool,
+) -> Result<openidconnect::HttpResponse, FetchError> {
+    let url = Url::parse(&request.uri().to_string())
+        .map_err(|_| FetchError::NotHttps(request.uri().to_string()))?;
+    let client = client(&url, thumbprints, allow_http_loopback)?;
+    let (parts, body) = request.into_parts();
+    let outgoing = client
+        .request(parts.method, url.as_str())
+        .headers(parts.headers)
+        .body(body);
+    let (status, headers, body) = exchange(&url, outgoing)?;
+    let mut response = openidconnect::HttpResponse::new(body);
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    Ok(response)
+}
+
+fn failed(url: &Url, reason: String) -> FetchError {
+    FetchError::Failed {
+        url: url.to_string(),
+        reason,
+    }
+}
+
+/// A client for one call to `url`: https (or loopback http when allowed), TLS trusted by the
+/// roots or `thumbprints`, timeouts, no redirects.
+fn client(
+    url: &Url,
+    thumbprints: &[String],
+    allow_http_loopback: bool,
+) -> Result<reqwest::blocking::Client, FetchError> {
     if !allowed(url, allow_http_loopback) {
         return Err(FetchError::NotHttps(url.to_string()));
     }
-    let failed = |reason: String| FetchError::Failed {
-        url: url.to_string(),
-        reason,
-    };
     let tls = thumbprints::client_config(thumbprints)
-        .map_err(|e| failed(format!("cannot configure TLS: {e}")))?;
-    let client = reqwest::blocking::Client::builder()
+        .map_err(|e| failed(url, format!("cannot configure TLS: {e}")))?;
+    reqwest::blocking::Client::builder()
         .use_preconfigured_tls(tls)
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(REQUEST_TIMEOUT)
         .https_only(url.scheme() == "https")
         .build()
-        .map_err(|e| failed(format!("cannot make an HTTP client: {e}")))?;
-    let response = client
-        .get(url.as_str())
-        .header("accept", "application/json")
-        .send()
-        .map_err(|e| {
-            // rustls's refusal reaches here only in words, through the connector's causes
-            // ("invalid peer certificate: ..."); tests/e2e/test_web_identity.py pins them.
-            let text = describe(&e);
-            if text.contains("invalid peer certificate") {
-                FetchError::Untrusted {
-                    url: url.to_string(),
-                    reason: text,
-                }
-            } else {
-                failed(text)
+        .map_err(|e| failed(url, format!("cannot make an HTTP client: {e}")))
+}
+
+/// Sends a request and reads at most [`MAX_BODY`] of the answer.
+fn exchange(
+    url: &Url,
+    request: reqwest::blocking::RequestBuilder,
+) -> Result<(reqwest::StatusCode, reqwest::header::HeaderMap, Vec<u8>), FetchError> {
+    let response = request.send().map_err(|e| {
+        // rustls's refusal reaches here only in words, through the connector's causes
+        // ("invalid peer certificate: ..."); tests/e2e/test_web_identity.py pins them.
+        let text = describe(&e);
+        if text.contains("invalid peer certificate") {
+            FetchError::Untrusted {
+                url: url.to_string(),
+                reason: text,
             }
-        })?;
+        } else {
+            failed(url, text)
+        }
+    })?;
     let status = response.status();
-    if !status.is_success() {
-        return Err(failed(format!("answered HTTP {}", status.as_u16())));
-    }
-    let max_age = response
-        .headers()
-        .get("cache-control")
-        .and_then(|v| v.to_str().ok())
-        .and_then(cache_max_age);
+    let headers = response.headers().clone();
     let mut body = Vec::new();
     response
         .take(MAX_BODY + 1)
         .read_to_end(&mut body)
-        .map_err(|e| failed(format!("cannot read the answer: {e}")))?;
+        .map_err(|e| failed(url, format!("cannot read the answer: {e}")))?;
     if body.len() as u64 > MAX_BODY {
-        return Err(failed(format!("the answer is over {MAX_BODY} bytes")));
+        return Err(failed(url, format!("the answer is over {MAX_BODY} bytes")));
     }
-    Ok(Fetched { body, max_age })
+    Ok((status, headers, body))
 }
 
 /// A request error in words, with its causes (a TLS refusal is several levels down).

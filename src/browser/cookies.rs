@@ -13,6 +13,9 @@ const SECURE_SIGNIN_COOKIE: &str = "__Host-keyward_signin";
 /// A browser's known-device token (see `signin::known_device`).
 const DEVICE_COOKIE: &str = "keyward_device";
 const SECURE_DEVICE_COOKIE: &str = "__Host-keyward_device";
+/// A sign-in through an external provider, between its steps (see `signin::external`).
+const EXTERNAL_COOKIE: &str = "keyward_external";
+const SECURE_EXTERNAL_COOKIE: &str = "__Host-keyward_external";
 
 fn named(secure: bool, plain: &'static str, prefixed: &'static str) -> &'static str {
     if secure {
@@ -35,6 +38,11 @@ pub fn signin_cookie_name(secure: bool) -> &'static str {
 /// The known-device cookie's name.
 pub fn device_cookie_name(secure: bool) -> &'static str {
     named(secure, DEVICE_COOKIE, SECURE_DEVICE_COOKIE)
+}
+
+/// The cookie of a sign-in through an external provider.
+pub fn external_cookie_name(secure: bool) -> &'static str {
+    named(secure, EXTERNAL_COOKIE, SECURE_EXTERNAL_COOKIE)
 }
 
 /// A cookie for the whole site, out of scripts' reach, sent on top-level navigations.

@@ -36,6 +36,7 @@ const NAVIGATION: &[&str] = &[
     "/console/roles",
     "/console/policies",
     "/console/identity-providers",
+    "/console/signin-providers",
     "/console/simulator",
     "/console/policies/generate",
     "/console/account",

@@ -1,9 +1,10 @@
 //! The command line: `keyward serve`, `keyward migrate`, `keyward policy ...`, `keyward oidc
-//! ...`.
+//! ...`, `keyward signin-provider ...`.
 
 pub mod oidc;
 pub mod password_speed;
 pub mod policy;
+pub mod signin_provider;
 
 use crate::config::{ServeArgs, StoreArgs};
 use clap::{Parser, Subcommand};
@@ -36,6 +37,10 @@ pub enum Command {
     /// OpenID Connect: clients (relying parties) and signing keys.
     #[command(subcommand)]
     Oidc(oidc::OidcCommand),
+    /// Sign-in providers: external OpenID Connect providers people sign in to the console
+    /// through.
+    #[command(subcommand)]
+    SigninProvider(signin_provider::SigninProviderCommand),
     /// Validate policy documents and simulate decisions, without a server.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),

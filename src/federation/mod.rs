@@ -17,6 +17,7 @@
 //! an `ExternalIdentity` exists; STS's one minting path (`sts::role_session`) takes the result.
 
 pub mod roles;
+pub mod rules;
 pub mod session;
 pub mod trust_keys;
 

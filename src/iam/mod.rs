@@ -22,6 +22,7 @@ pub mod passwords;
 pub mod policies;
 pub mod reports;
 pub mod roles;
+pub mod signin_providers;
 pub mod tables;
 pub mod tags;
 pub mod trust_principals;

@@ -17,6 +17,8 @@ pub struct SigninPage {
     pub notice: Option<String>,
     /// The application a waiting authorization request is for, named in the heading.
     pub app: Option<String>,
+    /// The account's sign-in providers: (name, link).
+    pub providers: Vec<(String, String)>,
 }
 
 #[derive(Template)]

@@ -2,7 +2,8 @@
 //! `console::configure`) and the static assets, each scope behind the pages' security headers.
 
 use super::{
-    assets, console, credentials, dashboard, mfa_pages, password, signin_pages, webauthn_api,
+    assets, console, credentials, dashboard, external_signin, mfa_pages, password, signin_pages,
+    webauthn_api,
 };
 use crate::browser;
 use crate::http::security_headers;
@@ -36,6 +37,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(
                 "/passkey/finish",
                 web::post().to(webauthn_api::passkey_finish),
+            )
+            .route(
+                "/external/callback",
+                web::get().to(external_signin::callback),
+            )
+            .route("/external/choose", web::post().to(external_signin::choose))
+            .route(
+                "/external/{account}/{provider}",
+                web::get().to(external_signin::begin),
             )
             .route("/{account}", web::get().to(signin_pages::signin_page_for)),
     )
@@ -93,7 +103,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 fn console_pages(scope: actix_web::Scope) -> actix_web::Scope {
     use console::{
         account, applications, connected, generator, groups, inline, policies, providers, roles,
-        simulator, switch, tags, users,
+        signin_providers, simulator, switch, tags, users,
     };
     scope
         .route("/users", web::get().to(users::list))
@@ -148,6 +158,23 @@ fn console_pages(scope: actix_web::Scope) -> actix_web::Scope {
         .route(
             "/oidc-clients/{id}/delete",
             web::post().to(applications::delete),
+        )
+        .route("/signin-providers", web::get().to(signin_providers::list))
+        .route(
+            "/signin-providers",
+            web::post().to(signin_providers::create),
+        )
+        .route(
+            "/signin-providers/{name}",
+            web::get().to(signin_providers::detail),
+        )
+        .route(
+            "/signin-providers/{name}/edit",
+            web::post().to(signin_providers::edit),
+        )
+        .route(
+            "/signin-providers/{name}/delete",
+            web::post().to(signin_providers::delete),
         )
         .route("/applications", web::get().to(connected::connected))
         .route(

@@ -7,8 +7,9 @@ use super::Portal;
 use crate::authz::{Caller, ConsoleSignin, RequestFacts};
 use crate::browser::cookies::{device_cookie_name, session_cookie_name, signin_cookie_name};
 use crate::browser::{continuation, cookie, current, meta, removal, see_other, session_token};
-use crate::credentials::Principal;
+use crate::credentials::{Principal, SessionPrincipal};
 use crate::iam;
+use crate::signin::acting_role;
 use crate::signin::flow::{Refusal, SigninError};
 use crate::signin::sessions::{unix_seconds, Session, Stage};
 use actix_web::http::StatusCode;
@@ -53,17 +54,20 @@ pub(super) fn home_of(req: &HttpRequest, portal: &Portal, stage: Stage) -> Strin
     }
 }
 
-/// The session's own identity: its root user or IAM user.
+/// The session's own identity: its root user or IAM user, or for a person signed in through
+/// an external provider the role session they picked (the session ends with it).
 pub(super) async fn base_caller(
     portal: &web::Data<Portal>,
     session: &Session,
 ) -> Result<Caller, SigninError> {
     Ok(match &session.principal {
-        Principal::Federated { .. } => {
-            return Err(SigninError::Iam(iam::IamError::Internal(
-                "the console serves no federated principal".into(),
-            )))
-        }
+        Principal::Federated { .. } => acting_role::caller(&portal.ctx, session)
+            .map(|(caller, _)| caller)
+            .ok_or_else(|| {
+                SigninError::Iam(iam::IamError::Internal(
+                    "a federated session's role session does not open".into(),
+                ))
+            })?,
         Principal::Root => Caller::Root {
             account_id: session.account_id.clone(),
         },
@@ -94,7 +98,11 @@ pub(super) async fn who(
 pub(super) fn acting_as(portal: &Portal, session: &Session, caller: Caller) -> (Caller, SignedIn) {
     let display = match &caller {
         Caller::User { name, .. } => name.clone(),
-        _ => "root".to_string(),
+        Caller::Session { claims, .. } => match &claims.principal {
+            SessionPrincipal::Role { session, .. } => session.clone(),
+            _ => caller.arn(),
+        },
+        Caller::Root { .. } => "root".to_string(),
     };
     let role = crate::portal::console::role_caller(portal, session);
     let signed_in = SignedIn {

@@ -17,6 +17,7 @@ use crate::browser::{
 };
 use crate::secrets::SecretString;
 use crate::signin::flow::{self as signin, Attempt, Outcome, Refusal, SigninError};
+use crate::signin::principals::resolve_account;
 use crate::signin::sessions;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -66,7 +67,52 @@ async fn show_signin(
         Err(response) => return response,
     }
     let user_name: String = user_name.chars().take(128).collect();
-    signin_form(req, portal, StatusCode::OK, account, user_name, None)
+    let providers = signin_providers(portal, &account).await;
+    let page = Typed {
+        account,
+        user_name,
+        error: None,
+    };
+    signin_form_with(req, portal, StatusCode::OK, page, providers)
+}
+
+/// The account's sign-in providers as links ("Sign in with Corp"), when `account` names one
+/// (by id or alias). A failure to read them leaves the password form alone.
+async fn signin_providers(portal: &web::Data<Portal>, account: &str) -> Vec<(String, String)> {
+    if account.is_empty() || account.len() > 64 {
+        return Vec::new();
+    }
+    let (p, account) = (portal.clone(), account.to_string());
+    let found = web::block(move || {
+        let ctx = &p.ctx;
+        let Some(id) = ctx.store.read(|conn| resolve_account(conn, &account))? else {
+            return Ok(Vec::new());
+        };
+        crate::iam::signin_providers::list(ctx, &id).map(|all| {
+            all.into_iter()
+                .map(|provider| {
+                    let href = format!("/signin/external/{id}/{}", provider.name);
+                    (provider.name, href)
+                })
+                .collect()
+        })
+    })
+    .await;
+    match found {
+        Ok(Ok(links)) => links,
+        Ok(Err::<_, crate::iam::IamError>(e)) => {
+            tracing::warn!(error = %e, "cannot list the account's sign-in providers");
+            Vec::new()
+        }
+        Err(_) => Vec::new(),
+    }
+}
+
+/// What was typed into the sign-in form, shown again, and why it was refused.
+pub(super) struct Typed {
+    account: String,
+    user_name: String,
+    error: Option<String>,
 }
 
 /// The sign-in form, with a fresh pre-sign-in cookie when the browser has none.
@@ -77,6 +123,26 @@ pub(super) fn signin_form(
     account: String,
     user_name: String,
     error: Option<String>,
+) -> HttpResponse {
+    let typed = Typed {
+        account,
+        user_name,
+        error,
+    };
+    signin_form_with(req, portal, status, typed, Vec::new())
+}
+
+/// [`signin_form`] with links to the account's sign-in providers, (name, href).
+fn signin_form_with(
+    req: &HttpRequest,
+    portal: &Portal,
+    status: StatusCode,
+    Typed {
+        account,
+        user_name,
+        error,
+    }: Typed,
+    providers: Vec<(String, String)>,
 ) -> HttpResponse {
     let existing = Some(signin_binding(portal, req)).filter(|v| v.len() >= 16);
     let binding = existing
@@ -90,6 +156,7 @@ pub(super) fn signin_form(
         error,
         notice: flash::take(portal, req, "").map(|f| f.message),
         app: crate::browser::continuation::app_name(portal, req),
+        providers,
     };
     let mut response = for_pending(req, portal, render(status, &page));
     flash::clear(portal, req, &mut response);

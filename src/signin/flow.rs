@@ -388,6 +388,8 @@ pub(super) fn open_session(
         principal: &p.who,
         stage,
         mfa,
+        role_session: None,
+        ends_by: None,
     };
     let cookie = sessions::create(conn, random, now, service.lifetimes, &new)?;
     if stage != Stage::Mfa {

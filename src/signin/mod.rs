@@ -7,7 +7,9 @@
 //! holds only what the flow uses: the services' context, the audit queue, the WebAuthn relying
 //! party, the session lifetimes and the keys of the browser-bound tokens.
 
+pub mod acting_role;
 pub mod csrf;
+pub mod external;
 pub mod flow;
 pub mod known_device;
 pub mod principals;

@@ -88,8 +88,8 @@ struct Row {
 pub struct Session {
     pub id_hash: String,
     pub account_id: String,
-    /// Whose session it is. The console serves no federated principal yet: a row that holds
-    /// one loads as no session (see `from_row`).
+    /// Whose session it is: the root user, an IAM user, or a person an external provider
+    /// vouched for, acting as the role they picked (held in `role_session`).
     pub principal: Principal,
     pub stage: Stage,
     pub csrf_secret: String,
@@ -97,7 +97,8 @@ pub struct Session {
     pub mfa_method: Option<String>,
     /// When the password or a factor was last entered.
     pub reauthenticated_at: NaiveDateTime,
-    /// The role switched to, sealed (see `portal::console::switch`).
+    /// The role switched to, or a federated principal's own role, sealed (see
+    /// [`super::acting_role`]).
     pub role_session: Option<String>,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
@@ -107,9 +108,6 @@ impl Session {
     fn from_row(row: Row) -> Option<Self> {
         let principal =
             Principal::from_columns(&row.principal_kind, row.user_id, row.federated_principal)?;
-        if let Principal::Federated { .. } = principal {
-            return None;
-        }
         Some(Self {
             stage: Stage::parse(&row.stage)?,
             id_hash: row.id_hash,
@@ -168,6 +166,11 @@ pub struct NewSession<'a> {
     pub principal: &'a Principal,
     pub stage: Stage,
     pub mfa: Option<(NaiveDateTime, &'a str)>,
+    /// The role session it acts as from the start, sealed for it ([`super::acting_role`]).
+    pub role_session: Option<String>,
+    /// When it must end at the latest (its role session's expiry), if sooner than its
+    /// absolute lifetime.
+    pub ends_by: Option<NaiveDateTime>,
 }
 
 /// Creates a session on `conn` (inside the caller's transaction); returns the cookie value.
@@ -191,10 +194,12 @@ pub fn create(
         mfa_authenticated_at: new.mfa.map(|(at, _)| at),
         mfa_method: new.mfa.map(|(_, m)| m.to_string()),
         reauthenticated_at: now,
-        role_session: None,
+        role_session: new.role_session.clone(),
         created_at: now,
         last_seen_at: now,
-        expires_at: now + lifetimes.absolute,
+        expires_at: new.ends_by.map_or(now + lifetimes.absolute, |end| {
+            end.min(now + lifetimes.absolute)
+        }),
     };
     diesel::insert_into(console_sessions::table)
         .values(&row)

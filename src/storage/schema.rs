@@ -399,6 +399,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    signin_providers (account_id, name) {
+        account_id -> Text,
+        name -> Text,
+        issuer -> Text,
+        client_id -> Text,
+        client_secret_sealed -> Text,
+        scopes -> Text,
+        username_claim -> Text,
+        rules -> Text,
+        trusted_for_mfa -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     signin_throttle (throttle_key) {
         throttle_key -> Text,
         failures -> Int4,
@@ -503,6 +519,7 @@ diesel::joinable!(roles -> accounts (account_id));
 diesel::joinable!(roles -> managed_policies (permissions_boundary_id));
 diesel::joinable!(root_users -> accounts (account_id));
 diesel::joinable!(saml_providers -> accounts (account_id));
+diesel::joinable!(signin_providers -> accounts (account_id));
 diesel::joinable!(tags -> accounts (account_id));
 diesel::joinable!(user_inline_policies -> users (user_id));
 diesel::joinable!(user_policy_attachments -> managed_policies (policy_id));
@@ -546,6 +563,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     roles,
     root_users,
     saml_providers,
+    signin_providers,
     signin_throttle,
     tags,
     user_inline_policies,

@@ -3,6 +3,7 @@
 //! the token alone, without the store.
 
 pub mod assume_role;
+pub mod console_role;
 pub mod credentials;
 pub mod federation_token;
 pub mod role_session;

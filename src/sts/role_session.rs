@@ -242,7 +242,25 @@ fn trusts(
             };
             Ok(actions.into_iter().all(allowed))
         }
-        TrustPrincipal::External(identity) => Ok(actions.into_iter().all(|action| {
+        TrustPrincipal::External(identity) => {
+            Ok(trusts_external(trusted, identity, facts, request))
+        }
+    }
+}
+
+/// Whether the trust policy lets an external identity make the session `request` asks for
+/// (without minting it): what a role picker offers.
+pub fn trusts_external(
+    trusted: &TrustedRole,
+    identity: &ExternalIdentity,
+    facts: &RequestFacts,
+    request: &RoleSessionRequest<'_>,
+) -> bool {
+    let role = &trusted.role;
+    let role_arn = crate::iam::arn::role(&role.account_id, &role.path, &role.name);
+    trust_actions(TrustPrincipal::External(identity), request)
+        .into_iter()
+        .all(|action| {
             external_allows(
                 &trusted.trust,
                 &role.account_id,
@@ -252,8 +270,7 @@ fn trusts(
                 request,
                 action,
             )
-        })),
-    }
+        })
 }
 
 /// Whether the trust policy lets an external identity do `action` on the role: the identity

@@ -4,6 +4,7 @@
 
 mod audit_flood;
 mod duplicate_keys;
+mod external_signin;
 mod guessing;
 mod harness;
 mod iam_api;

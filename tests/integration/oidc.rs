@@ -28,7 +28,7 @@ fn challenge(verifier: &str) -> String {
 }
 
 /// `keyward oidc client create ... --json`.
-fn create_client(db: &TestDb, account: &str, args: &[&str]) -> Value {
+pub(crate) fn create_client(db: &TestDb, account: &str, args: &[&str]) -> Value {
     let out = keyward(db)
         .args(["oidc", "client", "create", "--account", account, "--json"])
         .args(args)

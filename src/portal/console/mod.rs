@@ -27,6 +27,7 @@ mod permissions;
 pub(super) mod policies;
 pub(super) mod providers;
 pub(super) mod roles;
+pub(super) mod signin_providers;
 pub(super) mod simulator;
 pub(super) mod switch;
 pub(super) mod tags;

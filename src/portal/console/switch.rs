@@ -18,65 +18,27 @@ use crate::browser::{cookie, internal, see_other};
 use crate::credentials::Principal;
 use crate::portal::pages::RoleBadge;
 use crate::portal::Portal;
-use crate::secrets::ExposeSecret;
+use crate::signin::acting_role::{self, ActingRole};
 use crate::signin::sessions::{self, Session};
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::sync::Arc;
 
 /// Colours a role label may have (as the AWS console offers); `static/keyward.css` has a
 /// `role-<colour>` class for each.
 const COLOURS: &[&str] = &["red", "orange", "yellow", "green", "blue", "purple"];
 
-/// What is kept (sealed) of a switched-to role.
-#[derive(Serialize, Deserialize)]
-struct RoleSession {
-    access_key_id: String,
-    session_token: String,
-    label: String,
-    colour: String,
-}
-
-/// The sealing purpose: bound to the session's principal and sign-in (which survive the new
-/// ids a session gets), so a sealed role cannot serve another session or principal.
-fn purpose(session: &Session) -> String {
-    format!(
-        "console-role:{}:{}:{}",
-        session.account_id,
-        match &session.principal {
-            Principal::Root => "root".to_string(),
-            Principal::User(id) => id.clone(),
-            Principal::Federated {
-                provider,
-                subject,
-                role,
-            } => format!("federated:{provider}:{subject}:{role}"),
-        },
-        session.created_at.and_utc().timestamp_micros()
-    )
-}
+/// Why a session from a sign-in provider does not switch.
+const FEDERATED_SWITCH: &str = "You signed in through your organisation's provider and act as \
+     the role you chose then. To act as another role, sign out and sign in again.";
 
 /// The role session a console session acts as, if it switched and the session is still
-/// valid: the caller, and the header's badge.
+/// valid: the caller, and the header's badge. A session signed in through an external
+/// provider has no switched role: its role session is its own identity.
 pub fn role_caller(portal: &Portal, session: &Session) -> Option<(Caller, RoleBadge)> {
-    let sealed = session.role_session.as_deref()?;
-    let opened = portal
-        .ctx
-        .master_key
-        .open_string(&purpose(session), sealed)
-        .ok()?;
-    let role: RoleSession = serde_json::from_str(opened.expose_secret()).ok()?;
-    let now = portal.ctx.clock.now().timestamp();
-    let claims = portal
-        .ctx
-        .sessions
-        .open(&role.access_key_id, &role.session_token, now)
-        .ok()?;
-    let caller = Caller::Session {
-        access_key_id: role.access_key_id,
-        claims: Arc::new(claims),
-    };
+    if matches!(session.principal, Principal::Federated { .. }) {
+        return None;
+    }
+    let (caller, role) = acting_role::caller(&portal.ctx, session)?;
     let colour = COLOURS
         .iter()
         .find(|c| **c == role.colour)
@@ -107,6 +69,10 @@ fn build(c: &Console, form: &HashMap<String, String>) -> Built {
     } else {
         value("account")
     };
+    if matches!(c.session.principal, Principal::Federated { .. }) {
+        return Built::new("Switch role", &[HOME])
+            .section(Section::new("switch", "Switch role").line(FEDERATED_SWITCH));
+    }
     let colours = COLOURS
         .iter()
         .map(|c| (c.to_string(), c.to_string()))
@@ -138,6 +104,16 @@ pub async fn switch(
     api: web::Data<AwsApi>,
     Posted(c, form): Posted,
 ) -> HttpResponse {
+    if matches!(c.session.principal, Principal::Federated { .. }) {
+        // Its role session is the session's identity: a switch would replace it.
+        return show(&req, &api, c, move |_, c| {
+            let mut built = build(c, &form);
+            built.error = Some(FEDERATED_SWITCH.to_string());
+            built.status = actix_web::http::StatusCode::BAD_REQUEST;
+            built
+        })
+        .await;
+    }
     let acting = own(&c);
     let account = field(&form, "account").to_string();
     let role = field(&form, "role").to_string();
@@ -159,19 +135,21 @@ pub async fn switch(
                 ("RoleSessionName", &session_name),
             ],
         )?;
-        let kept = RoleSession {
+        let kept = ActingRole {
             access_key_id: reply.value("AccessKeyId").unwrap_or_default(),
             session_token: reply.value("SessionToken").unwrap_or_default(),
             label,
             colour,
         };
-        let text = serde_json::to_string(&kept)
-            .map_err(|_| crate::aws_api::error::AwsError::service_failure())?;
         let ctx = &portal2.ctx;
-        let sealed = ctx
-            .master_key
-            .seal(&purpose(&session), text.as_bytes(), ctx.random.as_ref())
-            .map_err(|_| crate::aws_api::error::AwsError::service_failure())?;
+        let sealed = acting_role::seal(
+            ctx,
+            &session.account_id,
+            &session.principal,
+            session.created_at,
+            &kept,
+        )
+        .map_err(|_| crate::aws_api::error::AwsError::service_failure())?;
         let now = ctx.clock.now_naive();
         ctx.store
             .write(|conn| {
@@ -213,6 +191,10 @@ pub async fn back(
     portal: web::Data<Portal>,
     Posted(c, _): Posted,
 ) -> HttpResponse {
+    if matches!(c.session.principal, Principal::Federated { .. }) {
+        // Its role is its own identity: there is nothing to go back to.
+        return see_other("/console").finish();
+    }
     let (portal2, session) = (portal.clone(), c.session.clone());
     let cleared = web::block(move || {
         let ctx = &portal2.ctx;

@@ -1,0 +1,294 @@
+//! Console sign-in through an external OpenID Connect provider, on both stores. The provider is
+//! Keyward's own (its issuer plain http on loopback, which only the test setting
+//! KEYWARD_ALLOW_HTTP_LOOPBACK_ISSUERS admits): the sign-in provider registered in the console,
+//! the link on the account's sign-in page, the code flow with PKCE, the role picker, a console
+//! session as the role, and the refusals (no role, a stale return, a role not offered).
+//! tests/browser/external-signin.test.mjs drives the same in Chromium against a provider
+//! nobody here wrote.
+
+use crate::harness::{Server, TestDb, BACKENDS};
+use crate::oidc::create_client;
+use crate::portal::{account, console_user, Browser};
+use crate::signer::Client;
+use serde_json::json;
+
+const PASSWORD: &str = "Ext-Passw0rd-123";
+
+/// `path` of an absolute URL on `server`.
+fn local<'a>(server: &Server, url: &'a str) -> &'a str {
+    url.strip_prefix(server.url.as_str())
+        .unwrap_or_else(|| panic!("{url} is not on {}", server.url))
+}
+
+fn ok(admin: &Client, params: &[(&str, &str)]) {
+    let answer = admin.post(params);
+    assert_eq!(answer.status, 200, "{params:?}: {}", answer.body);
+}
+
+/// Starts "Sign in with Corp" in `browser` and signs `user` in at the provider: returns the
+/// provider's redirect back to Keyward's callback (a path on the server).
+fn through_provider(server: &Server, browser: &Browser, account: &str, user: &str) -> String {
+    let start = browser.get(&format!("/signin/external/{account}/Corp"));
+    assert_eq!(start.status, 303, "{}", start.body);
+    let to_provider = start.location.unwrap();
+    assert!(
+        to_provider.contains("code_challenge_method=S256"),
+        "{to_provider}"
+    );
+    assert!(to_provider.contains("nonce="), "{to_provider}");
+    let authorize = browser.get(local(server, &to_provider));
+    assert_eq!(authorize.status, 303, "{}", authorize.body);
+    let mut location = authorize.location.unwrap();
+    if location.starts_with("/signin") {
+        // Not signed in at the provider yet.
+        let signed = browser.sign_in(account, user, PASSWORD);
+        assert_eq!(signed.status, 303, "{}", signed.body);
+        let back = browser.get(signed.location.as_deref().unwrap());
+        assert_eq!(back.status, 303, "{}", back.body);
+        location = back.location.unwrap();
+    }
+    assert!(
+        location.starts_with(&format!("{}/signin/external/callback?", server.url)),
+        "{location}"
+    );
+    local(server, &location).to_string()
+}
+
+#[test]
+fn people_sign_in_through_a_provider_and_pick_a_role_their_claims_give() {
+    for backend in BACKENDS {
+        let db = TestDb::new(backend);
+        let server = Server::start(&db, &[("KEYWARD_ALLOW_HTTP_LOOPBACK_ISSUERS", "true")]);
+        let admin = Client::for_server(&server, &db);
+        let account = account(&server);
+        let callback = format!("{}/signin/external/callback", server.url);
+        let client = create_client(
+            &db,
+            &account,
+            &[
+                "--name",
+                "Keyward console",
+                "--redirect-uri",
+                &callback,
+                "--no-consent",
+            ],
+        );
+        let client_id = client["client_id"].as_str().unwrap().to_string();
+        let secret = client["client_secret"].as_str().unwrap().to_string();
+        // The provider's people: alice in two groups, bob in none of the rules'.
+        for user in ["alice", "bob"] {
+            console_user(&admin, user, PASSWORD, false);
+        }
+        for group in ["admins", "developers"] {
+            ok(&admin, &[("Action", "CreateGroup"), ("GroupName", group)]);
+            ok(
+                &admin,
+                &[
+                    ("Action", "AddUserToGroup"),
+                    ("GroupName", group),
+                    ("UserName", "alice"),
+                ],
+            );
+        }
+        ok(
+            &admin,
+            &[
+                ("Action", "CreateOpenIDConnectProvider"),
+                ("Url", &server.url),
+                ("ClientIDList.member.1", &client_id),
+            ],
+        );
+        let host = server.url.trim_start_matches("http://");
+        let provider_arn = format!("arn:aws:iam::{account}:oidc-provider/{host}");
+        let trust = json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Principal": {"Federated": provider_arn},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {"StringEquals": {format!("{host}:aud"): client_id}},
+            }],
+        })
+        .to_string();
+        for role in ["Administrators", "Developers"] {
+            ok(
+                &admin,
+                &[
+                    ("Action", "CreateRole"),
+                    ("RoleName", role),
+                    ("AssumeRolePolicyDocument", &trust),
+                ],
+            );
+        }
+        ok(
+            &admin,
+            &[
+                ("Action", "AttachRolePolicy"),
+                ("RoleName", "Developers"),
+                ("PolicyArn", "arn:aws:iam::aws:policy/IAMReadOnlyAccess"),
+            ],
+        );
+        // A role the rules offer but whose trust policy does not name the provider.
+        let other = trust.replace(&client_id, "another-client");
+        ok(
+            &admin,
+            &[
+                ("Action", "CreateRole"),
+                ("RoleName", "Auditors"),
+                ("AssumeRolePolicyDocument", &other),
+            ],
+        );
+
+        // The root user registers the provider in the console.
+        let root = crate::portal::root_browser(&server);
+        let rules = "groups contains admins => Administrators\n\
+                     groups contains developers => Developers\n\
+                     groups contains developers => Auditors";
+        let fields = [
+            ("name", "Corp"),
+            ("issuer", server.url.as_str()),
+            ("client_id", client_id.as_str()),
+            ("client_secret", secret.as_str()),
+            ("scopes", "openid profile email groups"),
+            ("username_claim", "preferred_username"),
+            ("rules", rules),
+        ];
+        let missing_secret: Vec<_> = fields
+            .iter()
+            .filter(|(k, _)| *k != "client_secret")
+            .copied()
+            .collect();
+        let refused = root.submit(
+            "/console/signin-providers",
+            "/console/signin-providers",
+            &missing_secret,
+        );
+        assert_eq!(refused.status, 400, "{backend:?}: {}", refused.body);
+        let created = root.submit(
+            "/console/signin-providers",
+            "/console/signin-providers",
+            &fields,
+        );
+        assert_eq!(created.status, 303, "{backend:?}: {}", created.body);
+        let listed = root.get("/console/signin-providers");
+        assert!(
+            listed.body.contains("signin-provider-list") && listed.body.contains(">Corp<"),
+            "{}",
+            listed.body
+        );
+        assert!(!listed.body.contains(&secret), "the secret is never shown");
+
+        // The account's sign-in page links to it.
+        let signin = Browser::new(&server).get(&format!("/signin/{account}"));
+        assert!(
+            signin.body.contains(&format!(
+                r#"href="/signin/external/{account}/Corp">Sign in with Corp</a>"#
+            )),
+            "{}",
+            signin.body
+        );
+
+        // alice: two roles trust the provider (Auditors does not), so she picks.
+        let alice = Browser::new(&server);
+        let callback_path = through_provider(&server, &alice, &account, "alice");
+        let picker = alice.get(&callback_path);
+        assert_eq!(picker.status, 200, "{backend:?}: {}", picker.body);
+        assert!(
+            picker.body.contains("<h1>Choose a role</h1>"),
+            "{}",
+            picker.body
+        );
+        let arn = |role: &str| format!("arn:aws:iam::{account}:role/{role}");
+        for role in ["Administrators", "Developers"] {
+            assert!(
+                picker.body.contains(&format!(r#"value="{}""#, arn(role))),
+                "{}",
+                picker.body
+            );
+        }
+        assert!(
+            !picker.body.contains("Auditors"),
+            "a role that does not trust the provider is not offered"
+        );
+        let token = picker.hidden("token");
+        // A role not offered, or a wrong form token, gets nothing.
+        let not_offered = alice.post(
+            "/signin/external/choose",
+            &[("role", &arn("Auditors")), ("token", &token)],
+        );
+        assert_eq!(not_offered.status, 403, "{}", not_offered.body);
+        let picker = alice.get(&through_provider(&server, &alice, &account, "alice"));
+        let token = picker.hidden("token");
+        let forged = alice.post(
+            "/signin/external/choose",
+            &[("role", &arn("Developers")), ("token", "forged")],
+        );
+        assert_eq!(forged.status, 400, "{}", forged.body);
+        let picker = alice.get(&through_provider(&server, &alice, &account, "alice"));
+        let token2 = picker.hidden("token");
+        assert_ne!(token, token2);
+        let chosen = alice.post(
+            "/signin/external/choose",
+            &[("role", &arn("Developers")), ("token", &token2)],
+        );
+        assert_eq!(chosen.status, 303, "{backend:?}: {}", chosen.body);
+        assert_eq!(chosen.location.as_deref(), Some("/console"));
+        let console = alice.get("/console");
+        assert_eq!(console.status, 200, "{}", console.body);
+        let session_arn = format!("arn:aws:sts::{account}:assumed-role/Developers/alice");
+        assert!(
+            console.body.contains(&format!(
+                r#"<span class="identity" title="{session_arn}">alice</span>"#
+            )),
+            "{}",
+            console.body
+        );
+        // The session acts with the role's permissions: it reads IAM, and changes nothing.
+        let users = alice.get("/console/users");
+        assert_eq!(users.status, 200, "{}", users.body);
+        assert!(users.body.contains(">bob<"), "{}", users.body);
+        let denied = alice.submit("/console/users", "/console/users", &[("name", "mallory")]);
+        assert_eq!(denied.status, 403, "{}", denied.body);
+        assert!(denied.body.contains(&session_arn), "{}", denied.body);
+        // It cannot switch away from its role (that would replace its identity).
+        let switch = alice.submit(
+            "/console/switch-role",
+            "/console/switch-role",
+            &[("account", &account), ("role", "Administrators")],
+        );
+        assert_eq!(switch.status, 400, "{}", switch.body);
+
+        // bob's groups give no role: a clear page, and no session.
+        let bob = Browser::new(&server);
+        let callback_path = through_provider(&server, &bob, &account, "bob");
+        let none = bob.get(&callback_path);
+        assert_eq!(none.status, 403, "{}", none.body);
+        assert!(
+            none.body.contains("No role is available to you"),
+            "{}",
+            none.body
+        );
+        assert!(
+            !none
+                .cookies
+                .iter()
+                .any(|c| c.starts_with("keyward_session=")),
+            "{:?}",
+            none.cookies
+        );
+        // (bob's browser is signed in at the provider, which is this Keyward, as its IAM user:
+        // nothing of it is an assumed role.)
+        let after = bob.get("/console");
+        assert!(!after.body.contains("assumed-role"), "{}", after.body);
+        // The same return again (the code used, the waiting sign-in gone) is refused.
+        let replayed = bob.get(&callback_path);
+        assert_eq!(replayed.status, 400, "{}", replayed.body);
+
+        // A browser that did not start the sign-in cannot finish it (login CSRF).
+        let elsewhere = Browser::new(&server);
+        let started = Browser::new(&server);
+        let foreign = through_provider(&server, &started, &account, "alice");
+        let planted = elsewhere.get(&foreign);
+        assert_eq!(planted.status, 400, "{}", planted.body);
+    }
+}
