@@ -8,8 +8,9 @@
 
 use crate::harness::{Server, TestDb, BACKENDS};
 use crate::oidc::create_client;
-use crate::portal::{account, console_user, Browser};
-use crate::signer::Client;
+use crate::portal::{account, console_user, enable_totp, now_step, Browser};
+use crate::signer::{eventually, Client};
+use keyward::auth::totp;
 use serde_json::json;
 
 const PASSWORD: &str = "Ext-Passw0rd-123";
@@ -28,6 +29,17 @@ fn ok(admin: &Client, params: &[(&str, &str)]) {
 /// Starts "Sign in with Corp" in `browser` and signs `user` in at the provider: returns the
 /// provider's redirect back to Keyward's callback (a path on the server).
 fn through_provider(server: &Server, browser: &Browser, account: &str, user: &str) -> String {
+    through_provider_with(server, browser, account, user, None)
+}
+
+/// [`through_provider`] for a user with a TOTP device of `seed`.
+fn through_provider_with(
+    server: &Server,
+    browser: &Browser,
+    account: &str,
+    user: &str,
+    seed: Option<&[u8]>,
+) -> String {
     let start = browser.get(&format!("/signin/external/{account}/Corp"));
     assert_eq!(start.status, 303, "{}", start.body);
     let to_provider = start.location.unwrap();
@@ -41,8 +53,20 @@ fn through_provider(server: &Server, browser: &Browser, account: &str, user: &st
     let mut location = authorize.location.unwrap();
     if location.starts_with("/signin") {
         // Not signed in at the provider yet.
-        let signed = browser.sign_in(account, user, PASSWORD);
+        let mut signed = browser.sign_in(account, user, PASSWORD);
         assert_eq!(signed.status, 303, "{}", signed.body);
+        if let Some(seed) = seed {
+            assert_eq!(signed.location.as_deref(), Some("/signin/mfa"));
+            let step = now_step();
+            signed = [step + 1, step, step - 1]
+                .iter()
+                .map(|s| {
+                    let code = totp::code_at_step(seed, *s).unwrap();
+                    browser.submit("/signin/mfa", "/signin/mfa", &[("code", &code)])
+                })
+                .find(|page| page.location.as_deref() == Some("/oauth2/authorize/continue"))
+                .expect("a code of the device is taken");
+        }
         let back = browser.get(signed.location.as_deref().unwrap());
         assert_eq!(back.status, 303, "{}", back.body);
         location = back.location.unwrap();
@@ -284,6 +308,44 @@ fn people_sign_in_through_a_provider_and_pick_a_role_their_claims_give() {
         let replayed = bob.get(&callback_path);
         assert_eq!(replayed.status, 400, "{}", replayed.body);
 
+        // Each step is in the audit trail with the external subject; the secret never is.
+        let store = keyward::storage::Store::open(&db.store_settings()).unwrap();
+        let events = || {
+            let mut conn = store.connection().unwrap();
+            keyward::audit::list_for_account(&mut conn, &account).unwrap()
+        };
+        let has = |name: &str, check: &dyn Fn(&keyward::storage::models::AuditEventRow) -> bool| {
+            eventually(|| events().iter().any(|e| e.event_name == name && check(e)))
+        };
+        let params = |e: &keyward::storage::models::AuditEventRow| {
+            e.request_parameters.clone().unwrap_or_default()
+        };
+        assert!(has("CreateSigninProvider", &|e| {
+            e.actor_arn.as_deref() == Some(&format!("arn:aws:iam::{account}:root"))
+                && params(e).contains("groups contains admins => Administrators")
+        }));
+        assert!(events().iter().all(|e| !params(e).contains(&secret)
+            && !e
+                .response_elements
+                .clone()
+                .unwrap_or_default()
+                .contains(&secret)));
+        assert!(has("ExternalIdentityVerified", &|e| params(e)
+            .contains("rolesOffered")));
+        assert!(has("ConsoleLogin", &|e| {
+            e.error_code.is_none()
+                && e.actor_arn.as_deref() == Some(session_arn.as_str())
+                && params(e).contains("externalSubject")
+                && params(e).contains(&arn("Developers"))
+        }));
+        assert!(has("ConsoleLogin", &|e| {
+            e.error_code.is_some()
+                && params(e).contains(r#""userName":"bob""#)
+                && e.error_message
+                    .as_deref()
+                    .is_some_and(|m| m.contains("does not give you any role"))
+        }));
+
         // A browser that did not start the sign-in cannot finish it (login CSRF).
         let elsewhere = Browser::new(&server);
         let started = Browser::new(&server);
@@ -291,4 +353,143 @@ fn people_sign_in_through_a_provider_and_pick_a_role_their_claims_give() {
         let planted = elsewhere.get(&foreign);
         assert_eq!(planted.status, 400, "{}", planted.body);
     }
+}
+
+#[test]
+fn a_providers_mfa_counts_only_when_the_account_trusts_it() {
+    let db = TestDb::new(crate::harness::Backend::Sqlite);
+    let server = Server::start(&db, &[("KEYWARD_ALLOW_HTTP_LOOPBACK_ISSUERS", "true")]);
+    let admin = Client::for_server(&server, &db);
+    let account = account(&server);
+    let callback = format!("{}/signin/external/callback", server.url);
+    let client = create_client(
+        &db,
+        &account,
+        &[
+            "--name",
+            "Keyward console",
+            "--redirect-uri",
+            &callback,
+            "--no-consent",
+        ],
+    );
+    let client_id = client["client_id"].as_str().unwrap();
+    // Two people, so that no TOTP code is needed twice within a step.
+    console_user(&admin, "carol", PASSWORD, false);
+    console_user(&admin, "dave", PASSWORD, false);
+    let carol_seed = enable_totp(&admin, "carol");
+    let dave_seed = enable_totp(&admin, "dave");
+    ok(
+        &admin,
+        &[
+            ("Action", "CreateOpenIDConnectProvider"),
+            ("Url", &server.url),
+            ("ClientIDList.member.1", client_id),
+        ],
+    );
+    let host = server.url.trim_start_matches("http://");
+    let trust = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Federated": format!("arn:aws:iam::{account}:oidc-provider/{host}")},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+        }],
+    });
+    ok(
+        &admin,
+        &[
+            ("Action", "CreateRole"),
+            ("RoleName", "Secure"),
+            ("AssumeRolePolicyDocument", &trust.to_string()),
+        ],
+    );
+    let with_mfa = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow", "Action": "iam:ListUsers", "Resource": "*",
+            "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
+        }],
+    });
+    ok(
+        &admin,
+        &[
+            ("Action", "PutRolePolicy"),
+            ("RoleName", "Secure"),
+            ("PolicyName", "with-mfa"),
+            ("PolicyDocument", &with_mfa.to_string()),
+        ],
+    );
+    // Registered with the command line, the secret read from a file.
+    let secret_file = db.data_dir().join("corp-secret");
+    std::fs::write(
+        &secret_file,
+        format!("{}\n", client["client_secret"].as_str().unwrap()),
+    )
+    .unwrap();
+    let cli = |args: &[&str]| {
+        let out = crate::harness::keyward(&db)
+            .args(["signin-provider"])
+            .args(args)
+            .args(["--account", &account])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let created = cli(&[
+        "create",
+        "Corp",
+        "--issuer",
+        &server.url,
+        "--client-id",
+        client_id,
+        "--client-secret-file",
+        secret_file.to_str().unwrap(),
+        "--rule",
+        "preferred_username equals carol => Secure",
+    ]);
+    assert!(
+        created.contains("rule:           preferred_username equals carol => Secure"),
+        "{created}"
+    );
+
+    // carol proves a second factor at the provider, which the account does not trust yet.
+    // One role: she is signed in at once, without a picker.
+    let sign_in = |user: &str, seed: &[u8]| {
+        let browser = Browser::new(&server);
+        let back = through_provider_with(&server, &browser, &account, user, Some(seed));
+        let signed = browser.get(&back);
+        assert_eq!(signed.status, 303, "{}", signed.body);
+        assert_eq!(signed.location.as_deref(), Some("/console"));
+        browser
+    };
+    let untrusted = sign_in("carol", &carol_seed).get("/console/users");
+    assert!(
+        untrusted
+            .body
+            .contains("is not authorized to perform: iam:ListUsers"),
+        "{}",
+        untrusted.body
+    );
+    let listed = cli(&["list", "--json"]);
+    assert!(listed.contains(r#""trusted_for_mfa":false"#), "{listed}");
+    cli(&[
+        "update",
+        "Corp",
+        "--trusted-for-mfa",
+        "true",
+        "--rule",
+        "preferred_username equals dave => Secure",
+    ]);
+    let trusted = sign_in("dave", &dave_seed).get("/console/users");
+    assert_eq!(trusted.status, 200, "{}", trusted.body);
+    assert!(trusted.body.contains(">carol<"), "{}", trusted.body);
+    cli(&["delete", "Corp"]);
+    let gone = Browser::new(&server).get(&format!("/signin/external/{account}/Corp"));
+    assert_eq!(gone.status, 404, "{}", gone.body);
 }
