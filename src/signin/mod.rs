@@ -72,6 +72,8 @@ pub struct SigninService {
     passkey_starts: std::sync::Mutex<crate::auth::start_limit::StartLimiter>,
     /// What else ends with a sign-out (see [`SignOutHook`]).
     sign_out_hooks: Vec<SignOutHook>,
+    /// External providers' discovery documents, to start sign-ins through them.
+    pub(crate) discovery: external::DiscoveryCache,
 }
 
 impl std::fmt::Debug for SigninService {
@@ -101,6 +103,7 @@ impl SigninService {
                 webauthn::PASSKEY_START_LIMITS,
             )),
             sign_out_hooks: Vec::new(),
+            discovery: external::DiscoveryCache::default(),
         }
     }
 
