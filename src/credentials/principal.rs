@@ -13,8 +13,10 @@ pub enum Principal {
     Root,
     /// An IAM user, by its unique id (`AIDA...`), which is never reused.
     User(String),
-    /// A user of an external identity provider, acting as a role. Never the root user and never
-    /// an IAM user: nothing that serves those serves it.
+    /// A user of an external identity provider (`provider`: the IAM provider's ARN; `subject`:
+    /// its `sub` there), acting as a role (`role`: the role session's ARN,
+    /// `arn:aws:sts::ACCOUNT:assumed-role/ROLE/<user name>`). Never the root user and never an
+    /// IAM user: nothing that serves those serves it.
     Federated {
         provider: String,
         subject: String,

@@ -5,7 +5,9 @@
 //! without the password.
 
 use super::pages::{DeviceRow, MfaDevicesPage, TotpEnrolPage};
-use super::signed_in::{active, base_caller, refusal_status, refusal_text, who, TokenForm};
+use super::signed_in::{
+    base_caller, refusal_status, refusal_text, who, with_own_credentials, TokenForm,
+};
 use super::Portal;
 use crate::auth::totp;
 use crate::aws_api::endpoint::AwsApi;
@@ -51,7 +53,7 @@ fn refusal(e: &IamError) -> Option<String> {
 }
 
 pub(super) async fn devices_page(req: HttpRequest, portal: web::Data<Portal>) -> HttpResponse {
-    let session = match active(&req, &portal).await {
+    let session = match with_own_credentials(&req, &portal).await {
         Ok(s) => s,
         Err(response) => return response,
     };
@@ -206,7 +208,7 @@ async fn posted(
     portal: &web::Data<Portal>,
     token: &str,
 ) -> Result<Session, HttpResponse> {
-    let session = active(req, portal).await?;
+    let session = with_own_credentials(req, portal).await?;
     if !session_csrf_ok(portal, &session, token) {
         return Err(csrf_refused());
     }
@@ -350,7 +352,7 @@ async fn may_add_factor(
     req: &HttpRequest,
     portal: &web::Data<Portal>,
 ) -> Result<(Session, String), HttpResponse> {
-    let session = active(req, portal).await?;
+    let session = with_own_credentials(req, portal).await?;
     let now = portal.ctx.clock.now_naive();
     if !session.recently_authenticated(now) {
         return Err(see_other("/console/mfa").finish());

@@ -1,7 +1,9 @@
 //! The password page: a forced change after a reset or expiry, or a change by choice.
 
 use super::pages::ChangePasswordPage;
-use super::signed_in::{for_pending, home_of, refusal_status, refusal_text, signed, who};
+use super::signed_in::{
+    federated_refusal, for_pending, home_of, refusal_status, refusal_text, signed, who,
+};
 use super::Portal;
 use crate::auth::hash_pool::PoolError;
 use crate::browser::{
@@ -22,7 +24,9 @@ async fn password_session(
     portal: &web::Data<Portal>,
 ) -> Result<Session, HttpResponse> {
     match current(&portal.signin, req).await? {
-        Some(s) if matches!(s.stage, Stage::ChangePassword | Stage::Active) => Ok(s),
+        Some(s) if matches!(s.stage, Stage::ChangePassword | Stage::Active) => {
+            federated_refusal(&s).map_or(Ok(s), Err)
+        }
         Some(s) => Err(see_other(&home_of(req, portal, s.stage)).finish()),
         None => Err(see_other("/signin").finish()),
     }

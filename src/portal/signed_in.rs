@@ -210,6 +210,35 @@ pub struct TokenForm {
     pub(super) csrf_token: String,
 }
 
+/// An active session of a principal with credentials of its own here (a password, MFA
+/// devices), or the answer: a person signed in through an external provider has none, and is
+/// told where they are managed.
+pub(super) async fn with_own_credentials(
+    req: &HttpRequest,
+    portal: &web::Data<Portal>,
+) -> Result<Session, HttpResponse> {
+    let session = active(req, portal).await?;
+    match federated_refusal(&session) {
+        Some(refusal) => Err(refusal),
+        None => Ok(session),
+    }
+}
+
+/// The page that tells a person signed in through an external provider that their password
+/// and factors are the provider's business.
+pub(super) fn federated_refusal(session: &Session) -> Option<HttpResponse> {
+    if matches!(session.principal, Principal::Federated { .. }) {
+        return Some(crate::browser::message(
+            StatusCode::FORBIDDEN,
+            "Managed by your sign-in provider",
+            "You signed in through your organisation's sign-in provider: your password and \
+             MFA devices are managed there, not here.",
+            "/console",
+        ));
+    }
+    None
+}
+
 /// An active session, or the response that sends the browser where it must go first.
 pub(super) async fn active(
     req: &HttpRequest,

@@ -107,6 +107,15 @@ async fn registering(
     portal: &web::Data<Portal>,
 ) -> Result<Session, HttpResponse> {
     let session = session_for(req, portal).await?;
+    if matches!(
+        session.principal,
+        crate::credentials::Principal::Federated { .. }
+    ) {
+        return Err(error(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "Your sign-in provider manages your factors.",
+        ));
+    }
     if !may_register(portal, &session) {
         return Err(error(
             actix_web::http::StatusCode::FORBIDDEN,

@@ -507,7 +507,8 @@ pub fn sign_out(
     let ctx = &service.ctx;
     let now = ctx.clock.now_naive();
     let actor = match &session.principal {
-        Who::Federated { .. } => None,
+        // Its role session's ARN (`assumed-role/ROLE/<user name>`).
+        Who::Federated { role, .. } => Some(role.clone()),
         Who::Root => Some(iam::arn::root(&session.account_id)),
         Who::User(id) => ctx
             .store

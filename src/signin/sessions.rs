@@ -293,7 +293,7 @@ pub const REAUTHENTICATION_WINDOW: Duration = Duration::minutes(5);
 
 impl Session {
     /// Whose MFA devices this session's principal has: none for a federated principal (its
-    /// factors are its provider's business), which `from_row` keeps out of the console anyway.
+    /// factors are its provider's business; the portal's credential pages say so).
     pub fn owner(&self) -> Option<crate::iam::mfa::Owner> {
         match &self.principal {
             Principal::User(id) => Some(crate::iam::mfa::Owner::User(id.clone())),

@@ -282,6 +282,46 @@ fn people_sign_in_through_a_provider_and_pick_a_role_their_claims_give() {
         );
         assert_eq!(switch.status, 400, "{}", switch.body);
 
+        // Every page of the console works for the session, or says what it cannot do.
+        for path in [
+            "/console/mfa",
+            "/console/password",
+            "/console/applications",
+            "/console/account",
+            "/console/roles",
+            "/console/signin-providers",
+            "/console/switch-role",
+        ] {
+            let page = alice.get(path);
+            assert!(page.status < 500, "{path}: {} {}", page.status, page.body);
+        }
+        // Keyward's own applications do not sign it in: it is no user of Keyward's.
+        let app = alice.get(&format!(
+            "/oauth2/authorize?response_type=code&client_id={client_id}&redirect_uri={}\
+             &scope=openid&state=s&nonce=n&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM\
+             &code_challenge_method=S256",
+            url::form_urlencoded::byte_serialize(callback.as_bytes()).collect::<String>()
+        ));
+        // (it is asked to sign in again as a user of Keyward's, which ends this session)
+        assert_eq!(app.status, 200, "{:?} {}", app.location, app.body);
+        assert!(app.body.contains("<title>Sign in again"), "{}", app.body);
+        assert!(
+            app.body
+                .contains("signs in users of Keyward; you signed in through your organisation"),
+            "{}",
+            app.body
+        );
+
+        // Signing out ends the session, audited as the role session.
+        let console = alice.get("/console");
+        let out = alice.post("/signout", &[("csrf_token", &console.csrf())]);
+        assert_eq!(out.status, 303, "{}", out.body);
+        assert!(alice
+            .get("/console")
+            .location
+            .unwrap_or_default()
+            .starts_with("/signin"));
+
         // bob's groups give no role: a clear page, and no session.
         let bob = Browser::new(&server);
         let callback_path = through_provider(&server, &bob, &account, "bob");
@@ -338,6 +378,8 @@ fn people_sign_in_through_a_provider_and_pick_a_role_their_claims_give() {
                 && params(e).contains("externalSubject")
                 && params(e).contains(&arn("Developers"))
         }));
+        assert!(has("SignOut", &|e| e.actor_arn.as_deref()
+            == Some(session_arn.as_str())));
         assert!(has("ConsoleLogin", &|e| {
             e.error_code.is_some()
                 && params(e).contains(r#""userName":"bob""#)

@@ -38,7 +38,17 @@ pub(super) fn step(
     let signed_in_at = session.created_at.and_utc().timestamp();
     let fresh = signed_in_at >= request.created_at;
     let mut again = None;
-    if session.account_id != client.account_id {
+    if matches!(
+        session.principal,
+        crate::credentials::Principal::Federated { .. }
+    ) {
+        // Its identity is the external provider's, acting as a role: no user of Keyward's
+        // that an ID token could name.
+        again = Some(format!(
+            "{} signs in users of Keyward; you signed in through your organisation's provider.",
+            client.name
+        ));
+    } else if session.account_id != client.account_id {
         again = Some(format!(
             "{} is an application of account {}; you are signed in to account {}.",
             client.name, client.account_id, session.account_id
