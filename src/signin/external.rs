@@ -22,7 +22,7 @@
 use super::acting_role::{self, ActingRole};
 use super::sessions::{self, NewSession, Stage};
 use super::SigninService;
-use crate::audit::{self, AuditEvent, EventSource, RequestMeta};
+use crate::audit::{self, RequestMeta};
 use crate::authz::{Authorizer, RequestFacts};
 use crate::credentials::Principal;
 use crate::federation::rules::offered_roles;
@@ -36,18 +36,22 @@ use crate::sts::console_role::{self, ConsoleRole};
 use crate::sts::StsError;
 use chrono::DateTime;
 use data_encoding::BASE64URL_NOPAD;
-use openidconnect::core::{
-    CoreClient, CoreJwsSigningAlgorithm, CoreProviderMetadata, CoreResponseType,
-};
+use openidconnect::core::{CoreClient, CoreJwsSigningAlgorithm, CoreResponseType};
 use openidconnect::{
-    AuthenticationFlow, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
+    AuthenticationFlow, AuthorizationCode, ClientId, ClientSecret, CsrfToken, Nonce,
     PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
-use std::collections::HashMap;
-use std::sync::Mutex;
 use subtle::ConstantTimeEq;
+
+mod discovery;
+mod events;
+
+use discovery::discover;
+pub use discovery::{DiscoveryCache, DISCOVERY_SECONDS};
+use events::login_event;
+pub use events::{audit_failure, audit_proven};
 
 /// How long a browser has to come back from the provider, and then to pick a role.
 pub const PENDING_SECONDS: i64 = 600;
@@ -154,54 +158,6 @@ pub fn provider(
     let provider = signin_providers::get(ctx, account_id, name)?;
     let issuer = signin_providers::trusted_issuer(ctx, &provider)?;
     Ok((provider, issuer))
-}
-
-/// How long a provider's discovery document is reused to start sign-ins.
-pub const DISCOVERY_SECONDS: i64 = 300;
-
-/// Providers' discovery documents (with their keys) as fetched to start sign-ins, by account,
-/// provider, issuer and thumbprints, for [`DISCOVERY_SECONDS`]: anyone may start a sign-in,
-/// and a flood of starts must not become a flood of fetches from the provider. Finishing a
-/// sign-in fetches afresh, so that keys the provider has just rotated in are known.
-#[derive(Default)]
-pub struct DiscoveryCache(Mutex<HashMap<String, (i64, CoreProviderMetadata)>>);
-
-impl DiscoveryCache {
-    fn get_or_fetch(
-        &self,
-        key: String,
-        now: i64,
-        fetch: impl FnOnce() -> Result<CoreProviderMetadata, ExternalError>,
-    ) -> Result<CoreProviderMetadata, ExternalError> {
-        let lock = || {
-            self.0
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-        };
-        if let Some((at, metadata)) = lock().get(&key) {
-            if (0..DISCOVERY_SECONDS).contains(&(now - at)) {
-                return Ok(metadata.clone());
-            }
-        }
-        let metadata = fetch()?;
-        let mut cache = lock();
-        cache.retain(|_, (at, _)| (0..DISCOVERY_SECONDS).contains(&(now - *at)));
-        cache.insert(key, (now, metadata.clone()));
-        Ok(metadata)
-    }
-}
-
-/// The provider's metadata (and keys), fetched through the bounded client that trusts its
-/// certificate as its IAM provider says.
-fn discover(
-    service: &SigninService,
-    provider: &SigninProvider,
-    trusted: &TrustedIssuer,
-) -> Result<CoreProviderMetadata, ExternalError> {
-    let issuer = IssuerUrl::new(provider.issuer.clone()).map_err(provider_error)?;
-    let allow_http = service.ctx.web_identity.allow_http_loopback_issuers;
-    let http = |request| outbound::send(request, &trusted.thumbprints, allow_http);
-    CoreProviderMetadata::discover(&issuer, &http).map_err(provider_error)
 }
 
 fn redirect_url(service: &SigninService) -> Result<RedirectUrl, ExternalError> {
@@ -513,105 +469,4 @@ pub fn choose(
         Ok::<_, crate::storage::StorageError>(cookie)
     });
     cookie.map_err(|e| ExternalError::Internal(e.to_string()))
-}
-
-fn login_event(proven: &Proven, mfa: bool) -> AuditEvent {
-    let mut e = AuditEvent::new(EventSource::Signin, "ConsoleLogin")
-        .account(&proven.account_id)
-        .parameters(json!({
-            "userName": proven.user_name,
-            "provider": proven.provider,
-            "providerArn": proven.provider_arn,
-            "externalSubject": proven.subject,
-            "MFAUsed": if mfa { "Yes" } else { "No" },
-        }));
-    e.read_only = false;
-    e
-}
-
-/// Audits a sign-in through a provider that stopped: who it was when the provider had
-/// proved it (`proven`), the provider and the reason.
-pub fn audit_failure(
-    service: &SigninService,
-    account_id: &str,
-    provider: &str,
-    proven: Option<&Proven>,
-    error: &ExternalError,
-    meta: &RequestMeta,
-) {
-    let mut e = match proven {
-        Some(p) => login_event(p, p.mfa_at.is_some()),
-        None => {
-            let mut e = AuditEvent::new(EventSource::Signin, "ConsoleLogin")
-                .account(account_id)
-                .parameters(json!({ "provider": provider }));
-            e.read_only = false;
-            e
-        }
-    };
-    e = e
-        .response(json!({ "ConsoleLogin": "Failure" }))
-        .failed("Failed authentication", error.to_string());
-    service.audit.push(service.ctx.clock.now_naive(), meta, e);
-}
-
-/// Audits that the provider proved who someone is and which roles they were offered.
-pub fn audit_proven(service: &SigninService, proven: &Proven, meta: &RequestMeta) {
-    let mut e = AuditEvent::new(EventSource::Signin, "ExternalIdentityVerified")
-        .account(&proven.account_id)
-        .parameters(json!({
-            "userName": proven.user_name,
-            "provider": proven.provider,
-            "providerArn": proven.provider_arn,
-            "externalSubject": proven.subject,
-            "rolesOffered": proven.roles,
-        }));
-    e.read_only = true;
-    service.audit.push(service.ctx.clock.now_naive(), meta, e);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::cell::Cell;
-
-    fn metadata() -> CoreProviderMetadata {
-        serde_json::from_value(json!({
-            "issuer": "https://idp.example",
-            "authorization_endpoint": "https://idp.example/authorize",
-            "jwks_uri": "https://idp.example/jwks",
-            "response_types_supported": ["code"],
-            "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": ["RS256"],
-        }))
-        .unwrap()
-    }
-
-    #[test]
-    fn starts_reuse_a_discovery_document_for_a_few_minutes() {
-        let cache = DiscoveryCache::default();
-        let fetches = Cell::new(0);
-        let fetch = || {
-            fetches.set(fetches.get() + 1);
-            Ok(metadata())
-        };
-        for now in [1000, 1001, 1000 + DISCOVERY_SECONDS - 1] {
-            cache.get_or_fetch("a".into(), now, fetch).unwrap();
-        }
-        assert_eq!(fetches.get(), 1);
-        cache.get_or_fetch("b".into(), 1002, fetch).unwrap();
-        assert_eq!(fetches.get(), 2, "another provider has its own");
-        cache
-            .get_or_fetch("a".into(), 1000 + DISCOVERY_SECONDS, fetch)
-            .unwrap();
-        assert_eq!(fetches.get(), 3, "then it is fetched again");
-        let failed = cache.get_or_fetch("c".into(), 1003, || {
-            Err(ExternalError::Provider("down".into()))
-        });
-        assert!(failed.is_err());
-        assert!(
-            cache.get_or_fetch("c".into(), 1004, fetch).is_ok(),
-            "a failure is not kept"
-        );
-    }
 }
