@@ -15,6 +15,7 @@ pub mod clock;
 pub mod config;
 pub mod context;
 pub mod credentials;
+pub mod directory;
 pub mod federation;
 pub mod http;
 pub mod iam;

@@ -30,6 +30,7 @@ pub struct FileSettings {
     pub oidc_jwks_max_cache_seconds: Option<u64>,
     pub web_identity_jti_once: Option<bool>,
     pub allow_http_loopback_issuers: Option<bool>,
+    pub allow_plain_ldap: Option<bool>,
 }
 
 impl FileSettings {

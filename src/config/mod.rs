@@ -153,6 +153,12 @@ pub struct ServeArgs {
     /// (never in production: their keys could be replaced in transit) [default: false]
     #[arg(long, env = "KEYWARD_ALLOW_HTTP_LOOPBACK_ISSUERS", value_name = "BOOL")]
     pub allow_http_loopback_issuers: Option<bool>,
+
+    /// TEST SETTING: directories at plain ldap:// loopback addresses without StartTLS, and
+    /// AssumeRoleWithLDAPIdentity over plain http from loopback (never in production:
+    /// directory passwords would cross the network in clear) [default: false]
+    #[arg(long, env = "KEYWARD_ALLOW_PLAIN_LDAP", value_name = "BOOL")]
+    pub allow_plain_ldap: Option<bool>,
 }
 
 /// Where state lives.
@@ -541,6 +547,10 @@ impl ServeArgs {
             allow_http_loopback_issuers: self
                 .allow_http_loopback_issuers
                 .or(file.allow_http_loopback_issuers)
+                .unwrap_or(false),
+            allow_plain_ldap: self
+                .allow_plain_ldap
+                .or(file.allow_plain_ldap)
                 .unwrap_or(false),
         };
         Ok(Settings {

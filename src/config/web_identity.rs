@@ -1,4 +1,5 @@
-//! How Keyward trusts external OpenID Connect providers for `AssumeRoleWithWebIdentity`.
+//! How Keyward trusts external identity sources: OpenID Connect providers for
+//! `AssumeRoleWithWebIdentity`, and directories.
 
 /// Settings of web identity federation, validated at start.
 #[derive(Debug, Clone)]
@@ -13,6 +14,10 @@ pub struct WebIdentitySettings {
     /// accepted (a test issuer, or another Keyward on the same machine). Never in production:
     /// keys fetched over plain HTTP can be replaced by anyone on the path.
     pub allow_http_loopback_issuers: bool,
+    /// A TEST setting: directories at plain `ldap://` loopback addresses without StartTLS, and
+    /// `AssumeRoleWithLDAPIdentity` over plain HTTP from a loopback address. Never in
+    /// production: directory passwords would cross the network in clear.
+    pub allow_plain_ldap: bool,
 }
 
 impl Default for WebIdentitySettings {
@@ -21,6 +26,7 @@ impl Default for WebIdentitySettings {
             jwks_max_cache_seconds: 3600,
             jti_once: false,
             allow_http_loopback_issuers: false,
+            allow_plain_ldap: false,
         }
     }
 }

@@ -142,6 +142,7 @@ impl ExternalIdentity {
     pub fn assume_action(&self) -> &'static str {
         match self.provider.kind {
             ProviderKind::Saml => "sts:AssumeRoleWithSAML",
+            ProviderKind::Directory => "sts:AssumeRoleWithLDAPIdentity",
             _ => "sts:AssumeRoleWithWebIdentity",
         }
     }

@@ -204,6 +204,12 @@ fn other_sources_get_keys_under_their_prefix() {
         "uid=alice,ou=people,dc=example,dc=com",
     );
     identity.groups = vec!["admins".into(), "dev".into()];
+    identity
+        .attributes
+        .insert("username".into(), json!("alice"));
+    identity
+        .attributes
+        .insert("department".into(), json!("ops"));
     let keys = identity.trust_keys();
     assert_eq!(
         texts(key(&keys, "ldap.example.com:sub")),
@@ -213,7 +219,15 @@ fn other_sources_get_keys_under_their_prefix() {
         texts(key(&keys, "ldap.example.com:groups")),
         ["admins", "dev"]
     );
-    assert_eq!(identity.assume_action(), "sts:AssumeRoleWithWebIdentity");
+    // A directory's user name and mapped attributes are keys too.
+    assert_eq!(texts(key(&keys, "ldap.example.com:username")), ["alice"]);
+    assert_eq!(texts(key(&keys, "ldap.example.com:department")), ["ops"]);
+    assert_eq!(identity.assume_action(), "sts:AssumeRoleWithLDAPIdentity");
+    // A certificate's attributes are not keys of their own.
+    let mut certificate = identity.clone();
+    certificate.provider.kind = ProviderKind::Certificate;
+    assert!(key(&certificate.trust_keys(), "ldap.example.com:username").is_none());
+    assert_eq!(certificate.assume_action(), "sts:AssumeRoleWithWebIdentity");
 }
 
 /// AWS "Pass session tags in AWS STS": web identity's `https://aws.amazon.com/tags` claim and

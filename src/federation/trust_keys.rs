@@ -23,7 +23,9 @@
 //!   become `saml:<friendly name>`; the eduPerson attributes AWS marks multi-valued stay lists.
 //!
 //! Directories, certificates and devices have no keys of AWS's: Keyward gives them
-//! `<prefix>:sub`, `<prefix>:aud` and `<prefix>:groups`, under the prefix of their provider.
+//! `<prefix>:sub`, `<prefix>:aud` and `<prefix>:groups`, under the prefix of their provider. A
+//! directory (prefix `ldap`) adds `ldap:username` and `ldap:<key>` for each attribute it maps
+//! (its identity's attributes hold them by key).
 
 use super::{ExternalIdentity, ProviderKind};
 use crate::policy::{Arn, ContextValue, RequestContext};
@@ -196,6 +198,13 @@ impl ExternalIdentity {
                 format!("{prefix}:groups"),
                 ContextValue::from(self.groups.clone()),
             ));
+        }
+        if self.provider.kind == ProviderKind::Directory {
+            for (name, value) in &self.attributes {
+                if let Some(text) = value.as_str() {
+                    keys.push((format!("{prefix}:{name}"), text.into()));
+                }
+            }
         }
         keys
     }

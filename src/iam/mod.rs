@@ -9,6 +9,7 @@ pub mod bootstrap;
 pub mod boundaries;
 pub mod call;
 pub mod details;
+pub mod directories;
 pub mod entities;
 pub mod error;
 pub mod groups;

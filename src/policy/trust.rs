@@ -14,11 +14,13 @@ use super::decision::{Decision, DecisionEffect, Layer, Reason};
 use super::document::{Effect, Policy};
 use super::evaluate::{evaluate, EvaluationInput};
 
-/// The actions a trust policy is asked about.
-pub const TRUST_ACTIONS: [&str; 6] = [
+/// The actions a trust policy is asked about (`sts:AssumeRoleWithLDAPIdentity` is Keyward's,
+/// for directories, after MinIO's call of that name).
+pub const TRUST_ACTIONS: [&str; 7] = [
     "sts:AssumeRole",
     "sts:AssumeRoleWithWebIdentity",
     "sts:AssumeRoleWithSAML",
+    "sts:AssumeRoleWithLDAPIdentity",
     "sts:TagSession",
     "sts:SetSourceIdentity",
     "sts:SetContext",

@@ -84,6 +84,27 @@ diesel::table! {
 }
 
 diesel::table! {
+    directories (account_id, name) {
+        account_id -> Text,
+        name -> Text,
+        url -> Text,
+        tls_mode -> Text,
+        ca_certificate -> Text,
+        bind_dn -> Text,
+        bind_password_sealed -> Text,
+        base_dn -> Text,
+        user_attribute -> Text,
+        user_filter -> Text,
+        group_mode -> Text,
+        attributes -> Text,
+        require_mfa -> Bool,
+        timeout_seconds -> Int4,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     group_inline_policies (group_id, name) {
         group_id -> Text,
         name -> Text,
@@ -518,6 +539,7 @@ diesel::joinable!(role_policy_attachments -> roles (role_id));
 diesel::joinable!(roles -> accounts (account_id));
 diesel::joinable!(roles -> managed_policies (permissions_boundary_id));
 diesel::joinable!(root_users -> accounts (account_id));
+diesel::joinable!(directories -> accounts (account_id));
 diesel::joinable!(saml_providers -> accounts (account_id));
 diesel::joinable!(signin_providers -> accounts (account_id));
 diesel::joinable!(tags -> accounts (account_id));
@@ -534,6 +556,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     console_sessions,
     credential_reports,
+    directories,
     group_inline_policies,
     group_members,
     group_policy_attachments,

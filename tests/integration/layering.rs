@@ -50,6 +50,10 @@ const LAYERS: &[(&str, &str)] = &[
     ),
     ("iam", "IAM's entities and their rules"),
     (
+        "directory",
+        "directories as an identity source: binds and escaped searches, pooled",
+    ),
+    (
         "authz",
         "authorization of callers: their policies, loaded and decided",
     ),

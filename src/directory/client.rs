@@ -1,0 +1,261 @@
+//! Connections to directories: TLS (LDAPS or StartTLS) trusting the directory's CA, timeouts
+//! on connecting and on every operation, and two small pools per directory: connections bound
+//! as the service account, for searches, and connections used only for people's binds (so a
+//! sign-in costs one bind and two searches, and no rebind as the service account).
+//!
+//! A pooled connection the server has closed fails its next operation; that operation is tried
+//! once more on a new connection. A directory changed in IAM gets new pools (the key holds its
+//! last change).
+
+use super::{DirectoryError, SUBTREE};
+use crate::iam::directories::{Directory, TlsMode};
+use crate::secrets::{ExposeSecret, SecretString};
+use ldap3::{LdapConn, LdapConnSettings, SearchEntry};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The most idle connections kept per directory, of each kind.
+pub const POOL_SIZE: usize = 4;
+
+/// Why an LDAP operation failed.
+#[derive(Debug)]
+pub enum LdapFailure {
+    /// The server answered and refused (a bind's result 49, "invalid credentials", ...).
+    Refused(String),
+    /// The server could not be reached, timed out, or the TLS handshake failed.
+    Down(String),
+}
+
+#[derive(Default)]
+struct Pool {
+    service: Vec<LdapConn>,
+    binders: Vec<LdapConn>,
+}
+
+/// Every directory's pools, and whether plain LDAP is allowed (a test setting).
+pub struct Connections {
+    pools: Mutex<HashMap<String, Pool>>,
+    allow_plain: bool,
+}
+
+impl std::fmt::Debug for Connections {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connections").finish_non_exhaustive()
+    }
+}
+
+fn key(directory: &Directory) -> String {
+    format!(
+        "{}\n{}\n{}",
+        directory.account_id,
+        directory.name,
+        directory.updated_at.and_utc().timestamp_micros()
+    )
+}
+
+fn timeout(directory: &Directory) -> Duration {
+    Duration::from_secs(u64::try_from(directory.timeout_seconds).unwrap_or(5))
+}
+
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        Some(url::Host::Domain(d)) => d == "localhost",
+        None => false,
+    }
+}
+
+/// The TLS configuration: the directory's CA, or the system roots (Mozilla's) without one.
+fn tls_config(directory: &Directory) -> Result<rustls::ClientConfig, LdapFailure> {
+    let mut roots = rustls::RootCertStore::empty();
+    if directory.ca_certificate.trim().is_empty() {
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    } else {
+        for cert in CertificateDer::pem_slice_iter(directory.ca_certificate.as_bytes()) {
+            let cert = cert.map_err(|e| LdapFailure::Down(format!("the CA certificate: {e}")))?;
+            roots
+                .add(cert)
+                .map_err(|e| LdapFailure::Down(format!("the CA certificate: {e}")))?;
+        }
+    }
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| LdapFailure::Down(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
+impl Connections {
+    pub fn new(allow_plain: bool) -> Self {
+        Connections {
+            pools: Mutex::new(HashMap::new()),
+            allow_plain,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Pool>> {
+        self.pools.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A new connection to `directory`, secured as it says.
+    fn connect(&self, directory: &Directory) -> Result<LdapConn, LdapFailure> {
+        let url = url::Url::parse(&directory.url).map_err(|e| LdapFailure::Down(e.to_string()))?;
+        let mut settings = LdapConnSettings::new()
+            .set_conn_timeout(timeout(directory))
+            .set_config(Arc::new(tls_config(directory)?));
+        match directory.tls_mode {
+            TlsMode::Ldaps => {}
+            TlsMode::StartTls => settings = settings.set_starttls(true),
+            TlsMode::None if self.allow_plain && is_loopback(&url) => {}
+            TlsMode::None => {
+                return Err(LdapFailure::Down(
+                    "plain LDAP (without TLS) is allowed only to loopback addresses under the \
+                     test setting KEYWARD_ALLOW_PLAIN_LDAP"
+                        .into(),
+                ))
+            }
+        }
+        LdapConn::with_settings(settings, url.as_str())
+            .map_err(|e| LdapFailure::Down(format!("{}: {e}", directory.url)))
+    }
+
+    /// A connection bound as the service account: from the pool, or new.
+    fn service(
+        &self,
+        directory: &Directory,
+        password: &SecretString,
+    ) -> Result<LdapConn, DirectoryError> {
+        if let Some(conn) = self
+            .lock()
+            .get_mut(&key(directory))
+            .and_then(|p| p.service.pop())
+        {
+            return Ok(conn);
+        }
+        let mut conn = self
+            .connect(directory)
+            .map_err(|e| DirectoryError::Unavailable(failure_text(e)))?;
+        let bound = conn
+            .with_timeout(timeout(directory))
+            .simple_bind(&directory.bind_dn, password.expose_secret())
+            .map_err(|e| DirectoryError::Unavailable(e.to_string()))?;
+        if bound.rc != 0 {
+            return Err(DirectoryError::Unavailable(format!(
+                "the service account's bind was refused (result {}: {})",
+                bound.rc, bound.text
+            )));
+        }
+        Ok(conn)
+    }
+
+    fn give_back(&self, directory: &Directory, conn: LdapConn, service: bool) {
+        let mut pools = self.lock();
+        let pool = pools.entry(key(directory)).or_default();
+        let list = if service {
+            &mut pool.service
+        } else {
+            &mut pool.binders
+        };
+        if list.len() < POOL_SIZE {
+            list.push(conn);
+        }
+    }
+
+    /// Searches the subtree under `base` as the service account.
+    pub fn search(
+        &self,
+        directory: &Directory,
+        password: &SecretString,
+        base: &str,
+        filter: &str,
+        attributes: &[&str],
+    ) -> Result<Vec<SearchEntry>, DirectoryError> {
+        tracing::info!(directory = %directory.name, %base, %filter, "directory search");
+        let mut last = String::new();
+        // A pooled connection may have been closed by the server: once more on a new one.
+        for _ in 0..2 {
+            let mut conn = self.service(directory, password)?;
+            let answer = conn.with_timeout(timeout(directory)).search(
+                base,
+                SUBTREE,
+                filter,
+                attributes.to_vec(),
+            );
+            match answer {
+                Ok(found) => {
+                    let (entries, result) = (found.0, found.1);
+                    if result.rc != 0 {
+                        return Err(DirectoryError::Unavailable(format!(
+                            "the search {filter} failed (result {}: {})",
+                            result.rc, result.text
+                        )));
+                    }
+                    self.give_back(directory, conn, true);
+                    return entries
+                        .into_iter()
+                        .map(|raw| {
+                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                SearchEntry::construct(raw)
+                            }))
+                            .map_err(|_| {
+                                DirectoryError::Unavailable("a malformed entry".to_string())
+                            })
+                        })
+                        .collect();
+                }
+                Err(e) => last = e.to_string(),
+            }
+        }
+        Err(DirectoryError::Unavailable(last))
+    }
+
+    /// Binds as `dn` with `password` on a connection kept for people's binds.
+    pub fn bind_as(
+        &self,
+        directory: &Directory,
+        dn: &str,
+        password: &SecretString,
+    ) -> Result<(), LdapFailure> {
+        let mut last = String::new();
+        for _ in 0..2 {
+            let pooled = self
+                .lock()
+                .get_mut(&key(directory))
+                .and_then(|p| p.binders.pop());
+            let mut conn = match pooled {
+                Some(conn) => conn,
+                None => self.connect(directory)?,
+            };
+            match conn
+                .with_timeout(timeout(directory))
+                .simple_bind(dn, password.expose_secret())
+            {
+                Ok(result) => {
+                    self.give_back(directory, conn, false);
+                    return if result.rc == 0 {
+                        Ok(())
+                    } else {
+                        Err(LdapFailure::Refused(format!(
+                            "result {}: {}",
+                            result.rc, result.text
+                        )))
+                    };
+                }
+                Err(e) => last = e.to_string(),
+            }
+        }
+        Err(LdapFailure::Down(last))
+    }
+}
+
+fn failure_text(failure: LdapFailure) -> String {
+    match failure {
+        LdapFailure::Refused(text) | LdapFailure::Down(text) => text,
+    }
+}

@@ -1,0 +1,209 @@
+//! Directories as an identity source: a person's user name and password checked against an
+//! account's Active Directory or LDAP server (`iam::directories`), and what the directory says
+//! of them (their entry's DN, groups and mapped attributes) as one
+//! [`ExternalIdentity`](crate::federation::ExternalIdentity).
+//!
+//! ```text
+//! authenticate(user name, password)
+//!   empty password ─> refused (an unauthenticated bind "succeeds" on many servers)
+//!   search 1, as the service account (pooled):  (&<user filter>(<user attribute>=<escaped>))
+//!            exactly one entry, not disabled (userAccountControl 0x2), not locked out
+//!            (lockoutTime), password not expired (pwdLastSet 0)
+//!   bind as the entry's DN with the password (pooled connection for user binds)
+//!   search 2, as the service account: its groups, nested (AD's LDAP_MATCHING_RULE_IN_CHAIN)
+//!            or by member
+//! ```
+//!
+//! Values are never pasted into filters or DNs: a user name and a DN inside a filter are
+//! escaped as RFC 4515 says (`ldap3::ldap_escape`), so `*)(uid=*` is a name like any other.
+//! Every search's filter is logged (escaped), as is every refusal's reason; what a person is told
+//! is the same for a wrong password, an unknown user and a disabled account. A directory that
+//! cannot be reached refuses everyone with its own error ([`DirectoryError::Unavailable`]).
+
+pub mod client;
+
+use crate::federation::{ExternalIdentity, Provider, ProviderKind};
+use crate::iam::directories::{Directory, GroupMode};
+use crate::secrets::{ExposeSecret, SecretString};
+use client::{Connections, LdapFailure};
+use ldap3::{ldap_escape, Scope, SearchEntry};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// The key prefix of directory trust keys: `ldap:sub` (the entry's DN), `ldap:username`,
+/// `ldap:groups` (the groups' DNs), `ldap:<key>` of each mapped attribute.
+pub const KEY_PREFIX: &str = "ldap";
+
+/// AD's `userAccountControl` flag of a disabled account.
+const ACCOUNTDISABLE: u64 = 0x2;
+
+/// Why a person was not let in.
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    /// Wrong password, unknown user, disabled, locked or expired: the person is told only
+    /// that the credentials are incorrect; `reason` is for the audit trail and the log.
+    #[error("incorrect user name or password ({reason})")]
+    Incorrect { reason: String },
+    /// The directory cannot be reached or refuses the service account: nobody is let in.
+    #[error("the directory cannot be used: {0}")]
+    Unavailable(String),
+}
+
+/// A person the directory vouched for.
+#[derive(Debug, Clone)]
+pub struct DirectoryUser {
+    pub directory: String,
+    /// The directory's ARN (the `Federated` principal).
+    pub directory_arn: String,
+    pub dn: String,
+    /// The user name as the directory has it.
+    pub username: String,
+    /// The DNs of the person's groups.
+    pub groups: Vec<String>,
+    /// The mapped attributes' values, by their key.
+    pub attributes: BTreeMap<String, String>,
+}
+
+fn incorrect(reason: impl Into<String>) -> DirectoryError {
+    DirectoryError::Incorrect {
+        reason: reason.into(),
+    }
+}
+
+fn first<'a>(entry: &'a SearchEntry, attribute: &str) -> Option<&'a str> {
+    entry
+        .attrs
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(attribute))
+        .and_then(|(_, values)| values.first())
+        .map(String::as_str)
+}
+
+/// Whether the entry says the account may not sign in: disabled, locked out, or its password
+/// expired (must be changed first).
+fn account_refusal(entry: &SearchEntry) -> Option<&'static str> {
+    let number = |attribute| first(entry, attribute).and_then(|v| v.trim().parse::<i64>().ok());
+    if number("userAccountControl").is_some_and(|flags| (flags as u64) & ACCOUNTDISABLE != 0) {
+        return Some("the account is disabled");
+    }
+    if number("lockoutTime").is_some_and(|t| t > 0) {
+        return Some("the account is locked out");
+    }
+    if number("pwdLastSet") == Some(0) {
+        return Some("the password has expired and must be changed");
+    }
+    None
+}
+
+/// Checks `username` and `password` against `directory`; the person and their groups.
+pub fn authenticate(
+    connections: &Connections,
+    directory: &Directory,
+    bind_password: &SecretString,
+    username: &str,
+    password: &SecretString,
+) -> Result<DirectoryUser, DirectoryError> {
+    if password.expose_secret().is_empty() {
+        return Err(incorrect("an empty password"));
+    }
+    if username.is_empty() || username.chars().count() > 256 {
+        return Err(incorrect("an empty or over-long user name"));
+    }
+    let filter = format!(
+        "(&{}({}={}))",
+        directory.user_filter,
+        directory.user_attribute,
+        ldap_escape(username)
+    );
+    let mut wanted: Vec<&str> = vec![
+        directory.user_attribute.as_str(),
+        "userAccountControl",
+        "lockoutTime",
+        "pwdLastSet",
+    ];
+    wanted.extend(directory.attributes.values().map(String::as_str));
+    let entries = connections.search(
+        directory,
+        bind_password,
+        &directory.base_dn,
+        &filter,
+        &wanted,
+    )?;
+    let entry = match entries.as_slice() {
+        [one] => one,
+        [] => return Err(incorrect(format!("no entry matches {filter}"))),
+        _ => {
+            return Err(incorrect(format!(
+                "{} entries match {filter}",
+                entries.len()
+            )))
+        }
+    };
+    if let Some(reason) = account_refusal(entry) {
+        return Err(incorrect(reason));
+    }
+    match connections.bind_as(directory, &entry.dn, password) {
+        Ok(()) => {}
+        Err(LdapFailure::Refused(text)) => {
+            return Err(incorrect(format!("the bind was refused: {text}")))
+        }
+        Err(LdapFailure::Down(text)) => return Err(DirectoryError::Unavailable(text)),
+    }
+    let group_filter = match directory.group_mode {
+        GroupMode::Nested => format!(
+            "(member:1.2.840.113556.1.4.1941:={})",
+            ldap_escape(entry.dn.as_str())
+        ),
+        GroupMode::Member => format!("(member={})", ldap_escape(entry.dn.as_str())),
+    };
+    let groups = connections
+        .search(
+            directory,
+            bind_password,
+            &directory.base_dn,
+            &group_filter,
+            &["cn"],
+        )?
+        .into_iter()
+        .map(|g| g.dn)
+        .collect();
+    let attributes = directory
+        .attributes
+        .iter()
+        .filter_map(|(key, attribute)| {
+            first(entry, attribute).map(|v| (key.clone(), v.to_string()))
+        })
+        .collect();
+    Ok(DirectoryUser {
+        directory: directory.name.clone(),
+        directory_arn: directory.arn(),
+        dn: entry.dn.clone(),
+        username: first(entry, &directory.user_attribute)
+            .unwrap_or(username)
+            .to_string(),
+        groups,
+        attributes,
+    })
+}
+
+impl DirectoryUser {
+    /// The identity a trust policy sees: the directory's ARN as its `Federated` principal,
+    /// the DN as `ldap:sub`, and `ldap:username`, `ldap:groups` and the mapped attributes.
+    pub fn identity(&self) -> ExternalIdentity {
+        let provider = Provider::other(ProviderKind::Directory, &self.directory_arn, KEY_PREFIX);
+        let mut identity = ExternalIdentity::new(provider, &self.dn);
+        identity
+            .attributes
+            .insert("username".into(), Value::from(self.username.clone()));
+        for (key, value) in &self.attributes {
+            identity
+                .attributes
+                .insert(key.clone(), Value::from(value.clone()));
+        }
+        identity.groups = self.groups.clone();
+        identity
+    }
+}
+
+/// The scope of every search: the whole subtree under the base.
+pub(crate) const SUBTREE: Scope = Scope::Subtree;
