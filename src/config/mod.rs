@@ -135,30 +135,8 @@ pub struct ServeArgs {
     #[arg(long, env = "KEYWARD_USERS_PER_ACCOUNT", value_name = "N")]
     pub users_per_account: Option<i64>,
 
-    /// The longest, in seconds, that an OpenID Connect provider's keys are used before they
-    /// are fetched again, whatever its cache headers say (1 to 86400) [default: 3600]
-    #[arg(
-        long,
-        env = "KEYWARD_OIDC_JWKS_MAX_CACHE_SECONDS",
-        value_name = "SECONDS"
-    )]
-    pub oidc_jwks_max_cache_seconds: Option<u64>,
-
-    /// Accept each web identity token's jti only once per role while the token lives
-    /// (AWS accepts a token more than once) [default: false]
-    #[arg(long, env = "KEYWARD_WEB_IDENTITY_JTI_ONCE", value_name = "BOOL")]
-    pub web_identity_jti_once: Option<bool>,
-
-    /// TEST SETTING: accept OpenID Connect providers at plain http:// loopback addresses
-    /// (never in production: their keys could be replaced in transit) [default: false]
-    #[arg(long, env = "KEYWARD_ALLOW_HTTP_LOOPBACK_ISSUERS", value_name = "BOOL")]
-    pub allow_http_loopback_issuers: Option<bool>,
-
-    /// TEST SETTING: directories at plain ldap:// loopback addresses without StartTLS, and
-    /// AssumeRoleWithLDAPIdentity over plain http from loopback (never in production:
-    /// directory passwords would cross the network in clear) [default: false]
-    #[arg(long, env = "KEYWARD_ALLOW_PLAIN_LDAP", value_name = "BOOL")]
-    pub allow_plain_ldap: Option<bool>,
+    #[command(flatten)]
+    pub external: web_identity::ExternalIdentityArgs,
 }
 
 /// Where state lives.
@@ -399,6 +377,7 @@ impl ServeArgs {
     /// Validates every server setting.
     pub fn resolve(self) -> Result<Settings, ConfigError> {
         let (store, file) = self.store.resolve()?;
+        let web_identity = self.external.resolve(&file)?;
         let listen_text = self
             .listen
             .or(file.listen)
@@ -528,31 +507,6 @@ impl ServeArgs {
                 reason: format!("{users_per_account} is outside 1..=1000000"),
             });
         }
-        let jwks_max_cache_seconds = self
-            .oidc_jwks_max_cache_seconds
-            .or(file.oidc_jwks_max_cache_seconds)
-            .unwrap_or(3600);
-        if !(1..=86_400).contains(&jwks_max_cache_seconds) {
-            return Err(ConfigError::Invalid {
-                setting: "oidc_jwks_max_cache_seconds",
-                reason: format!("{jwks_max_cache_seconds} is outside 1..=86400"),
-            });
-        }
-        let web_identity = web_identity::WebIdentitySettings {
-            jwks_max_cache_seconds,
-            jti_once: self
-                .web_identity_jti_once
-                .or(file.web_identity_jti_once)
-                .unwrap_or(false),
-            allow_http_loopback_issuers: self
-                .allow_http_loopback_issuers
-                .or(file.allow_http_loopback_issuers)
-                .unwrap_or(false),
-            allow_plain_ldap: self
-                .allow_plain_ldap
-                .or(file.allow_plain_ldap)
-                .unwrap_or(false),
-        };
         Ok(Settings {
             web_identity,
             users_per_account,
