@@ -1,13 +1,16 @@
 // Helpers for the portal's browser tests: a real `keyward serve` per test file (fresh data
 // directory, its own port), the AWS CLI against it, Debian's Chromium driven by playwright-core,
-// and screenshots of every page a test visits (target/browser-artifacts/).
+// screenshots of every page a test visits (target/browser-artifacts/), and an external OpenID
+// provider over HTTPS (tests/e2e/idp) for the tests that sign in through one.
 //
 // Everything waits with a deadline; servers are killed with their whole process group when a
 // file ends, and at the latest when this process exits.
 import { spawn, execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, readdirSync, createWriteStream, readFileSync } from 'node:fs';
+import {
+  existsSync, mkdirSync, mkdtempSync, rmSync, readdirSync, createWriteStream, readFileSync, writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -353,4 +356,110 @@ export async function waitForStep({ after = -Infinity, minRemainingMs = 5_000 } 
     await sleep(remaining + 200);
   }
   throw new Error('no suitable TOTP step after waiting for three');
+}
+
+/** A page in a fresh browser context like freshPage's, with more of Playwright's context
+ * options (`{ ignoreHTTPSErrors: true }` for a test server's self-signed certificate). */
+export async function freshPageWith(browser, contextOptions) {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 850 }, ...contextOptions });
+  context.setDefaultTimeout(ACTION_TIMEOUT_MS);
+  context.setDefaultNavigationTimeout(NAVIGATION_TIMEOUT_MS);
+  return context.newPage();
+}
+
+const IDP_DIR = join(REPO, 'tests', 'e2e', 'idp');
+
+/** Runs a command (openssl) to its end, bounded; resolves to its standard output. */
+function run(command, args, options = {}) {
+  return new Promise((ok, fail) => {
+    execFile(command, args, { timeout: CLI_TIMEOUT_MS, killSignal: 'SIGKILL', ...options },
+      (error, stdout, stderr) => {
+        if (error) fail(new Error(`${command} ${args.join(' ')} failed: ${error.message}\n${stderr}`));
+        else ok(stdout);
+      });
+  });
+}
+
+/**
+ * Starts an external OpenID provider (tests/e2e/idp/server.mjs: node's oidc-provider) on
+ * https://127.0.0.1:PORT, a free port, with a self-signed certificate for 127.0.0.1 made by the
+ * `openssl` command and a fresh RS256 signing key (kid `<name>-rs256`). `clients` and `accounts`
+ * are what server.mjs takes in --clients and --accounts. Resolves, once it serves, to
+ * { port, issuer, host ("127.0.0.1:PORT", the IAM provider's name), thumbprint (SHA-1 of the
+ * certificate's DER, lower-case hex, as IAM's ThumbprintList takes it), stop() }. Its log is
+ * target/browser-artifacts/<name>-idp.log.
+ */
+export async function startExternalIdp(name, { clients, accounts = {} }) {
+  if (!existsSync(join(IDP_DIR, 'node_modules', 'oidc-provider'))) {
+    throw new Error(`oidc-provider is not installed: run \`npm ci\` in ${IDP_DIR}`);
+  }
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const port = await freePort();
+  const issuer = `https://127.0.0.1:${port}`;
+  const dir = mkdtempSync(join(tmpdir(), 'keyward-idp-'));
+  const file = (f) => join(dir, f);
+
+  await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+    '-keyout', file('key.pem'), '-out', file('cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1',
+    '-addext', 'subjectAltName=IP:127.0.0.1', '-addext', 'basicConstraints=critical,CA:FALSE',
+    '-addext', 'keyUsage=critical,digitalSignature', '-addext', 'extendedKeyUsage=serverAuth']);
+  const der = new X509Certificate(readFileSync(file('cert.pem'))).raw;
+  const thumbprint = createHash('sha1').update(der).digest('hex');
+
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = { ...privateKey.export({ format: 'jwk' }), kid: `${slug(name)}-rs256`, alg: 'RS256', use: 'sig' };
+  writeFileSync(file('jwks.json'), JSON.stringify({ keys: [jwk] }));
+  writeFileSync(file('clients.json'), JSON.stringify(clients));
+  writeFileSync(file('accounts.json'), JSON.stringify(accounts));
+
+  const log = createWriteStream(join(ARTIFACTS, `${slug(name)}-idp.log`));
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KEYWARD_')));
+  env.NODE_ENV = 'production';
+  const proc = spawn(process.execPath, [join(IDP_DIR, 'server.mjs'), '--port', String(port),
+    '--cert', file('cert.pem'), '--key', file('key.pem'), '--jwks', file('jwks.json'),
+    '--clients', file('clients.json'), '--accounts', file('accounts.json')],
+  { cwd: IDP_DIR, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(proc.pid);
+  let stdout = '';
+  let exited = null;
+  const exit = new Promise((ok) => proc.on('exit', (code, signal) => {
+    exited = { code, signal };
+    running.delete(proc.pid);
+    ok(exited);
+  }));
+  proc.stdout.setEncoding('utf8');
+  proc.stdout.on('data', (chunk) => { stdout += chunk; log.write(chunk); });
+  proc.stderr.on('data', (chunk) => log.write(chunk));
+
+  const idp = {
+    port,
+    issuer,
+    host: `127.0.0.1:${port}`,
+    thumbprint,
+    async stop() {
+      if (exited === null) {
+        try { process.kill(-proc.pid, 'SIGTERM'); } catch { /* gone already */ }
+        const stopped = await Promise.race([exit, sleep(STOP_TIMEOUT_MS, null, { ref: false })]);
+        if (stopped === null) {
+          try { process.kill(-proc.pid, 'SIGKILL'); } catch { /* gone already */ }
+          await Promise.race([exit, sleep(STOP_TIMEOUT_MS, null, { ref: false })]);
+        }
+      }
+      running.delete(proc.pid);
+      log.end();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+
+  // server.mjs prints "listening <issuer>" once it serves.
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (!stdout.includes(`listening ${issuer}`)) {
+    if (exited || Date.now() > deadline) {
+      await idp.stop();
+      const why = exited ? `exited (${JSON.stringify(exited)})` : `did not serve within ${START_TIMEOUT_MS} ms`;
+      throw new Error(`the external OpenID provider ${why}; see ${join(ARTIFACTS, `${slug(name)}-idp.log`)}`);
+    }
+    await sleep(50);
+  }
+  return idp;
 }
