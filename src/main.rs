@@ -160,6 +160,13 @@ fn main() -> ExitCode {
                 Err(e) => fail(e),
             }
         }
+        Command::Directory(cmd) => {
+            init_logging(LogFormat::Auto, "warn");
+            match keyward::cli::directory::run(cmd, &mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(e),
+            }
+        }
         Command::SigninProvider(cmd) => {
             init_logging(LogFormat::Auto, "warn");
             match keyward::cli::signin_provider::run(cmd, &mut std::io::stdout()) {

@@ -47,6 +47,9 @@ pub struct AwsApi {
     pub(super) unauthenticated: Mutex<crate::audit::sampling::Sampler>,
     /// The keys of the OpenID Connect providers accounts trust (AssumeRoleWithWebIdentity).
     pub web_identity_providers: ProviderCache,
+    /// The pooled connections to accounts' directories (AssumeRoleWithLDAPIdentity, and the
+    /// portal's directory sign-ins).
+    pub directories: crate::directory::client::Connections,
 }
 
 impl AwsApi {
@@ -56,6 +59,9 @@ impl AwsApi {
             web_identity_providers: ProviderCache::new(std::time::Duration::from_secs(
                 ctx.web_identity.jwks_max_cache_seconds,
             )),
+            directories: crate::directory::client::Connections::new(
+                ctx.web_identity.allow_plain_ldap,
+            ),
             ctx,
             authorizer: Authorizer::default(),
             signing_keys: SigningKeyCache::default(),

@@ -2,7 +2,7 @@
 //! (a web identity token, a SAML assertion), so they are routed by their name before anything
 //! is authenticated and served in an environment without a caller.
 //!
-//! Served: STS's AssumeRoleWithWebIdentity. Every other unsigned request is refused as the
+//! Served: STS's AssumeRoleWithWebIdentity and AssumeRoleWithLDAPIdentity. Every other unsigned request is refused as the
 //! signed dispatch refuses it (`MissingAuthenticationToken`).
 
 use super::auditing::audit_failure;
@@ -33,11 +33,18 @@ pub(super) struct UnsignedAction {
 }
 
 /// Every unsigned action.
-const ACTIONS: &[UnsignedAction] = &[UnsignedAction {
-    service: "sts",
-    name: "AssumeRoleWithWebIdentity",
-    serve: super::sts::web_identity,
-}];
+const ACTIONS: &[UnsignedAction] = &[
+    UnsignedAction {
+        service: "sts",
+        name: "AssumeRoleWithWebIdentity",
+        serve: super::sts::web_identity,
+    },
+    UnsignedAction {
+        service: "sts",
+        name: "AssumeRoleWithLDAPIdentity",
+        serve: super::sts::ldap_identity,
+    },
+];
 
 /// The unsigned action an unsigned request names, read as a refused request's action is (from
 /// the query and the start of the body, see [`action_hint`]); `None` for any other action.
@@ -91,6 +98,7 @@ mod tests {
     #[test]
     fn only_the_actions_that_carry_their_proof_are_served_unsigned() {
         assert!(find("AssumeRoleWithWebIdentity").is_some());
+        assert!(find("AssumeRoleWithLDAPIdentity").is_some());
         // Issue 20 adds AssumeRoleWithSAML; until then it is refused as any unsigned request.
         for name in ["AssumeRoleWithSAML", "AssumeRole", "ListUsers", ""] {
             assert!(find(name).is_none(), "{name}");

@@ -37,6 +37,7 @@ const NAVIGATION: &[&str] = &[
     "/console/policies",
     "/console/identity-providers",
     "/console/signin-providers",
+    "/console/directories",
     "/console/simulator",
     "/console/policies/generate",
     "/console/account",

@@ -1,6 +1,8 @@
 //! The command line: `keyward serve`, `keyward migrate`, `keyward policy ...`, `keyward oidc
-//! ...`, `keyward signin-provider ...`.
+//! ...`, `keyward signin-provider ...`,
+//! `keyward directory ...`.
 
+pub mod directory;
 pub mod oidc;
 pub mod password_speed;
 pub mod policy;
@@ -37,6 +39,10 @@ pub enum Command {
     /// OpenID Connect: clients (relying parties) and signing keys.
     #[command(subcommand)]
     Oidc(oidc::OidcCommand),
+    /// Directories (Active Directory, OpenLDAP) whose people sign in with their directory
+    /// password.
+    #[command(subcommand)]
+    Directory(directory::DirectoryCommand),
     /// Sign-in providers: external OpenID Connect providers people sign in to the console
     /// through.
     #[command(subcommand)]

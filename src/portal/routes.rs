@@ -102,8 +102,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// The console's IAM pages (under `/console`), each a page of `console/`.
 fn console_pages(scope: actix_web::Scope) -> actix_web::Scope {
     use console::{
-        account, applications, connected, generator, groups, inline, policies, providers, roles,
-        signin_providers, simulator, switch, tags, users,
+        account, applications, connected, directories, generator, groups, inline, policies,
+        providers, roles, signin_providers, simulator, switch, tags, users,
     };
     scope
         .route("/users", web::get().to(users::list))
@@ -158,6 +158,17 @@ fn console_pages(scope: actix_web::Scope) -> actix_web::Scope {
         .route(
             "/oidc-clients/{id}/delete",
             web::post().to(applications::delete),
+        )
+        .route("/directories", web::get().to(directories::list))
+        .route("/directories", web::post().to(directories::create))
+        .route("/directories/{name}", web::get().to(directories::detail))
+        .route(
+            "/directories/{name}/edit",
+            web::post().to(directories::edit),
+        )
+        .route(
+            "/directories/{name}/delete",
+            web::post().to(directories::delete),
         )
         .route("/signin-providers", web::get().to(signin_providers::list))
         .route(

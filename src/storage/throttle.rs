@@ -58,6 +58,20 @@ impl Key {
         }
     }
 
+    /// Password attempts for one user name of one directory of an account
+    /// (`AssumeRoleWithLDAPIdentity`, directory sign-ins), known to the directory or not.
+    pub fn directory_user(account: &str, directory: &str, user_name: &str) -> Self {
+        Self {
+            name: format!(
+                "ldap:{}:{directory}:{}",
+                account.to_lowercase(),
+                user_name.to_lowercase()
+            ),
+            limits: throttle::PER_USER,
+            on_success: OnSuccess::Forget,
+        }
+    }
+
     /// Attempts from one source address, whatever the user name. IPv6 sources are counted by
     /// their /64: one host usually holds a whole /64 and could otherwise change its address
     /// at every guess.

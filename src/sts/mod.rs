@@ -6,6 +6,7 @@ pub mod assume_role;
 pub mod console_role;
 pub mod credentials;
 pub mod federation_token;
+pub mod ldap_identity;
 pub mod role_session;
 pub mod session;
 pub mod session_token;

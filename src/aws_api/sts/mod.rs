@@ -9,6 +9,7 @@ use crate::audit::{AuditEvent, EventSource};
 use crate::secrets::ExposeSecret;
 use crate::sts::assume_role::{self, AssumeRoleRequest};
 use crate::sts::federation_token::{self, FederationTokenRequest};
+use crate::sts::ldap_identity::{self, LdapIdentityRequest};
 use crate::sts::session::SessionRequest;
 use crate::sts::session_token::{self, SessionTokenRequest};
 use crate::sts::web_identity::{self, WebIdentityRequest};
@@ -230,6 +231,70 @@ pub fn web_identity(env: &UnsignedEnv<'_>) -> Result<XmlResponse, AwsError> {
     b.int("PackedPolicySize", i64::from(assumed.packed_policy_size));
     b.text("Provider", &made.provider_arn);
     b.text("Audience", &made.audience);
+    b.opt_text("SourceIdentity", assumed.source_identity.as_deref());
+    Ok(r)
+}
+
+/// AssumeRoleWithLDAPIdentity, unsigned: the directory's bind is the proof. Its answer and its
+/// audit event name the directory, the person's DN and their groups, never the password.
+pub fn ldap_identity(env: &UnsignedEnv<'_>) -> Result<XmlResponse, AwsError> {
+    let params = &env.params;
+    let policy_arns = params
+        .members("PolicyArns")?
+        .iter()
+        .map(|m| m.required("arn").map(str::to_string))
+        .collect::<Result<Vec<_>, _>>()?;
+    let request = LdapIdentityRequest {
+        role_arn: params.required("RoleArn")?.to_string(),
+        username: params.required("LDAPUsername")?.to_string(),
+        password: crate::secrets::SecretString::from(params.required("LDAPPassword")?.to_string()),
+        directory: params.get("DirectoryName").map(str::to_string),
+        duration_seconds: params.int("DurationSeconds", i64::MIN, i64::MAX)?,
+        policy: params.get("Policy").map(str::to_string),
+        policy_arns,
+    };
+    let api = env.api;
+    let made = ldap_identity::assume_role_with_ldap_identity(
+        &api.ctx,
+        &api.authorizer,
+        &api.directories,
+        &env.facts,
+        &env.meta,
+        &request,
+    )?;
+    let assumed = &made.assumed;
+    super::authenticate::record_use_with(api, &assumed.role_id, |now| {
+        crate::iam::roles::record_use(&api.ctx, &assumed.role_id, now, &api.region)
+    });
+    let account = assumed.arn.split(':').nth(4).unwrap_or_default();
+    let mut event = AuditEvent::new(EventSource::Sts, "AssumeRoleWithLDAPIdentity")
+        .account(account)
+        .actor(format!("{}:{}", made.user.directory_arn, made.user.dn))
+        .parameters(json!({
+            "roleArn": request.role_arn,
+            "directory": made.user.directory,
+            "userName": made.user.username,
+            "userDn": made.user.dn,
+            "groups": made.user.groups,
+            "durationSeconds": request.duration_seconds,
+            "policyArns": request.policy_arns,
+        }))
+        .response(json!({
+            "accessKeyId": assumed.credentials.access_key_id,
+            "assumedRoleId": assumed.assumed_role_id,
+            "arn": assumed.arn,
+            "expiration": assumed.credentials.expiration.to_rfc3339(),
+        }));
+    event.read_only = false;
+    api.audit.push(api.ctx.clock.now_naive(), &env.meta, event);
+    let mut r = response("AssumeRoleWithLDAPIdentity");
+    let mut b = r.body();
+    write_credentials(&mut b, &assumed.credentials);
+    b.element("AssumedRoleUser", |b| {
+        b.text("AssumedRoleId", &assumed.assumed_role_id)
+            .text("Arn", &assumed.arn);
+    });
+    b.int("PackedPolicySize", i64::from(assumed.packed_policy_size));
     b.opt_text("SourceIdentity", assumed.source_identity.as_deref());
     Ok(r)
 }

@@ -18,6 +18,7 @@ pub(super) mod applications;
 mod cascade;
 mod confirm;
 pub(super) mod connected;
+pub(super) mod directories;
 pub(super) mod generator;
 pub(super) mod groups;
 pub(super) mod inline;
@@ -530,3 +531,43 @@ pub fn policy_name(arn: &str) -> &str {
 
 /// The pages' common crumbs.
 pub const HOME: (&str, &str) = ("Dashboard", "/console");
+
+/// `keyward:<action>` on `resource` allowed for the acting caller (a refusal audited), and the
+/// call its change is made as: Keyward's own entities managed in the console (sign-in
+/// providers, directories) are authorized like the API's actions.
+pub fn keyward_action(
+    api: &AwsApi,
+    c: &Console,
+    action: &str,
+    resource: &str,
+) -> Result<crate::iam::Call, AwsError> {
+    use crate::authz::{Denied, ResourceRequest};
+    let caller = &c.acting.caller;
+    let full = format!("keyward:{action}");
+    match api.authorizer.authorize(
+        &api.ctx,
+        caller,
+        &c.acting.facts,
+        &ResourceRequest::new(&full, resource),
+    ) {
+        Ok(()) => {}
+        Err(Denied::Undecided(error)) => return Err(error.into()),
+        Err(denied) => {
+            let error: AwsError = denied.into();
+            crate::aws_api::keyward::audit_failure(
+                api,
+                Some(caller),
+                &c.acting.meta,
+                "keyward",
+                action,
+                &error,
+            );
+            return Err(error);
+        }
+    }
+    Ok(crate::iam::Call {
+        account_id: caller.account_id().to_string(),
+        actor_arn: caller.arn(),
+        meta: c.acting.meta.clone(),
+    })
+}

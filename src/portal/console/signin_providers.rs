@@ -7,10 +7,8 @@
 
 use super::view::{Cell, Field, Form, Section, Table};
 use super::{change, field, seg, show, Built, Console, Done, OnField, Posted, Refusal, HOME};
-use crate::authz::{Denied, ResourceRequest};
 use crate::aws_api::endpoint::AwsApi;
 use crate::aws_api::error::AwsError;
-use crate::aws_api::keyward::audit_failure;
 use crate::federation::rules::RoleRule;
 use crate::iam::signin_providers::{self, Registration, SigninProvider};
 use crate::iam::Call;
@@ -28,32 +26,12 @@ fn authorized(
     action: &str,
     name: Option<&str>,
 ) -> Result<Call, AwsError> {
-    let caller = &c.acting.caller;
-    let account = caller.account_id().to_string();
+    let account = c.acting.caller.account_id();
     let resource = name.map_or_else(
         || "*".to_string(),
         |n| format!("arn:aws:keyward::{account}:signin-provider/{n}"),
     );
-    let full = format!("keyward:{action}");
-    match api.authorizer.authorize(
-        &api.ctx,
-        caller,
-        &c.acting.facts,
-        &ResourceRequest::new(&full, &resource),
-    ) {
-        Ok(()) => {}
-        Err(Denied::Undecided(error)) => return Err(error.into()),
-        Err(denied) => {
-            let error: AwsError = denied.into();
-            audit_failure(api, Some(caller), &c.acting.meta, "keyward", action, &error);
-            return Err(error);
-        }
-    }
-    Ok(Call {
-        account_id: account,
-        actor_arn: caller.arn(),
-        meta: c.acting.meta.clone(),
-    })
+    super::keyward_action(api, c, action, &resource)
 }
 
 pub async fn list(req: HttpRequest, c: Console, api: web::Data<AwsApi>) -> HttpResponse {
