@@ -215,6 +215,9 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
     if let Some(fetches) = aws_api.web_identity_providers.fetch_counter() {
         metrics.register(Box::new(fetches))?;
     }
+    if let Some(operations) = aws_api.directories.operations_counter() {
+        metrics.register(Box::new(operations))?;
+    }
 
     let store_data = web::Data::new(store.clone());
     let metrics_data = web::Data::new(metrics);

@@ -11,6 +11,7 @@ use super::{DirectoryError, SUBTREE};
 use crate::iam::directories::{Directory, TlsMode};
 use crate::secrets::{ExposeSecret, SecretString};
 use ldap3::{LdapConn, LdapConnSettings, SearchEntry};
+use prometheus::{IntCounterVec, Opts};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use std::collections::HashMap;
@@ -40,6 +41,9 @@ struct Pool {
 pub struct Connections {
     pools: Mutex<HashMap<String, Pool>>,
     allow_plain: bool,
+    /// Operations sent to directories, by kind (`connect`, `service_bind`, `user_bind`,
+    /// `search`): a sign-in costs one user bind and two searches once the pools are warm.
+    operations: Option<IntCounterVec>,
 }
 
 impl std::fmt::Debug for Connections {
@@ -61,12 +65,40 @@ fn timeout(directory: &Directory) -> Duration {
     Duration::from_secs(u64::try_from(directory.timeout_seconds).unwrap_or(5))
 }
 
+/// Whether the URL's host is a loopback address. `ldap:` is no special scheme to the URL
+/// standard, so its host comes as text even when it is an address.
 fn is_loopback(url: &url::Url) -> bool {
     match url.host() {
         Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
         Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Domain(d)) => {
+            d == "localhost"
+                || d.trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
         None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback;
+
+    #[test]
+    fn loopback_ldap_hosts_are_known_as_such() {
+        for (url, loopback) in [
+            ("ldap://127.0.0.1:389", true),
+            ("ldap://[::1]:389", true),
+            ("ldap://localhost", true),
+            ("ldap://10.0.0.1", false),
+            ("ldap://127.0.0.1.example.com", false),
+            ("ldap://ldap.example.com", false),
+        ] {
+            let parsed = url::Url::parse(url).unwrap();
+            assert_eq!(is_loopback(&parsed), loopback, "{url}");
+        }
     }
 }
 
@@ -93,9 +125,29 @@ fn tls_config(directory: &Directory) -> Result<rustls::ClientConfig, LdapFailure
 
 impl Connections {
     pub fn new(allow_plain: bool) -> Self {
+        let operations = IntCounterVec::new(
+            Opts::new(
+                "keyward_directory_operations_total",
+                "LDAP operations sent to directories, by kind",
+            ),
+            &["operation"],
+        )
+        .ok();
         Connections {
             pools: Mutex::new(HashMap::new()),
             allow_plain,
+            operations,
+        }
+    }
+
+    /// The operations counter, for the metrics registry.
+    pub fn operations_counter(&self) -> Option<IntCounterVec> {
+        self.operations.clone()
+    }
+
+    fn count(&self, operation: &str) {
+        if let Some(operations) = &self.operations {
+            operations.with_label_values(&[operation]).inc();
         }
     }
 
@@ -105,6 +157,7 @@ impl Connections {
 
     /// A new connection to `directory`, secured as it says.
     fn connect(&self, directory: &Directory) -> Result<LdapConn, LdapFailure> {
+        self.count("connect");
         let url = url::Url::parse(&directory.url).map_err(|e| LdapFailure::Down(e.to_string()))?;
         let mut settings = LdapConnSettings::new()
             .set_conn_timeout(timeout(directory))
@@ -141,6 +194,7 @@ impl Connections {
         let mut conn = self
             .connect(directory)
             .map_err(|e| DirectoryError::Unavailable(failure_text(e)))?;
+        self.count("service_bind");
         let bound = conn
             .with_timeout(timeout(directory))
             .simple_bind(&directory.bind_dn, password.expose_secret())
@@ -181,6 +235,7 @@ impl Connections {
         // A pooled connection may have been closed by the server: once more on a new one.
         for _ in 0..2 {
             let mut conn = self.service(directory, password)?;
+            self.count("search");
             let answer = conn.with_timeout(timeout(directory)).search(
                 base,
                 SUBTREE,
@@ -232,6 +287,7 @@ impl Connections {
                 Some(conn) => conn,
                 None => self.connect(directory)?,
             };
+            self.count("user_bind");
             match conn
                 .with_timeout(timeout(directory))
                 .simple_bind(dn, password.expose_secret())

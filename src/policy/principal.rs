@@ -176,7 +176,9 @@ impl PrincipalSpec {
                     || Arn::parse(s).is_some_and(|a| {
                         a.service == "iam"
                             && (a.resource.starts_with("saml-provider/")
-                                || a.resource.starts_with("oidc-provider/"))
+                                || a.resource.starts_with("oidc-provider/")
+                                // Keyward's directories (`iam::directories`).
+                                || a.resource.starts_with("directory/"))
                     });
                 ok.then(|| self.federated.push(s.into()))?
             }
