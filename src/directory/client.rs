@@ -82,26 +82,6 @@ fn is_loopback(url: &url::Url) -> bool {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::is_loopback;
-
-    #[test]
-    fn loopback_ldap_hosts_are_known_as_such() {
-        for (url, loopback) in [
-            ("ldap://127.0.0.1:389", true),
-            ("ldap://[::1]:389", true),
-            ("ldap://localhost", true),
-            ("ldap://10.0.0.1", false),
-            ("ldap://127.0.0.1.example.com", false),
-            ("ldap://ldap.example.com", false),
-        ] {
-            let parsed = url::Url::parse(url).unwrap();
-            assert_eq!(is_loopback(&parsed), loopback, "{url}");
-        }
-    }
-}
-
 /// The TLS configuration: the directory's CA, or the system roots (Mozilla's) without one.
 fn tls_config(directory: &Directory) -> Result<rustls::ClientConfig, LdapFailure> {
     let mut roots = rustls::RootCertStore::empty();
@@ -313,5 +293,25 @@ impl Connections {
 fn failure_text(failure: LdapFailure) -> String {
     match failure {
         LdapFailure::Refused(text) | LdapFailure::Down(text) => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback;
+
+    #[test]
+    fn loopback_ldap_hosts_are_known_as_such() {
+        for (url, loopback) in [
+            ("ldap://127.0.0.1:389", true),
+            ("ldap://[::1]:389", true),
+            ("ldap://localhost", true),
+            ("ldap://10.0.0.1", false),
+            ("ldap://127.0.0.1.example.com", false),
+            ("ldap://ldap.example.com", false),
+        ] {
+            let parsed = url::Url::parse(url).unwrap();
+            assert_eq!(is_loopback(&parsed), loopback, "{url}");
+        }
     }
 }
