@@ -3,14 +3,14 @@
 //! with the actor `keyward-cli`. The service account's password is read from a file (or
 //! standard input with `-`), never from the command line.
 
+use super::{call, context};
 use crate::config::StoreArgs;
 use crate::iam::directories::{self, Directory, Registration};
-use crate::iam::Call;
 use crate::secrets::SecretString;
 use clap::{Args, Subcommand};
 use serde_json::json;
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::Write;
 
 #[derive(Subcommand, Debug)]
 pub enum DirectoryCommand {
@@ -88,17 +88,6 @@ pub struct DirectoryArgs {
     json: bool,
 }
 
-fn read_file(path: &std::path::Path) -> anyhow::Result<String> {
-    let mut text = String::new();
-    if path.as_os_str() == "-" {
-        std::io::stdin().read_to_string(&mut text)?;
-    } else {
-        text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-    }
-    Ok(text)
-}
-
 fn registration(args: &DirectoryArgs) -> anyhow::Result<Registration> {
     let attributes = if args.attributes.is_empty() {
         None
@@ -115,13 +104,13 @@ fn registration(args: &DirectoryArgs) -> anyhow::Result<Registration> {
     let password = args
         .bind_password_file
         .as_deref()
-        .map(read_file)
+        .map(super::read_text)
         .transpose()?
         .map(|t| SecretString::from(t.trim_end_matches(['\r', '\n']).to_string()));
     Ok(Registration {
         url: args.url.clone(),
         tls_mode: args.tls.clone(),
-        ca_certificate: args.ca_file.as_deref().map(read_file).transpose()?,
+        ca_certificate: args.ca_file.as_deref().map(super::read_text).transpose()?,
         bind_dn: args.bind_dn.clone(),
         bind_password: password,
         base_dn: args.base_dn.clone(),
@@ -132,14 +121,6 @@ fn registration(args: &DirectoryArgs) -> anyhow::Result<Registration> {
         require_mfa: args.require_mfa,
         timeout_seconds: args.timeout_seconds,
     })
-}
-
-fn call(account: &str) -> Call {
-    Call {
-        account_id: account.to_string(),
-        actor_arn: "keyward-cli".to_string(),
-        meta: crate::audit::RequestMeta::default(),
-    }
 }
 
 fn print(d: &Directory, json: bool, out: &mut dyn Write) -> std::io::Result<()> {
@@ -164,10 +145,6 @@ fn print(d: &Directory, json: bool, out: &mut dyn Write) -> std::io::Result<()> 
 }
 
 pub fn run(cmd: DirectoryCommand, out: &mut dyn Write) -> anyhow::Result<()> {
-    let context = |store: StoreArgs| -> anyhow::Result<_> {
-        let (settings, _) = store.resolve()?;
-        Ok(crate::app::service_context(&settings)?)
-    };
     match cmd {
         DirectoryCommand::Create(args) => {
             let registration = registration(&args)?;

@@ -98,3 +98,31 @@ pub enum AccountCommand {
         region: String,
     },
 }
+
+/// Who changes made from the command line are audited as, in `account`.
+pub(crate) fn call(account: &str) -> crate::iam::Call {
+    crate::iam::Call {
+        account_id: account.to_string(),
+        actor_arn: "keyward-cli".to_string(),
+        meta: crate::audit::RequestMeta::default(),
+    }
+}
+
+/// The services' context over the store `store` names.
+pub(crate) fn context(store: StoreArgs) -> anyhow::Result<crate::context::ServiceContext> {
+    let (settings, _) = store.resolve()?;
+    Ok(crate::app::service_context(&settings)?)
+}
+
+/// A file's text (`-`: standard input), for secrets that must not be on the command line.
+pub(crate) fn read_text(path: &std::path::Path) -> anyhow::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    if path.as_os_str() == "-" {
+        std::io::stdin().read_to_string(&mut text)?;
+    } else {
+        text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    }
+    Ok(text)
+}

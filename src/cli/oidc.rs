@@ -2,9 +2,8 @@
 //! (the server need not run; a running server sees the change within seconds). Changes are
 //! audited with the actor `keyward-cli`.
 
+use super::{call, context};
 use crate::config::StoreArgs;
-use crate::context::ServiceContext;
-use crate::iam::Call;
 use crate::oidc::clients::{self, AuthMethod, Client, ClientChange, GrantType, NewClient};
 use crate::oidc::keys::{self, Algorithm};
 use crate::secrets::{ExposeSecret, SecretString};
@@ -224,19 +223,6 @@ fn change(args: &UpdateArgs) -> anyhow::Result<ClientChange> {
         refresh_token_lifetime: args.refresh_token_lifetime,
         consent_required: args.consent,
     })
-}
-
-fn context(store: StoreArgs) -> anyhow::Result<ServiceContext> {
-    let (settings, _) = store.resolve()?;
-    Ok(crate::app::service_context(&settings)?)
-}
-
-fn call(account: &str) -> Call {
-    Call {
-        account_id: account.to_string(),
-        actor_arn: "keyward-cli".to_string(),
-        meta: crate::audit::RequestMeta::default(),
-    }
 }
 
 fn new_client(args: &CreateArgs) -> anyhow::Result<NewClient> {

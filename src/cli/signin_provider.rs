@@ -4,14 +4,14 @@
 //! secret is read from a file (or standard input with `-`), never from the command line, where
 //! other users of the machine could see it.
 
+use super::{call, context};
 use crate::config::StoreArgs;
 use crate::federation::rules::RoleRule;
 use crate::iam::signin_providers::{self, Registration, SigninProvider};
-use crate::iam::Call;
 use crate::secrets::SecretString;
 use clap::{Args, Subcommand};
 use serde_json::json;
-use std::io::{Read, Write};
+use std::io::Write;
 
 #[derive(Subcommand, Debug)]
 pub enum SigninProviderCommand {
@@ -77,19 +77,6 @@ pub struct ProviderArgs {
     json: bool,
 }
 
-fn secret(path: &std::path::Path) -> anyhow::Result<SecretString> {
-    let mut text = String::new();
-    if path.as_os_str() == "-" {
-        std::io::stdin().read_to_string(&mut text)?;
-    } else {
-        text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-    }
-    Ok(SecretString::from(
-        text.trim_end_matches(['\r', '\n']).to_string(),
-    ))
-}
-
 fn registration(args: &ProviderArgs) -> anyhow::Result<Registration> {
     let rules = if args.no_rules {
         Some(Vec::new())
@@ -101,20 +88,17 @@ fn registration(args: &ProviderArgs) -> anyhow::Result<Registration> {
     Ok(Registration {
         issuer: args.issuer.clone(),
         client_id: args.client_id.clone(),
-        client_secret: args.client_secret_file.as_deref().map(secret).transpose()?,
+        client_secret: args
+            .client_secret_file
+            .as_deref()
+            .map(super::read_text)
+            .transpose()?
+            .map(|t| SecretString::from(t.trim_end_matches(['\r', '\n']).to_string())),
         scopes: args.scopes.clone(),
         username_claim: args.username_claim.clone(),
         rules,
         trusted_for_mfa: args.trusted_for_mfa,
     })
-}
-
-fn call(account: &str) -> Call {
-    Call {
-        account_id: account.to_string(),
-        actor_arn: "keyward-cli".to_string(),
-        meta: crate::audit::RequestMeta::default(),
-    }
 }
 
 fn print(p: &SigninProvider, json: bool, out: &mut dyn Write) -> std::io::Result<()> {
@@ -134,10 +118,6 @@ fn print(p: &SigninProvider, json: bool, out: &mut dyn Write) -> std::io::Result
 }
 
 pub fn run(cmd: SigninProviderCommand, out: &mut dyn Write) -> anyhow::Result<()> {
-    let context = |store: StoreArgs| -> anyhow::Result<_> {
-        let (settings, _) = store.resolve()?;
-        Ok(crate::app::service_context(&settings)?)
-    };
     match cmd {
         SigninProviderCommand::Create(args) => {
             let registration = registration(&args)?;

@@ -14,6 +14,7 @@
 //! the timeout of each call. Every change is audited, never with the password.
 
 use super::call::Call;
+use super::names::{check_text, check_url_name};
 use super::IamError;
 use crate::audit::EventSource;
 use crate::context::ServiceContext;
@@ -229,30 +230,6 @@ pub fn arn(account_id: &str, name: &str) -> String {
     format!("arn:aws:iam::{account_id}:directory/{name}")
 }
 
-/// A directory's name: 1 to 64 letters, digits, `.`, `_` and `-`.
-pub fn check_name(name: &str) -> Result<(), IamError> {
-    let ok = (1..=64).contains(&name.len())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
-    if ok {
-        Ok(())
-    } else {
-        Err(invalid(
-            "The directory name must be 1 to 64 letters, digits, '.', '_' or '-'.",
-        ))
-    }
-}
-
-fn check_text(what: &str, value: &str, max: usize) -> Result<(), IamError> {
-    if value.is_empty() || value.chars().count() > max || value.chars().any(char::is_control) {
-        return Err(invalid(format!(
-            "The {what} must be 1 to {max} characters, without control characters."
-        )));
-    }
-    Ok(())
-}
-
 /// An attribute's name (RFC 4512's descr): a letter, then letters, digits and hyphens.
 fn is_attribute(name: &str) -> bool {
     let mut chars = name.chars();
@@ -434,7 +411,7 @@ pub fn create(
     name: &str,
     registration: &Registration,
 ) -> Result<Directory, IamError> {
-    check_name(name)?;
+    check_url_name("directory", name)?;
     let now = ctx.clock.now_naive();
     let empty = Row {
         account_id: call.account_id.clone(),

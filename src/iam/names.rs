@@ -36,6 +36,32 @@ pub fn check_path(path: &str) -> Result<(), IamError> {
     }
 }
 
+/// The name of one of Keyward's own entities that is part of a URL (a sign-in provider, a
+/// directory): 1 to 64 letters, digits, `.`, `_` and `-`.
+pub fn check_url_name(kind: &str, name: &str) -> Result<(), IamError> {
+    let ok = (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(IamError::Validation(format!(
+            "The {kind} name must be 1 to 64 letters, digits, '.', '_' or '-'."
+        )))
+    }
+}
+
+/// A setting's text: 1 to `max` characters, none of them control characters.
+pub fn check_text(what: &str, value: &str, max: usize) -> Result<(), IamError> {
+    if value.is_empty() || value.chars().count() > max || value.chars().any(char::is_control) {
+        return Err(IamError::Validation(format!(
+            "The {what} must be 1 to {max} characters, without control characters."
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

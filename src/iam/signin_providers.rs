@@ -11,6 +11,7 @@
 //! with the secret.
 
 use super::call::Call;
+use super::names::{check_text, check_url_name};
 use super::oidc_providers::{self, TrustedIssuer};
 use super::IamError;
 use crate::audit::EventSource;
@@ -138,30 +139,6 @@ impl SigninProvider {
 
 fn invalid(text: impl Into<String>) -> IamError {
     IamError::Validation(text.into())
-}
-
-/// A provider's name: 1 to 64 letters, digits, `.`, `_` and `-` (it is part of a URL).
-pub fn check_name(name: &str) -> Result<(), IamError> {
-    let ok = (1..=64).contains(&name.len())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
-    if ok {
-        Ok(())
-    } else {
-        Err(invalid(
-            "The name must be 1 to 64 letters, digits, '.', '_' or '-'.",
-        ))
-    }
-}
-
-fn check_text(what: &str, value: &str, max: usize) -> Result<(), IamError> {
-    if value.is_empty() || value.chars().count() > max || value.chars().any(char::is_control) {
-        return Err(invalid(format!(
-            "The {what} must be 1 to {max} characters, without control characters."
-        )));
-    }
-    Ok(())
 }
 
 fn check_scopes(scopes: &str) -> Result<String, IamError> {
@@ -292,7 +269,7 @@ pub fn create(
     name: &str,
     registration: &Registration,
 ) -> Result<SigninProvider, IamError> {
-    check_name(name)?;
+    check_url_name("sign-in provider", name)?;
     let now = ctx.clock.now_naive();
     let row = ctx.change(|conn| {
         lock_account(conn, &call.account_id)?;

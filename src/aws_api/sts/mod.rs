@@ -71,14 +71,39 @@ fn write_credentials(b: &mut XmlBody<'_>, c: &TemporaryCredentials) {
     });
 }
 
-/// The session policies, tags and source identity of a request.
-fn session_request(env: &Env<'_>) -> Result<SessionRequest, AwsError> {
-    let policy_arns = env
-        .params
+/// A request's `PolicyArns` members.
+fn policy_arns(params: &super::query::QueryParams) -> Result<Vec<String>, AwsError> {
+    params
         .members("PolicyArns")?
         .iter()
         .map(|m| m.required("arn").map(str::to_string))
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect()
+}
+
+/// What an audit event keeps of an issued role session (never its secret or token).
+fn issued(assumed: &crate::sts::role_session::AssumedRole) -> Value {
+    json!({
+        "accessKeyId": assumed.credentials.access_key_id,
+        "assumedRoleId": assumed.assumed_role_id,
+        "arn": assumed.arn,
+        "expiration": assumed.credentials.expiration.to_rfc3339(),
+    })
+}
+
+/// The role session of an answer after its credentials: `AssumedRoleUser`, the packed
+/// policy size and the source identity.
+fn write_role_session(b: &mut XmlBody<'_>, assumed: &crate::sts::role_session::AssumedRole) {
+    b.element("AssumedRoleUser", |b| {
+        b.text("AssumedRoleId", &assumed.assumed_role_id)
+            .text("Arn", &assumed.arn);
+    });
+    b.int("PackedPolicySize", i64::from(assumed.packed_policy_size));
+    b.opt_text("SourceIdentity", assumed.source_identity.as_deref());
+}
+
+/// The session policies, tags and source identity of a request.
+fn session_request(env: &Env<'_>) -> Result<SessionRequest, AwsError> {
+    let policy_arns = policy_arns(&env.params)?;
     Ok(SessionRequest {
         policy: opt(env, "Policy"),
         policy_arns,
@@ -150,22 +175,12 @@ fn assume(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
             "tagKeys": request.session.tags.iter().map(|(k, _)| k).collect::<Vec<_>>(),
             "policyArns": request.session.policy_arns,
         }),
-        json!({
-            "accessKeyId": assumed.credentials.access_key_id,
-            "assumedRoleId": assumed.assumed_role_id,
-            "arn": assumed.arn,
-            "expiration": assumed.credentials.expiration.to_rfc3339(),
-        }),
+        issued(&assumed),
     );
     let mut r = response("AssumeRole");
     let mut b = r.body();
     write_credentials(&mut b, &assumed.credentials);
-    b.element("AssumedRoleUser", |b| {
-        b.text("AssumedRoleId", &assumed.assumed_role_id)
-            .text("Arn", &assumed.arn);
-    });
-    b.int("PackedPolicySize", i64::from(assumed.packed_policy_size));
-    b.opt_text("SourceIdentity", assumed.source_identity.as_deref());
+    write_role_session(&mut b, &assumed);
     Ok(r)
 }
 
@@ -173,11 +188,7 @@ fn assume(env: &Env<'_>) -> Result<XmlResponse, AwsError> {
 /// event name the token's subject, issuer and audience, never the token.
 pub fn web_identity(env: &UnsignedEnv<'_>) -> Result<XmlResponse, AwsError> {
     let params = &env.params;
-    let policy_arns = params
-        .members("PolicyArns")?
-        .iter()
-        .map(|m| m.required("arn").map(str::to_string))
-        .collect::<Result<Vec<_>, _>>()?;
+    let policy_arns = policy_arns(params)?;
     let request = WebIdentityRequest {
         role_arn: params.required("RoleArn")?.to_string(),
         session_name: params.required("RoleSessionName")?.to_string(),
@@ -212,12 +223,7 @@ pub fn web_identity(env: &UnsignedEnv<'_>) -> Result<XmlResponse, AwsError> {
             "audience": made.audience,
             "policyArns": request.policy_arns,
         }))
-        .response(json!({
-            "accessKeyId": assumed.credentials.access_key_id,
-            "assumedRoleId": assumed.assumed_role_id,
-            "arn": assumed.arn,
-            "expiration": assumed.credentials.expiration.to_rfc3339(),
-        }));
+        .response(issued(assumed));
     event.read_only = false;
     api.audit.push(api.ctx.clock.now_naive(), &env.meta, event);
     let mut r = response("AssumeRoleWithWebIdentity");
@@ -239,11 +245,7 @@ pub fn web_identity(env: &UnsignedEnv<'_>) -> Result<XmlResponse, AwsError> {
 /// audit event name the directory, the person's DN and their groups, never the password.
 pub fn ldap_identity(env: &UnsignedEnv<'_>) -> Result<XmlResponse, AwsError> {
     let params = &env.params;
-    let policy_arns = params
-        .members("PolicyArns")?
-        .iter()
-        .map(|m| m.required("arn").map(str::to_string))
-        .collect::<Result<Vec<_>, _>>()?;
+    let policy_arns = policy_arns(params)?;
     let request = LdapIdentityRequest {
         role_arn: params.required("RoleArn")?.to_string(),
         username: params.required("LDAPUsername")?.to_string(),
@@ -279,23 +281,13 @@ pub fn ldap_identity(env: &UnsignedEnv<'_>) -> Result<XmlResponse, AwsError> {
             "durationSeconds": request.duration_seconds,
             "policyArns": request.policy_arns,
         }))
-        .response(json!({
-            "accessKeyId": assumed.credentials.access_key_id,
-            "assumedRoleId": assumed.assumed_role_id,
-            "arn": assumed.arn,
-            "expiration": assumed.credentials.expiration.to_rfc3339(),
-        }));
+        .response(issued(assumed));
     event.read_only = false;
     api.audit.push(api.ctx.clock.now_naive(), &env.meta, event);
     let mut r = response("AssumeRoleWithLDAPIdentity");
     let mut b = r.body();
     write_credentials(&mut b, &assumed.credentials);
-    b.element("AssumedRoleUser", |b| {
-        b.text("AssumedRoleId", &assumed.assumed_role_id)
-            .text("Arn", &assumed.arn);
-    });
-    b.int("PackedPolicySize", i64::from(assumed.packed_policy_size));
-    b.opt_text("SourceIdentity", assumed.source_identity.as_deref());
+    write_role_session(&mut b, assumed);
     Ok(r)
 }
 
