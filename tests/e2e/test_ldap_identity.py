@@ -1,0 +1,167 @@
+"""STS AssumeRoleWithLDAPIdentity against a real OpenLDAP (ldap_fixture.py): the directory
+registered with `keyward directory create`, a role whose trust policy names it and admits the
+members of one group, and the unsigned call made as a script would (a plain POST), its
+credentials then used by unmodified boto3. Refusals: a wrong password and an unknown user alike,
+an empty password, a person the trust policy does not admit, an injection-shaped user name
+(searched for as the literal text it is, as the server's log shows), a directory that is down
+(nobody let in), and a person removed from the group (refused at the next request)."""
+import json
+import os
+import subprocess
+import urllib.error
+import urllib.parse
+import urllib.request
+import xml.etree.ElementTree as ET
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import BIN, Keyward
+from ldap_fixture import ADMIN_DN, ADMIN_PASSWORD, BASE_DN, OPS_DN, PEOPLE, Directory, slapd_ready
+
+NS = {"s": "https://sts.amazonaws.com/doc/2011-06-15/"}
+SETTINGS = {"KEYWARD_ALLOW_PLAIN_LDAP": "true", "KEYWARD_LOG": "info"}
+
+
+@pytest.fixture(scope="module")
+def directory():
+    reason = slapd_ready()
+    if reason:
+        pytest.skip(reason)
+    d = Directory()
+    yield d
+    d.close()
+
+
+@pytest.fixture(scope="module", params=["embedded", "postgres"])
+def keyward(request, directory):
+    """This module's server with the directory registered and a role trusting its ops group."""
+    server = Keyward(request.param, settings=SETTINGS)
+    password_file = os.path.join(server.dir, "directory-password")
+    with open(password_file, "w") as f:
+        f.write(ADMIN_PASSWORD + "\n")
+    subprocess.run([BIN, "directory", "create", "corp", "--account", server.account,
+                    "--url", directory.url, "--tls", "none", "--bind-dn", ADMIN_DN,
+                    "--bind-password-file", password_file, "--base-dn", BASE_DN,
+                    "--user-attribute", "uid", "--user-filter", "(objectClass=inetOrgPerson)",
+                    "--groups", "member", "--attribute", "email=mail"],
+                   env=server.env, check=True, capture_output=True, timeout=60)
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow",
+        "Principal": {"Federated": f"arn:aws:iam::{server.account}:directory/corp"},
+        "Action": ["sts:AssumeRoleWithLDAPIdentity", "sts:SetSourceIdentity", "sts:TagSession"],
+        "Condition": {"ForAnyValue:StringEquals": {"ldap:groups": OPS_DN}},
+    }]}
+    iam = server.client("iam")
+    iam.create_role(RoleName="Operator", AssumeRolePolicyDocument=json.dumps(trust))
+    iam.attach_role_policy(RoleName="Operator", PolicyArn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+    yield server
+    server.stop(module=request.module.__name__)
+
+
+def assume(server, user, password, role="Operator"):
+    """The unsigned call as a script makes it: (HTTP status, parsed answer)."""
+    form = urllib.parse.urlencode({
+        "Action": "AssumeRoleWithLDAPIdentity", "Version": "2011-06-15",
+        "RoleArn": f"arn:aws:iam::{server.account}:role/{role}",
+        "LDAPUsername": user, "LDAPPassword": password}).encode()
+    try:
+        with urllib.request.urlopen(server.url + "/", data=form, timeout=30) as answer:
+            return answer.status, ET.fromstring(answer.read())
+    except urllib.error.HTTPError as e:
+        return e.code, ET.fromstring(e.read())
+
+
+def error_of(answer):
+    return answer.find(".//s:Code", NS).text, answer.find(".//s:Message", NS).text
+
+
+def test_a_member_of_the_trusted_group_gets_role_credentials_that_boto3_uses(keyward):
+    status, answer = assume(keyward, "alice", PEOPLE["alice"])
+    assert status == 200, ET.tostring(answer)
+    result = answer.find(".//s:AssumeRoleWithLDAPIdentityResult", NS)
+    arn = f"arn:aws:sts::{keyward.account}:assumed-role/Operator/alice"
+    assert result.find("s:AssumedRoleUser/s:Arn", NS).text == arn
+    assert result.find("s:SourceIdentity", NS).text == "alice"
+    c = result.find("s:Credentials", NS)
+    key, secret, token = (c.find(f"s:{n}", NS).text for n in ("AccessKeyId", "SecretAccessKey", "SessionToken"))
+    assert keyward.client("sts", key=key, secret=secret, token=token).get_caller_identity()["Arn"] == arn
+    iam = keyward.client("iam", key=key, secret=secret, token=token)
+    assert "Operator" in [r["RoleName"] for r in iam.list_roles()["Roles"]]
+    with pytest.raises(ClientError) as denied:
+        iam.create_user(UserName="from-the-directory")
+    assert denied.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def test_a_wrong_password_and_an_unknown_user_read_the_same(keyward):
+    wrong = assume(keyward, "alice", "not-her-password")
+    unknown = assume(keyward, "nobody-here", "whatever")
+    assert wrong[0] == unknown[0] == 403
+    assert error_of(wrong[1]) == error_of(unknown[1])
+    assert error_of(wrong[1])[0] == "AccessDenied"
+    # An empty password never binds (an unauthenticated bind "succeeds" on many servers).
+    empty = assume(keyward, "alice", "")
+    assert empty[0] == 403 and error_of(empty[1]) == error_of(wrong[1])
+
+
+def test_a_person_outside_the_trusted_group_is_refused_by_the_trust_policy(keyward):
+    status, answer = assume(keyward, "bob", PEOPLE["bob"])
+    assert status == 403
+    code, message = error_of(answer)
+    assert code == "AccessDenied" and "sts:AssumeRoleWithLDAPIdentity" in message
+
+
+def test_a_user_name_shaped_like_a_filter_is_searched_for_as_text(keyward):
+    # `*` alone would match everyone if pasted into the filter; escaped, it matches nobody.
+    status, answer = assume(keyward, "*", PEOPLE["alice"])
+    assert status == 403 and error_of(answer)[0] == "AccessDenied"
+    # The person whose name is `x*)(uid=*` is found as themselves, and their name cannot name a
+    # role session, so they get no credentials either.
+    status, answer = assume(keyward, "x*)(uid=*", PEOPLE["x*)(uid=*"])
+    assert status == 400 and error_of(answer)[0] == "ValidationError"
+    with open(os.path.join(keyward.dir, "server.log")) as f:
+        log = f.read()
+    assert r"(uid=\2a)" in log
+    assert r"(uid=x\2a\29\28uid=\2a)" in log
+    assert "(uid=*)" not in log
+
+
+def test_a_directory_that_is_down_lets_nobody_in(keyward, directory):
+    directory.stop()
+    try:
+        status, answer = assume(keyward, "alice", PEOPLE["alice"])
+        assert status == 400
+        assert error_of(answer)[0] == "IDPCommunicationError"
+    finally:
+        directory.start()
+    assert assume(keyward, "alice", PEOPLE["alice"])[0] == 200
+
+
+def test_a_person_removed_from_the_group_loses_the_role_at_the_next_request(keyward, directory):
+    assert assume(keyward, "alice", PEOPLE["alice"])[0] == 200
+    directory.remove_member(OPS_DN, "alice")
+    try:
+        status, answer = assume(keyward, "alice", PEOPLE["alice"])
+        assert status == 403 and error_of(answer)[0] == "AccessDenied"
+    finally:
+        change = f"dn: {OPS_DN}\nchangetype: modify\nadd: member\nmember: uid=alice,ou=people,{BASE_DN}\n"
+        subprocess.run(["ldapmodify", "-x", "-H", directory.url, "-D", ADMIN_DN, "-w", ADMIN_PASSWORD],
+                       input=change, text=True, check=True, capture_output=True)
+
+
+def test_without_the_test_setting_plain_ldap_and_plain_http_are_refused(directory):
+    server = Keyward("embedded")
+    try:
+        password_file = os.path.join(server.dir, "directory-password")
+        with open(password_file, "w") as f:
+            f.write(ADMIN_PASSWORD)
+        subprocess.run([BIN, "directory", "create", "corp", "--account", server.account,
+                        "--url", directory.url, "--tls", "none", "--bind-dn", ADMIN_DN,
+                        "--bind-password-file", password_file, "--base-dn", BASE_DN,
+                        "--user-attribute", "uid", "--user-filter", "(objectClass=inetOrgPerson)"],
+                       env=server.env, check=True, capture_output=True, timeout=60)
+        status, answer = assume(server, "alice", PEOPLE["alice"])
+        code, message = error_of(answer)
+        assert status == 400 and code == "ValidationError" and "https only" in message
+    finally:
+        server.stop()
