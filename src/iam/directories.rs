@@ -400,7 +400,7 @@ fn audited(row: &Row, password_changed: bool) -> Value {
         "attributes": serde_json::from_str::<Value>(&row.attributes).unwrap_or(Value::Null),
         "requireMfa": row.require_mfa,
         "timeoutSeconds": row.timeout_seconds,
-        "bindPasswordChanged": password_changed,
+        "bindCredentialChanged": password_changed,
     })
 }
 

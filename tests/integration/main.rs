@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod audit_flood;
+mod directories;
 mod duplicate_keys;
 mod external_signin;
 mod guessing;

@@ -1,0 +1,153 @@
+//! Directories in the console, on both stores: registered, refused with the reason at its
+//! field, edited (the password kept unless a new one is typed), deleted, each change audited
+//! without the password, and every page under `keyward:*Directory` authorization.
+//! tests/e2e/test_ldap_identity.py signs people in against a real OpenLDAP.
+
+use crate::harness::{Server, TestDb, BACKENDS};
+use crate::portal::{account, console_user, root_browser, Browser};
+use crate::signer::{eventually, Client};
+
+const PASSWORD: &str = "directory-service-password";
+
+#[test]
+fn the_console_registers_edits_and_deletes_directories() {
+    for backend in BACKENDS {
+        let db = TestDb::new(backend);
+        let server = Server::start(&db, &[]);
+        let account = account(&server);
+        let root = root_browser(&server);
+        let fields = |url: &str, password: &str| {
+            vec![
+                ("name", "corp".to_string()),
+                ("url", url.to_string()),
+                ("tls", String::new()),
+                ("ca_certificate", String::new()),
+                ("bind_dn", "keyward-svc@example.com".to_string()),
+                ("bind_password", password.to_string()),
+                ("base_dn", "DC=example,DC=com".to_string()),
+                ("user_attribute", "sAMAccountName".to_string()),
+                ("user_filter", "(objectClass=user)".to_string()),
+                ("groups", "nested".to_string()),
+                (
+                    "attributes",
+                    "email=mail\ndepartment=department".to_string(),
+                ),
+                ("timeout_seconds", "5".to_string()),
+            ]
+        };
+        let submit = |browser: &Browser, action: &str, form: &[(&str, String)]| {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            browser.submit("/console/directories", action, &form)
+        };
+        // A URL that is no LDAP URL is refused at its field, and nothing is written.
+        let bad = submit(
+            &root,
+            "/console/directories",
+            &fields("https://dc.example.com", PASSWORD),
+        );
+        assert_eq!(bad.status, 400, "{backend:?}: {}", bad.body);
+        assert!(
+            bad.body.contains(r#"id="create-directory-form-url-error""#),
+            "{}",
+            bad.body
+        );
+        let bad_filter = {
+            let mut f = fields("ldaps://dc.example.com", PASSWORD);
+            f[8].1 = "objectClass=user)(".to_string();
+            submit(&root, "/console/directories", &f)
+        };
+        assert_eq!(bad_filter.status, 400, "{}", bad_filter.body);
+        let created = submit(
+            &root,
+            "/console/directories",
+            &fields("ldaps://dc.example.com", PASSWORD),
+        );
+        assert_eq!(created.status, 303, "{backend:?}: {}", created.body);
+        assert_eq!(
+            created.location.as_deref(),
+            Some("/console/directories/corp")
+        );
+        let page = root.get("/console/directories/corp");
+        let arn = format!("arn:aws:iam::{account}:directory/corp");
+        assert!(page.body.contains(&arn), "{}", page.body);
+        assert!(
+            page.body.contains("ldaps://dc.example.com (ldaps)"),
+            "{}",
+            page.body
+        );
+        assert!(!page.body.contains(PASSWORD), "the password is never shown");
+        let listed = root.get("/console/directories");
+        assert!(listed.body.contains("directory-list") && listed.body.contains(">corp<"));
+        // An edit without a password keeps the stored one; the URL's scheme sets StartTLS.
+        let mut edit = fields("ldap://ldap.example.com:389", "");
+        edit.retain(|(k, _)| *k != "name");
+        let edited = {
+            let form: Vec<(&str, &str)> = edit.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            root.submit(
+                "/console/directories/corp",
+                "/console/directories/corp/edit",
+                &form,
+            )
+        };
+        assert_eq!(edited.status, 303, "{}", edited.body);
+        let page = root.get("/console/directories/corp");
+        assert!(
+            page.body.contains("ldap://ldap.example.com:389 (starttls)"),
+            "{}",
+            page.body
+        );
+
+        // Someone without keyward:*Directory permissions sees and changes nothing.
+        let admin = Client::for_server(&server, &db);
+        console_user(&admin, "reader", "Reader-Passw0rd-1", false);
+        let reader = Browser::new(&server);
+        assert_eq!(
+            reader
+                .sign_in(&account, "reader", "Reader-Passw0rd-1")
+                .status,
+            303
+        );
+        let denied = reader.get("/console/directories/corp");
+        assert_eq!(denied.status, 403, "{}", denied.body);
+        assert!(
+            denied.body.contains("keyward:GetDirectory"),
+            "{}",
+            denied.body
+        );
+
+        let deleted = root.submit(
+            "/console/directories/corp",
+            "/console/directories/corp/delete",
+            &[("confirmation", "corp")],
+        );
+        assert_eq!(deleted.status, 303, "{}", deleted.body);
+        assert_eq!(root.get("/console/directories/corp").status, 404);
+
+        let store = keyward::storage::Store::open(&db.store_settings()).unwrap();
+        let events = || {
+            let mut conn = store.connection().unwrap();
+            keyward::audit::list_for_account(&mut conn, &account).unwrap()
+        };
+        for name in ["CreateDirectory", "UpdateDirectory", "DeleteDirectory"] {
+            assert!(
+                eventually(|| events().iter().any(|e| e.event_name == name)),
+                "{name}"
+            );
+        }
+        assert!(events().iter().all(|e| !e
+            .request_parameters
+            .clone()
+            .unwrap_or_default()
+            .contains(PASSWORD)));
+        assert!(events().iter().any(|e| e.event_name == "CreateDirectory"
+            && e.request_parameters
+                .clone()
+                .unwrap_or_default()
+                .contains(r#""bindCredentialChanged":true"#)));
+        assert!(events().iter().any(|e| e.event_name == "UpdateDirectory"
+            && e.request_parameters
+                .clone()
+                .unwrap_or_default()
+                .contains(r#""bindCredentialChanged":false"#)));
+    }
+}
