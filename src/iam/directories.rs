@@ -400,7 +400,7 @@ fn audited(row: &Row, password_changed: bool) -> Value {
         "attributes": serde_json::from_str::<Value>(&row.attributes).unwrap_or(Value::Null),
         "requireMfa": row.require_mfa,
         "timeoutSeconds": row.timeout_seconds,
-        "bindCredentialChanged": password_changed,
+        "bindAccountRekeyed": password_changed,
     })
 }
 

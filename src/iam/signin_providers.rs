@@ -258,7 +258,7 @@ fn audited(row: &Row, secret_changed: bool) -> Value {
             .map(|rules| rules.iter().map(ToString::to_string).collect::<Vec<_>>())
             .unwrap_or_default(),
         "trustedForMfa": row.trusted_for_mfa,
-        "clientCredentialChanged": secret_changed,
+        "clientRekeyed": secret_changed,
     })
 }
 

@@ -143,11 +143,11 @@ fn the_console_registers_edits_and_deletes_directories() {
             && e.request_parameters
                 .clone()
                 .unwrap_or_default()
-                .contains(r#""bindCredentialChanged":true"#)));
+                .contains(r#""bindAccountRekeyed":true"#)));
         assert!(events().iter().any(|e| e.event_name == "UpdateDirectory"
             && e.request_parameters
                 .clone()
                 .unwrap_or_default()
-                .contains(r#""bindCredentialChanged":false"#)));
+                .contains(r#""bindAccountRekeyed":false"#)));
     }
 }
