@@ -11,7 +11,7 @@
 //! route lives in exactly one of them.
 
 use crate::aws_api::endpoint;
-use crate::aws_api::keyward::{authorize, user_email};
+use crate::aws_api::keyward::{authorize, directories, user_email};
 use crate::http::{health, metrics};
 use crate::oidc::clients_api as oidc_clients;
 use crate::{oidc, portal};
@@ -53,6 +53,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         // IAM users' email addresses (a Keyward extension), SigV4-signed JSON.
         .route("/keyward/users/email", web::post().to(user_email::set))
         .route("/keyward/users/email", web::get().to(user_email::get))
+        // Directories (Active Directory, OpenLDAP), SigV4-signed JSON.
+        .route("/keyward/directories", web::post().to(directories::create))
+        .route("/keyward/directories", web::get().to(directories::list))
+        .route(
+            "/keyward/directories/{name}",
+            web::get().to(directories::get),
+        )
+        .route(
+            "/keyward/directories/{name}",
+            web::patch().to(directories::update),
+        )
+        .route(
+            "/keyward/directories/{name}",
+            web::delete().to(directories::delete),
+        )
         // Relying parties: discovery, keys, authorize, token, userinfo, logout.
         .configure(oidc::routes::configure)
         // People: /signin, /signout, /console and /static, behind the pages' security headers.

@@ -151,3 +151,75 @@ fn the_console_registers_edits_and_deletes_directories() {
                 .contains(r#""bindAccountRekeyed":false"#)));
     }
 }
+
+#[test]
+fn the_sigv4_api_manages_directories_under_iam_authorization() {
+    let db = TestDb::new(crate::harness::Backend::Sqlite);
+    let server = Server::start(&db, &[]);
+    let admin = Client::for_server(&server, &db);
+    let account = account(&server);
+    let api = "/keyward/directories";
+    let new = serde_json::json!({
+        "name": "corp", "url": "ldaps://dc.example.com", "bind_dn": "svc@example.com",
+        "bind_password": PASSWORD, "base_dn": "DC=example,DC=com",
+        "attributes": {"email": "mail"},
+    });
+    let (status, created) = admin.keyward_json("POST", api, Some(&new));
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(
+        created["arn"],
+        format!("arn:aws:iam::{account}:directory/corp")
+    );
+    assert_eq!(created["tls_mode"], "ldaps");
+    assert!(
+        !created.to_string().contains(PASSWORD),
+        "the password is never answered"
+    );
+    let (status, again) = admin.keyward_json("POST", api, Some(&new));
+    assert_eq!(
+        (status, again["error"]["code"].as_str()),
+        (409, Some("EntityAlreadyExists"))
+    );
+    let (status, bad) = admin.keyward_json(
+        "POST",
+        api,
+        Some(&serde_json::json!({"name": "x", "uri": "ldaps://a"})),
+    );
+    assert_eq!(
+        (status, bad["error"]["code"].as_str()),
+        (400, Some("ValidationError")),
+        "{bad}"
+    );
+
+    let change = serde_json::json!({"group_mode": "member", "user_attribute": "uid"});
+    let (status, changed) = admin.keyward_json("PATCH", &format!("{api}/corp"), Some(&change));
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(changed["group_mode"], "member");
+    let (status, listed) = admin.keyward_json("GET", api, None);
+    assert_eq!(status, 200);
+    assert_eq!(listed["directories"][0]["user_attribute"], "uid");
+
+    // A user without keyward:*Directory permissions is refused, and the refusal audited.
+    console_user(&admin, "nobody", "Nobody-Passw0rd-1", false);
+    let created = admin.post(&[("Action", "CreateAccessKey"), ("UserName", "nobody")]);
+    let nobody = Client {
+        key: crate::signer::element(&created.body, "AccessKeyId").to_string(),
+        secret: crate::signer::element(&created.body, "SecretAccessKey").to_string(),
+        ..admin.clone()
+    };
+    let (status, denied) = nobody.keyward_json("GET", &format!("{api}/corp"), None);
+    assert_eq!(
+        (status, denied["error"]["code"].as_str()),
+        (403, Some("AccessDenied"))
+    );
+    let (status, denied) = nobody.keyward_json("DELETE", &format!("{api}/corp"), None);
+    assert_eq!(status, 403, "{denied}");
+
+    let (status, _) = admin.keyward_json("DELETE", &format!("{api}/corp"), None);
+    assert_eq!(status, 200);
+    let (status, gone) = admin.keyward_json("GET", &format!("{api}/corp"), None);
+    assert_eq!(
+        (status, gone["error"]["code"].as_str()),
+        (404, Some("NoSuchEntity"))
+    );
+}

@@ -1,10 +1,12 @@
 //! Keyward's own JSON APIs beside the AWS Query endpoint, signed with SigV4 for the service
 //! `keyward` and authorized by IAM policies: the authorization endpoint for resource servers
-//! ([`authorize`]) and IAM users' email addresses ([`user_email`]). Here are the pieces they
+//! ([`authorize`]), IAM users' email addresses ([`user_email`]) and directories
+//! ([`directories`]). Here are the pieces they
 //! share with each other and with the OIDC provider's client API (`oidc::clients_api`): the
 //! signer of a request, the one JSON error body, and the refusals' audit.
 
 pub mod authorize;
+pub mod directories;
 pub mod user_email;
 
 use super::authenticate::authenticate;
@@ -44,4 +46,38 @@ pub fn json_error(error: &AwsError, request_id: &str) -> HttpResponse {
         "error": {"code": error.code(), "message": error.message()},
         "requestId": request_id,
     }))
+}
+
+/// `keyward:<action>` on `resource` allowed for `caller` (a refusal audited), and the call a
+/// change is then made as. Keyward's own entities are authorized like IAM's actions, from the
+/// JSON APIs and the console alike.
+pub fn authorized(
+    api: &AwsApi,
+    caller: &Caller,
+    facts: &crate::authz::RequestFacts,
+    meta: &crate::audit::RequestMeta,
+    action: &str,
+    resource: &str,
+) -> Result<crate::iam::Call, AwsError> {
+    use crate::authz::{Denied, ResourceRequest};
+    let full = format!("keyward:{action}");
+    match api.authorizer.authorize(
+        &api.ctx,
+        caller,
+        facts,
+        &ResourceRequest::new(&full, resource),
+    ) {
+        Ok(()) => {}
+        Err(Denied::Undecided(error)) => return Err(error.into()),
+        Err(denied) => {
+            let error: AwsError = denied.into();
+            audit_failure(api, Some(caller), meta, "keyward", action, &error);
+            return Err(error);
+        }
+    }
+    Ok(crate::iam::Call {
+        account_id: caller.account_id().to_string(),
+        actor_arn: caller.arn(),
+        meta: meta.clone(),
+    })
 }

@@ -541,33 +541,12 @@ pub fn keyward_action(
     action: &str,
     resource: &str,
 ) -> Result<crate::iam::Call, AwsError> {
-    use crate::authz::{Denied, ResourceRequest};
-    let caller = &c.acting.caller;
-    let full = format!("keyward:{action}");
-    match api.authorizer.authorize(
-        &api.ctx,
-        caller,
+    crate::aws_api::keyward::authorized(
+        api,
+        &c.acting.caller,
         &c.acting.facts,
-        &ResourceRequest::new(&full, resource),
-    ) {
-        Ok(()) => {}
-        Err(Denied::Undecided(error)) => return Err(error.into()),
-        Err(denied) => {
-            let error: AwsError = denied.into();
-            crate::aws_api::keyward::audit_failure(
-                api,
-                Some(caller),
-                &c.acting.meta,
-                "keyward",
-                action,
-                &error,
-            );
-            return Err(error);
-        }
-    }
-    Ok(crate::iam::Call {
-        account_id: caller.account_id().to_string(),
-        actor_arn: caller.arn(),
-        meta: c.acting.meta.clone(),
-    })
+        &c.acting.meta,
+        action,
+        resource,
+    )
 }
