@@ -1,6 +1,7 @@
 //! The sweep of expired state: OpenID Connect codes, refresh tokens, revocations, client
-//! assertion ids, grants past their end and client secrets whose grace period has ended; console sessions that ended (idle or past their
-//! absolute lifetime) without a sign-out; WebAuthn ceremonies never answered; and sign-in
+//! assertion ids, grants past their end and client secrets whose grace period has ended, web
+//! identity tokens' ids past their token's end; console sessions that ended (idle or past their
+//! absolute lifetime) without a sign-out, and sign-ins that waited for a role in vain; WebAuthn ceremonies never answered; and sign-in
 //! throttle rows that remember nothing any more.
 //!
 //! Every reader already treats such rows as gone (they are checked against `now` when read),
@@ -10,7 +11,7 @@
 
 use crate::oidc::{clients, grants};
 use crate::portal::Portal;
-use crate::signin::{sessions, webauthn};
+use crate::signin::{pending, sessions, webauthn};
 use crate::storage::{throttle, StorageError};
 use chrono::NaiveDateTime;
 
@@ -34,9 +35,15 @@ pub fn sweep_all(portal: &Portal, now: NaiveDateTime) -> Result<Swept, StorageEr
     let idle = portal.lifetimes.idle;
     Ok(Swept {
         oidc: store.write(|conn| {
-            Ok::<_, StorageError>(grants::sweep(conn, now)? + clients::sweep(conn, now)?)
+            Ok::<_, StorageError>(
+                grants::sweep(conn, now)?
+                    + clients::sweep(conn, now)?
+                    + crate::sts::web_identity::sweep(conn, now)?,
+            )
         })?,
-        sessions: store.write(|conn| sessions::sweep(conn, now, idle))?,
+        sessions: store.write(|conn| {
+            Ok::<_, StorageError>(sessions::sweep(conn, now, idle)? + pending::sweep(conn, now)?)
+        })?,
         ceremonies: store.write(|conn| webauthn::sweep(conn, now))?,
         throttle: store.write(|conn| throttle::sweep(conn, now))?,
     })

@@ -47,6 +47,54 @@ pub enum DirectoryError {
     /// The directory cannot be reached or refuses the service account: nobody is let in.
     #[error("the directory cannot be used: {0}")]
     Unavailable(String),
+    /// Too many wrong guesses for this user name or from this address: try again later.
+    #[error("too many failed sign-ins")]
+    Throttled,
+    /// The store failed while counting the attempt.
+    #[error(transparent)]
+    Storage(#[from] crate::storage::StorageError),
+}
+
+/// [`authenticate`], throttled: each attempt counted against the directory user and the
+/// source address before it is checked (as portal sign-ins are), a wrong one confirmed as a
+/// failure, a right one forgotten. On top of the directory's own lockout.
+pub fn authenticate_throttled(
+    ctx: &crate::context::ServiceContext,
+    connections: &Connections,
+    directory: &Directory,
+    username: &str,
+    password: &SecretString,
+    source_ip: Option<&str>,
+) -> Result<DirectoryUser, DirectoryError> {
+    use crate::storage::throttle::{self, Key};
+    let mut keys = vec![Key::directory_user(
+        &directory.account_id,
+        &directory.name,
+        username,
+    )];
+    if let Some(ip) = source_ip {
+        keys.push(Key::address(ip));
+    }
+    let now = ctx.clock.now_naive();
+    if let crate::auth::throttle::Verdict::Blocked { .. } =
+        throttle::reserve(&ctx.store, &keys, now)?
+    {
+        return Err(DirectoryError::Throttled);
+    }
+    let bind_password = directory
+        .bind_password(ctx)
+        .map_err(|e| DirectoryError::Unavailable(e.to_string()))?;
+    match authenticate(connections, directory, &bind_password, username, password) {
+        Ok(user) => {
+            ctx.store.write(|conn| throttle::succeeded(conn, &keys))?;
+            Ok(user)
+        }
+        Err(e @ DirectoryError::Incorrect { .. }) => {
+            throttle::failed(&ctx.store, &*ctx.clock, &keys)?;
+            Err(e)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// A person the directory vouched for.

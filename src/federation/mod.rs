@@ -29,7 +29,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// What kind of source proved the identity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ProviderKind {
     /// An OpenID Connect ID token (`AssumeRoleWithWebIdentity`).
     Oidc,
@@ -44,7 +44,7 @@ pub enum ProviderKind {
 }
 
 /// The provider that vouches for an identity.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Provider {
     pub kind: ProviderKind,
     /// What a trust policy's `Federated` element names: the provider's ARN
@@ -93,7 +93,7 @@ impl Provider {
 }
 
 /// What an external source proves: who, for whom, with which attributes, and when.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalIdentity {
     pub provider: Provider,
     /// The source's issuer (`iss` of a token, `Issuer` of an assertion), when it names one.

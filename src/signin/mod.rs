@@ -12,6 +12,7 @@ pub mod csrf;
 pub mod external;
 pub mod flow;
 pub mod known_device;
+pub mod pending;
 pub mod principals;
 pub mod recovery;
 pub mod second_step;

@@ -337,6 +337,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    pending_signins (id_hash) {
+        id_hash -> Text,
+        sealed -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     policy_versions (policy_id, version_id) {
         policy_id -> Text,
         version_id -> Text,
@@ -578,6 +586,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     oidc_revoked_tokens,
     oidc_signing_keys,
     password_history,
+    pending_signins,
     policy_versions,
     recovery_codes,
     role_inline_policies,

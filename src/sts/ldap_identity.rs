@@ -26,7 +26,6 @@ use crate::directory::{self, DirectoryError, DirectoryUser};
 use crate::iam::directories::{self, Directory};
 use crate::iam::IamError;
 use crate::secrets::SecretString;
-use crate::storage::throttle::{self, Key};
 
 /// The session's length when none is asked for, and the bounds of what may be asked.
 pub const DEFAULT_SECONDS: i64 = 3600;
@@ -61,6 +60,10 @@ impl From<DirectoryError> for StsError {
                 tracing::info!(%reason, "a directory refused a sign-in");
                 StsError::AccessDenied(INCORRECT.to_string())
             }
+            DirectoryError::Throttled => {
+                StsError::AccessDenied("Too many failed sign-ins: try again later.".to_string())
+            }
+            DirectoryError::Storage(e) => e.into(),
             DirectoryError::Unavailable(text) => {
                 tracing::warn!(reason = %text, "a directory cannot be used");
                 StsError::IdpCommunication(
@@ -130,38 +133,14 @@ pub fn assume_role_with_ldap_identity(
             ))
         })?;
     let directory = directory_of(ctx, account, request.directory.as_deref())?;
-    let mut keys = vec![Key::directory_user(
-        account,
-        &directory.name,
-        &request.username,
-    )];
-    if let Some(ip) = &meta.source_ip {
-        keys.push(Key::address(ip));
-    }
-    let now = ctx.clock.now_naive();
-    if let crate::auth::throttle::Verdict::Blocked { .. } =
-        throttle::reserve(&ctx.store, &keys, now)?
-    {
-        return Err(StsError::AccessDenied(
-            "Too many failed sign-ins: try again later.".to_string(),
-        ));
-    }
-    let bind_password = directory.bind_password(ctx)?;
-    let user = match directory::authenticate(
+    let user = directory::authenticate_throttled(
+        ctx,
         connections,
         &directory,
-        &bind_password,
         &request.username,
         &request.password,
-    ) {
-        Ok(user) => user,
-        Err(e @ DirectoryError::Incorrect { .. }) => {
-            throttle::failed(&ctx.store, &*ctx.clock, &keys)?;
-            return Err(e.into());
-        }
-        Err(e) => return Err(e.into()),
-    };
-    ctx.store.write(|conn| throttle::succeeded(conn, &keys))?;
+        meta.source_ip.as_deref(),
+    )?;
 
     let identity = user.identity();
     session::check_name("roleSessionName", &user.username)?;

@@ -13,8 +13,8 @@ use keyward::portal::signin::Outcome;
 use keyward::storage::schema::{
     console_sessions, oidc_client_assertions as assertions,
     oidc_client_previous_secrets as previous, oidc_codes as codes, oidc_grants as grants,
-    oidc_refresh_tokens as refresh, oidc_revoked_tokens as revoked, signin_throttle,
-    webauthn_ceremonies,
+    oidc_refresh_tokens as refresh, oidc_revoked_tokens as revoked, pending_signins,
+    signin_throttle, web_identity_tokens, webauthn_ceremonies,
 };
 use keyward::storage::{DbConnection, StorageError};
 use keyward::sweep::{sweep_all, Swept};
@@ -183,6 +183,32 @@ fn the_sweep_deletes_expired_rows_and_keeps_live_ones() {
             Outcome::Session { .. }
         ));
         password_attempt(&s, "eve", "wrong");
+        // A web identity token's id past its token's end, and one still live; a pending
+        // directory sign-in long abandoned, and one just made.
+        db(&s, |conn| {
+            for (jti, end) in [
+                ("jti-ended", t2 - Duration::minutes(1)),
+                ("jti-alive", t2 + Duration::hours(1)),
+            ] {
+                diesel::insert_into(web_identity_tokens::table)
+                    .values((
+                        web_identity_tokens::role_id.eq("AROAEXAMPLE"),
+                        web_identity_tokens::jti.eq(jti),
+                        web_identity_tokens::expires_at.eq(end),
+                    ))
+                    .execute(conn)?;
+            }
+            diesel::insert_into(pending_signins::table)
+                .values((
+                    pending_signins::id_hash.eq("abandoned"),
+                    pending_signins::sealed.eq("x"),
+                    pending_signins::expires_at.eq(t2 - Duration::minutes(30)),
+                ))
+                .execute(conn)
+        });
+        let waiting =
+            keyward::signin::pending::put(&s.portal.ctx, &"picking", Duration::minutes(10))
+                .unwrap();
         let before = left(&s);
         assert_eq!(before.sessions, 2);
         assert_eq!(before.throttle.len(), 4, "{:?}", before.throttle);
@@ -192,9 +218,11 @@ fn the_sweep_deletes_expired_rows_and_keeps_live_ones() {
             swept,
             Swept {
                 // Both codes, and the ended grant's refresh token, revoked token id,
-                // assertion id and the grant itself; the secret whose grace period ended.
-                oidc: 7,
-                sessions: 1,
+                // assertion id and the grant itself; the secret whose grace period ended; the
+                // ended web identity token's id.
+                oidc: 8,
+                // The idle session and the abandoned sign-in.
+                sessions: 2,
                 ceremonies: 1,
                 throttle: 1,
             }
@@ -220,6 +248,18 @@ fn the_sweep_deletes_expired_rows_and_keeps_live_ones() {
         assert!(after.throttle.contains(&"user:locked".to_string()));
         assert!(after.throttle.contains(&format!("user:{}:eve", s.account)));
         assert!(after.throttle.iter().any(|k| k.starts_with("ip:")));
+        let jtis: Vec<String> = db(&s, |conn| {
+            web_identity_tokens::table
+                .select(web_identity_tokens::jti)
+                .load(conn)
+        });
+        assert_eq!(jtis, ["jti-alive"]);
+        assert_eq!(
+            keyward::signin::pending::get::<String>(&s.portal.ctx, &waiting)
+                .unwrap()
+                .as_deref(),
+            Some("picking")
+        );
         // Nothing more is due.
         assert_eq!(sweep_all(&s.portal, t2).unwrap(), Swept::default());
     }
