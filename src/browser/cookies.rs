@@ -16,6 +16,9 @@ const SECURE_DEVICE_COOKIE: &str = "__Host-keyward_device";
 /// A sign-in through an external provider, between its steps (see `signin::external`).
 const EXTERNAL_COOKIE: &str = "keyward_external";
 const SECURE_EXTERNAL_COOKIE: &str = "__Host-keyward_external";
+/// A sign-in waiting in the store for its role to be picked (see `signin::pending`).
+const PENDING_COOKIE: &str = "keyward_pending";
+const SECURE_PENDING_COOKIE: &str = "__Host-keyward_pending";
 
 fn named(secure: bool, plain: &'static str, prefixed: &'static str) -> &'static str {
     if secure {
@@ -43,6 +46,11 @@ pub fn device_cookie_name(secure: bool) -> &'static str {
 /// The cookie of a sign-in through an external provider.
 pub fn external_cookie_name(secure: bool) -> &'static str {
     named(secure, EXTERNAL_COOKIE, SECURE_EXTERNAL_COOKIE)
+}
+
+/// The cookie of a sign-in waiting in the store.
+pub fn pending_cookie_name(secure: bool) -> &'static str {
+    named(secure, PENDING_COOKIE, SECURE_PENDING_COOKIE)
 }
 
 /// A cookie for the whole site, out of scripts' reach, sent on top-level navigations.

@@ -34,16 +34,19 @@ enum Step {
     Proven(Box<Proven>),
 }
 
+/// The role picker of every external source's sign-in.
 #[derive(Template)]
 #[template(path = "role_picker.html")]
-struct RolePicker {
-    signed_in: Option<crate::portal::pages::SignedIn>,
-    provider: String,
-    user_name: String,
-    account: String,
-    token: String,
+pub(super) struct RolePicker {
+    pub(super) signed_in: Option<crate::portal::pages::SignedIn>,
+    /// Where the picked role is posted.
+    pub(super) action: String,
+    pub(super) provider: String,
+    pub(super) user_name: String,
+    pub(super) account: String,
+    pub(super) token: String,
     /// (ARN, name)
-    roles: Vec<(String, String)>,
+    pub(super) roles: Vec<(String, String)>,
 }
 
 fn write_step(portal: &Portal, response: &mut HttpResponse, step: &Step) -> Result<(), String> {
@@ -76,7 +79,7 @@ fn clear_step(portal: &Portal, response: &mut HttpResponse) {
     let _ = response.add_removal_cookie(&removal(portal.secure, name));
 }
 
-fn facts(req: &HttpRequest, portal: &Portal) -> RequestFacts {
+pub(super) fn facts(req: &HttpRequest, portal: &Portal) -> RequestFacts {
     let client = crate::http::client_address::of_request(req);
     RequestFacts {
         now: portal.ctx.clock.now(),
@@ -89,7 +92,7 @@ fn facts(req: &HttpRequest, portal: &Portal) -> RequestFacts {
 }
 
 /// The page of a sign-in that stopped, which ends it.
-fn stopped(portal: &Portal, error: &ExternalError, back: &str) -> HttpResponse {
+pub(super) fn stopped(portal: &Portal, error: &ExternalError, back: &str) -> HttpResponse {
     let (status, title) = match error {
         ExternalError::UnknownProvider => (StatusCode::NOT_FOUND, "Sign-in provider not found"),
         ExternalError::NoRole(_) => (StatusCode::FORBIDDEN, "No role is available to you"),
@@ -229,6 +232,7 @@ pub async fn callback(
         roles => {
             let page = RolePicker {
                 signed_in: None,
+                action: "/signin/external/choose".to_string(),
                 provider: proven.provider.clone(),
                 user_name: proven.user_name.clone(),
                 account: proven.account_id.clone(),

@@ -2,8 +2,8 @@
 //! `console::configure`) and the static assets, each scope behind the pages' security headers.
 
 use super::{
-    assets, console, credentials, dashboard, external_signin, mfa_pages, password, signin_pages,
-    webauthn_api,
+    assets, console, credentials, dashboard, directory_signin, external_signin, mfa_pages,
+    password, signin_pages, webauthn_api,
 };
 use crate::browser;
 use crate::http::security_headers;
@@ -43,6 +43,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::get().to(external_signin::callback),
             )
             .route("/external/choose", web::post().to(external_signin::choose))
+            .route(
+                "/directory/choose",
+                web::post().to(directory_signin::choose),
+            )
+            .route(
+                "/directory/{account}/{directory}",
+                web::get().to(directory_signin::page),
+            )
+            .route(
+                "/directory/{account}/{directory}",
+                web::post().to(directory_signin::submit),
+            )
             .route(
                 "/external/{account}/{provider}",
                 web::get().to(external_signin::begin),

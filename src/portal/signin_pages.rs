@@ -76,7 +76,8 @@ async fn show_signin(
     signin_form_with(req, portal, StatusCode::OK, page, providers)
 }
 
-/// The account's sign-in providers as links ("Sign in with Corp"), when `account` names one
+/// The account's sign-in providers and directories as links ("Sign in with Corp", "Sign in
+/// with your directory account (corp)"), when `account` names one
 /// (by id or alias). A failure to read them leaves the password form alone.
 async fn signin_providers(portal: &web::Data<Portal>, account: &str) -> Vec<(String, String)> {
     if account.is_empty() || account.len() > 64 {
@@ -88,14 +89,18 @@ async fn signin_providers(portal: &web::Data<Portal>, account: &str) -> Vec<(Str
         let Some(id) = ctx.store.read(|conn| resolve_account(conn, &account))? else {
             return Ok(Vec::new());
         };
-        crate::iam::signin_providers::list(ctx, &id).map(|all| {
-            all.into_iter()
-                .map(|provider| {
-                    let href = format!("/signin/external/{id}/{}", provider.name);
-                    (provider.name, href)
-                })
-                .collect()
-        })
+        let mut links: Vec<(String, String)> = crate::iam::signin_providers::list(ctx, &id)?
+            .into_iter()
+            .map(|provider| {
+                let href = format!("/signin/external/{id}/{}", provider.name);
+                (provider.name, href)
+            })
+            .collect();
+        for directory in crate::iam::directories::list(ctx, &id)? {
+            let href = format!("/signin/directory/{id}/{}", directory.name);
+            links.push((format!("your directory account ({})", directory.name), href));
+        }
+        Ok(links)
     })
     .await;
     match found {

@@ -406,29 +406,79 @@ pub fn choose(
             "{role_arn} is not one of the roles offered to you"
         )));
     }
+    let event = login_event(proven, proven.mfa_at.is_some()).parameters(json!({
+        "userName": proven.user_name,
+        "provider": proven.provider,
+        "providerArn": proven.provider_arn,
+        "externalSubject": proven.subject,
+        "roleArn": role_arn,
+        "MFAUsed": if proven.mfa_at.is_some() { "Yes" } else { "No" },
+    }));
+    open_session(
+        service,
+        authorizer,
+        &proven.identity(),
+        &RoleChoice {
+            account_id: &proven.account_id,
+            user_name: &proven.user_name,
+            role_arn,
+            mfa_at: proven.mfa_at,
+        },
+        facts,
+        meta,
+        event,
+    )
+}
+
+/// The role a person signed in through an external source picked.
+#[derive(Debug, Clone, Copy)]
+pub struct RoleChoice<'a> {
+    pub account_id: &'a str,
+    /// Their user name: the role session's name.
+    pub user_name: &'a str,
+    pub role_arn: &'a str,
+    /// When a second factor was proved, if one was (and is trusted).
+    pub mfa_at: Option<i64>,
+}
+
+/// Mints the role session `choice` names for `identity` (its trust policy deciding) and opens
+/// a console session as it, audited as `event` (a `ConsoleLogin`, given its actor here).
+/// Returns the session cookie. Every external source's sign-in ends here.
+pub fn open_session(
+    service: &SigninService,
+    authorizer: &Authorizer,
+    identity: &ExternalIdentity,
+    choice: &RoleChoice<'_>,
+    facts: &RequestFacts,
+    meta: &RequestMeta,
+    event: crate::audit::AuditEvent,
+) -> Result<String, ExternalError> {
     let ctx = &service.ctx;
-    let identity = proven.identity();
     let assumed = console_role::assume(
         ctx,
         authorizer,
-        &identity,
+        identity,
         facts,
         &ConsoleRole {
-            role_arn,
-            session_name: &proven.user_name,
-            mfa_at: proven.mfa_at,
+            role_arn: choice.role_arn,
+            session_name: choice.user_name,
+            mfa_at: choice.mfa_at,
         },
     )?;
     let now = ctx.clock.now_naive();
     let principal = Principal::Federated {
-        provider: proven.provider_arn.clone(),
-        subject: proven.subject.clone(),
+        provider: identity.provider.principal.clone(),
+        subject: identity.subject.clone(),
         role: assumed.arn.clone(),
     };
-    let role_name = role_arn.rsplit('/').next().unwrap_or(role_arn);
+    let role_name = choice
+        .role_arn
+        .rsplit('/')
+        .next()
+        .unwrap_or(choice.role_arn);
     let sealed = acting_role::seal(
         ctx,
-        &proven.account_id,
+        choice.account_id,
         &principal,
         now,
         &ActingRole {
@@ -440,28 +490,20 @@ pub fn choose(
     )
     .map_err(ExternalError::Internal)?;
     let ends_by = Some(assumed.credentials.expiration.naive_utc());
-    let mfa = proven
+    let mfa = choice
         .mfa_at
         .and_then(|at| DateTime::from_timestamp(at, 0))
         .map(|t| (t.naive_utc(), "provider"));
     let new = NewSession {
-        account_id: &proven.account_id,
+        account_id: choice.account_id,
         principal: &principal,
         stage: Stage::Active,
         mfa,
         role_session: Some(sealed),
         ends_by,
     };
-    let event = login_event(proven, mfa.is_some())
+    let event = event
         .actor(&assumed.arn)
-        .parameters(json!({
-            "userName": proven.user_name,
-            "provider": proven.provider,
-            "providerArn": proven.provider_arn,
-            "externalSubject": proven.subject,
-            "roleArn": role_arn,
-            "MFAUsed": if mfa.is_some() { "Yes" } else { "No" },
-        }))
         .response(json!({ "ConsoleLogin": "Success" }));
     let cookie = ctx.store.write(|conn| {
         let cookie = sessions::create(conn, ctx.random.as_ref(), now, service.lifetimes, &new)?;

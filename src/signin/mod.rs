@@ -9,6 +9,7 @@
 
 pub mod acting_role;
 pub mod csrf;
+pub mod directory;
 pub mod external;
 pub mod flow;
 pub mod known_device;

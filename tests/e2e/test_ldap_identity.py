@@ -4,7 +4,9 @@ members of one group, and the unsigned call made as a script would (a plain POST
 credentials then used by unmodified boto3. Refusals: a wrong password and an unknown user alike,
 an empty password, a person the trust policy does not admit, an injection-shaped user name
 (searched for as the literal text it is, as the server's log shows), a directory that is down
-(nobody let in), and a person removed from the group (refused at the next request)."""
+(nobody let in), and a person removed from the group (refused at the next request). Last, the
+console sign-in with a directory account: straight in with one role, the picker with two, the
+same answer for a wrong password and an unknown user, a clear page when no role is open."""
 import json
 import os
 import subprocess
@@ -14,6 +16,7 @@ import urllib.request
 import xml.etree.ElementTree as ET
 
 import pytest
+import requests
 from botocore.exceptions import ClientError
 
 from conftest import BIN, Keyward
@@ -165,3 +168,61 @@ def test_without_the_test_setting_plain_ldap_and_plain_http_are_refused(director
         assert status == 400 and code == "ValidationError" and "https only" in message
     finally:
         server.stop()
+
+
+def form_value(html, name):
+    marker = f'name="{name}" value="'
+    start = html.index(marker) + len(marker)
+    return html[start:html.index('"', start)]
+
+
+def console_sign_in(server, user, password):
+    """Signs `user` in through the account's directory link: the last answer."""
+    browser = requests.Session()
+    signin = browser.get(f"{server.url}/signin/{server.account}")
+    link = f"/signin/directory/{server.account}/corp"
+    assert f'href="{link}">Sign in with your directory account (corp)</a>' in signin.text
+    page = browser.get(server.url + link)
+    assert page.status_code == 200
+    answer = browser.post(server.url + link, allow_redirects=False, data={
+        "csrf_token": form_value(page.text, "csrf_token"), "username": user, "password": password})
+    return browser, answer
+
+
+def test_people_sign_in_to_the_console_with_their_directory_account(keyward):
+    iam = keyward.client("iam")
+    # With one role open to her, alice goes straight to the console as that role.
+    browser, answer = console_sign_in(keyward, "alice", PEOPLE["alice"])
+    assert answer.status_code == 303 and answer.headers["location"] == "/console", answer.text
+    console = browser.get(keyward.url + "/console")
+    arn = f"arn:aws:sts::{keyward.account}:assumed-role/Operator/alice"
+    assert f'title="{arn}">alice</span>' in console.text
+    # A wrong password and an unknown user read the same, and sign nobody in.
+    _, wrong = console_sign_in(keyward, "alice", "not-her-password")
+    _, unknown = console_sign_in(keyward, "nobody-here", "whatever")
+    assert wrong.status_code == unknown.status_code == 401
+    assert "Your authentication information is incorrect" in wrong.text and "Your authentication information is incorrect" in unknown.text
+    assert "keyward_session" not in wrong.cookies
+    # bob's groups open no role: a clear page, no session.
+    _, none = console_sign_in(keyward, "bob", PEOPLE["bob"])
+    assert none.status_code == 403 and "No role is available to you" in none.text
+
+    # With a second role open to the ops group, alice picks.
+    trust = iam.get_role(RoleName="Operator")["Role"]["AssumeRolePolicyDocument"]
+    iam.create_role(RoleName="Auditor", AssumeRolePolicyDocument=json.dumps(trust))
+    try:
+        browser, picker = console_sign_in(keyward, "alice", PEOPLE["alice"])
+        assert picker.status_code == 200 and "<h1>Choose a role</h1>" in picker.text
+        token = form_value(picker.text, "token")
+        auditor = f"arn:aws:iam::{keyward.account}:role/Auditor"
+        chosen = browser.post(keyward.url + "/signin/directory/choose", allow_redirects=False,
+                              data={"role": auditor, "token": token})
+        assert chosen.status_code == 303 and chosen.headers["location"] == "/console"
+        console = browser.get(keyward.url + "/console")
+        assert f"assumed-role/Auditor/alice" in console.text
+        # The waiting sign-in is used once.
+        again = browser.post(keyward.url + "/signin/directory/choose", allow_redirects=False,
+                             data={"role": auditor, "token": token})
+        assert again.status_code == 400
+    finally:
+        iam.delete_role(RoleName="Auditor")

@@ -1,0 +1,260 @@
+//! The pages of a console sign-in with a directory account (`signin::directory`):
+//!
+//! ```text
+//! GET  /signin/directory/{account}/{directory}   the form (user name, password; CSRF bound to
+//!                                                the pre-sign-in cookie)
+//! POST /signin/directory/{account}/{directory}   one role: signed in; several: the picker (the
+//!                                                proof waits in the store, its id in a cookie);
+//!                                                none: "No role is available to you" (403)
+//! POST /signin/directory/choose (role, token)    signed in as the role ─> /console
+//! ```
+
+use super::external_signin::{facts, stopped, RolePicker};
+use super::Portal;
+use crate::aws_api::endpoint::AwsApi;
+use crate::browser::cookies::{pending_cookie_name, session_cookie_name, signin_cookie_name};
+use crate::browser::csrf::{signin_binding, signin_csrf_ok, signin_token};
+use crate::browser::{cookie, meta, removal, render, see_other};
+use crate::secrets::SecretString;
+use crate::signin::directory::{self, DirectoryProven, DirectorySigninError};
+use crate::signin::external::{ExternalError, PENDING_SECONDS};
+use crate::signin::{pending, sessions};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "directory_signin.html")]
+struct DirectorySigninPage {
+    signed_in: Option<crate::portal::pages::SignedIn>,
+    directory: String,
+    account: String,
+    action: String,
+    csrf: String,
+    user_name: String,
+    error: Option<String>,
+}
+
+fn form(
+    req: &HttpRequest,
+    portal: &Portal,
+    (account, name): (&str, &str),
+    user_name: &str,
+    status: StatusCode,
+    error: Option<String>,
+) -> HttpResponse {
+    let existing = Some(signin_binding(portal, req)).filter(|v| v.len() >= 16);
+    let binding = existing
+        .clone()
+        .unwrap_or_else(|| sessions::new_id(portal.ctx.random.as_ref()));
+    let page = DirectorySigninPage {
+        signed_in: None,
+        directory: name.to_string(),
+        account: account.to_string(),
+        action: format!("/signin/directory/{account}/{name}"),
+        csrf: signin_token(portal, &binding),
+        user_name: user_name.to_string(),
+        error,
+    };
+    let mut response = render(status, &page);
+    if existing.is_none() {
+        let _ = response.add_cookie(&cookie(
+            portal.secure,
+            signin_cookie_name(portal.secure),
+            binding,
+        ));
+    }
+    response
+}
+
+/// `GET /signin/directory/{account}/{directory}`
+pub async fn page(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
+    let (account, name) = path.into_inner();
+    form(&req, &portal, (&account, &name), "", StatusCode::OK, None)
+}
+
+#[derive(Deserialize)]
+pub struct Credentials {
+    csrf_token: String,
+    username: String,
+    password: String,
+}
+
+/// `POST /signin/directory/{account}/{directory}`
+pub async fn submit(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    api: web::Data<AwsApi>,
+    path: web::Path<(String, String)>,
+    typed: web::Form<Credentials>,
+) -> HttpResponse {
+    let (account, name) = path.into_inner();
+    let typed = typed.into_inner();
+    let back = format!("/signin/directory/{account}/{name}");
+    if !signin_csrf_ok(&portal, &req, &typed.csrf_token) {
+        return crate::browser::csrf_refused();
+    }
+    let user_name: String = typed.username.trim().chars().take(256).collect();
+    let password = SecretString::from(typed.password);
+    let (p, a, who) = (portal.clone(), api.clone(), user_name.clone());
+    let (facts, meta) = (facts(&req, &portal), meta(&req));
+    let m = meta.clone();
+    let acct = account.clone();
+    let dir = name.clone();
+    let proven = web::block(move || {
+        let account_id = p
+            .ctx
+            .store
+            .read(|conn| crate::signin::principals::resolve_account(conn, &acct))
+            .map_err(|e| ExternalError::Internal(e.to_string()))?
+            .ok_or(DirectorySigninError::UnknownDirectory)?;
+        directory::sign_in(
+            &p.signin,
+            &a.authorizer,
+            &a.directories,
+            &account_id,
+            &dir,
+            &who,
+            &password,
+            &facts,
+            &m,
+        )
+    })
+    .await
+    .unwrap_or_else(|e| Err(ExternalError::Internal(e.to_string()).into()));
+    let proven = match proven {
+        Ok(proven) => proven,
+        Err(DirectorySigninError::Other(error)) => return stopped(&portal, &error, &back),
+        Err(error) => {
+            let status = match error {
+                DirectorySigninError::UnknownDirectory => StatusCode::NOT_FOUND,
+                DirectorySigninError::Throttled => StatusCode::TOO_MANY_REQUESTS,
+                DirectorySigninError::Unavailable => StatusCode::BAD_GATEWAY,
+                DirectorySigninError::MfaRequired => StatusCode::FORBIDDEN,
+                _ => StatusCode::UNAUTHORIZED,
+            };
+            return form(
+                &req,
+                &portal,
+                (&account, &name),
+                &user_name,
+                status,
+                Some(error.to_string()),
+            );
+        }
+    };
+    if let [only] = proven.roles.as_slice() {
+        let only = only.clone();
+        return sign_in(req, portal, api, proven, only).await;
+    }
+    let ctx = portal.ctx.clone();
+    let kept = proven.clone();
+    let stored =
+        web::block(move || pending::put(&ctx, &kept, chrono::Duration::seconds(PENDING_SECONDS)))
+            .await;
+    let id = match stored {
+        Ok(Ok(id)) => id,
+        Ok(Err(e)) => return stopped(&portal, &ExternalError::Internal(e.to_string()), &back),
+        Err(e) => return stopped(&portal, &ExternalError::Internal(e.to_string()), &back),
+    };
+    let page = RolePicker {
+        signed_in: None,
+        action: "/signin/directory/choose".to_string(),
+        provider: format!("Directory {}", proven.directory),
+        user_name: proven.user_name.clone(),
+        account: proven.account_id.clone(),
+        token: proven.form_token.clone(),
+        roles: proven
+            .roles
+            .iter()
+            .map(|arn| {
+                (
+                    arn.clone(),
+                    arn.rsplit('/').next().unwrap_or(arn).to_string(),
+                )
+            })
+            .collect(),
+    };
+    let mut response = render(StatusCode::OK, &page);
+    let mut c = cookie(portal.secure, pending_cookie_name(portal.secure), id);
+    c.set_max_age(actix_web::cookie::time::Duration::seconds(PENDING_SECONDS));
+    let _ = response.add_cookie(&c);
+    response
+}
+
+#[derive(Deserialize)]
+pub struct Choice {
+    role: String,
+    token: String,
+}
+
+/// `POST /signin/directory/choose`: the role picked; the waiting proof is used once.
+pub async fn choose(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    api: web::Data<AwsApi>,
+    choice: web::Form<Choice>,
+) -> HttpResponse {
+    let choice = choice.into_inner();
+    let Some(id) = req
+        .cookie(pending_cookie_name(portal.secure))
+        .map(|c| c.value().to_string())
+    else {
+        return stopped(&portal, &ExternalError::Stale, "/signin");
+    };
+    let ctx = portal.ctx.clone();
+    let found = web::block(move || {
+        let proven = pending::get::<DirectoryProven>(&ctx, &id)?;
+        Ok::<_, crate::storage::StorageError>(match proven {
+            Some(p) if p.form_token_ok(&choice.token) && pending::take(&ctx, &id)? => Some(p),
+            _ => None,
+        })
+    })
+    .await;
+    match found {
+        Ok(Ok(Some(proven))) => sign_in(req, portal, api, proven, choice.role).await,
+        Ok(Ok(None)) => stopped(&portal, &ExternalError::Stale, "/signin"),
+        Ok(Err(e)) => stopped(&portal, &ExternalError::Internal(e.to_string()), "/signin"),
+        Err(e) => stopped(&portal, &ExternalError::Internal(e.to_string()), "/signin"),
+    }
+}
+
+/// Opens the console session as `role_arn` and sends the browser to the console.
+async fn sign_in(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    api: web::Data<AwsApi>,
+    proven: DirectoryProven,
+    role_arn: String,
+) -> HttpResponse {
+    let back = format!(
+        "/signin/directory/{}/{}",
+        proven.account_id, proven.directory
+    );
+    let (facts, meta) = (facts(&req, &portal), meta(&req));
+    let (p, a) = (portal.clone(), api.clone());
+    let chosen = web::block(move || {
+        directory::choose(&p.signin, &a.authorizer, &proven, &role_arn, &facts, &meta)
+    })
+    .await
+    .unwrap_or_else(|e| Err(ExternalError::Internal(e.to_string())));
+    match chosen {
+        Ok(session) => {
+            let mut response = see_other("/console").finish();
+            let name = pending_cookie_name(portal.secure);
+            let _ = response.add_removal_cookie(&removal(portal.secure, name));
+            let _ = response.add_cookie(&cookie(
+                portal.secure,
+                session_cookie_name(portal.secure),
+                session,
+            ));
+            response
+        }
+        Err(error) => stopped(&portal, &error, &back),
+    }
+}
