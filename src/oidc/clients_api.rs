@@ -27,7 +27,7 @@ use crate::audit::RequestMeta;
 use crate::authz::{Caller, Denied, RequestFacts, ResourceRequest};
 use crate::aws_api::endpoint::AwsApi;
 use crate::aws_api::error::AwsError;
-use crate::aws_api::keyward::{audit_failure, json_error, keyward_caller, Incoming};
+use crate::aws_api::keyward::{answer_json, audit_failure, keyward_caller, Incoming};
 use crate::iam::Call;
 use crate::secrets::ExposeSecret;
 use actix_web::http::StatusCode;
@@ -205,16 +205,10 @@ async fn run(
     api: web::Data<AwsApi>,
     op: impl FnOnce(&[u8]) -> Op + Send + 'static,
 ) -> HttpResponse {
-    let (incoming, request_id) = Incoming::read(&req, body);
-    let api = api.into_inner();
-    match web::block(move || serve(&api, &incoming, op(&incoming.body))).await {
-        Ok(Ok((status, answer))) => HttpResponse::build(status).json(answer),
-        Ok(Err(error)) => json_error(&error, &request_id),
-        Err(e) => {
-            tracing::error!(error = %e, "OIDC client request failed");
-            json_error(&AwsError::service_failure(), &request_id)
-        }
-    }
+    answer_json(req, body, api, move |api, incoming| {
+        serve(api, incoming, op(&incoming.body))
+    })
+    .await
 }
 
 /// A signed request: its signature checked, then [`perform`]ed as its signer.

@@ -14,7 +14,7 @@
 //! `user_attribute`, `user_filter`, `group_mode` (`nested`, `member`), `attributes` (an object
 //! of key to attribute), `require_mfa`, `timeout_seconds`. Changes and refusals are audited.
 
-use super::{audit_failure, authorized, json_error, keyward_caller, Incoming};
+use super::{answer_json, audit_failure, authorized, keyward_caller, Incoming};
 use crate::aws_api::endpoint::AwsApi;
 use crate::aws_api::error::AwsError;
 use crate::iam::directories::{self, Registration};
@@ -154,16 +154,10 @@ async fn run(
     api: web::Data<AwsApi>,
     op: impl FnOnce(&[u8]) -> Op + Send + 'static,
 ) -> HttpResponse {
-    let (incoming, request_id) = Incoming::read(&req, body);
-    let api = api.into_inner();
-    match web::block(move || serve(&api, &incoming, op(&incoming.body))).await {
-        Ok(Ok((status, answer))) => HttpResponse::build(status).json(answer),
-        Ok(Err(error)) => json_error(&error, &request_id),
-        Err(e) => {
-            tracing::error!(error = %e, "a directory request failed");
-            json_error(&AwsError::service_failure(), &request_id)
-        }
-    }
+    answer_json(req, body, api, move |api, incoming| {
+        serve(api, incoming, op(&incoming.body))
+    })
+    .await
 }
 
 pub async fn create(req: HttpRequest, body: web::Bytes, api: web::Data<AwsApi>) -> HttpResponse {

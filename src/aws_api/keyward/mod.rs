@@ -81,3 +81,29 @@ pub fn authorized(
         meta: meta.clone(),
     })
 }
+
+/// Answers one request of Keyward's own JSON APIs: read, `serve`d on the blocking pool (where
+/// the store is used), and answered as JSON with its status, or as the one error body (a
+/// failure of the pool itself logged and answered as `ServiceFailure`).
+pub async fn answer_json(
+    req: actix_web::HttpRequest,
+    body: actix_web::web::Bytes,
+    api: actix_web::web::Data<AwsApi>,
+    serve: impl FnOnce(
+            &AwsApi,
+            &Incoming,
+        ) -> Result<(actix_web::http::StatusCode, serde_json::Value), AwsError>
+        + Send
+        + 'static,
+) -> HttpResponse {
+    let (incoming, request_id) = Incoming::read(&req, body);
+    let api = api.into_inner();
+    match actix_web::web::block(move || serve(&api, &incoming)).await {
+        Ok(Ok((status, answer))) => HttpResponse::build(status).json(answer),
+        Ok(Err(error)) => json_error(&error, &request_id),
+        Err(e) => {
+            tracing::error!(error = %e, path = %req.path(), "a Keyward API request failed");
+            json_error(&AwsError::service_failure(), &request_id)
+        }
+    }
+}

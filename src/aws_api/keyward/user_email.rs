@@ -12,7 +12,7 @@
 //! account already has is refused with `EntityAlreadyExists` (409); a malformed one with
 //! `ValidationError`. Changes and every refusal are audited.
 
-use super::{audit_failure, json_error, keyward_caller, Incoming};
+use super::{answer_json, audit_failure, keyward_caller, Incoming};
 use crate::audit::RequestMeta;
 use crate::authz::{Caller, Denied, RequestFacts, ResourceRequest};
 use crate::aws_api::endpoint::AwsApi;
@@ -146,16 +146,10 @@ async fn run(
     action: &'static str,
     op: impl FnOnce(&[u8]) -> Result<Op, AwsError> + Send + 'static,
 ) -> HttpResponse {
-    let (incoming, request_id) = Incoming::read(&req, body);
-    let api = api.into_inner();
-    match web::block(move || serve(&api, &incoming, action, op)).await {
-        Ok(Ok(answer)) => HttpResponse::Ok().json(answer),
-        Ok(Err(error)) => json_error(&error, &request_id),
-        Err(e) => {
-            tracing::error!(error = %e, "user email request failed");
-            json_error(&AwsError::service_failure(), &request_id)
-        }
-    }
+    answer_json(req, body, api, move |api, incoming| {
+        serve(api, incoming, action, op).map(|answer| (actix_web::http::StatusCode::OK, answer))
+    })
+    .await
 }
 
 /// `POST /keyward/users/email`.
