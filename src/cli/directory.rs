@@ -29,13 +29,25 @@ pub enum DirectoryCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Remove a directory.
+    /// Remove a directory (with its people's Keyward MFA devices).
     Delete {
         #[command(flatten)]
         store: StoreArgs,
         #[arg(long)]
         account: String,
         name: String,
+    },
+    /// Remove a directory user's Keyward MFA devices (a lost phone): they enrol a new one at
+    /// their next sign-in.
+    ResetMfa {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        account: String,
+        name: String,
+        /// The user's DN, as the audit trail of their sign-ins gives it
+        #[arg(long)]
+        user_dn: String,
     },
 }
 
@@ -183,6 +195,17 @@ pub fn run(cmd: DirectoryCommand, out: &mut dyn Write) -> anyhow::Result<()> {
             let ctx = context(store)?;
             directories::delete(&ctx, &call(&account), &name)?;
             writeln!(out, "deleted {name}")?;
+        }
+        DirectoryCommand::ResetMfa {
+            store,
+            account,
+            name,
+            user_dn,
+        } => {
+            let ctx = context(store)?;
+            for serial in directories::reset_mfa(&ctx, &call(&account), &name, &user_dn)? {
+                writeln!(out, "removed {serial}")?;
+            }
         }
     }
     Ok(())

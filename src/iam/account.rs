@@ -134,16 +134,19 @@ pub fn summary(
                 .get_result::<i64>(conn)?;
         let mfa_n: i64 = mfa_devices::table
             .filter(mfa_devices::account_id.eq(account_id))
+            .filter(mfa_devices::external_provider.is_null())
             .count()
             .get_result(conn)?;
         let mfa_in_use: i64 = mfa_devices::table
             .filter(mfa_devices::account_id.eq(account_id))
+            .filter(mfa_devices::external_provider.is_null())
             .filter(mfa_devices::enabled.eq(true))
             .count()
             .get_result(conn)?;
         let root_mfa: i64 = mfa_devices::table
             .filter(mfa_devices::account_id.eq(account_id))
             .filter(mfa_devices::user_id.is_null())
+            .filter(mfa_devices::external_provider.is_null())
             .filter(mfa_devices::enabled.eq(true))
             .count()
             .get_result(conn)?;

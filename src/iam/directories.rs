@@ -498,14 +498,54 @@ pub fn delete(ctx: &ServiceContext, call: &Call, name: &str) -> Result<(), IamEr
     ctx.change(|conn| {
         let row = find(conn, &call.account_id, name)?;
         diesel::delete(table::table.find((&call.account_id, name))).execute(conn)?;
+        // Its people's Keyward MFA devices go with it: a directory made again under the same
+        // name starts with none.
+        let devices = super::mfa::remove_external(
+            conn,
+            &call.account_id,
+            &arn(&call.account_id, name),
+            None,
+        )?;
         call.record(
             ctx,
             conn,
             EventSource::Keyward,
             "DeleteDirectory",
-            json!({ "name": row.name, "url": row.url }),
+            json!({ "name": row.name, "url": row.url, "mfaDevicesRemoved": devices.len() }),
         )?;
         Ok::<_, IamError>(())
+    })
+}
+
+/// Removes the Keyward MFA devices of directory user `user_dn` (a lost phone): at their next
+/// sign-in they enrol a new one. Returns the serial numbers removed; audited.
+pub fn reset_mfa(
+    ctx: &ServiceContext,
+    call: &Call,
+    name: &str,
+    user_dn: &str,
+) -> Result<Vec<String>, IamError> {
+    ctx.change(|conn| {
+        find(conn, &call.account_id, name)?;
+        let removed = super::mfa::remove_external(
+            conn,
+            &call.account_id,
+            &arn(&call.account_id, name),
+            Some(user_dn),
+        )?;
+        if removed.is_empty() {
+            return Err(IamError::NoSuchEntity(format!(
+                "Directory user {user_dn} of {name} has no MFA device."
+            )));
+        }
+        call.record(
+            ctx,
+            conn,
+            EventSource::Keyward,
+            "ResetDirectoryUserMFA",
+            json!({ "name": name, "userDn": user_dn, "serialNumbers": removed }),
+        )?;
+        Ok(removed)
     })
 }
 

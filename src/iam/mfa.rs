@@ -1,5 +1,6 @@
-//! MFA devices of IAM users and of the root user: whose a device is ([`Owner`]), the devices a
-//! console lists, renamed or removed by their owner. Virtual (TOTP) devices are in
+//! MFA devices of IAM users, of the root user and of external identities (a directory user
+//! whose directory requires Keyward MFA): whose a device is ([`Owner`]), the devices a console
+//! lists, renamed or removed by their owner. Virtual (TOTP) devices are in
 //! `virtual_devices.rs`, security keys and passkeys (WebAuthn credentials) in `security_keys.rs`;
 //! both are re-exported here, so every path stays `iam::mfa::...`.
 
@@ -38,12 +39,21 @@ pub struct Device {
     pub last_used_step: Option<i64>,
 }
 
-/// Whose devices: an IAM user's, or the account's root user's (stored without a user id, and
-/// enabled: a device without a user that is not enabled is an unassigned virtual device).
+/// Whose devices: an IAM user's, the account's root user's (stored without a user id, and
+/// enabled: a device without a user that is not enabled is an unassigned virtual device), or an
+/// external identity's (no user id either, but an external provider and subject: no IAM
+/// entity, never listed by IAM, never the root user's).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Owner {
     User(String),
     Root(String),
+    External {
+        account_id: String,
+        /// The provider's ARN (a directory's).
+        provider: String,
+        /// The subject the provider vouches for (a directory user's DN).
+        subject: String,
+    },
 }
 
 impl Owner {
@@ -57,7 +67,19 @@ impl Owner {
                 .load(conn)?,
             Owner::Root(account) => enabled
                 .filter(mfa_devices::user_id.is_null())
+                .filter(mfa_devices::external_provider.is_null())
                 .filter(mfa_devices::account_id.eq(account))
+                .select(mfa_devices::serial_number)
+                .load(conn)?,
+            Owner::External {
+                account_id,
+                provider,
+                subject,
+            } => enabled
+                .filter(mfa_devices::user_id.is_null())
+                .filter(mfa_devices::account_id.eq(account_id))
+                .filter(mfa_devices::external_provider.eq(provider))
+                .filter(mfa_devices::external_subject.eq(subject))
                 .select(mfa_devices::serial_number)
                 .load(conn)?,
         })
@@ -71,7 +93,17 @@ impl Owner {
     fn user_id(&self) -> Option<&str> {
         match self {
             Owner::User(id) => Some(id),
-            Owner::Root(_) => None,
+            Owner::Root(_) | Owner::External { .. } => None,
+        }
+    }
+
+    /// The external provider and subject that own the device, for an external identity.
+    fn external(&self) -> (Option<&str>, Option<&str>) {
+        match self {
+            Owner::External {
+                provider, subject, ..
+            } => (Some(provider), Some(subject)),
+            Owner::User(_) | Owner::Root(_) => (None, None),
         }
     }
 
@@ -80,6 +112,7 @@ impl Owner {
         match self {
             Owner::User(id) => Ok(users::get_by_id_in(conn, id)?.name),
             Owner::Root(_) => Ok("root".to_string()),
+            Owner::External { subject, .. } => Ok(subject.clone()),
         }
     }
 }
@@ -232,4 +265,28 @@ pub fn remove_own(
         )?;
         Ok(())
     })
+}
+
+/// Deletes the devices that `provider` (an external provider's ARN) vouches for: those of
+/// `subject`, or of every subject when none is given (the provider itself is deleted). Runs in
+/// the caller's transaction; returns the serial numbers deleted.
+pub fn remove_external(
+    conn: &mut DbConnection,
+    account_id: &str,
+    provider: &str,
+    subject: Option<&str>,
+) -> Result<Vec<String>, StorageError> {
+    let mut query = mfa_devices::table
+        .filter(mfa_devices::account_id.eq(account_id))
+        .filter(mfa_devices::user_id.is_null())
+        .filter(mfa_devices::external_provider.eq(provider))
+        .select(mfa_devices::serial_number)
+        .into_boxed();
+    if let Some(subject) = subject {
+        query = query.filter(mfa_devices::external_subject.eq(subject));
+    }
+    let serials: Vec<String> = query.load(conn)?;
+    diesel::delete(mfa_devices::table.filter(mfa_devices::serial_number.eq_any(&serials)))
+        .execute(conn)?;
+    Ok(serials)
 }

@@ -101,6 +101,7 @@ fn mfa_active(
             .get_result(conn)?,
         None => query
             .filter(mfa_devices::user_id.is_null())
+            .filter(mfa_devices::external_provider.is_null())
             .count()
             .get_result(conn)?,
     };

@@ -5,12 +5,23 @@
 //!                                                the pre-sign-in cookie)
 //! POST /signin/directory/{account}/{directory}   one role: signed in; several: the picker (the
 //!                                                proof waits in the store, its id in a cookie);
-//!                                                none: "No role is available to you" (403)
+//!                                                none: "No role is available to you" (403);
+//!                                                MFA required: ─> /signin/directory/mfa first
+//! GET  /signin/directory/mfa                     the code form, or at a first sign-in the
+//!                                                authenticator app's enrolment (QR code, seed)
+//! POST /signin/directory/mfa (token, code)       the code ─> signed in, or the picker
+//! POST /signin/directory/enrol (token, name,     the app enrolled with two consecutive codes
+//!                               code1, code2)     ─> signed in, or the picker
 //! POST /signin/directory/choose (role, token)    signed in as the role ─> /console
 //! ```
+//!
+//! Every step after the password finds the waiting sign-in by the pending cookie and checks the
+//! form's token against it; a step that moves on uses the waiting sign-in once and keeps what
+//! follows under a new id.
 
 use super::external_signin::{facts, stopped, RolePicker};
 use super::Portal;
+use crate::auth::totp;
 use crate::aws_api::endpoint::AwsApi;
 use crate::browser::cookies::{pending_cookie_name, session_cookie_name, signin_cookie_name};
 use crate::browser::csrf::{signin_binding, signin_csrf_ok, signin_token};
@@ -135,7 +146,6 @@ pub async fn submit(
                 DirectorySigninError::UnknownDirectory => StatusCode::NOT_FOUND,
                 DirectorySigninError::Throttled => StatusCode::TOO_MANY_REQUESTS,
                 DirectorySigninError::Unavailable => StatusCode::BAD_GATEWAY,
-                DirectorySigninError::MfaRequired => StatusCode::FORBIDDEN,
                 _ => StatusCode::UNAUTHORIZED,
             };
             return form(
@@ -148,20 +158,54 @@ pub async fn submit(
             );
         }
     };
-    if let [only] = proven.roles.as_slice() {
-        let only = only.clone();
-        return sign_in(req, portal, api, proven, only).await;
-    }
+    next_step(req, portal, api, proven).await
+}
+
+/// Keeps `proven` waiting under a new id: the response's pending cookie.
+async fn keep(
+    portal: &web::Data<Portal>,
+    proven: &DirectoryProven,
+) -> Result<String, ExternalError> {
     let ctx = portal.ctx.clone();
     let kept = proven.clone();
-    let stored =
-        web::block(move || pending::put(&ctx, &kept, chrono::Duration::seconds(PENDING_SECONDS)))
-            .await;
-    let id = match stored {
-        Ok(Ok(id)) => id,
-        Ok(Err(e)) => return stopped(&portal, &ExternalError::Internal(e.to_string()), &back),
-        Err(e) => return stopped(&portal, &ExternalError::Internal(e.to_string()), &back),
+    web::block(move || pending::put(&ctx, &kept, chrono::Duration::seconds(PENDING_SECONDS)))
+        .await
+        .map_err(|e| ExternalError::Internal(e.to_string()))?
+        .map_err(|e| ExternalError::Internal(e.to_string()))
+}
+
+fn with_pending(portal: &Portal, mut response: HttpResponse, id: String) -> HttpResponse {
+    let mut c = cookie(portal.secure, pending_cookie_name(portal.secure), id);
+    c.set_max_age(actix_web::cookie::time::Duration::seconds(PENDING_SECONDS));
+    let _ = response.add_cookie(&c);
+    response
+}
+
+/// What follows a proved step: the second factor when it is required and not proved yet,
+/// else the one role at once, else the picker.
+async fn next_step(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    api: web::Data<AwsApi>,
+    proven: DirectoryProven,
+) -> HttpResponse {
+    let back = format!(
+        "/signin/directory/{}/{}",
+        proven.account_id, proven.directory
+    );
+    if !proven.awaiting_mfa() {
+        if let [only] = proven.roles.as_slice() {
+            let only = only.clone();
+            return sign_in(req, portal, api, proven, only).await;
+        }
+    }
+    let id = match keep(&portal, &proven).await {
+        Ok(id) => id,
+        Err(e) => return stopped(&portal, &e, &back),
     };
+    if proven.awaiting_mfa() {
+        return with_pending(&portal, see_other(MFA_PAGE).finish(), id);
+    }
     let page = RolePicker {
         signed_in: None,
         action: "/signin/directory/choose".to_string(),
@@ -180,11 +224,189 @@ pub async fn submit(
             })
             .collect(),
     };
-    let mut response = render(StatusCode::OK, &page);
-    let mut c = cookie(portal.secure, pending_cookie_name(portal.secure), id);
-    c.set_max_age(actix_web::cookie::time::Duration::seconds(PENDING_SECONDS));
-    let _ = response.add_cookie(&c);
-    response
+    with_pending(&portal, render(StatusCode::OK, &page), id)
+}
+
+const MFA_PAGE: &str = "/signin/directory/mfa";
+
+/// The waiting sign-in of the browser's pending cookie: its id and what it proved.
+async fn waiting(
+    req: &HttpRequest,
+    portal: &web::Data<Portal>,
+) -> Result<(String, DirectoryProven), ExternalError> {
+    let id = req
+        .cookie(pending_cookie_name(portal.secure))
+        .map(|c| c.value().to_string())
+        .ok_or(ExternalError::Stale)?;
+    let ctx = portal.ctx.clone();
+    let key = id.clone();
+    let found = web::block(move || pending::get::<DirectoryProven>(&ctx, &key))
+        .await
+        .map_err(|e| ExternalError::Internal(e.to_string()))?
+        .map_err(|e| ExternalError::Internal(e.to_string()))?;
+    found.map(|p| (id, p)).ok_or(ExternalError::Stale)
+}
+
+/// Uses the waiting sign-in `id` once: whether it was still there.
+async fn take(portal: &web::Data<Portal>, id: String) -> Result<bool, ExternalError> {
+    let ctx = portal.ctx.clone();
+    web::block(move || pending::take(&ctx, &id))
+        .await
+        .map_err(|e| ExternalError::Internal(e.to_string()))?
+        .map_err(|e| ExternalError::Internal(e.to_string()))
+}
+
+#[derive(Template)]
+#[template(path = "directory_mfa.html")]
+struct DirectoryMfaPage {
+    signed_in: Option<crate::portal::pages::SignedIn>,
+    directory: String,
+    user_name: String,
+    token: String,
+    /// At a first sign-in: the QR code and the seed of the app to enrol.
+    enrol: Option<(String, String)>,
+    name: String,
+    error: Option<String>,
+}
+
+fn mfa_form(
+    proven: &DirectoryProven,
+    status: StatusCode,
+    name: &str,
+    error: Option<String>,
+) -> HttpResponse {
+    let enrol = proven.enrol_seed().and_then(|seed| {
+        let label = format!("{}@{}", proven.user_name, proven.account_id);
+        let svg = totp::otpauth_uri(seed, "Keyward", &label).and_then(|uri| totp::qr_svg(&uri))?;
+        Some((svg, data_encoding::BASE32_NOPAD.encode(seed)))
+    });
+    render(
+        status,
+        &DirectoryMfaPage {
+            signed_in: None,
+            directory: proven.directory.clone(),
+            user_name: proven.user_name.clone(),
+            token: proven.form_token.clone(),
+            enrol,
+            name: name.to_string(),
+            error,
+        },
+    )
+}
+
+/// `GET /signin/directory/mfa`
+pub async fn mfa_page(req: HttpRequest, portal: web::Data<Portal>) -> HttpResponse {
+    match waiting(&req, &portal).await {
+        Ok((_, proven)) if proven.awaiting_mfa() => {
+            mfa_form(&proven, StatusCode::OK, "Authenticator app", None)
+        }
+        Ok(_) => stopped(&portal, &ExternalError::Stale, "/signin"),
+        Err(e) => stopped(&portal, &e, "/signin"),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SecondFactor {
+    token: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    code1: String,
+    #[serde(default)]
+    code2: String,
+}
+
+/// `POST /signin/directory/mfa`: a code from the identity's app.
+pub async fn mfa_submit(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    api: web::Data<AwsApi>,
+    form: web::Form<SecondFactor>,
+) -> HttpResponse {
+    second_factor(req, portal, api, form.into_inner(), false).await
+}
+
+/// `POST /signin/directory/enrol`: the first app enrolled.
+pub async fn enrol_submit(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    api: web::Data<AwsApi>,
+    form: web::Form<SecondFactor>,
+) -> HttpResponse {
+    second_factor(req, portal, api, form.into_inner(), true).await
+}
+
+async fn second_factor(
+    req: HttpRequest,
+    portal: web::Data<Portal>,
+    api: web::Data<AwsApi>,
+    typed: SecondFactor,
+    enrolling: bool,
+) -> HttpResponse {
+    let (id, proven) = match waiting(&req, &portal).await {
+        Ok(found) => found,
+        Err(e) => return stopped(&portal, &e, "/signin"),
+    };
+    if !proven.form_token_ok(&typed.token) || !proven.awaiting_mfa() {
+        return stopped(&portal, &ExternalError::Stale, "/signin");
+    }
+    let back = format!(
+        "/signin/directory/{}/{}",
+        proven.account_id, proven.directory
+    );
+    let (p, m) = (portal.clone(), meta(&req));
+    let (pending_hash, mut checked) = (sessions::hash_id(&id), proven.clone());
+    let name = typed.name.clone();
+    let result = web::block(move || {
+        let outcome = if enrolling {
+            directory::enrol(
+                &p.signin,
+                &mut checked,
+                &pending_hash,
+                &typed.name,
+                &typed.code1,
+                &typed.code2,
+                &m,
+            )
+        } else {
+            directory::with_code(&p.signin, &mut checked, &pending_hash, &typed.code, &m)
+        };
+        outcome.map(|()| checked)
+    })
+    .await
+    .unwrap_or_else(|e| Err(ExternalError::Internal(e.to_string()).into()));
+    match result {
+        Ok(proved) => match take(&portal, id).await {
+            Ok(true) => next_step(req, portal, api, proved).await,
+            Ok(false) => stopped(&portal, &ExternalError::Stale, &back),
+            Err(e) => stopped(&portal, &e, &back),
+        },
+        Err(DirectorySigninError::Other(e)) => stopped(&portal, &e, &back),
+        Err(e @ (DirectorySigninError::CodesSpent | DirectorySigninError::AlreadyEnrolled)) => {
+            let _ = take(&portal, id).await;
+            let mut response = form(
+                &req,
+                &portal,
+                (&proven.account_id, &proven.directory),
+                &proven.user_name,
+                StatusCode::UNAUTHORIZED,
+                Some(e.to_string()),
+            );
+            let name = pending_cookie_name(portal.secure);
+            let _ = response.add_removal_cookie(&removal(portal.secure, name));
+            response
+        }
+        Err(e) => {
+            let status = match e {
+                DirectorySigninError::Throttled => StatusCode::TOO_MANY_REQUESTS,
+                DirectorySigninError::Invalid(_) => StatusCode::BAD_REQUEST,
+                _ => StatusCode::UNAUTHORIZED,
+            };
+            mfa_form(&proven, status, &name, Some(e.to_string()))
+        }
+    }
 }
 
 #[derive(Deserialize)]

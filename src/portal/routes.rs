@@ -47,6 +47,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/directory/choose",
                 web::post().to(directory_signin::choose),
             )
+            .route("/directory/mfa", web::get().to(directory_signin::mfa_page))
+            .route(
+                "/directory/mfa",
+                web::post().to(directory_signin::mfa_submit),
+            )
+            .route(
+                "/directory/enrol",
+                web::post().to(directory_signin::enrol_submit),
+            )
             .route(
                 "/directory/{account}/{directory}",
                 web::get().to(directory_signin::page),

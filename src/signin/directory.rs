@@ -5,20 +5,32 @@
 //! and a console session as `assumed-role/ROLE/<user name>` on the same path as every external
 //! source (`external::open_session`).
 //!
-//! What waits for the picker ([`DirectoryProven`]: the whole identity, groups included) is kept
-//! in the store (`signin::pending`), not in a cookie: a directory user's groups can be many.
+//! What waits for the next step ([`DirectoryProven`]: the whole identity, groups included) is
+//! kept in the store (`signin::pending`), not in a cookie: a directory user's groups can be many.
+//!
+//! A directory may require Keyward MFA on top of its password. The second factor belongs to the
+//! directory user's external identity (`iam::mfa::Owner::External`: the directory's ARN and the
+//! user's DN), never to an IAM user: someone without one enrols an authenticator app at their
+//! first sign-in ([`enrol`], two consecutive codes), and proves a code at every later one
+//! ([`with_code`]), throttled per identity, per address and per waiting sign-in, before any
+//! role is offered. Only the first device is enrolled this way: another needs the first one
+//! removed by an administrator (`keyward directory reset-mfa`).
 
 use super::external::{open_session, ExternalError, RoleChoice};
 use super::SigninService;
 use crate::audit::{AuditEvent, EventSource, RequestMeta};
+use crate::auth::throttle::{Verdict, MFA_CODES_PER_SESSION};
 use crate::authz::{Authorizer, RequestFacts};
 use crate::directory::client::Connections;
 use crate::directory::{self, DirectoryError};
 use crate::federation::ExternalIdentity;
+use crate::iam::call::Call;
 use crate::iam::directories;
+use crate::iam::mfa::{self, Owner};
 use crate::iam::IamError;
 use crate::secrets::SecretString;
 use crate::storage::schema::roles;
+use crate::storage::throttle::{self, Key};
 use crate::sts::console_role;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -36,14 +48,51 @@ pub struct DirectoryProven {
     identity: ExternalIdentity,
     /// The roles offered (ARNs): those whose trust policy lets the identity in.
     pub roles: Vec<String>,
-    /// The picker form's token: the form must carry it back.
+    /// The token of the forms that follow (MFA, picker): they must carry it back.
     pub form_token: String,
+    /// The directory requires a Keyward second factor on top of the password.
+    pub mfa_required: bool,
+    /// When the second factor was proved in this sign-in (Unix seconds).
+    pub mfa_at: Option<i64>,
+    /// The authenticator app seed offered to an identity with no device yet.
+    enrol_seed: Option<Vec<u8>>,
 }
 
 impl DirectoryProven {
-    /// Whether `token` is the picker form's.
+    /// Whether `token` is the forms' token.
     pub fn form_token_ok(&self, token: &str) -> bool {
         bool::from(token.as_bytes().ct_eq(self.form_token.as_bytes()))
+    }
+
+    /// Whose the second factor is: the directory user's external identity.
+    pub fn owner(&self) -> Owner {
+        Owner::External {
+            account_id: self.account_id.clone(),
+            provider: self.identity.provider.principal.clone(),
+            subject: self.dn.clone(),
+        }
+    }
+
+    /// The second factor is required and not proved yet.
+    pub fn awaiting_mfa(&self) -> bool {
+        self.mfa_required && self.mfa_at.is_none()
+    }
+
+    /// The seed to enrol, when the identity has no device yet.
+    pub fn enrol_seed(&self) -> Option<&[u8]> {
+        self.enrol_seed.as_deref()
+    }
+
+    /// The throttle keys of a second factor tried in this sign-in (`pending_hash`: the waiting
+    /// sign-in's): the identity's, the address's and the waiting sign-in's own.
+    fn code_keys(&self, pending_hash: &str, meta: &RequestMeta) -> Vec<Key> {
+        let identity = format!("ldap:{}:{}", self.directory, self.dn);
+        let mut keys = vec![Key::codes(&self.account_id, &identity)];
+        if let Some(ip) = &meta.source_ip {
+            keys.push(Key::address(ip));
+        }
+        keys.push(Key::mfa_session(pending_hash));
+        keys
     }
 }
 
@@ -60,11 +109,34 @@ pub enum DirectorySigninError {
     Throttled,
     #[error("The directory cannot be reached now, so nobody can sign in with it. Please try again later.")]
     Unavailable,
-    /// The directory requires Keyward MFA on top, which its people cannot enrol yet.
-    #[error("This directory requires a second factor in Keyward, which cannot be enrolled for directory accounts yet. Ask an administrator.")]
-    MfaRequired,
+    /// A wrong MFA code (or enrolment codes).
+    #[error("The MFA code is not valid. Please try again.")]
+    WrongCode,
+    /// This sign-in sent too many wrong codes: it is over.
+    #[error("Too many wrong MFA codes. Please sign in again.")]
+    CodesSpent,
+    /// The identity got a device while this sign-in waited: sign in again to use it.
+    #[error("An MFA device is already enrolled for you. Please sign in again and use it.")]
+    AlreadyEnrolled,
+    /// A form value Keyward cannot take (a device name, say).
+    #[error("{0}")]
+    Invalid(String),
     #[error(transparent)]
     Other(#[from] ExternalError),
+}
+
+impl From<crate::storage::StorageError> for DirectorySigninError {
+    fn from(e: crate::storage::StorageError) -> Self {
+        ExternalError::Internal(e.to_string()).into()
+    }
+}
+
+fn mfa_used(proven: &DirectoryProven) -> &'static str {
+    if proven.mfa_at.is_some() {
+        "Yes"
+    } else {
+        "No"
+    }
 }
 
 fn event(proven: &DirectoryProven, name: &str) -> AuditEvent {
@@ -76,7 +148,7 @@ fn event(proven: &DirectoryProven, name: &str) -> AuditEvent {
             "userDn": proven.dn,
             "groups": proven.groups,
             "rolesOffered": proven.roles,
-            "MFAUsed": "No",
+            "MFAUsed": mfa_used(proven),
         }));
     e.read_only = name != "ConsoleLogin";
     e
@@ -135,10 +207,6 @@ pub fn sign_in(
         other => ExternalError::from(other).into(),
     })?;
     let refused = |reason: &str| audit_failure(service, account_id, name, user_name, reason, meta);
-    if directory.require_mfa {
-        refused("the directory requires Keyward MFA, not yet offered to directory accounts");
-        return Err(DirectorySigninError::MfaRequired);
-    }
     let user = match directory::authenticate_throttled(
         ctx,
         connections,
@@ -183,6 +251,9 @@ pub fn sign_in(
         identity,
         roles,
         form_token: super::sessions::new_id(ctx.random.as_ref()),
+        mfa_required: directory.require_mfa,
+        mfa_at: None,
+        enrol_seed: None,
     };
     service.audit.push(
         ctx.clock.now_naive(),
@@ -193,7 +264,176 @@ pub fn sign_in(
         refused("no role's trust policy lets this directory identity in");
         return Err(ExternalError::NoRole(proven.directory.clone()).into());
     }
+    let mut proven = proven;
+    if proven.mfa_required {
+        let devices = mfa::devices_of(ctx, &proven.owner()).map_err(ExternalError::from)?;
+        if devices.is_empty() {
+            let mut seed = vec![0u8; crate::auth::totp::SEED_LEN];
+            ctx.random.fill(&mut seed);
+            proven.enrol_seed = Some(seed);
+        }
+    }
     Ok(proven)
+}
+
+/// Reserves a second-factor attempt of this sign-in; a refusal when the throttle says no.
+fn reserve_code(
+    service: &SigninService,
+    proven: &DirectoryProven,
+    pending_hash: &str,
+    meta: &RequestMeta,
+) -> Result<(), DirectorySigninError> {
+    let ctx = &service.ctx;
+    let keys = proven.code_keys(pending_hash, meta);
+    let spent = ctx
+        .store
+        .read(|conn| throttle::failures(conn, &Key::mfa_session(pending_hash)))?;
+    if spent >= MFA_CODES_PER_SESSION {
+        return Err(DirectorySigninError::CodesSpent);
+    }
+    match throttle::reserve(&ctx.store, &keys, ctx.clock.now_naive())? {
+        Verdict::Allowed => Ok(()),
+        Verdict::Blocked { .. } => {
+            mfa_failure(service, proven, meta, "throttled");
+            Err(DirectorySigninError::Throttled)
+        }
+    }
+}
+
+/// A second factor was refused: counted, audited, and the end of the sign-in once it has sent
+/// its share of wrong codes.
+fn code_refused(
+    service: &SigninService,
+    proven: &DirectoryProven,
+    pending_hash: &str,
+    meta: &RequestMeta,
+    reason: &str,
+) -> DirectorySigninError {
+    let ctx = &service.ctx;
+    let keys = proven.code_keys(pending_hash, meta);
+    if let Err(e) = throttle::failed(&ctx.store, &*ctx.clock, &keys) {
+        return e.into();
+    }
+    mfa_failure(service, proven, meta, reason);
+    match ctx
+        .store
+        .read(|conn| throttle::failures(conn, &Key::mfa_session(pending_hash)))
+    {
+        Ok(n) if n >= MFA_CODES_PER_SESSION => DirectorySigninError::CodesSpent,
+        Ok(_) => DirectorySigninError::WrongCode,
+        Err(e) => e.into(),
+    }
+}
+
+fn mfa_failure(service: &SigninService, proven: &DirectoryProven, meta: &RequestMeta, why: &str) {
+    let mut e = AuditEvent::new(EventSource::Signin, "ConsoleLogin")
+        .account(&proven.account_id)
+        .parameters(json!({
+            "directory": proven.directory,
+            "userName": proven.user_name,
+            "userDn": proven.dn,
+            "MFAUsed": "Yes",
+        }))
+        .response(json!({ "ConsoleLogin": "Failure" }))
+        .failed("Failed authentication", why);
+    e.read_only = false;
+    service.audit.push(service.ctx.clock.now_naive(), meta, e);
+}
+
+/// The second factor was proved: counted as a success, and the sign-in moves on.
+fn code_accepted(
+    service: &SigninService,
+    proven: &mut DirectoryProven,
+    pending_hash: &str,
+    meta: &RequestMeta,
+) -> Result<(), DirectorySigninError> {
+    let ctx = &service.ctx;
+    let keys = proven.code_keys(pending_hash, meta);
+    ctx.store.write(|conn| throttle::succeeded(conn, &keys))?;
+    proven.mfa_at = Some(ctx.clock.now().timestamp());
+    proven.enrol_seed = None;
+    Ok(())
+}
+
+/// The second step of a directory sign-in that requires MFA: a code from one of the
+/// identity's authenticator apps (a code once accepted is refused for the rest of its window).
+/// `pending_hash`: the waiting sign-in's, whose wrong codes are counted.
+pub fn with_code(
+    service: &SigninService,
+    proven: &mut DirectoryProven,
+    pending_hash: &str,
+    code: &str,
+    meta: &RequestMeta,
+) -> Result<(), DirectorySigninError> {
+    let ctx = &service.ctx;
+    reserve_code(service, proven, pending_hash, meta)?;
+    let code = code.trim();
+    let owner = proven.owner();
+    let mut accepted = false;
+    if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
+        for serial in mfa::totp_serials(ctx, &owner).map_err(ExternalError::from)? {
+            if mfa::verify_code_of(ctx, &owner, &serial, code).map_err(ExternalError::from)? {
+                accepted = true;
+                break;
+            }
+        }
+    }
+    if !accepted {
+        return Err(code_refused(
+            service,
+            proven,
+            pending_hash,
+            meta,
+            "MFA code rejected",
+        ));
+    }
+    code_accepted(service, proven, pending_hash, meta)
+}
+
+/// The first sign-in of an identity whose directory requires MFA: the authenticator app the
+/// person set up with the seed shown proves it has it with two consecutive codes, and becomes
+/// the identity's device (audited as `EnableMFADevice` by the directory). Refused when the
+/// identity got a device in the meantime.
+pub fn enrol(
+    service: &SigninService,
+    proven: &mut DirectoryProven,
+    pending_hash: &str,
+    label: &str,
+    first: &str,
+    second: &str,
+    meta: &RequestMeta,
+) -> Result<(), DirectorySigninError> {
+    let ctx = &service.ctx;
+    let Some(seed) = proven.enrol_seed.clone() else {
+        return Err(DirectorySigninError::AlreadyEnrolled);
+    };
+    reserve_code(service, proven, pending_hash, meta)?;
+    let call = Call {
+        account_id: proven.account_id.clone(),
+        actor_arn: proven.identity.provider.principal.clone(),
+        meta: meta.clone(),
+    };
+    match mfa::assign_new_virtual(
+        ctx,
+        &call,
+        &proven.owner(),
+        label,
+        &seed,
+        first.trim(),
+        second.trim(),
+    ) {
+        Ok(_) => code_accepted(service, proven, pending_hash, meta),
+        Err(IamError::InvalidAuthenticationCode(_)) => Err(code_refused(
+            service,
+            proven,
+            pending_hash,
+            meta,
+            "MFA enrolment codes rejected",
+        )),
+        Err(IamError::EntityAlreadyExists(_)) => Err(DirectorySigninError::AlreadyEnrolled),
+        Err(IamError::InvalidInput(text)) => Err(DirectorySigninError::Invalid(text)),
+        Err(other) => Err(ExternalError::from(other).into()),
+    }
 }
 
 /// The person picked `role_arn`: a console session as it. Returns the session cookie.
@@ -205,6 +445,11 @@ pub fn choose(
     facts: &RequestFacts,
     meta: &RequestMeta,
 ) -> Result<String, ExternalError> {
+    if proven.awaiting_mfa() {
+        return Err(ExternalError::RoleRefused(
+            "the second factor this directory requires was not proved".into(),
+        ));
+    }
     if !proven.roles.iter().any(|r| r == role_arn) {
         return Err(ExternalError::RoleRefused(format!(
             "{role_arn} is not one of the roles offered to you"
@@ -217,7 +462,7 @@ pub fn choose(
         "userDn": proven.dn,
         "groups": proven.groups,
         "roleArn": role_arn,
-        "MFAUsed": "No",
+        "MFAUsed": mfa_used(proven),
     }));
     open_session(
         service,
@@ -227,7 +472,7 @@ pub fn choose(
             account_id: &proven.account_id,
             user_name: &proven.user_name,
             role_arn,
-            mfa_at: None,
+            mfa_at: proven.mfa_at,
         },
         facts,
         meta,

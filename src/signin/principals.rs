@@ -90,6 +90,7 @@ pub(super) fn root_principal(
     let devices: i64 = mfa_devices::table
         .filter(mfa_devices::account_id.eq(account_id))
         .filter(mfa_devices::user_id.is_null())
+        .filter(mfa_devices::external_provider.is_null())
         .filter(mfa_devices::enabled.eq(true))
         .count()
         .get_result(conn)?;
@@ -157,7 +158,8 @@ pub(super) fn session_principal(
     }
 }
 
-/// The principal that owns devices: an IAM user (by id), or the account's root user.
+/// The principal that owns devices: an IAM user (by id), or the account's root user; an
+/// external identity's devices belong to no principal that signs in with a password.
 pub(super) fn principal_of(
     conn: &mut DbConnection,
     account_id: &str,
@@ -166,5 +168,6 @@ pub(super) fn principal_of(
     match owner {
         iam::mfa::Owner::User(id) => user_principal(conn, account_id, id),
         iam::mfa::Owner::Root(_) => root_principal(conn, account_id),
+        iam::mfa::Owner::External { .. } => Ok(None),
     }
 }

@@ -211,6 +211,7 @@ pub fn audit_passkey_failure(
     let principal = owner.and_then(|owner| {
         let account = match owner {
             iam::mfa::Owner::Root(account) => Some(account.clone()),
+            iam::mfa::Owner::External { .. } => None,
             iam::mfa::Owner::User(id) => ctx
                 .store
                 .read(|conn| {

@@ -106,6 +106,11 @@ fn user_handle(owner: &mfa::Owner) -> Uuid {
     let id = match owner {
         mfa::Owner::User(id) => id.clone(),
         mfa::Owner::Root(account) => format!("root:{account}"),
+        mfa::Owner::External {
+            account_id,
+            provider,
+            subject,
+        } => format!("external:{account_id}:{provider}:{subject}"),
     };
     let digest = Sha256::digest(format!("keyward-webauthn-user:{id}").as_bytes());
     let mut bytes = [0u8; 16];
@@ -242,6 +247,7 @@ pub fn begin_registration(
     let name = match &owner {
         mfa::Owner::User(id) => iam::users::get_by_id(ctx, id)?.name,
         mfa::Owner::Root(_) => "root".to_string(),
+        mfa::Owner::External { subject, .. } => subject.clone(),
     };
     let existing = ctx.store.read(|conn| mfa::security_keys(conn, &owner))?;
     let exclude = existing

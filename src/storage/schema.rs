@@ -206,6 +206,8 @@ diesel::table! {
         last_used_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         passkey -> Bool,
+        external_provider -> Nullable<Text>,
+        external_subject -> Nullable<Text>,
     }
 }
 

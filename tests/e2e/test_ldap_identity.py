@@ -6,15 +6,18 @@ an empty password, a person the trust policy does not admit, an injection-shaped
 (searched for as the literal text it is, as the server's log shows), a directory that is down
 (nobody let in), and a person removed from the group (refused at the next request). Last, the
 console sign-in with a directory account: straight in with one role, the picker with two, the
-same answer for a wrong password and an unknown user, a clear page when no role is open."""
+same answer for a wrong password and an unknown user, a clear page when no role is open, and
+Keyward MFA on top when the directory requires it."""
 import json
 import os
 import subprocess
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
 
+import pyotp
 import pytest
 import requests
 from botocore.exceptions import ClientError
@@ -226,3 +229,92 @@ def test_people_sign_in_to_the_console_with_their_directory_account(keyward):
         assert again.status_code == 400
     finally:
         iam.delete_role(RoleName="Auditor")
+
+
+def directory_setting(server, *args):
+    subprocess.run([BIN, "directory", "update", "corp", "--account", server.account, *args],
+                   env=server.env, check=True, capture_output=True, timeout=60)
+
+
+def test_a_directory_requiring_mfa_has_its_people_enrol_an_app_then_prove_a_code(keyward):
+    """MFA on top of the directory: at alice's first sign-in she enrols an authenticator app
+    (to her directory identity, not to any IAM user), at the next she proves a code; a wrong or
+    replayed code gets nothing, the picker cannot be reached around the code, and an
+    administrator's reset has her enrol again."""
+    directory_setting(keyward, "--require-mfa", "true")
+    iam = keyward.client("iam")
+    try:
+        browser, answer = console_sign_in(keyward, "alice", PEOPLE["alice"])
+        assert answer.status_code == 303 and answer.headers["location"] == "/signin/directory/mfa"
+        assert "keyward_session" not in browser.cookies
+        page = browser.get(keyward.url + "/signin/directory/mfa")
+        assert page.status_code == 200 and "set up an authenticator app" in page.text
+        seed = page.text.split('id="totp-secret" class="secret">')[1].split("<")[0]
+        token = form_value(page.text, "token")
+        # The role cannot be had around the second factor.
+        around = browser.post(keyward.url + "/signin/directory/choose", allow_redirects=False,
+                              data={"role": f"arn:aws:iam::{keyward.account}:role/Operator",
+                                    "token": token})
+        assert around.status_code in (400, 403) and "keyward_session" not in around.cookies
+        browser, answer = console_sign_in(keyward, "alice", PEOPLE["alice"])
+        page = browser.get(keyward.url + "/signin/directory/mfa")
+        seed = page.text.split('id="totp-secret" class="secret">')[1].split("<")[0]
+        token = form_value(page.text, "token")
+        totp = pyotp.TOTP(seed)
+        t0 = time.time()
+        wrong = browser.post(keyward.url + "/signin/directory/enrol", allow_redirects=False, data={
+            "token": token, "name": "phone", "code1": "000000", "code2": "111111"})
+        assert wrong.status_code == 401 and "The MFA code is not valid" in wrong.text
+        enrolled = browser.post(keyward.url + "/signin/directory/enrol", allow_redirects=False,
+                                data={"token": token, "name": "phone",
+                                      "code1": totp.at(t0 - 30), "code2": totp.at(t0)})
+        assert enrolled.status_code == 303 and enrolled.headers["location"] == "/console"
+        arn = f"arn:aws:sts::{keyward.account}:assumed-role/Operator/alice"
+        assert f'title="{arn}">alice</span>' in browser.get(keyward.url + "/console").text
+        # The device is the directory identity's: no IAM entity, not the root user's.
+        assert iam.list_virtual_mfa_devices()["VirtualMFADevices"] == []
+        assert iam.get_account_summary()["SummaryMap"]["AccountMFAEnabled"] == 0
+
+        # The next sign-in asks for a code, not for a new app.
+        browser, answer = console_sign_in(keyward, "alice", PEOPLE["alice"])
+        assert answer.headers["location"] == "/signin/directory/mfa"
+        page = browser.get(keyward.url + "/signin/directory/mfa")
+        assert "totp-secret" not in page.text and 'name="code"' in page.text
+        token = form_value(page.text, "token")
+        for code in ("123456", totp.at(t0)):  # a wrong code, and the enrolment's, replayed
+            refused = browser.post(keyward.url + "/signin/directory/mfa", allow_redirects=False,
+                                   data={"token": token, "code": code})
+            assert refused.status_code == 401 and "keyward_session" not in refused.cookies
+        proved = browser.post(keyward.url + "/signin/directory/mfa", allow_redirects=False,
+                              data={"token": token, "code": totp.at(t0 + 30)})
+        assert proved.status_code == 303 and proved.headers["location"] == "/console"
+        # The waiting sign-in was used once.
+        again = browser.post(keyward.url + "/signin/directory/mfa", allow_redirects=False,
+                             data={"token": token, "code": totp.at(t0 + 30)})
+        assert again.status_code == 400
+
+        # Too many wrong codes end the waiting sign-in.
+        browser, answer = console_sign_in(keyward, "alice", PEOPLE["alice"])
+        page = browser.get(keyward.url + "/signin/directory/mfa")
+        token = form_value(page.text, "token")
+        def wrong_code():
+            return browser.post(keyward.url + "/signin/directory/mfa", allow_redirects=False,
+                                data={"token": token, "code": "000000"})
+        assert [wrong_code().status_code for _ in range(4)] == [401] * 4
+        # The identity's throttle now spaces the guesses out.
+        assert wrong_code().status_code == 429
+        time.sleep(2.2)
+        last = wrong_code()
+        assert last.status_code == 401 and "Too many wrong MFA codes" in last.text
+        assert browser.get(keyward.url + "/signin/directory/mfa").status_code == 400
+
+        # A lost phone: the administrator resets alice's devices, and she enrols again.
+        reset = subprocess.run([BIN, "directory", "reset-mfa", "corp", "--account", keyward.account,
+                                "--user-dn", f"uid=alice,ou=people,{BASE_DN}"], env=keyward.env,
+                               capture_output=True, text=True, timeout=60)
+        assert reset.returncode == 0 and "removed arn:aws:iam::" in reset.stdout, reset.stderr
+        browser, answer = console_sign_in(keyward, "alice", PEOPLE["alice"])
+        page = browser.get(keyward.url + "/signin/directory/mfa")
+        assert "set up an authenticator app" in page.text
+    finally:
+        directory_setting(keyward, "--require-mfa", "false")

@@ -46,12 +46,18 @@ pub fn add_security_key(
                 call.account_id
             ),
             Owner::Root(_) => format!("arn:aws:iam::{}:u2f/root/{suffix}", call.account_id),
+            Owner::External { .. } => {
+                format!("arn:aws:iam::{}:u2f/external/{suffix}", call.account_id)
+            }
         };
+        let (external_provider, external_subject) = key.owner.external();
         diesel::insert_into(mfa_devices::table)
             .values((
                 mfa_devices::serial_number.eq(&serial),
                 mfa_devices::account_id.eq(&call.account_id),
                 mfa_devices::user_id.eq(key.owner.user_id()),
+                mfa_devices::external_provider.eq(external_provider),
+                mfa_devices::external_subject.eq(external_subject),
                 mfa_devices::kind.eq("webauthn"),
                 mfa_devices::name.eq(name),
                 mfa_devices::webauthn_credential.eq(key.credential),
@@ -89,15 +95,30 @@ pub struct StoredSecurityKey {
     pub credential: String,
 }
 
-type KeyRow = (String, String, Option<String>, bool, Option<String>);
+type KeyRow = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    bool,
+    Option<String>,
+);
 
 fn stored_key(row: KeyRow) -> Option<StoredSecurityKey> {
-    let (serial_number, account_id, user_id, passkey, credential) = row;
+    let (serial_number, account_id, user_id, provider, subject, passkey, credential) = row;
     Some(StoredSecurityKey {
         serial_number,
-        owner: match user_id {
-            Some(id) => Owner::User(id),
-            None => Owner::Root(account_id.clone()),
+        owner: match (user_id, provider, subject) {
+            (Some(id), _, _) => Owner::User(id),
+            (None, Some(provider), Some(subject)) => Owner::External {
+                account_id: account_id.clone(),
+                provider,
+                subject,
+            },
+            (None, None, _) => Owner::Root(account_id.clone()),
+            // A device with half an external owner is nobody's.
+            (None, Some(_), None) => return None,
         },
         account_id,
         passkey,
@@ -109,12 +130,16 @@ const KEY_COLUMNS: (
     mfa_devices::serial_number,
     mfa_devices::account_id,
     mfa_devices::user_id,
+    mfa_devices::external_provider,
+    mfa_devices::external_subject,
     mfa_devices::passkey,
     mfa_devices::webauthn_credential,
 ) = (
     mfa_devices::serial_number,
     mfa_devices::account_id,
     mfa_devices::user_id,
+    mfa_devices::external_provider,
+    mfa_devices::external_subject,
     mfa_devices::passkey,
     mfa_devices::webauthn_credential,
 );

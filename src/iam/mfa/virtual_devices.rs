@@ -38,10 +38,12 @@ fn invalid_code() -> IamError {
     IamError::InvalidAuthenticationCode("Authentication code for device is not valid.".into())
 }
 
+/// The account's IAM device `serial` (an external identity's device is no IAM entity).
 fn find(conn: &mut DbConnection, account_id: &str, serial: &str) -> Result<Device, IamError> {
     mfa_devices::table
         .find(serial)
         .filter(mfa_devices::account_id.eq(account_id))
+        .filter(mfa_devices::external_provider.is_null())
         .select(Device::as_select())
         .first(conn)
         .optional()?
@@ -57,6 +59,7 @@ pub(crate) fn find_virtual(
     mfa_devices::table
         .find(serial)
         .filter(mfa_devices::account_id.eq(account_id))
+        .filter(mfa_devices::external_provider.is_null())
         .filter(mfa_devices::kind.eq("totp"))
         .select(mfa_devices::serial_number)
         .first(conn)
@@ -336,6 +339,7 @@ pub fn list_virtual(
     ctx.store.read(|conn| {
         let mut query = mfa_devices::table
             .filter(mfa_devices::account_id.eq(account_id))
+            .filter(mfa_devices::external_provider.is_null())
             .filter(mfa_devices::kind.eq("totp"))
             .order(mfa_devices::serial_number.asc())
             .select(Device::as_select())
@@ -456,7 +460,11 @@ pub fn assign_new_virtual(
                 "arn:aws:iam::{}:mfa/root-account-mfa-device-{suffix}",
                 call.account_id
             ),
+            Owner::External { .. } => {
+                format!("arn:aws:iam::{}:mfa/external/{suffix}", call.account_id)
+            }
         };
+        let (external_provider, external_subject) = owner.external();
         let sealed = ctx
             .master_key
             .seal(&seal_purpose(&serial), raw_seed, ctx.random.as_ref())
@@ -466,6 +474,8 @@ pub fn assign_new_virtual(
                 mfa_devices::serial_number.eq(&serial),
                 mfa_devices::account_id.eq(&call.account_id),
                 mfa_devices::user_id.eq(owner.user_id()),
+                mfa_devices::external_provider.eq(external_provider),
+                mfa_devices::external_subject.eq(external_subject),
                 mfa_devices::kind.eq("totp"),
                 mfa_devices::name.eq(label),
                 mfa_devices::sealed_seed.eq(&sealed),
