@@ -7,12 +7,20 @@ KEYWARD_ALLOW_PLAIN_LDAP), with the mdb backend and the memberof overlay, and a 
 
 Passwords are in PEOPLE. `Directory.remove_member` and `stop`/`start` let a test change what
 the directory says and take it down.
+
+Run as a program (`python3 tests/e2e/ldap_fixture.py`, for the browser tests), it starts the
+directory, prints one JSON line to standard output (url, base_dn, admin_dn, admin_password,
+ops_dn, people: user name to password), and serves until its standard input closes or it gets
+SIGTERM or SIGINT, then stops slapd and removes its files. Where slapd cannot run, the line is
+{"unavailable": reason} and the program ends at once.
 """
+import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -68,6 +76,16 @@ class Directory:
         self.dir = tempfile.mkdtemp(prefix="keyward-ldap-")
         self.port = free_port()
         self.url = f"ldap://127.0.0.1:{self.port}"
+        self.proc = None
+        try:
+            self._create()
+            self.start()
+        except BaseException:
+            # Nothing left behind when slapadd fails or slapd does not listen.
+            self.close()
+            raise
+
+    def _create(self):
         os.mkdir(os.path.join(self.dir, "db"))
         hashed = subprocess.run(["slappasswd", "-s", ADMIN_PASSWORD], capture_output=True, text=True,
                                 check=True).stdout.strip()
@@ -89,8 +107,6 @@ overlay memberof
 """)
         subprocess.run(["slapadd", "-f", self.conf], input=ldif(), text=True, check=True,
                        capture_output=True)
-        self.proc = None
-        self.start()
 
     def start(self):
         self.proc = subprocess.Popen([SLAPD, "-d", "0", "-f", self.conf, "-h", f"{self.url}/"],
@@ -118,3 +134,37 @@ overlay memberof
     def close(self):
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def main():
+    reason = slapd_ready()
+    if reason:
+        print(json.dumps({"unavailable": reason}), flush=True)
+        return 0
+
+    def stop_serving(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    # Installed before slapd starts, so that a signal never leaves it running.
+    signal.signal(signal.SIGTERM, stop_serving)
+    signal.signal(signal.SIGINT, stop_serving)
+    directory = None
+    try:
+        directory = Directory()
+        print(json.dumps({"url": directory.url, "base_dn": BASE_DN, "admin_dn": ADMIN_DN,
+                          "admin_password": ADMIN_PASSWORD, "ops_dn": OPS_DN, "people": PEOPLE}),
+              flush=True)
+        # Until the parent closes our standard input (or exits, which closes it).
+        while sys.stdin.buffer.read(4096):
+            pass
+    finally:
+        # A second signal does not cut the clean-up short.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if directory is not None:
+            directory.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
