@@ -83,6 +83,7 @@ pub(super) async fn dashboard(
         counts,
         security,
         mfa: c.session.mfa_authenticated_at.is_some(),
+        external: c.session.owner().is_none(),
         allowed: summary.is_ok(),
         notice: summary.err(),
         flash: flashed,

@@ -356,22 +356,22 @@ async fn second_factor(
         "/signin/directory/{}/{}",
         proven.account_id, proven.directory
     );
-    let (p, m) = (portal.clone(), meta(&req));
+    let (p, a) = (portal.clone(), api.clone());
+    let (facts, m) = (facts(&req, &portal), meta(&req));
     let (pending_hash, mut checked) = (sessions::hash_id(&id), proven.clone());
     let name = typed.name.clone();
     let result = web::block(move || {
+        let second = directory::SecondStep {
+            authorizer: &a.authorizer,
+            pending_hash: &pending_hash,
+            facts: &facts,
+            meta: &m,
+        };
         let outcome = if enrolling {
-            directory::enrol(
-                &p.signin,
-                &mut checked,
-                &pending_hash,
-                &typed.name,
-                &typed.code1,
-                &typed.code2,
-                &m,
-            )
+            let codes = (typed.code1.as_str(), typed.code2.as_str());
+            directory::enrol(&p.signin, &second, &mut checked, &typed.name, codes)
         } else {
-            directory::with_code(&p.signin, &mut checked, &pending_hash, &typed.code, &m)
+            directory::with_code(&p.signin, &second, &mut checked, &typed.code)
         };
         outcome.map(|()| checked)
     })

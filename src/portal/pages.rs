@@ -72,6 +72,9 @@ pub struct DashboardPage {
     /// Whether the caller may read the account summary (else `notice` says why not).
     pub allowed: bool,
     pub mfa: bool,
+    /// Signed in through an external identity (a sign-in provider, a directory): its password
+    /// is not Keyward's to change.
+    pub external: bool,
     pub notice: Option<String>,
     /// The one-time message of the change just made (switching roles, say).
     pub flash: Option<String>,

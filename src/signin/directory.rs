@@ -230,26 +230,14 @@ pub fn sign_in(
             return Err(DirectorySigninError::Unavailable);
         }
     };
-    let identity = user.identity();
-    let all = every_role(service, account_id).map_err(ExternalError::from)?;
-    let roles = console_role::trusting(
-        ctx,
-        authorizer,
-        &identity,
-        facts,
-        &user.username,
-        None,
-        &all,
-    )
-    .map_err(ExternalError::from)?;
-    let proven = DirectoryProven {
+    let mut proven = DirectoryProven {
         account_id: account_id.to_string(),
         directory: directory.name.clone(),
         user_name: user.username.clone(),
         dn: user.dn.clone(),
         groups: user.groups.clone(),
-        identity,
-        roles,
+        identity: user.identity(),
+        roles: Vec::new(),
         form_token: super::sessions::new_id(ctx.random.as_ref()),
         mfa_required: directory.require_mfa,
         mfa_at: None,
@@ -260,20 +248,52 @@ pub fn sign_in(
         meta,
         event(&proven, "ExternalIdentityVerified"),
     );
-    if proven.roles.is_empty() {
-        refused("no role's trust policy lets this directory identity in");
-        return Err(ExternalError::NoRole(proven.directory.clone()).into());
+    if !proven.mfa_required {
+        offer_roles(service, authorizer, &mut proven, facts, meta)?;
+        return Ok(proven);
     }
-    let mut proven = proven;
-    if proven.mfa_required {
-        let devices = mfa::devices_of(ctx, &proven.owner()).map_err(ExternalError::from)?;
-        if devices.is_empty() {
-            let mut seed = vec![0u8; crate::auth::totp::SEED_LEN];
-            ctx.random.fill(&mut seed);
-            proven.enrol_seed = Some(seed);
-        }
+    // The roles wait for the second factor: a trust policy may ask for MFA.
+    let devices = mfa::devices_of(ctx, &proven.owner()).map_err(ExternalError::from)?;
+    if devices.is_empty() {
+        let mut seed = vec![0u8; crate::auth::totp::SEED_LEN];
+        ctx.random.fill(&mut seed);
+        proven.enrol_seed = Some(seed);
     }
     Ok(proven)
+}
+
+/// Finds the roles of the account whose trust policy lets the proved identity in (with its
+/// second factor, when one was proved); refused, and audited, when there is none.
+fn offer_roles(
+    service: &SigninService,
+    authorizer: &Authorizer,
+    proven: &mut DirectoryProven,
+    facts: &RequestFacts,
+    meta: &RequestMeta,
+) -> Result<(), DirectorySigninError> {
+    let all = every_role(service, &proven.account_id).map_err(ExternalError::from)?;
+    proven.roles = console_role::trusting(
+        &service.ctx,
+        authorizer,
+        &proven.identity,
+        facts,
+        &proven.user_name,
+        proven.mfa_at,
+        &all,
+    )
+    .map_err(ExternalError::from)?;
+    if proven.roles.is_empty() {
+        audit_failure(
+            service,
+            &proven.account_id,
+            &proven.directory,
+            &proven.user_name,
+            "no role's trust policy lets this directory identity in",
+            meta,
+        );
+        return Err(ExternalError::NoRole(proven.directory.clone()).into());
+    }
+    Ok(())
 }
 
 /// Reserves a second-factor attempt of this sign-in; a refusal when the throttle says no.
@@ -340,33 +360,46 @@ fn mfa_failure(service: &SigninService, proven: &DirectoryProven, meta: &Request
     service.audit.push(service.ctx.clock.now_naive(), meta, e);
 }
 
-/// The second factor was proved: counted as a success, and the sign-in moves on.
+/// What a second step needs besides the waiting sign-in: the waiting sign-in's id hash
+/// (whose wrong codes are counted) and the request's facts, for the roles offered after it.
+pub struct SecondStep<'a> {
+    pub authorizer: &'a Authorizer,
+    pub pending_hash: &'a str,
+    pub facts: &'a RequestFacts,
+    pub meta: &'a RequestMeta,
+}
+
+/// The second factor was proved: counted as a success, and the roles open to the identity
+/// with it are offered.
 fn code_accepted(
     service: &SigninService,
+    second: &SecondStep<'_>,
     proven: &mut DirectoryProven,
-    pending_hash: &str,
-    meta: &RequestMeta,
 ) -> Result<(), DirectorySigninError> {
     let ctx = &service.ctx;
-    let keys = proven.code_keys(pending_hash, meta);
+    let keys = proven.code_keys(second.pending_hash, second.meta);
     ctx.store.write(|conn| throttle::succeeded(conn, &keys))?;
     proven.mfa_at = Some(ctx.clock.now().timestamp());
     proven.enrol_seed = None;
-    Ok(())
+    offer_roles(
+        service,
+        second.authorizer,
+        proven,
+        second.facts,
+        second.meta,
+    )
 }
 
 /// The second step of a directory sign-in that requires MFA: a code from one of the
 /// identity's authenticator apps (a code once accepted is refused for the rest of its window).
-/// `pending_hash`: the waiting sign-in's, whose wrong codes are counted.
 pub fn with_code(
     service: &SigninService,
+    second: &SecondStep<'_>,
     proven: &mut DirectoryProven,
-    pending_hash: &str,
     code: &str,
-    meta: &RequestMeta,
 ) -> Result<(), DirectorySigninError> {
     let ctx = &service.ctx;
-    reserve_code(service, proven, pending_hash, meta)?;
+    reserve_code(service, proven, second.pending_hash, second.meta)?;
     let code = code.trim();
     let owner = proven.owner();
     let mut accepted = false;
@@ -382,12 +415,12 @@ pub fn with_code(
         return Err(code_refused(
             service,
             proven,
-            pending_hash,
-            meta,
+            second.pending_hash,
+            second.meta,
             "MFA code rejected",
         ));
     }
-    code_accepted(service, proven, pending_hash, meta)
+    code_accepted(service, second, proven)
 }
 
 /// The first sign-in of an identity whose directory requires MFA: the authenticator app the
@@ -396,22 +429,20 @@ pub fn with_code(
 /// identity got a device in the meantime.
 pub fn enrol(
     service: &SigninService,
+    second: &SecondStep<'_>,
     proven: &mut DirectoryProven,
-    pending_hash: &str,
     label: &str,
-    first: &str,
-    second: &str,
-    meta: &RequestMeta,
+    (first, again): (&str, &str),
 ) -> Result<(), DirectorySigninError> {
     let ctx = &service.ctx;
     let Some(seed) = proven.enrol_seed.clone() else {
         return Err(DirectorySigninError::AlreadyEnrolled);
     };
-    reserve_code(service, proven, pending_hash, meta)?;
+    reserve_code(service, proven, second.pending_hash, second.meta)?;
     let call = Call {
         account_id: proven.account_id.clone(),
         actor_arn: proven.identity.provider.principal.clone(),
-        meta: meta.clone(),
+        meta: second.meta.clone(),
     };
     match mfa::assign_new_virtual(
         ctx,
@@ -420,14 +451,14 @@ pub fn enrol(
         label,
         &seed,
         first.trim(),
-        second.trim(),
+        again.trim(),
     ) {
-        Ok(_) => code_accepted(service, proven, pending_hash, meta),
+        Ok(_) => code_accepted(service, second, proven),
         Err(IamError::InvalidAuthenticationCode(_)) => Err(code_refused(
             service,
             proven,
-            pending_hash,
-            meta,
+            second.pending_hash,
+            second.meta,
             "MFA enrolment codes rejected",
         )),
         Err(IamError::EntityAlreadyExists(_)) => Err(DirectorySigninError::AlreadyEnrolled),

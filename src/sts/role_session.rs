@@ -296,6 +296,15 @@ fn external_allows(
     if let Some(agent) = &facts.user_agent {
         context.insert("aws:UserAgent", agent.as_str());
     }
+    // A second factor proved at a console sign-in (a directory's Keyward MFA, a provider
+    // trusted for it): what a trust policy's `aws:MultiFactorAuthPresent` reads.
+    if let Some(at) = request.mfa_at {
+        context.insert("aws:MultiFactorAuthPresent", true);
+        context.insert(
+            "aws:MultiFactorAuthAge",
+            (facts.now.timestamp() - at).max(0),
+        );
+    }
     identity.add_trust_keys(&mut context);
     add_request_keys(&mut context, request);
     policy::evaluate_assume_role(&AssumeRoleInput {

@@ -275,6 +275,11 @@ def test_a_directory_requiring_mfa_has_its_people_enrol_an_app_then_prove_a_code
         assert iam.list_virtual_mfa_devices()["VirtualMFADevices"] == []
         assert iam.get_account_summary()["SummaryMap"]["AccountMFAEnabled"] == 0
 
+        # A role whose trust policy asks for MFA is offered once the code is proved.
+        trust = iam.get_role(RoleName="Operator")["Role"]["AssumeRolePolicyDocument"]
+        trust["Statement"][0]["Condition"]["Bool"] = {"aws:MultiFactorAuthPresent": "true"}
+        iam.create_role(RoleName="Guarded", AssumeRolePolicyDocument=json.dumps(trust))
+
         # The next sign-in asks for a code, not for a new app.
         browser, answer = console_sign_in(keyward, "alice", PEOPLE["alice"])
         assert answer.headers["location"] == "/signin/directory/mfa"
@@ -287,7 +292,13 @@ def test_a_directory_requiring_mfa_has_its_people_enrol_an_app_then_prove_a_code
             assert refused.status_code == 401 and "keyward_session" not in refused.cookies
         proved = browser.post(keyward.url + "/signin/directory/mfa", allow_redirects=False,
                               data={"token": token, "code": totp.at(t0 + 30)})
-        assert proved.status_code == 303 and proved.headers["location"] == "/console"
+        assert proved.status_code == 200 and "<h1>Choose a role</h1>" in proved.text
+        guarded = f"arn:aws:iam::{keyward.account}:role/Guarded"
+        assert f'value="{guarded}"' in proved.text
+        chosen = browser.post(keyward.url + "/signin/directory/choose", allow_redirects=False,
+                              data={"role": guarded, "token": token})
+        assert chosen.status_code == 303 and chosen.headers["location"] == "/console"
+        assert "assumed-role/Guarded/alice" in browser.get(keyward.url + "/console").text
         # The waiting sign-in was used once.
         again = browser.post(keyward.url + "/signin/directory/mfa", allow_redirects=False,
                              data={"token": token, "code": totp.at(t0 + 30)})
@@ -318,3 +329,11 @@ def test_a_directory_requiring_mfa_has_its_people_enrol_an_app_then_prove_a_code
         assert "set up an authenticator app" in page.text
     finally:
         directory_setting(keyward, "--require-mfa", "false")
+    # Without the second factor, the role that asks for MFA is not offered: alice goes
+    # straight in as Operator.
+    try:
+        browser, answer = console_sign_in(keyward, "alice", PEOPLE["alice"])
+        assert answer.status_code == 303 and answer.headers["location"] == "/console"
+        assert "assumed-role/Operator/alice" in browser.get(keyward.url + "/console").text
+    finally:
+        iam.delete_role(RoleName="Guarded")
