@@ -1,6 +1,7 @@
 // Keyward's WebAuthn glue: the only script the portal runs. It turns the server's JSON options
 // into the browser's WebAuthn calls and sends the answers back. Elements opt in with
-// data-webauthn="register|second-factor|passkey"; the CSRF token comes from data-csrf.
+// data-webauthn="register|second-factor|passkey"; the CSRF token comes from data-csrf, and
+// data-begin/data-finish name other endpoints than the console's (a directory sign-in's).
 "use strict";
 
 (function () {
@@ -118,9 +119,9 @@
     const kind = form.dataset.kind;
     const name = form.querySelector("input[name=name]").value;
     try {
-      const options = await post("/console/mfa/webauthn/begin", csrf, { kind: kind });
+      const options = await post(form.dataset.begin || "/console/mfa/webauthn/begin", csrf, { kind: kind });
       const credential = await navigator.credentials.create(creationOptions(options));
-      const done = await post("/console/mfa/webauthn/finish", csrf, {
+      const done = await post(form.dataset.finish || "/console/mfa/webauthn/finish", csrf, {
         name: name,
         credential: registration(credential),
       });
@@ -135,9 +136,11 @@
     if (unsupported(button)) return;
     const csrf = button.dataset.csrf;
     try {
-      const options = await post("/signin/mfa/webauthn/begin", csrf, {});
+      const options = await post(button.dataset.begin || "/signin/mfa/webauthn/begin", csrf, {});
       const credential = await navigator.credentials.get(requestOptions(options));
-      const done = await post("/signin/mfa/webauthn/finish", csrf, { credential: assertion(credential) });
+      const done = await post(button.dataset.finish || "/signin/mfa/webauthn/finish", csrf, {
+        credential: assertion(credential),
+      });
       window.location.assign(done.redirect);
     } catch (e) {
       show(button, inWords(e, "The security key check", "Try again, or use another factor."));

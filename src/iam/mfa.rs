@@ -190,13 +190,22 @@ fn device_label(name: &str) -> Result<&str, IamError> {
     Ok(name)
 }
 
-/// Refuses another device past IAM's quota of devices per user.
+/// Refuses another device past IAM's quota of devices per user, and any second device of an
+/// external identity.
 fn check_quota(
     ctx: &ServiceContext,
     conn: &mut DbConnection,
     owner: &Owner,
 ) -> Result<(), IamError> {
-    let count = i64::try_from(owner.serials(conn)?.len()).unwrap_or(i64::MAX);
+    let serials = owner.serials(conn)?;
+    // An external identity enrols its first device at sign-in, with its password alone: a
+    // second one would let whoever learns the password add their own.
+    if matches!(owner, Owner::External { .. }) && !serials.is_empty() {
+        return Err(IamError::EntityAlreadyExists(
+            "An MFA device is already enrolled for this identity.".into(),
+        ));
+    }
+    let count = i64::try_from(serials.len()).unwrap_or(i64::MAX);
     if count >= ctx.limits.mfa_devices_per_user {
         return Err(IamError::LimitExceeded(format!(
             "Cannot exceed quota for MFADevicesPerUser: {}",

@@ -174,15 +174,50 @@ async fn keep(
         .map_err(|e| ExternalError::Internal(e.to_string()))
 }
 
-fn with_pending(portal: &Portal, mut response: HttpResponse, id: String) -> HttpResponse {
+pub(super) fn with_pending(
+    portal: &Portal,
+    mut response: HttpResponse,
+    id: String,
+) -> HttpResponse {
     let mut c = cookie(portal.secure, pending_cookie_name(portal.secure), id);
     c.set_max_age(actix_web::cookie::time::Duration::seconds(PENDING_SECONDS));
     let _ = response.add_cookie(&c);
     response
 }
 
+/// Where a proved step leads.
+pub(super) enum Next {
+    /// Signed in as the one role open: the session cookie.
+    Signed(String),
+    /// The second factor is owed: the waiting sign-in's id.
+    Mfa(String),
+    /// Several roles: the waiting sign-in's id, for the picker.
+    Picker(String),
+}
+
 /// What follows a proved step: the second factor when it is required and not proved yet,
 /// else the one role at once, else the picker.
+pub(super) async fn advance(
+    req: &HttpRequest,
+    portal: &web::Data<Portal>,
+    api: &web::Data<AwsApi>,
+    proven: DirectoryProven,
+) -> Result<Next, ExternalError> {
+    if !proven.awaiting_mfa() {
+        if let [only] = proven.roles.as_slice() {
+            let only = only.clone();
+            return open(req, portal, api, proven, only).await.map(Next::Signed);
+        }
+    }
+    let id = keep(portal, &proven).await?;
+    Ok(if proven.awaiting_mfa() {
+        Next::Mfa(id)
+    } else {
+        Next::Picker(id)
+    })
+}
+
+/// [`advance`] for the forms: the console, the MFA page or the picker.
 async fn next_step(
     req: HttpRequest,
     portal: web::Data<Portal>,
@@ -193,20 +228,33 @@ async fn next_step(
         "/signin/directory/{}/{}",
         proven.account_id, proven.directory
     );
-    if !proven.awaiting_mfa() {
-        if let [only] = proven.roles.as_slice() {
-            let only = only.clone();
-            return sign_in(req, portal, api, proven, only).await;
-        }
+    let picker = picker(&proven);
+    match advance(&req, &portal, &api, proven).await {
+        Ok(Next::Signed(session)) => signed_in(&portal, see_other("/console").finish(), session),
+        Ok(Next::Mfa(id)) => with_pending(&portal, see_other(MFA_PAGE).finish(), id),
+        Ok(Next::Picker(id)) => with_pending(&portal, render(StatusCode::OK, &picker), id),
+        Err(e) => stopped(&portal, &e, &back),
     }
-    let id = match keep(&portal, &proven).await {
-        Ok(id) => id,
-        Err(e) => return stopped(&portal, &e, &back),
-    };
-    if proven.awaiting_mfa() {
-        return with_pending(&portal, see_other(MFA_PAGE).finish(), id);
-    }
-    let page = RolePicker {
+}
+
+/// The response with the new console session's cookie, the waiting sign-in's removed.
+pub(super) fn signed_in(
+    portal: &Portal,
+    mut response: HttpResponse,
+    session: String,
+) -> HttpResponse {
+    let name = pending_cookie_name(portal.secure);
+    let _ = response.add_removal_cookie(&removal(portal.secure, name));
+    let _ = response.add_cookie(&cookie(
+        portal.secure,
+        session_cookie_name(portal.secure),
+        session,
+    ));
+    response
+}
+
+fn picker(proven: &DirectoryProven) -> RolePicker {
+    RolePicker {
         signed_in: None,
         action: "/signin/directory/choose".to_string(),
         provider: format!("Directory {}", proven.directory),
@@ -223,14 +271,25 @@ async fn next_step(
                 )
             })
             .collect(),
-    };
-    with_pending(&portal, render(StatusCode::OK, &page), id)
+    }
 }
 
-const MFA_PAGE: &str = "/signin/directory/mfa";
+/// `GET /signin/directory/choose`: the picker of the waiting sign-in (after a security key,
+/// whose script lands here).
+pub async fn picker_page(req: HttpRequest, portal: web::Data<Portal>) -> HttpResponse {
+    match waiting(&req, &portal).await {
+        Ok((_, proven)) if !proven.awaiting_mfa() && !proven.roles.is_empty() => {
+            render(StatusCode::OK, &picker(&proven))
+        }
+        Ok(_) => stopped(&portal, &ExternalError::Stale, "/signin"),
+        Err(e) => stopped(&portal, &e, "/signin"),
+    }
+}
+
+pub(super) const MFA_PAGE: &str = "/signin/directory/mfa";
 
 /// The waiting sign-in of the browser's pending cookie: its id and what it proved.
-async fn waiting(
+pub(super) async fn waiting(
     req: &HttpRequest,
     portal: &web::Data<Portal>,
 ) -> Result<(String, DirectoryProven), ExternalError> {
@@ -248,7 +307,7 @@ async fn waiting(
 }
 
 /// Uses the waiting sign-in `id` once: whether it was still there.
-async fn take(portal: &web::Data<Portal>, id: String) -> Result<bool, ExternalError> {
+pub(super) async fn take(portal: &web::Data<Portal>, id: String) -> Result<bool, ExternalError> {
     let ctx = portal.ctx.clone();
     web::block(move || pending::take(&ctx, &id))
         .await
@@ -265,16 +324,30 @@ struct DirectoryMfaPage {
     token: String,
     /// At a first sign-in: the QR code and the seed of the app to enrol.
     enrol: Option<(String, String)>,
+    /// Later: the kinds of device the identity has.
+    has_totp: bool,
+    has_keys: bool,
     name: String,
     error: Option<String>,
 }
 
-fn mfa_form(
+/// The MFA page of the waiting sign-in: the enrolment, or the identity's devices to use.
+async fn mfa_form(
+    portal: &web::Data<Portal>,
     proven: &DirectoryProven,
     status: StatusCode,
     name: &str,
     error: Option<String>,
 ) -> HttpResponse {
+    let (ctx, owner) = (portal.ctx.clone(), proven.owner());
+    let kinds = web::block(move || crate::iam::mfa::devices_of(&ctx, &owner)).await;
+    let Ok(Ok(devices)) = kinds else {
+        return stopped(
+            portal,
+            &ExternalError::Internal("the devices cannot be read".into()),
+            "/signin",
+        );
+    };
     let enrol = proven.enrol_seed().and_then(|seed| {
         let label = format!("{}@{}", proven.user_name, proven.account_id);
         let svg = totp::otpauth_uri(seed, "Keyward", &label).and_then(|uri| totp::qr_svg(&uri))?;
@@ -288,6 +361,8 @@ fn mfa_form(
             user_name: proven.user_name.clone(),
             token: proven.form_token.clone(),
             enrol,
+            has_totp: devices.iter().any(|d| d.kind == "totp"),
+            has_keys: devices.iter().any(|d| d.kind == "webauthn"),
             name: name.to_string(),
             error,
         },
@@ -298,7 +373,7 @@ fn mfa_form(
 pub async fn mfa_page(req: HttpRequest, portal: web::Data<Portal>) -> HttpResponse {
     match waiting(&req, &portal).await {
         Ok((_, proven)) if proven.awaiting_mfa() => {
-            mfa_form(&proven, StatusCode::OK, "Authenticator app", None)
+            mfa_form(&portal, &proven, StatusCode::OK, "Authenticator app", None).await
         }
         Ok(_) => stopped(&portal, &ExternalError::Stale, "/signin"),
         Err(e) => stopped(&portal, &e, "/signin"),
@@ -404,7 +479,7 @@ async fn second_factor(
                 DirectorySigninError::Invalid(_) => StatusCode::BAD_REQUEST,
                 _ => StatusCode::UNAUTHORIZED,
             };
-            mfa_form(&proven, status, &name, Some(e.to_string()))
+            mfa_form(&portal, &proven, status, &name, Some(e.to_string())).await
         }
     }
 }
@@ -446,6 +521,23 @@ pub async fn choose(
     }
 }
 
+/// Opens the console session as `role_arn`: its cookie.
+async fn open(
+    req: &HttpRequest,
+    portal: &web::Data<Portal>,
+    api: &web::Data<AwsApi>,
+    proven: DirectoryProven,
+    role_arn: String,
+) -> Result<String, ExternalError> {
+    let (facts, meta) = (facts(req, portal), meta(req));
+    let (p, a) = (portal.clone(), api.clone());
+    web::block(move || {
+        directory::choose(&p.signin, &a.authorizer, &proven, &role_arn, &facts, &meta)
+    })
+    .await
+    .unwrap_or_else(|e| Err(ExternalError::Internal(e.to_string())))
+}
+
 /// Opens the console session as `role_arn` and sends the browser to the console.
 async fn sign_in(
     req: HttpRequest,
@@ -458,25 +550,8 @@ async fn sign_in(
         "/signin/directory/{}/{}",
         proven.account_id, proven.directory
     );
-    let (facts, meta) = (facts(&req, &portal), meta(&req));
-    let (p, a) = (portal.clone(), api.clone());
-    let chosen = web::block(move || {
-        directory::choose(&p.signin, &a.authorizer, &proven, &role_arn, &facts, &meta)
-    })
-    .await
-    .unwrap_or_else(|e| Err(ExternalError::Internal(e.to_string())));
-    match chosen {
-        Ok(session) => {
-            let mut response = see_other("/console").finish();
-            let name = pending_cookie_name(portal.secure);
-            let _ = response.add_removal_cookie(&removal(portal.secure, name));
-            let _ = response.add_cookie(&cookie(
-                portal.secure,
-                session_cookie_name(portal.secure),
-                session,
-            ));
-            response
-        }
+    match open(&req, &portal, &api, proven, role_arn).await {
+        Ok(session) => signed_in(&portal, see_other("/console").finish(), session),
         Err(error) => stopped(&portal, &error, &back),
     }
 }

@@ -7,6 +7,7 @@ mod assets;
 pub mod console;
 mod credentials;
 mod dashboard;
+mod directory_keys;
 mod directory_signin;
 mod external_signin;
 mod mfa_pages;

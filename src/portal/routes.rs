@@ -2,8 +2,8 @@
 //! `console::configure`) and the static assets, each scope behind the pages' security headers.
 
 use super::{
-    assets, console, credentials, dashboard, directory_signin, external_signin, mfa_pages,
-    password, signin_pages, webauthn_api,
+    assets, console, credentials, dashboard, directory_keys, directory_signin, external_signin,
+    mfa_pages, password, signin_pages, webauthn_api,
 };
 use crate::browser;
 use crate::http::security_headers;
@@ -55,6 +55,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(
                 "/directory/enrol",
                 web::post().to(directory_signin::enrol_submit),
+            )
+            .route(
+                "/directory/choose",
+                web::get().to(directory_signin::picker_page),
+            )
+            .route(
+                "/directory/webauthn/register/begin",
+                web::post().to(directory_keys::register_begin),
+            )
+            .route(
+                "/directory/webauthn/register/finish",
+                web::post().to(directory_keys::register_finish),
+            )
+            .route(
+                "/directory/webauthn/check/begin",
+                web::post().to(directory_keys::check_begin),
+            )
+            .route(
+                "/directory/webauthn/check/finish",
+                web::post().to(directory_keys::check_finish),
             )
             .route(
                 "/directory/{account}/{directory}",

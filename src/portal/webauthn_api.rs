@@ -16,18 +16,18 @@ use serde::Deserialize;
 use serde_json::json;
 use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 
-fn error(status: actix_web::http::StatusCode, text: &str) -> HttpResponse {
+pub(super) fn error(status: actix_web::http::StatusCode, text: &str) -> HttpResponse {
     HttpResponse::build(status).json(json!({ "error": text }))
 }
 
-fn forbidden() -> HttpResponse {
+pub(super) fn forbidden() -> HttpResponse {
     error(
         actix_web::http::StatusCode::FORBIDDEN,
         "The page is too old or did not come from this site. Reload it and try again.",
     )
 }
 
-fn token(req: &HttpRequest) -> String {
+pub(super) fn token(req: &HttpRequest) -> String {
     req.headers()
         .get("x-csrf-token")
         .and_then(|v| v.to_str().ok())
@@ -36,7 +36,7 @@ fn token(req: &HttpRequest) -> String {
 }
 
 /// Maps a ceremony's failure to its answer.
-fn failed(req: &HttpRequest, e: &WebauthnFlowError) -> HttpResponse {
+pub(super) fn failed(req: &HttpRequest, e: &WebauthnFlowError) -> HttpResponse {
     use actix_web::http::StatusCode;
     match e {
         WebauthnFlowError::Unavailable(_) => error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),

@@ -10,13 +10,14 @@
 //!
 //! A directory may require Keyward MFA on top of its password. The second factor belongs to the
 //! directory user's external identity (`iam::mfa::Owner::External`: the directory's ARN and the
-//! user's DN), never to an IAM user: someone without one enrols an authenticator app at their
-//! first sign-in ([`enrol`], two consecutive codes), and proves a code at every later one
-//! ([`with_code`]), throttled per identity, per address and per waiting sign-in, before any
-//! role is offered. Only the first device is enrolled this way: another needs the first one
+//! user's DN), never to an IAM user: someone without one enrols an authenticator app ([`enrol`],
+//! two consecutive codes) or a security key ([`enrol_security_key`]) at their first sign-in,
+//! and proves it at every later one ([`with_code`], [`with_security_key`]); codes are
+//! throttled per identity, per address and per waiting sign-in. Roles are offered only then. Only the first device is enrolled this way: another needs the first one
 //! removed by an administrator (`keyward directory reset-mfa`).
 
 use super::external::{open_session, ExternalError, RoleChoice};
+use super::webauthn::{self, KeyHolder, WebauthnFlowError};
 use super::SigninService;
 use crate::audit::{AuditEvent, EventSource, RequestMeta};
 use crate::auth::throttle::{Verdict, MFA_CODES_PER_SESSION};
@@ -36,6 +37,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use subtle::ConstantTimeEq;
+use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 
 /// What a directory proved, waiting for the person to pick a role.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -118,6 +120,9 @@ pub enum DirectorySigninError {
     /// The identity got a device while this sign-in waited: sign in again to use it.
     #[error("An MFA device is already enrolled for you. Please sign in again and use it.")]
     AlreadyEnrolled,
+    /// The security key's answer was refused (or its ceremony expired).
+    #[error("The security key was refused. Please try again.")]
+    KeyRefused,
     /// A form value Keyward cannot take (a device name, say).
     #[error("{0}")]
     Invalid(String),
@@ -464,6 +469,69 @@ pub fn enrol(
         Err(IamError::EntityAlreadyExists(_)) => Err(DirectorySigninError::AlreadyEnrolled),
         Err(IamError::InvalidInput(text)) => Err(DirectorySigninError::Invalid(text)),
         Err(other) => Err(ExternalError::from(other).into()),
+    }
+}
+
+/// The WebAuthn ceremonies of this sign-in: the identity's keys, bound to the waiting
+/// sign-in's cookie.
+pub fn key_holder<'a>(proven: &'a DirectoryProven, pending_hash: &'a str) -> KeyHolder<'a> {
+    KeyHolder {
+        owner: proven.owner(),
+        account_id: &proven.account_id,
+        binding_hash: pending_hash,
+    }
+}
+
+/// The second step with one of the identity's security keys (begun with
+/// `webauthn::begin_key_check` on [`key_holder`]).
+pub fn with_security_key(
+    service: &SigninService,
+    second: &SecondStep<'_>,
+    proven: &mut DirectoryProven,
+    answer: &PublicKeyCredential,
+) -> Result<(), DirectorySigninError> {
+    let proved = webauthn::finish_key_check(service, &proven.owner(), second.pending_hash, answer)
+        .map_err(key_error)?;
+    if !proved {
+        mfa_failure(service, proven, second.meta, "security key refused");
+        return Err(DirectorySigninError::KeyRefused);
+    }
+    code_accepted(service, second, proven)
+}
+
+/// The first sign-in of an identity whose directory requires MFA, with a security key: the
+/// registration begun with `webauthn::begin_registration_of` on [`key_holder`] is finished,
+/// and the key becomes the identity's device (audited as `EnableMFADevice` by the directory).
+pub fn enrol_security_key(
+    service: &SigninService,
+    second: &SecondStep<'_>,
+    proven: &mut DirectoryProven,
+    label: &str,
+    answer: &RegisterPublicKeyCredential,
+) -> Result<(), DirectorySigninError> {
+    if proven.enrol_seed.is_none() {
+        return Err(DirectorySigninError::AlreadyEnrolled);
+    }
+    let call = Call {
+        account_id: proven.account_id.clone(),
+        actor_arn: proven.identity.provider.principal.clone(),
+        meta: second.meta.clone(),
+    };
+    let holder = key_holder(proven, second.pending_hash);
+    webauthn::finish_registration_of(service, &holder, &call, label, answer).map_err(key_error)?;
+    code_accepted(service, second, proven)
+}
+
+fn key_error(e: WebauthnFlowError) -> DirectorySigninError {
+    match e {
+        WebauthnFlowError::Iam(IamError::EntityAlreadyExists(_)) => {
+            DirectorySigninError::AlreadyEnrolled
+        }
+        WebauthnFlowError::Iam(IamError::InvalidInput(text)) => DirectorySigninError::Invalid(text),
+        WebauthnFlowError::NoCeremony | WebauthnFlowError::Refused(_) => {
+            DirectorySigninError::KeyRefused
+        }
+        other => ExternalError::Internal(other.to_string()).into(),
     }
 }
 

@@ -234,6 +234,16 @@ enum Registration {
     Passkey(PasskeyRegistration),
 }
 
+/// Whose keys a ceremony registers or checks, and the cookie that binds it to one browser:
+/// a console session's, or a waiting directory sign-in's.
+pub struct KeyHolder<'a> {
+    pub owner: mfa::Owner,
+    /// The account the owner belongs to (shown by the authenticator).
+    pub account_id: &'a str,
+    /// The SHA-256 of the cookie the ceremony is bound to.
+    pub binding_hash: &'a str,
+}
+
 /// Starts registering a key for the session's user; returns the options for
 /// `navigator.credentials.create`.
 pub fn begin_registration(
@@ -241,22 +251,36 @@ pub fn begin_registration(
     session: &Session,
     kind: KeyKind,
 ) -> Result<Value, WebauthnFlowError> {
+    let holder = KeyHolder {
+        owner: keys_owner(session)?,
+        account_id: &session.account_id,
+        binding_hash: &session.id_hash,
+    };
+    begin_registration_of(service, &holder, kind)
+}
+
+/// Starts registering a key for `holder`'s owner.
+pub fn begin_registration_of(
+    service: &SigninService,
+    holder: &KeyHolder<'_>,
+    kind: KeyKind,
+) -> Result<Value, WebauthnFlowError> {
     let rp = service.webauthn()?;
     let ctx = &service.ctx;
-    let owner = keys_owner(session)?;
-    let name = match &owner {
+    let owner = &holder.owner;
+    let name = match owner {
         mfa::Owner::User(id) => iam::users::get_by_id(ctx, id)?.name,
         mfa::Owner::Root(_) => "root".to_string(),
         mfa::Owner::External { subject, .. } => subject.clone(),
     };
-    let existing = ctx.store.read(|conn| mfa::security_keys(conn, &owner))?;
+    let existing = ctx.store.read(|conn| mfa::security_keys(conn, owner))?;
     let exclude = existing
         .iter()
         .filter_map(|k| serde_json::from_str::<SecurityKey>(&k.credential).ok())
         .map(|k| k.cred_id().clone())
         .collect::<Vec<_>>();
-    let handle = user_handle(&owner);
-    let display = format!("{name} ({})", session.account_id);
+    let handle = user_handle(owner);
+    let display = format!("{name} ({})", holder.account_id);
     let refused =
         |e: webauthn_rs::prelude::WebauthnError| WebauthnFlowError::Refused(e.to_string());
     let (options, challenge, state) = match kind {
@@ -280,8 +304,16 @@ pub fn begin_registration(
         }
     };
     let now = ctx.clock.now_naive();
-    ctx.store
-        .write(|conn| keep(conn, &session.id_hash, "register", &challenge, &state, now))?;
+    ctx.store.write(|conn| {
+        keep(
+            conn,
+            holder.binding_hash,
+            "register",
+            &challenge,
+            &state,
+            now,
+        )
+    })?;
     Ok(options)
 }
 
@@ -300,14 +332,30 @@ pub fn finish_registration(
     name: &str,
     answer: &RegisterPublicKeyCredential,
 ) -> Result<String, WebauthnFlowError> {
+    let holder = KeyHolder {
+        owner: keys_owner(session)?,
+        account_id: &session.account_id,
+        binding_hash: &session.id_hash,
+    };
+    finish_registration_of(service, &holder, call, name, answer)
+}
+
+/// Finishes a registration for `holder`'s owner; stores the key under `name`.
+pub fn finish_registration_of(
+    service: &SigninService,
+    holder: &KeyHolder<'_>,
+    call: &Call,
+    name: &str,
+    answer: &RegisterPublicKeyCredential,
+) -> Result<String, WebauthnFlowError> {
     let rp = service.webauthn()?;
     let ctx = &service.ctx;
-    let owner = keys_owner(session)?;
+    let owner = &holder.owner;
     let now = ctx.clock.now_naive();
     let state: Registration = ctx.store.write(|conn| {
         take(
             conn,
-            &session.id_hash,
+            holder.binding_hash,
             "register",
             &answer.response.client_data_json,
             now,
@@ -341,7 +389,7 @@ pub fn finish_registration(
         ctx,
         call,
         &mfa::NewSecurityKey {
-            owner: &owner,
+            owner,
             name,
             passkey,
             credential_id: &id,
@@ -355,12 +403,21 @@ pub fn begin_second_factor(
     service: &SigninService,
     session: &Session,
 ) -> Result<Value, WebauthnFlowError> {
+    begin_key_check(service, &keys_owner(session)?, &session.id_hash)
+}
+
+/// Starts a check of one of `owner`'s security keys, bound to the cookie hashed as
+/// `binding_hash`: options for `navigator.credentials.get`.
+pub fn begin_key_check(
+    service: &SigninService,
+    owner: &mfa::Owner,
+    binding_hash: &str,
+) -> Result<Value, WebauthnFlowError> {
     let rp = service.webauthn()?;
     let ctx = &service.ctx;
-    let owner = keys_owner(session)?;
     let keys: Vec<SecurityKey> = ctx
         .store
-        .read(|conn| mfa::security_keys(conn, &owner))?
+        .read(|conn| mfa::security_keys(conn, owner))?
         .iter()
         .filter_map(|k| serde_json::from_str(&k.credential).ok())
         .collect();
@@ -372,33 +429,26 @@ pub fn begin_second_factor(
         .map_err(|e| WebauthnFlowError::Refused(e.to_string()))?;
     let now = ctx.clock.now_naive();
     let challenge = &rcr.public_key.challenge;
-    ctx.store.write(|conn| {
-        keep(
-            conn,
-            &session.id_hash,
-            "second-factor",
-            challenge,
-            &state,
-            now,
-        )
-    })?;
+    ctx.store
+        .write(|conn| keep(conn, binding_hash, "second-factor", challenge, &state, now))?;
     Ok(serde_json::to_value(rcr)?)
 }
 
-/// Finishes the second step; the session moves on under a new id, as after a TOTP code.
-pub fn finish_second_factor(
+/// Finishes a check begun by [`begin_key_check`]: whether the answer came from one of
+/// `owner`'s keys (its use then recorded, with the key's new signature counter).
+pub fn finish_key_check(
     service: &SigninService,
-    session: &Session,
+    owner: &mfa::Owner,
+    binding_hash: &str,
     answer: &PublicKeyCredential,
-    meta: &RequestMeta,
-) -> Result<Outcome, WebauthnFlowError> {
+) -> Result<bool, WebauthnFlowError> {
     let rp = service.webauthn()?;
     let ctx = &service.ctx;
     let now = ctx.clock.now_naive();
     let state: SecurityKeyAuthentication = ctx.store.write(|conn| {
         take(
             conn,
-            &session.id_hash,
+            binding_hash,
             "second-factor",
             &answer.response.client_data_json,
             now,
@@ -408,15 +458,10 @@ pub fn finish_second_factor(
     let stored = ctx
         .store
         .read(|conn| mfa::security_key_by_credential(conn, &id))?
-        .filter(|k| session.owner().as_ref() == Some(&k.owner));
+        .filter(|k| &k.owner == owner);
     let verified = rp.finish_securitykey_authentication(answer, &state);
     let (Some(stored), Ok(result)) = (stored, verified) else {
-        return Ok(super::second_step::second_factor_failed(
-            service,
-            session,
-            meta,
-            "security key refused",
-        )?);
+        return Ok(false);
     };
     let updated = serde_json::from_str::<SecurityKey>(&stored.credential)
         .ok()
@@ -426,6 +471,25 @@ pub fn finish_second_factor(
     ctx.store.write(|conn| {
         mfa::security_key_used(conn, &stored.serial_number, updated.as_deref(), now)
     })?;
+    Ok(true)
+}
+
+/// Finishes the second step; the session moves on under a new id, as after a TOTP code.
+pub fn finish_second_factor(
+    service: &SigninService,
+    session: &Session,
+    answer: &PublicKeyCredential,
+    meta: &RequestMeta,
+) -> Result<Outcome, WebauthnFlowError> {
+    let owner = keys_owner(session)?;
+    if !finish_key_check(service, &owner, &session.id_hash, answer)? {
+        return Ok(super::second_step::second_factor_failed(
+            service,
+            session,
+            meta,
+            "security key refused",
+        )?);
+    }
     Ok(super::second_step::second_factor_passed(
         service, session, "webauthn", meta, false,
     )?)

@@ -6,8 +6,9 @@
 // From the account's sign-in page: alice (in ops) goes straight to the console as
 // assumed-role/Operator/alice; a wrong password and an unknown user read the same and open no
 // session; bob (in no group) gets no role; with a second role Auditor open to ops, alice picks it
-// in the role picker, and the picker's form, sent again after that, is refused. Without slapd,
-// every test is skipped with the fixture's reason.
+// in the role picker, and the picker's form, sent again after that, is refused; with Keyward MFA
+// required, alice registers a security key at her first sign-in and uses it at the next (the
+// picker following the key). Without slapd, every test is skipped with the fixture's reason.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -282,5 +283,63 @@ test('with two roles open to her, alice picks Auditor; the picker cannot be used
   await page.goto(`${server.url}/console`);
   await shot(page, 'console-still-auditor');
   assert.deepEqual(await identityOf(page), { text: 'alice', arn: sessionArn('Auditor', 'alice') });
+  await page.context().close();
+});
+
+/** A virtual security key for the page's browser context (Chrome DevTools' WebAuthn domain). */
+async function addSecurityKey(page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'usb',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return { cdp, authenticatorId };
+}
+
+test('with Keyward MFA required, alice registers a security key at her first sign-in and uses it at the next', { timeout: 180_000 }, async (t) => {
+  if (skipped(t)) return;
+  const shot = screenshots('directory-signin-mfa');
+  await server.cli('directory', 'update', DIRECTORY, '--account', server.account, '--require-mfa', 'true');
+  t.after(() => server.cli('directory', 'update', DIRECTORY, '--account', server.account, '--require-mfa', 'false'));
+
+  const page = await freshPage(browser);
+  const key = await addSecurityKey(page);
+  await signInWithDirectory(page, shot, 'alice', ldap.people.alice);
+  assert.equal(pathOf(page), '/signin/directory/mfa', 'the password alone opens nothing');
+  assert.equal(await textOf(page, 'h1'), 'Multi-factor authentication');
+  assert.match(await textOf(page, 'main'), /This is your first sign-in with it: set up an authenticator app\./);
+  assert.ok(!(await cookieNames(page)).includes('keyward_session'));
+  await page.locator('#key-name').fill('Desk key');
+  await page.getByRole('button', { name: 'Register a security key and continue', exact: true }).click();
+  await page.waitForURL((u) => u.pathname === '/console', { timeout: NAVIGATION_TIMEOUT_MS });
+  await shot(page, 'console-after-enrolment');
+  assert.deepEqual(await identityOf(page), { text: 'alice', arn: sessionArn('Operator', 'alice') });
+  const { credentials } = await key.cdp.send('WebAuthn.getCredentials', { authenticatorId: key.authenticatorId });
+  assert.equal(credentials.length, 1, 'the key holds one credential for Keyward');
+
+  // Next time the key is asked for, not a new enrolment; with two roles, the picker follows.
+  await server.aws('iam', 'create-role', '--role-name', 'Auditor', '--assume-role-policy-document', trust());
+  t.after(() => server.aws('iam', 'delete-role', '--role-name', 'Auditor'));
+  await page.context().clearCookies();
+  await signInWithDirectory(page, shot, 'alice', ldap.people.alice);
+  assert.equal(pathOf(page), '/signin/directory/mfa');
+  assert.equal(await page.locator('#add-security-key').count(), 0, 'no second enrolment');
+  assert.equal(await page.locator('input[name="code"]').count(), 0, 'no authenticator app to ask for');
+  await page.getByRole('button', { name: 'Use security key', exact: true }).click();
+  await page.waitForURL((u) => u.pathname === '/signin/directory/choose', { timeout: NAVIGATION_TIMEOUT_MS });
+  await shot(page, 'picker-after-the-key');
+  assert.equal(await textOf(page, 'h1'), 'Choose a role');
+  await submit(page, 'Auditor');
+  await shot(page, 'console-as-auditor-with-mfa');
+  assert.equal(pathOf(page), '/console');
+  assert.deepEqual(await identityOf(page), { text: 'alice', arn: sessionArn('Auditor', 'alice') });
+  assert.match(await textOf(page, 'main'), /Signed in through your sign-in provider, with a second factor\./);
   await page.context().close();
 });
