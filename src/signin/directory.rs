@@ -395,6 +395,15 @@ fn code_accepted(
     )
 }
 
+/// Who enrols an identity's device, for the audit trail: the directory, in the account.
+fn enrolment_call(proven: &DirectoryProven, meta: &RequestMeta) -> Call {
+    Call {
+        account_id: proven.account_id.clone(),
+        actor_arn: proven.identity.provider.principal.clone(),
+        meta: meta.clone(),
+    }
+}
+
 /// The second step of a directory sign-in that requires MFA: a code from one of the
 /// identity's authenticator apps (a code once accepted is refused for the rest of its window).
 pub fn with_code(
@@ -444,14 +453,9 @@ pub fn enrol(
         return Err(DirectorySigninError::AlreadyEnrolled);
     };
     reserve_code(service, proven, second.pending_hash, second.meta)?;
-    let call = Call {
-        account_id: proven.account_id.clone(),
-        actor_arn: proven.identity.provider.principal.clone(),
-        meta: second.meta.clone(),
-    };
     match mfa::assign_new_virtual(
         ctx,
-        &call,
+        &enrolment_call(proven, second.meta),
         &proven.owner(),
         label,
         &seed,
@@ -512,11 +516,7 @@ pub fn enrol_security_key(
     if proven.enrol_seed.is_none() {
         return Err(DirectorySigninError::AlreadyEnrolled);
     }
-    let call = Call {
-        account_id: proven.account_id.clone(),
-        actor_arn: proven.identity.provider.principal.clone(),
-        meta: second.meta.clone(),
-    };
+    let call = enrolment_call(proven, second.meta);
     let holder = key_holder(proven, second.pending_hash);
     webauthn::finish_registration_of(service, &holder, &call, label, answer).map_err(key_error)?;
     code_accepted(service, second, proven)
