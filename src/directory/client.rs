@@ -52,6 +52,18 @@ impl std::fmt::Debug for Connections {
     }
 }
 
+impl Drop for Connections {
+    /// A pooled connection owns a runtime of its own, which may not be dropped on an async
+    /// worker (where actix drops the server's data when it stops): the pools are dropped on a
+    /// thread of their own.
+    fn drop(&mut self) {
+        let pools = std::mem::take(self.pools.get_mut().unwrap_or_else(|e| e.into_inner()));
+        if !pools.is_empty() {
+            let _ = std::thread::spawn(move || drop(pools)).join();
+        }
+    }
+}
+
 fn key(directory: &Directory) -> String {
     format!(
         "{}\n{}\n{}",

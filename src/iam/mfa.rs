@@ -299,3 +299,69 @@ pub fn remove_external(
         .execute(conn)?;
     Ok(serials)
 }
+
+/// One device of an external identity, as an administrator lists them.
+#[derive(Debug, Clone)]
+pub struct ExternalDevice {
+    /// The subject the provider vouches for (a directory user's DN).
+    pub subject: String,
+    pub device: DeviceSummary,
+}
+
+/// The devices of every subject that `provider` (an external provider's ARN) vouches for in
+/// `account_id`, by subject.
+pub fn external_devices(
+    ctx: &ServiceContext,
+    account_id: &str,
+    provider: &str,
+) -> Result<Vec<ExternalDevice>, IamError> {
+    type Row = (
+        Option<String>,
+        String,
+        String,
+        String,
+        bool,
+        Option<NaiveDateTime>,
+        Option<NaiveDateTime>,
+    );
+    let rows: Vec<Row> = ctx.store.read(|conn| {
+        mfa_devices::table
+            .filter(mfa_devices::account_id.eq(account_id))
+            .filter(mfa_devices::user_id.is_null())
+            .filter(mfa_devices::external_provider.eq(provider))
+            .filter(mfa_devices::enabled.eq(true))
+            .order((
+                mfa_devices::external_subject.asc(),
+                mfa_devices::created_at.asc(),
+            ))
+            .select((
+                mfa_devices::external_subject,
+                mfa_devices::serial_number,
+                mfa_devices::name,
+                mfa_devices::kind,
+                mfa_devices::passkey,
+                mfa_devices::enabled_at,
+                mfa_devices::last_used_at,
+            ))
+            .load(conn)
+            .map_err(StorageError::from)
+    })?;
+    Ok(rows
+        .into_iter()
+        .filter_map(
+            |(subject, serial_number, name, kind, passkey, enabled_at, last_used_at)| {
+                Some(ExternalDevice {
+                    subject: subject?,
+                    device: DeviceSummary {
+                        serial_number,
+                        name,
+                        kind,
+                        passkey,
+                        enabled_at,
+                        last_used_at,
+                    },
+                })
+            },
+        )
+        .collect())
+}

@@ -211,6 +211,10 @@ fn console_pages(scope: actix_web::Scope) -> actix_web::Scope {
             "/directories/{name}/delete",
             web::post().to(directories::delete),
         )
+        .route(
+            "/directories/{name}/reset-mfa",
+            web::post().to(directories::reset_mfa),
+        )
         .route("/signin-providers", web::get().to(signin_providers::list))
         .route(
             "/signin-providers",

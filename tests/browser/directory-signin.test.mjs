@@ -8,7 +8,8 @@
 // session; bob (in no group) gets no role; with a second role Auditor open to ops, alice picks it
 // in the role picker, and the picker's form, sent again after that, is refused; with Keyward MFA
 // required, alice registers a security key at her first sign-in and uses it at the next (the
-// picker following the key). Without slapd, every test is skipped with the fixture's reason.
+// picker following the key), and root resets her key on the directory's page. Without slapd,
+// every test is skipped with the fixture's reason.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -17,7 +18,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   REPO, ARTIFACTS, startKeyward, launchBrowser, freshPage, screenshots, submit, pathOf, textOf,
-  NAVIGATION_TIMEOUT_MS,
+  signInAsRoot, NAVIGATION_TIMEOUT_MS,
 } from './helpers.mjs';
 
 const DIRECTORY = 'corp';
@@ -341,5 +342,23 @@ test('with Keyward MFA required, alice registers a security key at her first sig
   assert.equal(pathOf(page), '/console');
   assert.deepEqual(await identityOf(page), { text: 'alice', arn: sessionArn('Auditor', 'alice') });
   assert.match(await textOf(page, 'main'), /Signed in through your sign-in provider, with a second factor\./);
+
+  // Root sees alice's key on the directory's page and resets it (a lost key): she enrols again.
+  const admin = await freshPage(browser);
+  await signInAsRoot(admin, server);
+  await admin.goto(`${server.url}/console/directories/${DIRECTORY}`);
+  await shot(admin, 'directory-devices');
+  const devices = await textOf(admin, '#mfa-device-list');
+  assert.match(devices, new RegExp(`uid=alice,ou=people,${ldap.base_dn}`));
+  assert.match(devices, /Desk key \(security key\)/);
+  await submit(admin, 'Reset');
+  await shot(admin, 'directory-devices-reset');
+  assert.match(await textOf(admin, 'main'), /The MFA devices of uid=alice,ou=people,.* were removed\./);
+  assert.match(await textOf(admin, '#mfa-device-list'), /Nobody has enrolled a device\./);
+  await admin.context().close();
+  await page.context().clearCookies();
+  await signInWithDirectory(page, shot, 'alice', ldap.people.alice);
+  assert.equal(pathOf(page), '/signin/directory/mfa');
+  assert.equal(await page.locator('#add-security-key').count(), 1, 'she enrols again');
   await page.context().close();
 });

@@ -136,6 +136,10 @@ class Keyward:
         except subprocess.TimeoutExpired:
             self.proc.kill()
         self.log.close()
+        with open(os.path.join(self.dir, "server.log"), errors="replace") as f:
+            panics = [line for line in f if "panicked" in line]
+        # A server that panics, even while it shuts down, fails the module that ran it.
+        assert not panics, f"the server panicked: {panics[:3]}"
         if module is not None:
             ANSWERED_IAM.update(self.answered_iam_operations())
             MODULES_READ.add(module)

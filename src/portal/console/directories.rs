@@ -1,7 +1,9 @@
 //! Directories in the console: the account's Active Directory and LDAP servers, registered,
 //! edited and removed with IAM's authorization (`keyward:CreateDirectory`, `GetDirectory`,
 //! `ListDirectories`, `UpdateDirectory`, `DeleteDirectory` on the directory's ARN,
-//! `arn:aws:iam::<account>:directory/<name>`), each change audited by `iam::directories`.
+//! `arn:aws:iam::<account>:directory/<name>`), each change audited by `iam::directories`. A
+//! directory's page also lists its people's Keyward MFA devices, each person's reset with
+//! `keyward:ResetDirectoryUserMFA` (a lost phone: they enrol again at their next sign-in).
 
 use super::view::{Cell, Field, Form, Section, Table};
 use super::{change, field, seg, show, Built, Console, Done, OnField, Posted, Refusal, HOME};
@@ -315,6 +317,7 @@ fn detail_page(api: &AwsApi, c: &Console, name: &str) -> Built {
     Built::new(name, &crumbs)
         .section(summary)
         .section(edit)
+        .section(devices_section(api, &directory, &base))
         .section(
             Section::new("delete", "Delete directory").form(
                 Form::post(
@@ -330,6 +333,87 @@ fn detail_page(api: &AwsApi, c: &Console, name: &str) -> Built {
                 ),
             ),
         )
+}
+
+/// The Keyward MFA devices of the directory's people, each person with a reset.
+fn devices_section(api: &AwsApi, directory: &Directory, base: &str) -> Section {
+    let section = Section::new("mfa-devices", "Keyward MFA devices of its people");
+    let devices = match crate::iam::mfa::external_devices(
+        &api.ctx,
+        &directory.account_id,
+        &directory.arn(),
+    ) {
+        Ok(devices) => devices,
+        Err(e) => return section.denied(e.to_string()),
+    };
+    let mut table = Table::new(
+        "mfa-device-list",
+        &["Person", "Device", "Added", "Last used"],
+        "Nobody has enrolled a device.",
+    );
+    for (i, d) in devices.iter().enumerate() {
+        // One reset per person, on their first row.
+        let first = i == 0 || devices[i - 1].subject != d.subject;
+        let reset = Form::post("", &format!("{base}/reset-mfa"), "Reset")
+            .field(Field::hidden("user_dn", &d.subject))
+            .inline()
+            .danger();
+        let when = |t: Option<chrono::NaiveDateTime>| {
+            t.map_or_else(
+                || "never".to_string(),
+                |t| super::date(&t.and_utc().to_rfc3339()),
+            )
+        };
+        let kind = if d.device.kind == "totp" {
+            "authenticator app"
+        } else {
+            "security key"
+        };
+        table.row(
+            vec![
+                Cell::text(&d.subject),
+                Cell::text(format!("{} ({kind})", d.device.name)),
+                Cell::text(when(d.device.enabled_at)),
+                Cell::text(when(d.device.last_used_at)),
+            ],
+            if first { vec![reset] } else { Vec::new() },
+        );
+    }
+    section
+        .line(if directory.require_mfa {
+            "This directory requires Keyward MFA: its people enrol a device at their first \
+             sign-in. A reset removes a person's devices; they enrol again at their next."
+        } else {
+            "This directory does not require Keyward MFA now: these devices are not asked for."
+        })
+        .table(table)
+}
+
+/// `POST /console/directories/{name}/reset-mfa` (user_dn)
+pub async fn reset_mfa(
+    req: HttpRequest,
+    Posted(c, form): Posted,
+    api: web::Data<AwsApi>,
+    name: web::Path<String>,
+) -> HttpResponse {
+    let name = name.into_inner();
+    let again = name.clone();
+    change(
+        &req,
+        &api,
+        c,
+        move |api, c| {
+            let call = authorized(api, c, "ResetDirectoryUserMFA", Some(&name))?;
+            let dn = field(&form, "user_dn");
+            directories::reset_mfa(&api.ctx, &call, &name, dn).map_err(refused)?;
+            Ok(Done::new(
+                format!("{LIST}/{}", seg(&name)),
+                format!("The MFA devices of {dn} were removed."),
+            ))
+        },
+        move |api, c| detail_page(api, c, &again),
+    )
+    .await
 }
 
 pub async fn edit(
