@@ -38,6 +38,8 @@ pub enum StartError {
     Server(std::io::Error),
     #[error("cannot start the password threads: {0}")]
     Threads(std::io::Error),
+    #[error(transparent)]
+    Tls(#[from] http::tls::TlsError),
 }
 
 /// Creates the data directory (owner-only) if needed.
@@ -147,8 +149,13 @@ fn print_banner(
 ) {
     let base = public_url.as_str().trim_end_matches('/');
     let account = outcome.account_id();
-    println!("Keyward is listening on http://{bound}");
-    if base != format!("http://{bound}") {
+    let scheme = if settings.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    println!("Keyward is listening on {scheme}://{bound}");
+    if base != format!("{scheme}://{bound}") {
         println!("  public URL:       {base}");
     }
     println!("  store:            {}", store.description());
@@ -222,10 +229,16 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
     let store_data = web::Data::new(store.clone());
     let metrics_data = web::Data::new(metrics);
     let aws_data = web::Data::new(aws_api);
+    // Keyward serving https itself: its certificate, read again on SIGHUP.
+    let tls = settings
+        .tls
+        .clone()
+        .map(http::tls::Reloading::new)
+        .transpose()?;
     let https = settings
         .public_url
         .as_ref()
-        .is_some_and(|u| u.scheme() == "https");
+        .map_or(tls.is_some(), |u| u.scheme() == "https");
     // One sign-in service under both web surfaces: the portal's pages and the OpenID
     // provider's authorization requests; its sign-outs end the provider's grants too.
     let signin = crate::signin::SigninService::new(
@@ -269,14 +282,21 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
             .wrap(from_fn(http::request_id::middleware))
     })
     .workers(settings.workers)
-    .shutdown_timeout(settings.shutdown_timeout)
-    .bind(settings.listen)
+    .shutdown_timeout(settings.shutdown_timeout);
+    let server = match &tls {
+        Some(certificates) => {
+            let config = http::tls::server_config(certificates.clone())?;
+            http::tls::reload_on_sighup(certificates.clone()).map_err(StartError::Server)?;
+            server.bind_rustls_0_23(settings.listen, config)
+        }
+        None => server.bind(settings.listen),
+    }
     .map_err(|e| StartError::Bind(settings.listen, e))?;
 
     let bound = server.addrs().first().copied().unwrap_or(settings.listen);
     let public_url = match &settings.public_url {
         Some(url) => url.clone(),
-        None => default_public_url(bound)?,
+        None => default_public_url(bound, tls.is_some())?,
     };
 
     let credentials = settings.store.data_dir.join("credentials");
@@ -332,6 +352,7 @@ fn to_i64(seconds: u64) -> i64 {
     i64::try_from(seconds).unwrap_or(i64::MAX)
 }
 
-fn default_public_url(bound: SocketAddr) -> Result<Url, StartError> {
-    Url::parse(&format!("http://{bound}")).map_err(|e| StartError::PublicUrl(e.to_string()))
+fn default_public_url(bound: SocketAddr, tls: bool) -> Result<Url, StartError> {
+    let scheme = if tls { "https" } else { "http" };
+    Url::parse(&format!("{scheme}://{bound}")).map_err(|e| StartError::PublicUrl(e.to_string()))
 }

@@ -126,3 +126,27 @@ pub(crate) fn read_text(path: &std::path::Path) -> anyhow::Result<String> {
     }
     Ok(text)
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every variable a command's flag reads is known: none is reported as a typo while it is
+    /// used (KEYWARD_ALLOW_PLAIN_LDAP once was).
+    #[test]
+    fn every_variable_a_flag_reads_is_known() {
+        fn walk(cmd: &clap::Command, found: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                if let Some(env) = arg.get_env() {
+                    found.push(env.to_string_lossy().into_owned());
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, found);
+            }
+        }
+        let mut found = Vec::new();
+        walk(&<super::Cli as clap::CommandFactory>::command(), &mut found);
+        assert!(found.iter().any(|v| v == "KEYWARD_LISTEN"));
+        let unknown = crate::config::unknown_env_vars(found.into_iter());
+        assert!(unknown.is_empty(), "read but reported unknown: {unknown:?}");
+    }
+}

@@ -14,6 +14,8 @@ pub struct FileSettings {
     pub master_key_file: Option<PathBuf>,
     pub db_pool_size: Option<u32>,
     pub listen: Option<String>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
     pub public_url: Option<String>,
     pub region: Option<String>,
     pub log_format: Option<String>,

@@ -72,8 +72,17 @@ pub struct ServeArgs {
     #[arg(long, env = "KEYWARD_LISTEN", value_name = "ADDR:PORT")]
     pub listen: Option<String>,
 
+    /// A PEM file with the TLS certificate chain Keyward serves https with itself (with
+    /// --tls-key; both are read again on SIGHUP) [default: plain http]
+    #[arg(long, env = "KEYWARD_TLS_CERT", value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The PEM file of the TLS certificate's private key
+    #[arg(long, env = "KEYWARD_TLS_KEY", value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
+
     /// URL clients use to reach this server (issuer, endpoint_url, sign-in links)
-    /// [default: http://<listen>]
+    /// [default: http://<listen>, https://<listen> when Keyward serves TLS]
     #[arg(long, env = "KEYWARD_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
 
@@ -213,6 +222,13 @@ pub enum LogFormat {
     Json,
 }
 
+/// The PEM files Keyward serves https with: read at start and again on SIGHUP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
 /// Store settings after validation.
 #[derive(Debug, Clone)]
 pub struct StoreSettings {
@@ -227,7 +243,9 @@ pub struct StoreSettings {
 pub struct Settings {
     pub store: StoreSettings,
     pub listen: SocketAddr,
-    /// None: `http://<the address actually bound>`.
+    /// The certificate and key files when Keyward terminates TLS itself.
+    pub tls: Option<TlsFiles>,
+    /// None: `http://<the address actually bound>` (https with `tls`).
     pub public_url: Option<Url>,
     pub region: String,
     pub log_format: LogFormat,
@@ -276,6 +294,8 @@ pub const KNOWN_ENV: &[&str] = &[
     "KEYWARD_MASTER_KEY_FILE",
     "KEYWARD_DB_POOL_SIZE",
     "KEYWARD_LISTEN",
+    "KEYWARD_TLS_CERT",
+    "KEYWARD_TLS_KEY",
     "KEYWARD_PUBLIC_URL",
     "KEYWARD_REGION",
     "KEYWARD_LOG_FORMAT",
@@ -387,6 +407,19 @@ impl ServeArgs {
             setting: "listen",
             reason: format!("'{listen_text}' is not an address:port such as 127.0.0.1:8080"),
         })?;
+        let tls = match (
+            self.tls_cert.or(file.tls_cert),
+            self.tls_key.or(file.tls_key),
+        ) {
+            (None, None) => None,
+            (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+            (Some(_), None) | (None, Some(_)) => {
+                return Err(ConfigError::Invalid {
+                    setting: "tls_cert",
+                    reason: "tls_cert and tls_key are set together, or neither".into(),
+                })
+            }
+        };
         let public_url = match self.public_url.or(file.public_url) {
             None => None,
             Some(text) => Some(
@@ -518,6 +551,7 @@ impl ServeArgs {
             oidc_code_lifetime,
             store,
             listen,
+            tls,
             public_url,
             region,
             log_format,

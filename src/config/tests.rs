@@ -161,30 +161,6 @@ fn unknown_variables_are_reported() {
     assert_eq!(unknown_env_vars(vars), vec!["KEYWARD_LISTN".to_string()]);
 }
 
-/// Every variable a command's flag reads is known: none is reported as a typo while it is used
-/// (KEYWARD_ALLOW_PLAIN_LDAP once was).
-#[test]
-fn every_variable_a_flag_reads_is_known() {
-    fn walk(cmd: &clap::Command, found: &mut Vec<String>) {
-        for arg in cmd.get_arguments() {
-            if let Some(env) = arg.get_env() {
-                found.push(env.to_string_lossy().into_owned());
-            }
-        }
-        for sub in cmd.get_subcommands() {
-            walk(sub, found);
-        }
-    }
-    let mut found = Vec::new();
-    walk(
-        &<crate::cli::Cli as clap::CommandFactory>::command(),
-        &mut found,
-    );
-    assert!(found.iter().any(|v| v == "KEYWARD_LISTEN"));
-    let unknown = unknown_env_vars(found.into_iter());
-    assert!(unknown.is_empty(), "read but reported unknown: {unknown:?}");
-}
-
 #[test]
 fn trusted_proxies_are_none_by_default_and_take_addresses_and_networks() {
     let s = serve(ServeArgs::default()).unwrap();

@@ -6,6 +6,7 @@ pub mod health;
 pub mod metrics;
 pub mod request_id;
 pub mod security_headers;
+pub mod tls;
 
 /// What the audit trail records of the request behind an event: source address (the client's,
 /// through trusted proxies: see [`client_address`]), user agent and request id.

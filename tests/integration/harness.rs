@@ -132,6 +132,8 @@ pub fn keyward(db: &TestDb) -> Command {
 pub struct Server {
     child: Child,
     pub url: String,
+    /// The HTTP client of `get` (one trusting the test CA for a server that serves https).
+    client: reqwest::blocking::Client,
     stdout: Arc<Mutex<String>>,
     stderr: Arc<Mutex<String>>,
 }
@@ -149,6 +151,15 @@ fn collect(stream: impl std::io::Read + Send + 'static, into: Arc<Mutex<String>>
 impl Server {
     /// Starts `keyward serve` on a free port and waits until `/healthz` answers.
     pub fn start(db: &TestDb, envs: &[(&str, &str)]) -> Self {
+        Self::start_with(db, envs, reqwest::blocking::Client::new())
+    }
+
+    /// [`Server::start`], asking `/healthz` (and later `get`) with `client`.
+    pub fn start_with(
+        db: &TestDb,
+        envs: &[(&str, &str)],
+        client: reqwest::blocking::Client,
+    ) -> Self {
         let mut cmd = keyward(db);
         cmd.arg("serve")
             .env("KEYWARD_LISTEN", "127.0.0.1:0")
@@ -183,6 +194,7 @@ impl Server {
         let server = Self {
             child,
             url,
+            client,
             stdout,
             stderr,
         };
@@ -194,10 +206,15 @@ impl Server {
     }
 
     pub fn get(&self, path: &str) -> reqwest::Result<reqwest::blocking::Response> {
-        reqwest::blocking::Client::new()
+        self.client
             .get(format!("{}{path}", self.url))
             .timeout(Duration::from_secs(30))
             .send()
+    }
+
+    /// The server process's id (to send it signals).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn stdout(&self) -> String {

@@ -20,6 +20,7 @@ mod signer;
 mod storage;
 mod sts;
 mod sweep;
+mod tls;
 mod trust_ids;
 mod unread_bodies;
 mod unsigned;
