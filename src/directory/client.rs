@@ -201,7 +201,10 @@ impl Connections {
         }
     }
 
-    /// Searches the subtree under `base` as the service account.
+    /// Searches the subtree under `base` as the service account. Only entries come back: AD
+    /// answers a search from a domain's root with continuation references too (to
+    /// `CN=Configuration,...`, and its DNS partitions), which ldap3's `search` leaves out (its
+    /// `EntriesOnly` adapter), so they are never read as entries nor followed.
     pub fn search(
         &self,
         directory: &Directory,

@@ -26,6 +26,9 @@ The people (sAMAccountName: what they are):
 - dave: must change his password at next sign-in (pwdLastSet 0).
 - carol: locked out (lockoutTime set), after wrong binds under a password settings object that
   applies to her alone (threshold 2, locked for a day), so nobody else's wrong password locks them.
+- ivan: in Ops-Team, under a password settings object of his own: two wrong passwords lock him
+  out for BRIEF_LOCKOUT_SECONDS (`DC.lock_out`); AD keeps his lockoutTime after that, until his
+  next successful sign-in.
 - svc-keyward: an ordinary user, the service account Keyward searches as.
 
 Needs root (Samba's DC runs as root, and the address is added to `lo`), Debian's `samba`,
@@ -59,8 +62,11 @@ PEOPLE = {
     "erin": "Erin-Directory-Pw1",
     "dave": "Dave-Directory-Pw1",
     "carol": "Carol-Directory-Pw1",
+    "ivan": "Ivan-Directory-Pw1",
 }
-NESTED = ["alice", "frank", "henry"]  # the members of Ops-Team
+NESTED = ["alice", "frank", "henry", "ivan"]  # the members of Ops-Team
+# ivan's lockout: two wrong passwords lock him out for this long (`DC.lock_out`).
+BRIEF_LOCKOUT_SECONDS = 5
 FRANK_CN = "Frank (Ops), Jr."
 ALICE_MAIL = "alice@example.test"
 ALICE_DISPLAY_NAME = "Alice Liddell"
@@ -175,6 +181,11 @@ class DC:
     def add_member(self, group, user):
         self.ldapmodify(f"dn: {group_dn(group)}\nchangetype: modify\nadd: member\nmember: {person_dn(user)}\n")
 
+    def lock_out(self, user):
+        """Wrong binds as `user` until AD locks them out (ivan: for BRIEF_LOCKOUT_SECONDS)."""
+        for _ in range(2):
+            self.bind(person_dn(user), "not-the-password")
+
     def bind(self, dn, password):
         """Whether a simple bind over LDAPS as `dn` succeeds (then a read of the root DSE:
         Samba has no "Who am I?" operation for ldapwhoami)."""
@@ -208,6 +219,11 @@ def seed(conf):
          "--account-lockout-threshold=2", "--account-lockout-duration=1440",
          "--reset-account-lockout-after=1440")
     tool(conf, "domain", "passwordsettings", "pso", "apply", "lock-fast", "carol")
+    # samba-tool counts in minutes; the settings object gets seconds over LDAP once running.
+    tool(conf, "domain", "passwordsettings", "pso", "create", "lock-briefly", "2",
+         "--account-lockout-threshold=2", "--account-lockout-duration=1",
+         "--reset-account-lockout-after=1")
+    tool(conf, "domain", "passwordsettings", "pso", "apply", "lock-briefly", "ivan")
 
 
 def wait_for_ldaps(address, ca_file, deadline):
@@ -285,11 +301,17 @@ def start(workdir=None):
             "groups": {name: group_dn(name) for name in ("Ops", "Ops-Team")},
             "alice_mail": ALICE_MAIL,
             "alice_display_name": ALICE_DISPLAY_NAME,
+            "brief_lockout_seconds": BRIEF_LOCKOUT_SECONDS,
             "log": log,
             "dir": workdir,
             "pid": proc.pid,
         }
         dc = DC(facts)
+        interval = -BRIEF_LOCKOUT_SECONDS * 10_000_000  # AD's intervals: 100 ns units, negative
+        dc.ldapmodify(f"dn: CN=lock-briefly,CN=Password Settings Container,CN=System,{BASE_DN}\n"
+                      f"changetype: modify\nreplace: msDS-LockoutDuration\nmsDS-LockoutDuration: {interval}\n"
+                      f"-\nreplace: msDS-LockoutObservationWindow\n"
+                      f"msDS-LockoutObservationWindow: {interval}\n")
         # carol's wrong passwords lock her out (her password settings object's threshold is 2).
         for _ in range(3):
             dc.bind(person_dn("carol"), "not-carols-password")

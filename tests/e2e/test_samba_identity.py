@@ -5,7 +5,7 @@ matching rule. A role trusts the group Ops, which alice is in only through Ops-T
 
 Cases: credentials from the unsigned POST used by boto3; a wrong password and an unknown user
 read the same; a disabled account, a password that must be changed and a locked-out account are
-refused (and why is in the server's log); nesting grants the role, also to a person whose DN
+refused (and why is in the server's log), and a lockout that is over no longer is; nesting grants the role, also to a person whose DN
 needs escaping; mapped attributes (mail, displayName) reach the trust policy and the session's
 tags; an injection-shaped user name is searched for as literal text; a person taken out of the
 group loses the role at the next request; the console sign-in; and the cost of one sign-in in
@@ -15,6 +15,7 @@ import json
 import os
 import re
 import subprocess
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -147,6 +148,19 @@ def test_disabled_expired_and_locked_accounts_are_refused_with_the_right_passwor
     assert status == 403 and error_of(answer) == ("AccessDenied", INCORRECT)
     # Keyward read why from the entry, before any bind as the person.
     assert reason in server_log(keyward)
+
+
+def test_a_lockout_that_is_over_lets_the_person_in_again(keyward, dc):
+    # AD keeps ivan's lockoutTime after his lockout's end, until he next signs in: only the
+    # flags AD computes (msDS-User-Account-Control-Computed) say that he may.
+    began = time.monotonic()
+    dc.lock_out("ivan")
+    status, answer = assume(keyward, "ivan", dc.people["ivan"])
+    if time.monotonic() - began < dc.brief_lockout_seconds - 1:
+        assert status == 403 and error_of(answer) == ("AccessDenied", INCORRECT)
+    time.sleep(max(0.0, began + dc.brief_lockout_seconds + 1 - time.monotonic()))
+    status, answer = assume(keyward, "ivan", dc.people["ivan"])
+    assert status == 200, ET.tostring(answer)
 
 
 def test_a_person_outside_the_trusted_group_is_refused_by_the_trust_policy(keyward, dc):
