@@ -121,7 +121,7 @@ def test_a_person_whose_dn_needs_escaping_is_found_in_the_nested_group(keyward, 
     # frank's DN is `CN=Frank (Ops)\, Jr.,CN=Users,...`: in the in-chain filter it is escaped.
     status, answer = assume(keyward, "frank", dc.people["frank"])
     assert status == 200, ET.tostring(answer)
-    assert r"(member:1.2.840.113556.1.4.1941:=CN=Frank \28Ops\29\5c, Jr.,CN=Users,DC=example,DC=test)" \
+    assert r"(&(objectCategory=group)(member:1.2.840.113556.1.4.1941:=CN=Frank \28Ops\29\5c, Jr.,CN=Users,DC=example,DC=test))" \
         in server_log(keyward)
 
 
