@@ -292,6 +292,7 @@ pub const KNOWN_ENV: &[&str] = &[
     "KEYWARD_OIDC_JWKS_MAX_CACHE_SECONDS",
     "KEYWARD_WEB_IDENTITY_JTI_ONCE",
     "KEYWARD_ALLOW_HTTP_LOOPBACK_ISSUERS",
+    "KEYWARD_ALLOW_PLAIN_LDAP",
     // Read by the test suite, not by the server.
     "KEYWARD_TEST_DATABASE_URL",
 ];
