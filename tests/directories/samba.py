@@ -30,10 +30,14 @@ The people (sAMAccountName: what they are):
   out for BRIEF_LOCKOUT_SECONDS (`DC.lock_out`); AD keeps his lockoutTime after that, until his
   next successful sign-in.
 - svc-keyward: an ordinary user, the service account Keyward searches as.
+- load-00 ... load-15 (LOAD_PEOPLE): in Ops-Team, for load tests (bench/directory_signin.py),
+  so that concurrent sign-ins are spread over people (Keyward counts a sign-in against its user
+  name until it is checked).
 
 Needs root (Samba's DC runs as root, and the address is added to `lo`), Debian's `samba`,
 `samba-dsdb-modules`, `ldap-utils`, `openssl` and `iproute2`; `ready()` says why not.
 """
+import base64
 import json
 import os
 import random
@@ -65,6 +69,7 @@ PEOPLE = {
     "ivan": "Ivan-Directory-Pw1",
 }
 NESTED = ["alice", "frank", "henry", "ivan"]  # the members of Ops-Team
+LOAD_PEOPLE = {f"load-{i:02d}": f"Load-{i:02d}-Directory-Pw1" for i in range(16)}
 # ivan's lockout: two wrong passwords lock him out for this long (`DC.lock_out`).
 BRIEF_LOCKOUT_SECONDS = 5
 FRANK_CN = "Frank (Ops), Jr."
@@ -180,6 +185,18 @@ class DC:
 
     def add_member(self, group, user):
         self.ldapmodify(f"dn: {group_dn(group)}\nchangetype: modify\nadd: member\nmember: {person_dn(user)}\n")
+
+    def add_load_people(self):
+        """LOAD_PEOPLE, added over LDAPS in one go (AD takes a new user's password as
+        unicodePwd, the quoted password in UTF-16LE), and made members of Ops-Team."""
+        change = []
+        for user, password in LOAD_PEOPLE.items():
+            encoded = base64.b64encode(f'"{password}"'.encode("utf-16-le")).decode()
+            change.append(f"dn: CN={user},{USERS_DN}\nchangetype: add\nobjectClass: user\n"
+                          f"sAMAccountName: {user}\nunicodePwd:: {encoded}\nuserAccountControl: 512\n")
+        members = "".join(f"member: CN={user},{USERS_DN}\n" for user in LOAD_PEOPLE)
+        change.append(f"dn: {group_dn('Ops-Team')}\nchangetype: modify\nadd: member\n{members}")
+        self.ldapmodify("\n".join(change))
 
     def lock_out(self, user):
         """Wrong binds as `user` until AD locks them out (ivan: for BRIEF_LOCKOUT_SECONDS)."""
@@ -297,7 +314,9 @@ def start(workdir=None):
             "service_upn": f"{SERVICE}@{REALM.lower()}",
             "service_password": SERVICE_PASSWORD,
             "people": PEOPLE,
-            "dns": {user: person_dn(user) for user in PEOPLE},
+            "load_people": LOAD_PEOPLE,
+            "dns": {user: f"CN={user},{USERS_DN}" if user in LOAD_PEOPLE else person_dn(user)
+                    for user in [*PEOPLE, *LOAD_PEOPLE]},
             "groups": {name: group_dn(name) for name in ("Ops", "Ops-Team")},
             "alice_mail": ALICE_MAIL,
             "alice_display_name": ALICE_DISPLAY_NAME,
@@ -312,6 +331,7 @@ def start(workdir=None):
                       f"changetype: modify\nreplace: msDS-LockoutDuration\nmsDS-LockoutDuration: {interval}\n"
                       f"-\nreplace: msDS-LockoutObservationWindow\n"
                       f"msDS-LockoutObservationWindow: {interval}\n")
+        dc.add_load_people()
         # carol's wrong passwords lock her out (her password settings object's threshold is 2).
         for _ in range(3):
             dc.bind(person_dn("carol"), "not-carols-password")
