@@ -217,7 +217,16 @@ def keyward_round(proc, url, role, facts, connections, seconds):
             sys.exit(f"wrk saw errors: {result}\nKeyward's log ends:\n{f.read()[-4000:]}\n"
                      f"A call now: {answer}")
     dc_cpu, kw_cpu = cpu_seconds(facts["pid"]) - dc_cpu, cpu_seconds(proc.pid) - kw_cpu
-    after_ops = operations(url)
+    # The calls wrk left unanswered are still served: let them finish, or they meet the next
+    # round's (Keyward counts sign-ins in progress from one address against it, and more than
+    # 20 at once are taken for guessing).
+    drained = operations(url)
+    while True:
+        time.sleep(1)
+        after_ops = operations(url)
+        if after_ops == drained:
+            break
+        drained = after_ops
     calls = result["requests"]
     spent = {k: (after_ops.get(k, 0) - before_ops.get(k, 0)) / calls for k in after_ops}
     return {"rps": result["rps"], "p50": result["p50"], "p99": result["p99"],

@@ -5,12 +5,15 @@ matching rule. A role trusts the group Ops, which alice is in only through Ops-T
 
 Cases: credentials from the unsigned POST used by boto3; a wrong password and an unknown user
 read the same; a disabled account, a password that must be changed and a locked-out account are
-refused (and why is in the server's log), and a lockout that is over no longer is; nesting grants the role, also to a person whose DN
-needs escaping; mapped attributes (mail, displayName) reach the trust policy and the session's
-tags; an injection-shaped user name is searched for as literal text; a person taken out of the
-group loses the role at the next request; the console sign-in; and the cost of one sign-in in
-LDAP operations (Keyward's counter). The DC is shared by the whole run: nothing here stops it,
-and what a test changes it puts back (the directory being down is OpenLDAP's test)."""
+refused (and why is in the server's log), and a lockout that is over no longer is; nesting
+grants the role, also to a person whose DN needs escaping; mapped attributes (mail,
+displayName) reach the trust policy and the session's tags; an injection-shaped user name is
+searched for as literal text; a person taken out of the group loses the role at the next
+request; the console sign-in; the cost of one sign-in in LDAP operations (Keyward's counter),
+and the connections many sign-ins at once share. The DC is shared by the whole run: nothing
+here stops it, and what a test changes it puts back (the directory being down is OpenLDAP's
+test)."""
+import concurrent.futures
 import json
 import os
 import re
@@ -232,6 +235,21 @@ def test_one_sign_in_costs_one_bind_as_the_person_and_two_searches(keyward, dc):
     assert spent.get("user_bind", 0) == 1, spent
     assert spent.get("search", 0) == 2, spent
     assert spent.get("service_bind", 0) == 0 and spent.get("connect", 0) == 0, spent
+
+
+def test_concurrent_sign_ins_share_at_most_four_connections_of_each_kind(keyward, dc):
+    # 16 people at once, twice: a sign-in that finds the pool's connections all lent waits for
+    # one rather than opening one more (each would cost the DC a TLS handshake and a bind).
+    before = operations(keyward)
+    people = list(dc.load_people.items())
+    with concurrent.futures.ThreadPoolExecutor(len(people)) as pool:
+        for _ in range(2):
+            statuses = list(pool.map(lambda p: assume(keyward, *p)[0], people))
+            assert statuses == [200] * len(people)
+    after = operations(keyward)
+    spent = {kind: after.get(kind, 0) - before.get(kind, 0) for kind in after}
+    assert spent["user_bind"] == 2 * len(people) and spent["search"] == 4 * len(people), spent
+    assert spent.get("connect", 0) <= 8 and spent.get("service_bind", 0) <= 4, spent
 
 
 def form_value(html, name):
