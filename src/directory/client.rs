@@ -3,6 +3,11 @@
 //! as the service account, for searches, and connections used only for people's binds (so a
 //! sign-in costs one bind and two searches, and no rebind as the service account).
 //!
+//! Each pool is bounded: at most [`POOL_SIZE`] connections of a kind are open to a directory.
+//! When all are in use, a sign-in waits for one to come back (at most the directory's timeout)
+//! rather than opening another: a connection opened for one operation and closed after it
+//! would cost the directory a TLS handshake and a service bind more, just when it is busiest.
+//!
 //! A pooled connection the server has closed fails its next operation; that operation is tried
 //! once more on a new connection. A directory changed in IAM gets new pools (the key holds its
 //! last change).
@@ -16,10 +21,10 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
-/// The most idle connections kept per directory, of each kind.
+/// The most connections open to one directory, of each kind (service, people's binds).
 pub const POOL_SIZE: usize = 4;
 
 /// Why an LDAP operation failed.
@@ -31,15 +36,77 @@ pub enum LdapFailure {
     Down(String),
 }
 
+/// The connections of one kind to one directory: the idle ones, and how many are open (idle or
+/// lent).
+#[derive(Default)]
+struct Kind {
+    idle: Vec<LdapConn>,
+    open: usize,
+}
+
 #[derive(Default)]
 struct Pool {
-    service: Vec<LdapConn>,
-    binders: Vec<LdapConn>,
+    service: Kind,
+    binders: Kind,
+}
+
+impl Pool {
+    fn kind(&mut self, service: bool) -> &mut Kind {
+        if service {
+            &mut self.service
+        } else {
+            &mut self.binders
+        }
+    }
+}
+
+/// A connection lent by a pool, or the right to open one (`conn` is `None`): given back with
+/// [`Lease::give_back`], or closed when dropped, which frees its place.
+struct Lease<'a> {
+    connections: &'a Connections,
+    key: String,
+    service: bool,
+    conn: Option<LdapConn>,
+    given_back: bool,
+}
+
+impl Lease<'_> {
+    /// The connection back to the pool's idle ones: it stays open, so its place stays taken.
+    fn give_back(mut self) {
+        if let Some(conn) = self.conn.take() {
+            self.connections
+                .lock()
+                .entry(self.key.clone())
+                .or_default()
+                .kind(self.service)
+                .idle
+                .push(conn);
+            self.given_back = true;
+        }
+    }
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        if !self.given_back {
+            // Closed, or never opened: its place is free.
+            drop(self.conn.take());
+            let mut pools = self.connections.lock();
+            if let Some(pool) = pools.get_mut(&self.key) {
+                let kind = pool.kind(self.service);
+                kind.open = kind.open.saturating_sub(1);
+            }
+        }
+        // Waiters may wait for another directory or kind: all of them look again.
+        self.connections.returned.notify_all();
+    }
 }
 
 /// Every directory's pools, and whether plain LDAP is allowed (a test setting).
 pub struct Connections {
     pools: Mutex<HashMap<String, Pool>>,
+    /// Signalled when a connection comes back or closes.
+    returned: Condvar,
     allow_plain: bool,
     /// Operations sent to directories, by kind (`connect`, `service_bind`, `user_bind`,
     /// `search`): a sign-in costs one user bind and two searches once the pools are warm.
@@ -127,6 +194,7 @@ impl Connections {
         .ok();
         Connections {
             pools: Mutex::new(HashMap::new()),
+            returned: Condvar::new(),
             allow_plain,
             operations,
         }
@@ -170,18 +238,55 @@ impl Connections {
             .map_err(|e| LdapFailure::Down(format!("{}: {e}", directory.url)))
     }
 
-    /// A connection bound as the service account: from the pool, or new.
+    /// A connection of one kind to the directory under `key`: an idle one, or the right to
+    /// open one while fewer than [`POOL_SIZE`] are open, or, when all are lent, the first one
+    /// given back or closed within `wait`. `None` when none came in time.
+    fn lease(&self, key: String, service: bool, wait: Duration) -> Option<Lease<'_>> {
+        let deadline = Instant::now() + wait;
+        let mut pools = self.lock();
+        loop {
+            let kind = pools.entry(key.clone()).or_default().kind(service);
+            let conn = kind.idle.pop();
+            if conn.is_some() || kind.open < POOL_SIZE {
+                if conn.is_none() {
+                    kind.open += 1;
+                }
+                drop(pools);
+                return Some(Lease {
+                    connections: self,
+                    key,
+                    service,
+                    conn,
+                    given_back: false,
+                });
+            }
+            let left = deadline.checked_duration_since(Instant::now())?;
+            pools = self
+                .returned
+                .wait_timeout(pools, left)
+                .map(|(guard, _)| guard)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
+    }
+
+    fn busy(directory: &Directory) -> String {
+        format!(
+            "all {POOL_SIZE} connections to {} stayed busy for {} s",
+            directory.url, directory.timeout_seconds
+        )
+    }
+
+    /// A connection bound as the service account: an idle one, or a new one.
     fn service(
         &self,
         directory: &Directory,
         password: &SecretString,
-    ) -> Result<LdapConn, DirectoryError> {
-        if let Some(conn) = self
-            .lock()
-            .get_mut(&key(directory))
-            .and_then(|p| p.service.pop())
-        {
-            return Ok(conn);
+    ) -> Result<Lease<'_>, DirectoryError> {
+        let mut lease = self
+            .lease(key(directory), true, timeout(directory))
+            .ok_or_else(|| DirectoryError::Unavailable(Self::busy(directory)))?;
+        if lease.conn.is_some() {
+            return Ok(lease);
         }
         let mut conn = self
             .connect(directory)
@@ -197,23 +302,14 @@ impl Connections {
                 bound.rc, bound.text
             )));
         }
-        Ok(conn)
+        lease.conn = Some(conn);
+        Ok(lease)
     }
 
-    fn give_back(&self, directory: &Directory, conn: LdapConn, service: bool) {
-        let mut pools = self.lock();
-        let pool = pools.entry(key(directory)).or_default();
-        let list = if service {
-            &mut pool.service
-        } else {
-            &mut pool.binders
-        };
-        if list.len() < POOL_SIZE {
-            list.push(conn);
-        }
-    }
-
-    /// Searches the subtree under `base` as the service account.
+    /// Searches the subtree under `base` as the service account. Only entries come back: AD
+    /// answers a search from a domain's root with continuation references too (to
+    /// `CN=Configuration,...`, and its DNS partitions), which ldap3's `search` leaves out (its
+    /// `EntriesOnly` adapter), so they are never read as entries nor followed.
     pub fn search(
         &self,
         directory: &Directory,
@@ -224,9 +320,12 @@ impl Connections {
     ) -> Result<Vec<SearchEntry>, DirectoryError> {
         tracing::info!(directory = %directory.name, %base, %filter, "directory search");
         let mut last = String::new();
-        // A pooled connection may have been closed by the server: once more on a new one.
+        // A pooled connection may have been closed by the server: once more on another.
         for _ in 0..2 {
-            let mut conn = self.service(directory, password)?;
+            let mut lease = self.service(directory, password)?;
+            let Some(conn) = lease.conn.as_mut() else {
+                continue;
+            };
             self.count("search");
             let answer = conn.with_timeout(timeout(directory)).search(
                 base,
@@ -243,7 +342,7 @@ impl Connections {
                             result.rc, result.text
                         )));
                     }
-                    self.give_back(directory, conn, true);
+                    lease.give_back();
                     return entries
                         .into_iter()
                         .map(|raw| {
@@ -256,6 +355,7 @@ impl Connections {
                         })
                         .collect();
                 }
+                // The lease drops: the connection is closed.
                 Err(e) => last = e.to_string(),
             }
         }
@@ -271,13 +371,14 @@ impl Connections {
     ) -> Result<(), LdapFailure> {
         let mut last = String::new();
         for _ in 0..2 {
-            let pooled = self
-                .lock()
-                .get_mut(&key(directory))
-                .and_then(|p| p.binders.pop());
-            let mut conn = match pooled {
-                Some(conn) => conn,
-                None => self.connect(directory)?,
+            let mut lease = self
+                .lease(key(directory), false, timeout(directory))
+                .ok_or_else(|| LdapFailure::Down(Self::busy(directory)))?;
+            if lease.conn.is_none() {
+                lease.conn = Some(self.connect(directory)?);
+            }
+            let Some(conn) = lease.conn.as_mut() else {
+                continue;
             };
             self.count("user_bind");
             match conn
@@ -285,7 +386,7 @@ impl Connections {
                 .simple_bind(dn, password.expose_secret())
             {
                 Ok(result) => {
-                    self.give_back(directory, conn, false);
+                    lease.give_back();
                     return if result.rc == 0 {
                         Ok(())
                     } else {
@@ -310,7 +411,43 @@ fn failure_text(failure: LdapFailure) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::is_loopback;
+    use super::{is_loopback, Connections, POOL_SIZE};
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn no_more_than_the_pool_size_is_open_and_a_waiter_gets_the_next_place() {
+        let connections = Connections::new(false);
+        let key = || "account\ncorp\n1".to_string();
+        let short = Duration::from_millis(20);
+        let leases: Vec<_> = (0..POOL_SIZE)
+            .map(|_| connections.lease(key(), true, short).unwrap())
+            .collect();
+        assert!(leases.iter().all(|l| l.conn.is_none()), "rights to open");
+        let began = Instant::now();
+        assert!(connections.lease(key(), true, short).is_none());
+        assert!(began.elapsed() >= short);
+        // The other kind, and another directory, have places of their own.
+        assert!(connections.lease(key(), false, short).is_some());
+        assert!(connections
+            .lease("account\nother\n1".into(), true, short)
+            .is_some());
+        // A waiter gets the place a closed connection frees.
+        std::thread::scope(|scope| {
+            let waiter = scope.spawn(|| {
+                connections
+                    .lease(key(), true, Duration::from_secs(10))
+                    .is_some()
+            });
+            std::thread::sleep(Duration::from_millis(50));
+            drop(leases);
+            assert!(waiter.join().unwrap());
+        });
+        // All places free again: POOL_SIZE more rights to open.
+        let again: Vec<_> = (0..POOL_SIZE)
+            .filter_map(|_| connections.lease(key(), true, short))
+            .collect();
+        assert_eq!(again.len(), POOL_SIZE);
+    }
 
     #[test]
     fn loopback_ldap_hosts_are_known_as_such() {

@@ -7,8 +7,9 @@
 //! authenticate(user name, password)
 //!   empty password ─> refused (an unauthenticated bind "succeeds" on many servers)
 //!   search 1, as the service account (pooled):  (&<user filter>(<user attribute>=<escaped>))
-//!            exactly one entry, not disabled (userAccountControl 0x2), not locked out
-//!            (lockoutTime), password not expired (pwdLastSet 0)
+//!            exactly one entry, not disabled (userAccountControl 0x2), not locked out and
+//!            its password not expired: on AD as msDS-User-Account-Control-Computed says
+//!            (UF_LOCKOUT, UF_PASSWORD_EXPIRED), elsewhere lockoutTime set or pwdLastSet 0
 //!   bind as the entry's DN with the password (pooled connection for user binds)
 //!   search 2, as the service account: its groups, nested (AD's LDAP_MATCHING_RULE_IN_CHAIN)
 //!            or by member
@@ -36,6 +37,13 @@ pub const KEY_PREFIX: &str = "ldap";
 
 /// AD's `userAccountControl` flag of a disabled account.
 const ACCOUNTDISABLE: u64 = 0x2;
+/// AD's constructed attribute with the flags the server computes when asked: locked out now,
+/// password expired now (its lockout duration, maximum password age and "password never
+/// expires" applied). AD keeps `lockoutTime` after a lockout's end until the next successful
+/// sign-in, and a password past the maximum age keeps its `pwdLastSet`: only these flags say.
+const COMPUTED_FLAGS: &str = "msDS-User-Account-Control-Computed";
+const UF_LOCKOUT: u64 = 0x10;
+const UF_PASSWORD_EXPIRED: u64 = 0x80_0000;
 
 /// Why a person was not let in.
 #[derive(Debug, thiserror::Error)]
@@ -134,10 +142,21 @@ fn account_refusal(entry: &SearchEntry) -> Option<&'static str> {
     if number("userAccountControl").is_some_and(|flags| (flags as u64) & ACCOUNTDISABLE != 0) {
         return Some("the account is disabled");
     }
-    if number("lockoutTime").is_some_and(|t| t > 0) {
+    let (locked, expired) = match number(COMPUTED_FLAGS) {
+        Some(flags) => (
+            (flags as u64) & UF_LOCKOUT != 0,
+            (flags as u64) & UF_PASSWORD_EXPIRED != 0,
+        ),
+        // Not AD (or an AD that does not say): the stored attributes, read strictly.
+        None => (
+            number("lockoutTime").is_some_and(|t| t > 0),
+            number("pwdLastSet") == Some(0),
+        ),
+    };
+    if locked {
         return Some("the account is locked out");
     }
-    if number("pwdLastSet") == Some(0) {
+    if expired {
         return Some("the password has expired and must be changed");
     }
     None
@@ -168,6 +187,7 @@ pub fn authenticate(
         "userAccountControl",
         "lockoutTime",
         "pwdLastSet",
+        COMPUTED_FLAGS,
     ];
     wanted.extend(directory.attributes.values().map(String::as_str));
     let entries = connections.search(
@@ -197,20 +217,14 @@ pub fn authenticate(
         }
         Err(LdapFailure::Down(text)) => return Err(DirectoryError::Unavailable(text)),
     }
-    let group_filter = match directory.group_mode {
-        GroupMode::Nested => format!(
-            "(member:1.2.840.113556.1.4.1941:={})",
-            ldap_escape(entry.dn.as_str())
-        ),
-        GroupMode::Member => format!("(member={})", ldap_escape(entry.dn.as_str())),
-    };
     let groups = connections
         .search(
             directory,
             bind_password,
             &directory.base_dn,
-            &group_filter,
-            &["cn"],
+            &group_filter(directory.group_mode, &entry.dn),
+            // Only the DNs are wanted: "1.1" asks for no attribute (RFC 4511).
+            &["1.1"],
         )?
         .into_iter()
         .map(|g| g.dn)
@@ -234,6 +248,20 @@ pub fn authenticate(
     })
 }
 
+/// The filter of the groups that have the entry `dn` as a member. AD's in-chain rule is
+/// evaluated on every entry the rest of the filter lets through and is dear (each one's
+/// membership chain is walked): it is asked of groups only (`objectCategory=group`, indexed),
+/// which on Samba makes the search about four times cheaper than over the whole subtree.
+fn group_filter(mode: GroupMode, dn: &str) -> String {
+    match mode {
+        GroupMode::Nested => format!(
+            "(&(objectCategory=group)(member:1.2.840.113556.1.4.1941:={}))",
+            ldap_escape(dn)
+        ),
+        GroupMode::Member => format!("(member={})", ldap_escape(dn)),
+    }
+}
+
 impl DirectoryUser {
     /// The identity a trust policy sees: the directory's ARN as its `Federated` principal,
     /// the DN as `ldap:sub`, and `ldap:username`, `ldap:groups` and the mapped attributes.
@@ -255,3 +283,99 @@ impl DirectoryUser {
 
 /// The scope of every search: the whole subtree under the base.
 pub(crate) const SUBTREE: Scope = Scope::Subtree;
+
+#[cfg(test)]
+mod tests {
+    use super::{account_refusal, group_filter};
+    use crate::iam::directories::GroupMode;
+    use ldap3::SearchEntry;
+    use std::collections::HashMap;
+
+    fn entry(attributes: &[(&str, &str)]) -> SearchEntry {
+        SearchEntry {
+            dn: "CN=someone,CN=Users,DC=example,DC=test".into(),
+            attrs: attributes
+                .iter()
+                .map(|(name, value)| (name.to_string(), vec![value.to_string()]))
+                .collect::<HashMap<_, _>>(),
+            bin_attrs: HashMap::new(),
+        }
+    }
+
+    #[test]
+    fn an_ordinary_account_may_sign_in() {
+        assert_eq!(account_refusal(&entry(&[])), None);
+        assert_eq!(
+            account_refusal(&entry(&[
+                ("userAccountControl", "512"),
+                ("pwdLastSet", "134409287868277160"),
+                ("lockoutTime", "0"),
+                ("msDS-User-Account-Control-Computed", "0"),
+            ])),
+            None
+        );
+    }
+
+    #[test]
+    fn a_disabled_account_is_refused() {
+        let disabled = entry(&[("userAccountControl", "514")]);
+        assert_eq!(account_refusal(&disabled), Some("the account is disabled"));
+    }
+
+    #[test]
+    fn without_ads_computed_flags_lockout_time_and_pwd_last_set_decide() {
+        let locked = entry(&[("lockoutTime", "134409287922953440")]);
+        assert_eq!(account_refusal(&locked), Some("the account is locked out"));
+        let expired = entry(&[("pwdLastSet", "0")]);
+        assert_eq!(
+            account_refusal(&expired),
+            Some("the password has expired and must be changed")
+        );
+    }
+
+    #[test]
+    fn ads_computed_flags_say_whether_a_lockout_or_a_password_has_expired() {
+        // Locked out now (UF_LOCKOUT).
+        let locked = entry(&[
+            ("lockoutTime", "134409287922953440"),
+            ("msDS-User-Account-Control-Computed", "16"),
+        ]);
+        assert_eq!(account_refusal(&locked), Some("the account is locked out"));
+        // AD keeps lockoutTime after the lockout's duration has passed, until the next
+        // successful sign-in: the person may sign in again.
+        let lockout_over = entry(&[
+            ("lockoutTime", "134409287922953440"),
+            ("msDS-User-Account-Control-Computed", "0"),
+        ]);
+        assert_eq!(account_refusal(&lockout_over), None);
+        // A password past the domain's maximum age (UF_PASSWORD_EXPIRED), pwdLastSet not 0.
+        let too_old = entry(&[
+            ("pwdLastSet", "133000000000000000"),
+            ("msDS-User-Account-Control-Computed", "8388608"),
+        ]);
+        assert_eq!(
+            account_refusal(&too_old),
+            Some("the password has expired and must be changed")
+        );
+        // pwdLastSet 0 under "password never expires": AD does not ask for a change.
+        let never_expires = entry(&[
+            ("userAccountControl", "66048"),
+            ("pwdLastSet", "0"),
+            ("msDS-User-Account-Control-Computed", "0"),
+        ]);
+        assert_eq!(account_refusal(&never_expires), None);
+    }
+
+    #[test]
+    fn group_filters_escape_the_dn_and_ask_ad_about_groups_only() {
+        let dn = r"CN=Frank (Ops)\, Jr.,CN=Users,DC=example,DC=test";
+        assert_eq!(
+            group_filter(GroupMode::Nested, dn),
+            r"(&(objectCategory=group)(member:1.2.840.113556.1.4.1941:=CN=Frank \28Ops\29\5c, Jr.,CN=Users,DC=example,DC=test))"
+        );
+        assert_eq!(
+            group_filter(GroupMode::Member, "uid=x*,ou=people,dc=example,dc=test"),
+            r"(member=uid=x\2a,ou=people,dc=example,dc=test)"
+        );
+    }
+}
