@@ -162,20 +162,6 @@ fn unknown_variables_are_reported() {
 }
 
 #[test]
-fn every_variable_a_setting_reads_is_known() {
-    use clap::Args;
-    let command = ServeArgs::augment_args(clap::Command::new("serve"));
-    for arg in command.get_arguments() {
-        if let Some(var) = arg.get_env().and_then(|v| v.to_str()) {
-            assert!(
-                KNOWN_ENV.contains(&var),
-                "{var} is read but warned about as unknown"
-            );
-        }
-    }
-}
-
-#[test]
 fn trusted_proxies_are_none_by_default_and_take_addresses_and_networks() {
     let s = serve(ServeArgs::default()).unwrap();
     assert!(
