@@ -133,6 +133,15 @@ pub fn assume_role_with_ldap_identity(
             ))
         })?;
     let directory = directory_of(ctx, account, request.directory.as_deref())?;
+    // The call carries no second factor: a directory that requires Keyward MFA on top of its
+    // password gives no credentials for the password alone.
+    if directory.require_mfa {
+        return Err(StsError::AccessDenied(format!(
+            "Directory {} requires Keyward MFA, which AssumeRoleWithLDAPIdentity cannot carry: \
+             sign in to the console with the directory account instead.",
+            directory.name
+        )));
+    }
     let user = directory::authenticate_throttled(
         ctx,
         connections,

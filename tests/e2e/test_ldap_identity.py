@@ -244,6 +244,10 @@ def test_a_directory_requiring_mfa_has_its_people_enrol_an_app_then_prove_a_code
     directory_setting(keyward, "--require-mfa", "true")
     iam = keyward.client("iam")
     try:
+        # STS cannot carry the second factor: the password alone gets no credentials there.
+        status, answer = assume(keyward, "alice", PEOPLE["alice"])
+        code, message = error_of(answer)
+        assert status == 403 and code == "AccessDenied" and "requires Keyward MFA" in message
         browser, answer = console_sign_in(keyward, "alice", PEOPLE["alice"])
         assert answer.status_code == 303 and answer.headers["location"] == "/signin/directory/mfa"
         assert "keyward_session" not in browser.cookies
