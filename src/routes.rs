@@ -68,6 +68,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/keyward/directories/{name}",
             web::delete().to(directories::delete),
         )
+        .route(
+            "/keyward/directories/{name}/mfa-devices",
+            web::get().to(directories::devices),
+        )
+        .route(
+            "/keyward/directories/{name}/reset-mfa",
+            web::post().to(directories::reset_mfa),
+        )
         // Relying parties: discovery, keys, authorize, token, userinfo, logout.
         .configure(oidc::routes::configure)
         // People: /signin, /signout, /console and /static, behind the pages' security headers.

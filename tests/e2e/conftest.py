@@ -4,6 +4,7 @@ The server's own bootstrap writes the AWS credentials and config files; the clie
 exactly as a user would (profile `keyward`), so nothing here knows Keyward's internals.
 """
 import configparser
+import json
 import os
 import secrets
 import shutil
@@ -17,8 +18,12 @@ import urllib.parse
 import urllib.request
 
 import boto3
+import botocore.auth
+import botocore.awsrequest
 import botocore.config
+import botocore.credentials
 import pytest
+import requests
 
 BIN = os.environ.get("KEYWARD_BIN", os.path.join(os.path.dirname(__file__), "../../target/debug/keyward"))
 ADMIN_URL = os.environ.get("KEYWARD_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -173,3 +178,18 @@ def iam(keyward):
 def name():
     """A unique entity name per test, so tests sharing a server never collide."""
     return "t" + secrets.token_hex(4)
+
+
+def signed(keyward, method, path, body=None, key=None, secret=None, token=None):
+    """A request to Keyward's JSON API signed by botocore for the service `keyward` (the admin's
+    key unless another is given): (HTTP status, parsed JSON answer)."""
+    credentials = botocore.credentials.Credentials(key or keyward.admin_key, secret or keyward.admin_secret,
+                                                   token)
+    data = json.dumps(body) if body is not None else None
+    headers = {"Content-Type": "application/json"} if data is not None else {}
+    request = botocore.awsrequest.AWSRequest(method=method, url=keyward.url + path, data=data, headers=headers)
+    botocore.auth.SigV4Auth(credentials, "keyward", "us-east-1").add_auth(request)
+    prepared = request.prepare()
+    r = requests.request(prepared.method, prepared.url, headers=dict(prepared.headers),
+                         data=prepared.body, timeout=30)
+    return r.status_code, (r.json() if r.content else None)

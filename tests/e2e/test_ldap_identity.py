@@ -22,7 +22,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from conftest import BIN, Keyward
+from conftest import BIN, Keyward, signed
 from ldap_fixture import ADMIN_DN, ADMIN_PASSWORD, BASE_DN, OPS_DN, PEOPLE, Directory, slapd_ready
 
 NS = {"s": "https://sts.amazonaws.com/doc/2011-06-15/"}
@@ -323,6 +323,10 @@ def test_a_directory_requiring_mfa_has_its_people_enrol_an_app_then_prove_a_code
         assert last.status_code == 401 and "Too many wrong MFA codes" in last.text
         assert browser.get(keyward.url + "/signin/directory/mfa").status_code == 400
 
+        # The directory's API lists her device (no IAM entity, but its directory's).
+        status, listed = signed(keyward, "GET", "/keyward/directories/corp/mfa-devices")
+        assert status == 200 and [(d["user_dn"], d["name"], d["kind"]) for d in listed["devices"]] \
+            == [(f"uid=alice,ou=people,{BASE_DN}", "phone", "totp")], listed
         # A lost phone: the administrator resets alice's devices, and she enrols again.
         reset = subprocess.run([BIN, "directory", "reset-mfa", "corp", "--account", keyward.account,
                                 "--user-dn", f"uid=alice,ou=people,{BASE_DN}"], env=keyward.env,

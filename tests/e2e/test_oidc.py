@@ -19,7 +19,7 @@ from authlib.oauth2.rfc7523 import PrivateKeyJWT, private_key_jwt_sign
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
-from conftest import BIN
+from conftest import BIN, signed
 
 TIMEOUT = 30
 ALGORITHMS = ["RS256", "ES256", "EdDSA"]
@@ -216,21 +216,7 @@ def test_a_wrong_secret_is_refused(keyward, provider):
     assert right.fetch_token(provider["token_endpoint"], grant_type="client_credentials")["access_token"]
 
 
-# The SigV4-signed client API.
-
-def signed(keyward, method, path, body=None, key=None, secret=None, token=None):
-    """A request to Keyward's JSON API signed by botocore for the service `keyward`."""
-    credentials = botocore.credentials.Credentials(key or keyward.admin_key, secret or keyward.admin_secret,
-                                                   token)
-    data = json.dumps(body) if body is not None else None
-    headers = {"Content-Type": "application/json"} if data is not None else {}
-    request = botocore.awsrequest.AWSRequest(method=method, url=keyward.url + path, data=data, headers=headers)
-    botocore.auth.SigV4Auth(credentials, "keyward", "us-east-1").add_auth(request)
-    prepared = request.prepare()
-    r = requests.request(prepared.method, prepared.url, headers=dict(prepared.headers),
-                         data=prepared.body, timeout=TIMEOUT)
-    return r.status_code, (r.json() if r.content else None)
-
+# The SigV4-signed client API (conftest.signed).
 
 def user_with_key(iam, name, policy=None):
     iam.create_user(UserName=name)

@@ -214,6 +214,27 @@ fn the_sigv4_api_manages_directories_under_iam_authorization() {
     );
     let (status, denied) = nobody.keyward_json("DELETE", &format!("{api}/corp"), None);
     assert_eq!(status, 403, "{denied}");
+    let reset = serde_json::json!({ "user_dn": "uid=alice,ou=people,dc=example,dc=com" });
+    let (status, denied) =
+        nobody.keyward_json("POST", &format!("{api}/corp/reset-mfa"), Some(&reset));
+    assert_eq!(status, 403, "{denied}");
+
+    // Its people's Keyward MFA devices: none yet, so a reset finds nothing to remove, and a body
+    // that is no reset is refused. (tests/e2e/test_ldap_identity.py resets a real enrolment.)
+    let (status, devices) = admin.keyward_json("GET", &format!("{api}/corp/mfa-devices"), None);
+    assert_eq!(
+        (status, devices["devices"].clone()),
+        (200, serde_json::json!([]))
+    );
+    let (status, none) = admin.keyward_json("POST", &format!("{api}/corp/reset-mfa"), Some(&reset));
+    assert_eq!(
+        (status, none["error"]["code"].as_str()),
+        (404, Some("NoSuchEntity")),
+        "{none}"
+    );
+    let wrong = serde_json::json!({ "userDn": "x" });
+    let (status, bad) = admin.keyward_json("POST", &format!("{api}/corp/reset-mfa"), Some(&wrong));
+    assert_eq!(status, 400, "{bad}");
 
     let (status, _) = admin.keyward_json("DELETE", &format!("{api}/corp"), None);
     assert_eq!(status, 200);

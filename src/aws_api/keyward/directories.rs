@@ -8,6 +8,10 @@
 //! GET    /keyward/directories/{name}   keyward:GetDirectory
 //! PATCH  /keyward/directories/{name}   keyward:UpdateDirectory   body: the fields to change
 //! DELETE /keyward/directories/{name}   keyward:DeleteDirectory
+//! GET    /keyward/directories/{name}/mfa-devices  keyward:GetDirectory  its people's Keyward
+//!                                                                    MFA devices
+//! POST   /keyward/directories/{name}/reset-mfa    keyward:ResetDirectoryUserMFA
+//!                                                 body: {"user_dn"}: that person's devices go
 //! ```
 //! The fields are those the CLI and the console take: `url`, `tls_mode` (`ldaps`, `starttls`,
 //! `none`), `ca_certificate` (PEM), `bind_dn`, `bind_password` (never answered), `base_dn`,
@@ -69,6 +73,15 @@ enum Op {
     Get(String),
     Update(String, Vec<u8>),
     Delete(String),
+    Devices(String),
+    ResetMfa(String, Vec<u8>),
+}
+
+/// The body of a reset: whose devices go.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Reset {
+    user_dn: String,
 }
 
 impl Op {
@@ -79,6 +92,8 @@ impl Op {
             Op::Get(_) => "GetDirectory",
             Op::Update(..) => "UpdateDirectory",
             Op::Delete(_) => "DeleteDirectory",
+            Op::Devices(_) => "GetDirectory",
+            Op::ResetMfa(..) => "ResetDirectoryUserMFA",
         }
     }
 }
@@ -111,7 +126,9 @@ fn serve(api: &AwsApi, incoming: &Incoming, op: Op) -> Result<(StatusCode, Value
             (parsed.name.clone(), Some(parsed))
         }
         Op::Update(name, bytes) => (Some(name.clone()), Some(body(bytes).map_err(refused)?)),
-        Op::Get(name) | Op::Delete(name) => (Some(name.clone()), None),
+        Op::Get(name) | Op::Delete(name) | Op::Devices(name) | Op::ResetMfa(name, _) => {
+            (Some(name.clone()), None)
+        }
         Op::List => (None, None),
     };
     let resource = match (&op, &name) {
@@ -144,6 +161,34 @@ fn serve(api: &AwsApi, incoming: &Incoming, op: Op) -> Result<(StatusCode, Value
                 .map(|d| (ok, d.to_json()))
         }
         Op::Delete(name) => directories::delete(ctx, &call, &name).map(|()| (ok, json!({}))),
+        Op::Devices(name) => directories::get(ctx, &account, &name).and_then(|d| {
+            let devices = crate::iam::mfa::external_devices(ctx, &account, &d.arn())?;
+            let devices: Vec<Value> = devices
+                .iter()
+                .map(|e| {
+                    let time =
+                        |t: Option<chrono::NaiveDateTime>| t.map(|t| t.and_utc().to_rfc3339());
+                    json!({
+                        "user_dn": e.subject,
+                        "serial_number": e.device.serial_number,
+                        "name": e.device.name,
+                        "kind": e.device.kind,
+                        "enabled_at": time(e.device.enabled_at),
+                        "last_used_at": time(e.device.last_used_at),
+                    })
+                })
+                .collect();
+            Ok((ok, json!({ "devices": devices })))
+        }),
+        Op::ResetMfa(name, bytes) => {
+            let reset: Reset = serde_json::from_slice(&bytes).map_err(|e| {
+                refused(AwsError::validation_error(format!(
+                    "The body is not a reset ({{\"user_dn\": ...}}): {e}"
+                )))
+            })?;
+            directories::reset_mfa(ctx, &call, &name, &reset.user_dn)
+                .map(|removed| (ok, json!({ "removed": removed })))
+        }
     };
     result.map_err(|e| refused(AwsError::from(e)))
 }
@@ -196,4 +241,24 @@ pub async fn delete(
 ) -> HttpResponse {
     let name = name.into_inner();
     run(req, body, api, move |_| Op::Delete(name)).await
+}
+
+pub async fn devices(
+    req: HttpRequest,
+    body: web::Bytes,
+    api: web::Data<AwsApi>,
+    name: web::Path<String>,
+) -> HttpResponse {
+    let name = name.into_inner();
+    run(req, body, api, move |_| Op::Devices(name)).await
+}
+
+pub async fn reset_mfa(
+    req: HttpRequest,
+    body: web::Bytes,
+    api: web::Data<AwsApi>,
+    name: web::Path<String>,
+) -> HttpResponse {
+    let name = name.into_inner();
+    run(req, body, api, move |b| Op::ResetMfa(name, b.to_vec())).await
 }
