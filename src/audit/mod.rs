@@ -44,6 +44,8 @@ pub enum EventSource {
     Oidc,
     /// Keyward itself: bootstrap, key rotation, maintenance.
     Keyward,
+    /// Certificate trust: trust anchors, profiles, CRLs (IAM Roles Anywhere's API).
+    RolesAnywhere,
 }
 
 impl EventSource {
@@ -54,6 +56,7 @@ impl EventSource {
             Self::Signin => "signin.amazonaws.com",
             Self::Oidc => "oidc",
             Self::Keyward => "keyward",
+            Self::RolesAnywhere => "rolesanywhere.amazonaws.com",
         }
     }
 }

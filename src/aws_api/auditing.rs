@@ -9,10 +9,10 @@ use crate::audit::{AuditEvent, EventSource, RequestMeta};
 use crate::authz::Caller;
 
 fn source(service: &str) -> EventSource {
-    if service == "sts" {
-        EventSource::Sts
-    } else {
-        EventSource::Iam
+    match service {
+        "sts" => EventSource::Sts,
+        "rolesanywhere" => EventSource::RolesAnywhere,
+        _ => EventSource::Iam,
     }
 }
 

@@ -12,6 +12,8 @@
 //! - [`iam`], [`sts`]: the action handlers; [`console`]: the same handlers for the console.
 //! - [`keyward`]: Keyward's own JSON APIs (authorization for resource servers, users' email
 //!   addresses) and the pieces they share with the OIDC provider's client API.
+//! - [`rolesanywhere`]: IAM Roles Anywhere's administration API (REST-JSON): trust anchors,
+//!   profiles, CRLs and their tags.
 mod admission;
 mod auditing;
 mod authenticate;
@@ -23,6 +25,7 @@ pub mod iam;
 mod incoming;
 pub mod keyward;
 pub mod query;
+pub mod rolesanywhere;
 pub mod sigv4;
 pub mod sts;
 pub mod unsigned;

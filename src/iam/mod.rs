@@ -23,6 +23,7 @@ pub mod passwords;
 pub mod policies;
 pub mod reports;
 pub mod roles;
+pub mod roles_anywhere;
 pub mod signin_providers;
 pub mod tables;
 pub mod tags;

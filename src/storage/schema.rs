@@ -356,6 +356,51 @@ diesel::table! {
 }
 
 diesel::table! {
+    ra_crls (id) {
+        id -> Text,
+        account_id -> Text,
+        trust_anchor_id -> Text,
+        name -> Text,
+        crl_der -> Text,
+        issuer -> Text,
+        enabled -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ra_profiles (id) {
+        id -> Text,
+        account_id -> Text,
+        name -> Text,
+        role_arns -> Text,
+        session_policy -> Nullable<Text>,
+        managed_policy_arns -> Text,
+        duration_seconds -> Int4,
+        require_instance_properties -> Bool,
+        accept_role_session_name -> Bool,
+        enabled -> Bool,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ra_trust_anchors (id) {
+        id -> Text,
+        account_id -> Text,
+        name -> Text,
+        source_type -> Text,
+        certificates -> Text,
+        enabled -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     recovery_codes (code_hash) {
         code_hash -> Text,
         account_id -> Text,
@@ -542,6 +587,10 @@ diesel::joinable!(oidc_grants -> users (user_id));
 diesel::joinable!(oidc_refresh_tokens -> oidc_grants (grant_id));
 diesel::joinable!(password_history -> users (user_id));
 diesel::joinable!(policy_versions -> managed_policies (policy_id));
+diesel::joinable!(ra_crls -> accounts (account_id));
+diesel::joinable!(ra_crls -> ra_trust_anchors (trust_anchor_id));
+diesel::joinable!(ra_profiles -> accounts (account_id));
+diesel::joinable!(ra_trust_anchors -> accounts (account_id));
 diesel::joinable!(recovery_codes -> accounts (account_id));
 diesel::joinable!(role_inline_policies -> roles (role_id));
 diesel::joinable!(role_policy_attachments -> managed_policies (policy_id));
@@ -590,6 +639,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     password_history,
     pending_signins,
     policy_versions,
+    ra_crls,
+    ra_profiles,
+    ra_trust_anchors,
     recovery_codes,
     role_inline_policies,
     role_policy_attachments,

@@ -60,7 +60,7 @@ const LAYERS: &[(&str, &str)] = &[
     ("sts", "temporary credentials and role sessions"),
     (
         "aws_api",
-        "the AWS query API surface (IAM, STS) and Keyward's JSON APIs",
+        "the AWS APIs (IAM and STS's query protocol, Roles Anywhere's REST-JSON) and Keyward's JSON APIs",
     ),
     (
         "signin",

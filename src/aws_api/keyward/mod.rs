@@ -59,8 +59,22 @@ pub fn authorized(
     action: &str,
     resource: &str,
 ) -> Result<crate::iam::Call, AwsError> {
+    authorized_in(api, "keyward", caller, facts, meta, action, resource)
+}
+
+/// `<service>:<action>` on `resource` allowed for `caller`, as [`authorized`] for another
+/// service's JSON API (`rolesanywhere`).
+pub fn authorized_in(
+    api: &AwsApi,
+    service: &str,
+    caller: &Caller,
+    facts: &crate::authz::RequestFacts,
+    meta: &crate::audit::RequestMeta,
+    action: &str,
+    resource: &str,
+) -> Result<crate::iam::Call, AwsError> {
     use crate::authz::{Denied, ResourceRequest};
-    let full = format!("keyward:{action}");
+    let full = format!("{service}:{action}");
     match api.authorizer.authorize(
         &api.ctx,
         caller,
@@ -71,7 +85,7 @@ pub fn authorized(
         Err(Denied::Undecided(error)) => return Err(error.into()),
         Err(denied) => {
             let error: AwsError = denied.into();
-            audit_failure(api, Some(caller), meta, "keyward", action, &error);
+            audit_failure(api, Some(caller), meta, service, action, &error);
             return Err(error);
         }
     }
