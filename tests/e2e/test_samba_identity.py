@@ -33,7 +33,11 @@ from samba_fixture import samba_dc
 
 NS = {"s": "https://sts.amazonaws.com/doc/2011-06-15/"}
 # Plain HTTP from loopback carries the password to Keyward only under the test setting.
-SETTINGS = {"KEYWARD_ALLOW_PLAIN_LDAP": "true", "KEYWARD_LOG": "info"}
+# The loopback proxy is trusted so that the concurrency test can give each person an address of
+# their own: sign-ins still being checked count against their address (the throttle), and the
+# module's earlier refusals already count against 127.0.0.1.
+SETTINGS = {"KEYWARD_ALLOW_PLAIN_LDAP": "true", "KEYWARD_LOG": "info",
+            "KEYWARD_TRUSTED_PROXIES": "127.0.0.1"}
 INCORRECT = "The directory did not accept the user name and password."
 
 
@@ -73,14 +77,17 @@ def trust(server, condition):
     }]}
 
 
-def assume(server, user, password, role="Operator"):
-    """The unsigned call as a script makes it: (HTTP status, parsed answer)."""
+def assume(server, user, password, role="Operator", client=None):
+    """The unsigned call as a script makes it (from `client`, a loopback address named through
+    the trusted proxy header, when given): (HTTP status, parsed answer)."""
     form = urllib.parse.urlencode({
         "Action": "AssumeRoleWithLDAPIdentity", "Version": "2011-06-15",
         "RoleArn": f"arn:aws:iam::{server.account}:role/{role}",
         "LDAPUsername": user, "LDAPPassword": password}).encode()
+    headers = {"X-Forwarded-For": client} if client else {}
     try:
-        with urllib.request.urlopen(server.url + "/", data=form, timeout=30) as answer:
+        request = urllib.request.Request(server.url + "/", data=form, headers=headers)
+        with urllib.request.urlopen(request, timeout=30) as answer:
             return answer.status, ET.fromstring(answer.read())
     except urllib.error.HTTPError as e:
         return e.code, ET.fromstring(e.read())
@@ -241,11 +248,18 @@ def test_concurrent_sign_ins_share_at_most_four_connections_of_each_kind(keyward
     # 16 people at once, twice: a sign-in that finds the pool's connections all lent waits for
     # one rather than opening one more (each would cost the DC a TLS handshake and a bind).
     before = operations(keyward)
-    people = list(dc.load_people.items())
+    people = [(user, password, f"127.0.1.{i + 1}")
+              for i, (user, password) in enumerate(dc.load_people.items())]
+
+    def sign_in(person):
+        user, password, client = person
+        status, answer = assume(keyward, user, password, client=client)
+        return status, ET.tostring(answer)[:300]
+
     with concurrent.futures.ThreadPoolExecutor(len(people)) as pool:
         for _ in range(2):
-            statuses = list(pool.map(lambda p: assume(keyward, *p)[0], people))
-            assert statuses == [200] * len(people)
+            answers = list(pool.map(sign_in, people))
+            assert [status for status, _ in answers] == [200] * len(people), answers
     after = operations(keyward)
     spent = {kind: after.get(kind, 0) - before.get(kind, 0) for kind in after}
     assert spent["user_bind"] == 2 * len(people) and spent["search"] == 4 * len(people), spent
