@@ -14,7 +14,8 @@ pub use security_keys::{
 pub(crate) use virtual_devices::find_virtual;
 pub use virtual_devices::{
     assign_new_virtual, create_virtual, deactivate, delete_virtual, enable, get, list_for_user,
-    list_virtual, resync, totp_serials, verify_code, verify_code_of, Assignment, NewDevice,
+    list_virtual, resync, totp_serials, verify_any_code, verify_code, verify_code_of, Assignment,
+    NewDevice,
 };
 
 use super::call::Call;
@@ -124,7 +125,8 @@ fn not_found(serial: &str) -> IamError {
 }
 
 /// One of a user's devices as the console lists them.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = mfa_devices)]
 pub struct DeviceSummary {
     pub serial_number: String,
     pub name: String,
@@ -137,15 +139,7 @@ pub struct DeviceSummary {
 
 /// Every enabled device of an owner, virtual and WebAuthn, oldest first.
 pub fn devices_of(ctx: &ServiceContext, owner: &Owner) -> Result<Vec<DeviceSummary>, IamError> {
-    type Row = (
-        String,
-        String,
-        String,
-        bool,
-        Option<NaiveDateTime>,
-        Option<NaiveDateTime>,
-    );
-    let rows: Vec<Row> = ctx.store.read(|conn| {
+    Ok(ctx.store.read(|conn| {
         let serials = owner.serials(conn)?;
         mfa_devices::table
             .filter(mfa_devices::serial_number.eq_any(serials))
@@ -153,30 +147,10 @@ pub fn devices_of(ctx: &ServiceContext, owner: &Owner) -> Result<Vec<DeviceSumma
                 mfa_devices::created_at.asc(),
                 mfa_devices::serial_number.asc(),
             ))
-            .select((
-                mfa_devices::serial_number,
-                mfa_devices::name,
-                mfa_devices::kind,
-                mfa_devices::passkey,
-                mfa_devices::enabled_at,
-                mfa_devices::last_used_at,
-            ))
+            .select(DeviceSummary::as_select())
             .load(conn)
             .map_err(StorageError::from)
-    })?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(serial_number, name, kind, passkey, enabled_at, last_used_at)| DeviceSummary {
-                serial_number,
-                name,
-                kind,
-                passkey,
-                enabled_at,
-                last_used_at,
-            },
-        )
-        .collect())
+    })?)
 }
 
 /// A device's name as the console shows it: 1 to 64 printable characters.
@@ -315,16 +289,7 @@ pub fn external_devices(
     account_id: &str,
     provider: &str,
 ) -> Result<Vec<ExternalDevice>, IamError> {
-    type Row = (
-        Option<String>,
-        String,
-        String,
-        String,
-        bool,
-        Option<NaiveDateTime>,
-        Option<NaiveDateTime>,
-    );
-    let rows: Vec<Row> = ctx.store.read(|conn| {
+    let rows: Vec<(Option<String>, DeviceSummary)> = ctx.store.read(|conn| {
         mfa_devices::table
             .filter(mfa_devices::account_id.eq(account_id))
             .filter(mfa_devices::user_id.is_null())
@@ -334,34 +299,17 @@ pub fn external_devices(
                 mfa_devices::external_subject.asc(),
                 mfa_devices::created_at.asc(),
             ))
-            .select((
-                mfa_devices::external_subject,
-                mfa_devices::serial_number,
-                mfa_devices::name,
-                mfa_devices::kind,
-                mfa_devices::passkey,
-                mfa_devices::enabled_at,
-                mfa_devices::last_used_at,
-            ))
+            .select((mfa_devices::external_subject, DeviceSummary::as_select()))
             .load(conn)
             .map_err(StorageError::from)
     })?;
     Ok(rows
         .into_iter()
-        .filter_map(
-            |(subject, serial_number, name, kind, passkey, enabled_at, last_used_at)| {
-                Some(ExternalDevice {
-                    subject: subject?,
-                    device: DeviceSummary {
-                        serial_number,
-                        name,
-                        kind,
-                        passkey,
-                        enabled_at,
-                        last_used_at,
-                    },
-                })
-            },
-        )
+        .filter_map(|(subject, device)| {
+            Some(ExternalDevice {
+                subject: subject?,
+                device,
+            })
+        })
         .collect())
 }

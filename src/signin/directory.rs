@@ -159,22 +159,39 @@ fn event(proven: &DirectoryProven, name: &str) -> AuditEvent {
     e
 }
 
-/// Audits a directory sign-in that stopped, with the real reason.
-pub fn audit_failure(
+/// Audits a directory sign-in that stopped, with the real reason (`parameters`: who, as far as
+/// the sign-in got).
+fn audit_failure(
     service: &SigninService,
     account_id: &str,
-    directory: &str,
-    user_name: &str,
+    parameters: serde_json::Value,
     reason: &str,
     meta: &RequestMeta,
 ) {
     let mut e = AuditEvent::new(EventSource::Signin, "ConsoleLogin")
         .account(account_id)
-        .parameters(json!({ "directory": directory, "userName": user_name, "MFAUsed": "No" }))
+        .parameters(parameters)
         .response(json!({ "ConsoleLogin": "Failure" }))
         .failed("Failed authentication", reason);
     e.read_only = false;
     service.audit.push(service.ctx.clock.now_naive(), meta, e);
+}
+
+/// [`audit_failure`] of a sign-in whose person the directory proved (MFA is used when the
+/// directory requires it: a refused second factor is a failure with MFA).
+fn proven_failure(
+    service: &SigninService,
+    proven: &DirectoryProven,
+    meta: &RequestMeta,
+    why: &str,
+) {
+    let parameters = json!({
+        "directory": proven.directory,
+        "userName": proven.user_name,
+        "userDn": proven.dn,
+        "MFAUsed": if proven.mfa_required { "Yes" } else { "No" },
+    });
+    audit_failure(service, &proven.account_id, parameters, why, meta);
 }
 
 /// The ARNs of every role of `account_id`.
@@ -211,7 +228,10 @@ pub fn sign_in(
         IamError::NoSuchEntity(_) => DirectorySigninError::UnknownDirectory,
         other => ExternalError::from(other).into(),
     })?;
-    let refused = |reason: &str| audit_failure(service, account_id, name, user_name, reason, meta);
+    let refused = |reason: &str| {
+        let who = json!({ "directory": name, "userName": user_name, "MFAUsed": "No" });
+        audit_failure(service, account_id, who, reason, meta)
+    };
     let user = match directory::authenticate_throttled(
         ctx,
         connections,
@@ -288,14 +308,8 @@ fn offer_roles(
     )
     .map_err(ExternalError::from)?;
     if proven.roles.is_empty() {
-        audit_failure(
-            service,
-            &proven.account_id,
-            &proven.directory,
-            &proven.user_name,
-            "no role's trust policy lets this directory identity in",
-            meta,
-        );
+        let why = "no role's trust policy lets this directory identity in";
+        proven_failure(service, proven, meta, why);
         return Err(ExternalError::NoRole(proven.directory.clone()).into());
     }
     Ok(())
@@ -319,7 +333,7 @@ fn reserve_code(
     match throttle::reserve(&ctx.store, &keys, ctx.clock.now_naive())? {
         Verdict::Allowed => Ok(()),
         Verdict::Blocked { .. } => {
-            mfa_failure(service, proven, meta, "throttled");
+            proven_failure(service, proven, meta, "throttled");
             Err(DirectorySigninError::Throttled)
         }
     }
@@ -339,7 +353,7 @@ fn code_refused(
     if let Err(e) = throttle::failed(&ctx.store, &*ctx.clock, &keys) {
         return e.into();
     }
-    mfa_failure(service, proven, meta, reason);
+    proven_failure(service, proven, meta, reason);
     match ctx
         .store
         .read(|conn| throttle::failures(conn, &Key::mfa_session(pending_hash)))
@@ -348,21 +362,6 @@ fn code_refused(
         Ok(_) => DirectorySigninError::WrongCode,
         Err(e) => e.into(),
     }
-}
-
-fn mfa_failure(service: &SigninService, proven: &DirectoryProven, meta: &RequestMeta, why: &str) {
-    let mut e = AuditEvent::new(EventSource::Signin, "ConsoleLogin")
-        .account(&proven.account_id)
-        .parameters(json!({
-            "directory": proven.directory,
-            "userName": proven.user_name,
-            "userDn": proven.dn,
-            "MFAUsed": "Yes",
-        }))
-        .response(json!({ "ConsoleLogin": "Failure" }))
-        .failed("Failed authentication", why);
-    e.read_only = false;
-    service.audit.push(service.ctx.clock.now_naive(), meta, e);
 }
 
 /// What a second step needs besides the waiting sign-in: the waiting sign-in's id hash
@@ -412,19 +411,9 @@ pub fn with_code(
     proven: &mut DirectoryProven,
     code: &str,
 ) -> Result<(), DirectorySigninError> {
-    let ctx = &service.ctx;
     reserve_code(service, proven, second.pending_hash, second.meta)?;
-    let code = code.trim();
-    let owner = proven.owner();
-    let mut accepted = false;
-    if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
-        for serial in mfa::totp_serials(ctx, &owner).map_err(ExternalError::from)? {
-            if mfa::verify_code_of(ctx, &owner, &serial, code).map_err(ExternalError::from)? {
-                accepted = true;
-                break;
-            }
-        }
-    }
+    let accepted =
+        mfa::verify_any_code(&service.ctx, &proven.owner(), code).map_err(ExternalError::from)?;
     if !accepted {
         return Err(code_refused(
             service,
@@ -497,7 +486,7 @@ pub fn with_security_key(
     let proved = webauthn::finish_key_check(service, &proven.owner(), second.pending_hash, answer)
         .map_err(key_error)?;
     if !proved {
-        mfa_failure(service, proven, second.meta, "security key refused");
+        proven_failure(service, proven, second.meta, "security key refused");
         return Err(DirectorySigninError::KeyRefused);
     }
     code_accepted(service, second, proven)

@@ -42,20 +42,10 @@ pub fn with_code(
     if let Some(refusal) = reserve_code(service, &p, session, now, meta)? {
         return Ok(Outcome::Refused(refusal));
     }
-    let code = code.trim();
     let Some(owner) = session.owner() else {
         return Ok(Outcome::Refused(Refusal::Incorrect));
     };
-    let mut accepted = false;
-    if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
-        for serial in iam::mfa::totp_serials(ctx, &owner)? {
-            if iam::mfa::verify_code_of(ctx, &owner, &serial, code)? {
-                accepted = true;
-                break;
-            }
-        }
-    }
-    if !accepted {
+    if !iam::mfa::verify_any_code(ctx, &owner, code)? {
         throttle::failed(&ctx.store, &*ctx.clock, &code_keys(&p, session, meta))?;
         return second_factor_failed(service, session, meta, "MFA code rejected");
     }

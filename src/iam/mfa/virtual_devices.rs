@@ -418,6 +418,21 @@ pub fn verify_code_of(
     })
 }
 
+/// Checks `code` (six digits) against each of `owner`'s enabled virtual devices, with the
+/// replay guard: whether one accepted it.
+pub fn verify_any_code(ctx: &ServiceContext, owner: &Owner, code: &str) -> Result<bool, IamError> {
+    let code = code.trim();
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(false);
+    }
+    for serial in totp_serials(ctx, owner)? {
+        if verify_code_of(ctx, owner, &serial, code)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// The serial numbers of an owner's enabled virtual (TOTP) devices.
 pub fn totp_serials(ctx: &ServiceContext, owner: &Owner) -> Result<Vec<String>, IamError> {
     Ok(ctx.store.read(|conn| {
