@@ -12,12 +12,11 @@
 //! bound to the waiting sign-in's cookie. A step that succeeds uses the waiting sign-in once and
 //! leads to the console (one role, the session cookie set) or to the picker.
 
-use super::directory_signin::{advance, signed_in, take, waiting, with_pending, Next};
-use super::external_signin::facts;
+use super::directory_signin::{advance, prove, signed_in, waiting, with_pending, Next};
 use super::webauthn_api::{error, failed, forbidden, token};
 use super::Portal;
 use crate::aws_api::endpoint::AwsApi;
-use crate::browser::{internal_json, meta};
+use crate::browser::internal_json;
 use crate::signin::directory::{self, DirectoryProven, DirectorySigninError, SecondStep};
 use crate::signin::external::ExternalError;
 use crate::signin::sessions;
@@ -146,27 +145,18 @@ async fn finish(
         Ok(found) => found,
         Err(response) => return response,
     };
-    let (p, a) = (portal.clone(), api.clone());
-    let (facts, m) = (facts(&req, &portal), meta(&req));
-    let hash = sessions::hash_id(&id);
-    let result = web::block(move || {
-        let second = SecondStep {
-            authorizer: &a.authorizer,
-            pending_hash: &hash,
-            facts: &facts,
-            meta: &m,
-        };
-        let mut checked = proven;
-        step(&p.signin, &second, &mut checked).map(|()| checked)
-    })
-    .await
-    .unwrap_or_else(|e| Err(ExternalError::Internal(e.to_string()).into()));
-    let proved = match result {
+    let proved = match prove(&req, &portal, &api, &id, proven, step).await {
         Ok(proved) => proved,
         Err(DirectorySigninError::Other(ExternalError::NoRole(directory))) => {
             return error(
                 StatusCode::FORBIDDEN,
                 &ExternalError::NoRole(directory).to_string(),
+            )
+        }
+        Err(DirectorySigninError::Other(ExternalError::Stale)) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "This sign-in expired. Please sign in again.",
             )
         }
         Err(DirectorySigninError::Other(e)) => return internal_json(&req, &e),
@@ -175,16 +165,6 @@ async fn finish(
         }
         Err(e) => return error(StatusCode::UNAUTHORIZED, &e.to_string()),
     };
-    match take(&portal, id).await {
-        Ok(true) => {}
-        Ok(false) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "This sign-in expired. Please sign in again.",
-            )
-        }
-        Err(e) => return internal_json(&req, &e),
-    }
     let redirect = |to: &str| HttpResponse::Ok().json(json!({ "redirect": to }));
     match advance(&req, &portal, &api, proved).await {
         Ok(Next::Signed(session)) => signed_in(&portal, redirect("/console"), session),

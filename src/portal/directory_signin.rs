@@ -393,6 +393,44 @@ pub struct SecondFactor {
     code2: String,
 }
 
+/// Runs a second-factor `step` on the waiting sign-in `id` (on the blocking pool); when it
+/// succeeds, uses the waiting sign-in once: what it then proved.
+pub(super) async fn prove(
+    req: &HttpRequest,
+    portal: &web::Data<Portal>,
+    api: &web::Data<AwsApi>,
+    id: &str,
+    proven: DirectoryProven,
+    step: impl FnOnce(
+            &crate::signin::SigninService,
+            &directory::SecondStep<'_>,
+            &mut DirectoryProven,
+        ) -> Result<(), DirectorySigninError>
+        + Send
+        + 'static,
+) -> Result<DirectoryProven, DirectorySigninError> {
+    let (p, a) = (portal.clone(), api.clone());
+    let (facts, m) = (facts(req, portal), meta(req));
+    let pending_hash = sessions::hash_id(id);
+    let proved = web::block(move || {
+        let second = directory::SecondStep {
+            authorizer: &a.authorizer,
+            pending_hash: &pending_hash,
+            facts: &facts,
+            meta: &m,
+        };
+        let mut checked = proven;
+        step(&p.signin, &second, &mut checked).map(|()| checked)
+    })
+    .await
+    .unwrap_or_else(|e| Err(ExternalError::Internal(e.to_string()).into()))?;
+    if take(portal, id.to_string()).await? {
+        Ok(proved)
+    } else {
+        Err(ExternalError::Stale.into())
+    }
+}
+
 /// `POST /signin/directory/mfa`: a code from the identity's app.
 pub async fn mfa_submit(
     req: HttpRequest,
@@ -431,33 +469,25 @@ async fn second_factor(
         "/signin/directory/{}/{}",
         proven.account_id, proven.directory
     );
-    let (p, a) = (portal.clone(), api.clone());
-    let (facts, m) = (facts(&req, &portal), meta(&req));
-    let (pending_hash, mut checked) = (sessions::hash_id(&id), proven.clone());
     let name = typed.name.clone();
-    let result = web::block(move || {
-        let second = directory::SecondStep {
-            authorizer: &a.authorizer,
-            pending_hash: &pending_hash,
-            facts: &facts,
-            meta: &m,
-        };
-        let outcome = if enrolling {
-            let codes = (typed.code1.as_str(), typed.code2.as_str());
-            directory::enrol(&p.signin, &second, &mut checked, &typed.name, codes)
-        } else {
-            directory::with_code(&p.signin, &second, &mut checked, &typed.code)
-        };
-        outcome.map(|()| checked)
-    })
-    .await
-    .unwrap_or_else(|e| Err(ExternalError::Internal(e.to_string()).into()));
-    match result {
-        Ok(proved) => match take(&portal, id).await {
-            Ok(true) => next_step(req, portal, api, proved).await,
-            Ok(false) => stopped(&portal, &ExternalError::Stale, &back),
-            Err(e) => stopped(&portal, &e, &back),
+    let result = prove(
+        &req,
+        &portal,
+        &api,
+        &id,
+        proven.clone(),
+        move |service, second, proven| {
+            if enrolling {
+                let codes = (typed.code1.as_str(), typed.code2.as_str());
+                directory::enrol(service, second, proven, &typed.name, codes)
+            } else {
+                directory::with_code(service, second, proven, &typed.code)
+            }
         },
+    )
+    .await;
+    match result {
+        Ok(proved) => next_step(req, portal, api, proved).await,
         Err(DirectorySigninError::Other(e)) => stopped(&portal, &e, &back),
         Err(e @ (DirectorySigninError::CodesSpent | DirectorySigninError::AlreadyEnrolled)) => {
             let _ = take(&portal, id).await;
@@ -498,26 +528,17 @@ pub async fn choose(
     choice: web::Form<Choice>,
 ) -> HttpResponse {
     let choice = choice.into_inner();
-    let Some(id) = req
-        .cookie(pending_cookie_name(portal.secure))
-        .map(|c| c.value().to_string())
-    else {
-        return stopped(&portal, &ExternalError::Stale, "/signin");
+    let (id, proven) = match waiting(&req, &portal).await {
+        Ok(found) => found,
+        Err(e) => return stopped(&portal, &e, "/signin"),
     };
-    let ctx = portal.ctx.clone();
-    let found = web::block(move || {
-        let proven = pending::get::<DirectoryProven>(&ctx, &id)?;
-        Ok::<_, crate::storage::StorageError>(match proven {
-            Some(p) if p.form_token_ok(&choice.token) && pending::take(&ctx, &id)? => Some(p),
-            _ => None,
-        })
-    })
-    .await;
-    match found {
-        Ok(Ok(Some(proven))) => sign_in(req, portal, api, proven, choice.role).await,
-        Ok(Ok(None)) => stopped(&portal, &ExternalError::Stale, "/signin"),
-        Ok(Err(e)) => stopped(&portal, &ExternalError::Internal(e.to_string()), "/signin"),
-        Err(e) => stopped(&portal, &ExternalError::Internal(e.to_string()), "/signin"),
+    if !proven.form_token_ok(&choice.token) {
+        return stopped(&portal, &ExternalError::Stale, "/signin");
+    }
+    match take(&portal, id).await {
+        Ok(true) => sign_in(req, portal, api, proven, choice.role).await,
+        Ok(false) => stopped(&portal, &ExternalError::Stale, "/signin"),
+        Err(e) => stopped(&portal, &e, "/signin"),
     }
 }
 
