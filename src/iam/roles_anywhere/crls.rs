@@ -258,7 +258,7 @@ pub fn list(
     after: Option<&str>,
     size: i64,
 ) -> Result<(Vec<Crl>, bool), IamError> {
-    let mut rows: Vec<Row> = ctx.store.read(|conn| {
+    let rows: Vec<Row> = ctx.store.read(|conn| {
         table::table
             .filter(table::account_id.eq(account_id))
             .filter(table::id.gt(after.unwrap_or("")))
@@ -268,8 +268,5 @@ pub fn list(
             .load(conn)
             .map_err(IamError::from)
     })?;
-    let more = rows.len() as i64 > size;
-    rows.truncate(usize::try_from(size).unwrap_or(0));
-    let crls: Result<Vec<Crl>, IamError> = rows.into_iter().map(Crl::from_row).collect();
-    crls.map(|c| (c, more))
+    super::page(rows, size, Crl::from_row)
 }

@@ -136,6 +136,20 @@ fn new_id(random: &dyn crate::clock::Random) -> String {
         .to_string()
 }
 
+/// A page of at most `size` from rows loaded with a limit of `size + 1`: the page, converted,
+/// and whether more follow.
+fn page<R, T>(
+    mut rows: Vec<R>,
+    size: i64,
+    convert: impl Fn(R) -> Result<T, IamError>,
+) -> Result<(Vec<T>, bool), IamError> {
+    let size = usize::try_from(size).unwrap_or(0);
+    let more = rows.len() > size;
+    rows.truncate(size);
+    let page: Result<Vec<T>, IamError> = rows.into_iter().map(convert).collect();
+    Ok((page?, more))
+}
+
 fn malformed(kind: Kind, text: &str) -> IamError {
     IamError::Validation(format!(
         "{text} is not a {} id (a UUID) or ARN.",

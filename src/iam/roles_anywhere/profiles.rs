@@ -347,7 +347,7 @@ pub fn list(
     after: Option<&str>,
     size: i64,
 ) -> Result<(Vec<Profile>, bool), IamError> {
-    let mut rows: Vec<Row> = ctx.store.read(|conn| {
+    let rows: Vec<Row> = ctx.store.read(|conn| {
         table::table
             .filter(table::account_id.eq(account_id))
             .filter(table::id.gt(after.unwrap_or("")))
@@ -357,11 +357,7 @@ pub fn list(
             .load(conn)
             .map_err(IamError::from)
     })?;
-    let more = rows.len() as i64 > size;
-    rows.truncate(usize::try_from(size).unwrap_or(0));
-    let profiles: Result<Vec<Profile>, IamError> =
-        rows.into_iter().map(Profile::from_row).collect();
-    profiles.map(|p| (p, more))
+    super::page(rows, size, Profile::from_row)
 }
 
 #[cfg(test)]

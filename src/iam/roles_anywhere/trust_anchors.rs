@@ -281,7 +281,7 @@ pub fn list(
     after: Option<&str>,
     size: i64,
 ) -> Result<(Vec<TrustAnchor>, bool), IamError> {
-    let mut rows: Vec<Row> = ctx.store.read(|conn| {
+    let rows: Vec<Row> = ctx.store.read(|conn| {
         table::table
             .filter(table::account_id.eq(account_id))
             .filter(table::id.gt(after.unwrap_or("")))
@@ -291,7 +291,5 @@ pub fn list(
             .load(conn)
             .map_err(IamError::from)
     })?;
-    let more = rows.len() as i64 > size;
-    rows.truncate(usize::try_from(size).unwrap_or(0));
-    Ok((rows.into_iter().map(TrustAnchor::from_row).collect(), more))
+    super::page(rows, size, |row| Ok(TrustAnchor::from_row(row)))
 }
